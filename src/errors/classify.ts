@@ -1,0 +1,96 @@
+import { isResilientRpcError, type RpcResponseError, type TimeoutError } from './errors.js'
+
+/**
+ * What an error says about the endpoint that produced it:
+ * - `failure`: the endpoint misbehaved (timeout, network, 5xx, garbage); counts against its health and breaker.
+ * - `neutral`: says nothing about the endpoint (caller abort, revert, bad params, a node lacking old state);
+ *   never reaches the breaker, neither as failure nor as success.
+ * - `unauthorized`: the endpoint refuses our credentials (HTTP 401/403); take it out of rotation.
+ * - `rate-limited`: the endpoint is alive but throttling (429); cool it down, don't trip its breaker.
+ */
+export type EndpointVerdict = 'failure' | 'neutral' | 'unauthorized' | 'rate-limited'
+
+export type ErrorClass = {
+  /** Worth another attempt (on another endpoint when one is available). */
+  retryable: boolean
+  verdict: EndpointVerdict
+}
+
+export type ClassifyContext = {
+  /** JSON-RPC method, for method-specific safety (a non-idempotent write is never re-sent). */
+  method?: string
+}
+
+// Methods whose effect a retry could repeat. `eth_sendRawTransaction` is not here: the same signed
+// bytes can only be mined once, so re-sending them is safe.
+const UNSAFE_TO_RETRY = new Set(['eth_sendTransaction', 'personal_sendTransaction', 'eth_signTransaction'])
+
+// JSON-RPC codes that are the caller's fault or deterministic node answers: never retried.
+const FATAL_RPC_CODES = new Set([
+  -32700, // parse error
+  -32600, // invalid request
+  -32601, // method not found
+  -32602, // invalid params
+  3, // execution reverted (geth)
+  4001, // user rejected (EIP-1193)
+  4100, // unauthorized (EIP-1193)
+  4200, // unsupported method (EIP-1193)
+])
+
+const RATE_LIMIT_RPC_CODES = new Set([429, -32005, -32029])
+
+const REVERT = /revert|vm exception|invalid opcode|out of gas|gas required exceeds/i
+const RATE_LIMIT = /rate.?limit|too many requests|request limit|exceeded .*(quota|capacity|limit)|capacity exceeded|throttl/i
+// The endpoint lacks data another one may have (pruned state, not yet synced block).
+const MISSING_DATA = /header not found|missing trie node|pruned|unknown block|state (is )?not available|historical state|state histor|not yet indexed|distance to target block|block not found|no state available/i
+const TRANSIENT = /timeout|timed out|busy|overload|temporarily|unavailable|bad gateway|upstream|try again|internal error|connection/i
+
+/**
+ * The single place that decides whether an error is worth retrying and what it says about the endpoint.
+ * Call sites never re-derive this.
+ */
+export function classifyError(error: unknown, context: ClassifyContext = {}): ErrorClass {
+  const base = classifyBase(error)
+  if (!base.retryable || context.method === undefined || !UNSAFE_TO_RETRY.has(context.method)) return base
+  // A non-idempotent write is retried only when the request certainly never reached a node.
+  const neverSent = isResilientRpcError(error) && ['CIRCUIT_OPEN', 'NO_ENDPOINT', 'UNAUTHORIZED', 'RATE_LIMITED'].includes(error.code)
+  return neverSent ? base : { ...base, retryable: false }
+}
+
+function classifyBase(error: unknown): ErrorClass {
+  if (!isResilientRpcError(error)) return { retryable: false, verdict: 'neutral' }
+  switch (error.code) {
+    case 'TIMEOUT':
+      // An attempt that ran out of time is the endpoint's fault; the whole request's deadline ends the request.
+      return { retryable: (error as TimeoutError).scope === 'attempt', verdict: 'failure' }
+    case 'NETWORK':
+    case 'INVALID_RESPONSE':
+    case 'HTTP_ERROR':
+      return { retryable: true, verdict: 'failure' }
+    case 'UNAUTHORIZED':
+      return { retryable: true, verdict: 'unauthorized' }
+    case 'RATE_LIMITED':
+      return { retryable: true, verdict: 'rate-limited' }
+    case 'RPC_ERROR':
+      return classifyRpcError(error as RpcResponseError)
+    case 'CIRCUIT_OPEN':
+    case 'NO_ENDPOINT':
+    case 'RETRIES_EXHAUSTED':
+      return { retryable: true, verdict: 'neutral' }
+    case 'ABORTED':
+    case 'POOL_DESTROYED':
+    case 'INVALID_OPTION':
+      return { retryable: false, verdict: 'neutral' }
+  }
+}
+
+function classifyRpcError({ rpcCode, rpcMessage }: { rpcCode: number; rpcMessage: string }): ErrorClass {
+  // Order matters: a revert reported with a generic server code (-32603, -32000) is still a revert.
+  if (REVERT.test(rpcMessage)) return { retryable: false, verdict: 'neutral' }
+  if (RATE_LIMIT_RPC_CODES.has(rpcCode) || RATE_LIMIT.test(rpcMessage)) return { retryable: true, verdict: 'rate-limited' }
+  if (FATAL_RPC_CODES.has(rpcCode)) return { retryable: false, verdict: 'neutral' }
+  if (MISSING_DATA.test(rpcMessage)) return { retryable: true, verdict: 'neutral' }
+  if (rpcCode === -32603 || TRANSIENT.test(rpcMessage)) return { retryable: true, verdict: 'failure' }
+  // Anything else (nonce too low, insufficient funds, already known, …) is a deterministic answer.
+  return { retryable: false, verdict: 'neutral' }
+}

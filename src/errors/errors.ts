@@ -1,0 +1,240 @@
+/**
+ * The one error taxonomy of resilient-rpc. Every error the library throws or emits is a
+ * `ResilientRpcError` with a stable string `code`; whether it is worth retrying is decided in one
+ * place, `classifyError` (src/errors/classify.ts), never at the call sites.
+ */
+
+/** Stable, machine-readable error codes. New codes may be added; existing ones never change meaning. */
+export type ErrorCode =
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'CIRCUIT_OPEN'
+  | 'NO_ENDPOINT'
+  | 'POOL_DESTROYED'
+  | 'NETWORK'
+  | 'HTTP_ERROR'
+  | 'UNAUTHORIZED'
+  | 'RATE_LIMITED'
+  | 'INVALID_RESPONSE'
+  | 'RPC_ERROR'
+  | 'RETRIES_EXHAUSTED'
+  | 'INVALID_OPTION'
+
+/** One try of a request against one endpoint, as listed by errors that end a request. */
+export type Attempt = {
+  /** Redacted endpoint id (its `name`, else `scheme://host:port#index`). */
+  endpoint: string
+  /** What ended the attempt. */
+  error: ResilientRpcError
+  /** How long the attempt took (ms). */
+  duration: number
+}
+
+// A registered symbol, not a module-local one: two copies of this package in one bundle must
+// still recognise each other's errors.
+const BRAND = Symbol.for('resilient-rpc.error')
+
+export type ResilientRpcErrorOptions = {
+  cause?: unknown
+  details?: string
+  endpoint?: string
+  attempts?: readonly Attempt[]
+}
+
+/** Base class of every error resilient-rpc throws. */
+export class ResilientRpcError extends Error {
+  override name = 'ResilientRpcError'
+  readonly code: ErrorCode
+  /** The message without details, attempts or endpoint, for logs and UIs. */
+  readonly shortMessage: string
+  /** Extra human-readable context (already redacted). */
+  readonly details: string | undefined
+  /** Redacted id of the endpoint the error relates to, if any. */
+  readonly endpoint: string | undefined
+  /** Every attempt the request made, when the error ends a `pool.request`. */
+  attempts: readonly Attempt[]
+  readonly [BRAND] = true
+
+  constructor(code: ErrorCode, shortMessage: string, options: ResilientRpcErrorOptions = {}) {
+    super(formatMessage(shortMessage, options), options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.shortMessage = shortMessage
+    this.details = options.details
+    this.endpoint = options.endpoint
+    this.attempts = options.attempts ?? []
+  }
+}
+
+function formatMessage(shortMessage: string, { details, endpoint, attempts }: ResilientRpcErrorOptions): string {
+  const lines = [shortMessage]
+  if (endpoint) lines.push(`Endpoint: ${endpoint}`)
+  if (details) lines.push(`Details: ${details}`)
+  if (attempts && attempts.length > 0) {
+    lines.push('Attempts:')
+    for (const [i, a] of attempts.entries()) {
+      lines.push(`  ${i + 1}. ${a.endpoint} (${Math.round(a.duration)} ms): [${a.error.code}] ${a.error.shortMessage}`)
+    }
+  }
+  return lines.join('\n')
+}
+
+/**
+ * Type guard for resilient-rpc errors, optionally of one `code`. Checks a brand rather than
+ * `instanceof` alone, so it works across duplicate installs of the package.
+ * @example if (isResilientRpcError(err, 'TIMEOUT')) retryLater()
+ */
+export function isResilientRpcError(error: unknown): error is ResilientRpcError
+export function isResilientRpcError<C extends ErrorCode>(error: unknown, code: C): error is ErrorByCode[C]
+export function isResilientRpcError(error: unknown, code?: ErrorCode): boolean {
+  if (typeof error !== 'object' || error === null || (error as Record<symbol, unknown>)[BRAND] !== true) return false
+  return code === undefined || (error as ResilientRpcError).code === code
+}
+
+/** A deadline passed: the whole request's (`scope: 'request'`) or one attempt's (`scope: 'attempt'`). */
+export class TimeoutError extends ResilientRpcError {
+  override name = 'TimeoutError'
+  readonly scope: 'request' | 'attempt'
+  /** The timeout that passed (ms). */
+  readonly timeout: number
+  constructor(scope: 'request' | 'attempt', timeout: number, options: ResilientRpcErrorOptions = {}) {
+    super('TIMEOUT', scope === 'request' ? `Request timed out after ${timeout} ms` : `Attempt timed out after ${timeout} ms`, options)
+    this.scope = scope
+    this.timeout = timeout
+  }
+}
+
+/** The caller's `AbortSignal` fired. `cause` is the signal's `reason`. */
+export class AbortedError extends ResilientRpcError {
+  override name = 'AbortedError'
+  constructor(options: ResilientRpcErrorOptions = {}) {
+    super('ABORTED', 'Request was aborted by the caller', options)
+  }
+}
+
+/** The endpoint's circuit breaker is open, so it was not tried. */
+export class CircuitOpenError extends ResilientRpcError {
+  override name = 'CircuitOpenError'
+  constructor(options: ResilientRpcErrorOptions = {}) {
+    super('CIRCUIT_OPEN', 'Circuit breaker is open', options)
+  }
+}
+
+/** Why one endpoint could not take a request, as listed by `NoHealthyEndpointError`. */
+export type EndpointExclusion = { endpoint: string; reason: string }
+
+/** No endpoint could take the request before its deadline. Lists why each endpoint is out. */
+export class NoHealthyEndpointError extends ResilientRpcError {
+  override name = 'NoHealthyEndpointError'
+  readonly excluded: readonly EndpointExclusion[]
+  constructor(excluded: readonly EndpointExclusion[], options: ResilientRpcErrorOptions = {}) {
+    super('NO_ENDPOINT', 'No endpoint available', {
+      ...options,
+      details: excluded.map((e) => `${e.endpoint}: ${e.reason}`).join('; ') || options.details,
+    })
+    this.excluded = excluded
+  }
+}
+
+/** The pool was destroyed before or while the request ran. */
+export class PoolDestroyedError extends ResilientRpcError {
+  override name = 'PoolDestroyedError'
+  constructor(options: ResilientRpcErrorOptions = {}) {
+    super('POOL_DESTROYED', 'Pool was destroyed', options)
+  }
+}
+
+/** The connection failed (refused, reset, DNS) before an HTTP response arrived. */
+export class NetworkError extends ResilientRpcError {
+  override name = 'NetworkError'
+  constructor(options: ResilientRpcErrorOptions = {}) {
+    super('NETWORK', 'Network error', options)
+  }
+}
+
+/** The endpoint answered with an HTTP status that is not a JSON-RPC answer. */
+export class HttpError extends ResilientRpcError {
+  override name = 'HttpError'
+  readonly status: number
+  constructor(status: number, options: ResilientRpcErrorOptions = {}, code: ErrorCode = 'HTTP_ERROR', message?: string) {
+    super(code, message ?? `HTTP ${status}`, options)
+    this.status = status
+  }
+}
+
+/** HTTP 401/403: the endpoint refuses our credentials. It is taken out of rotation, not retried. */
+export class UnauthorizedError extends HttpError {
+  override name = 'UnauthorizedError'
+  constructor(status: number, options: ResilientRpcErrorOptions = {}) {
+    super(status, options, 'UNAUTHORIZED', `HTTP ${status}: endpoint refused the credentials`)
+  }
+}
+
+/** HTTP 429 or a JSON-RPC rate-limit error. The endpoint cools down for `retryAfter` ms. */
+export class RateLimitedError extends ResilientRpcError {
+  override name = 'RateLimitedError'
+  /** How long the endpoint asked us to wait (ms), from `Retry-After`, if it said. */
+  readonly retryAfter: number | undefined
+  constructor(retryAfter: number | undefined, options: ResilientRpcErrorOptions = {}) {
+    super('RATE_LIMITED', retryAfter === undefined ? 'Rate limited' : `Rate limited (retry after ${retryAfter} ms)`, options)
+    this.retryAfter = retryAfter
+  }
+}
+
+/** The body was not a valid JSON-RPC response to our request (not JSON, wrong id, no result/error). */
+export class InvalidResponseError extends ResilientRpcError {
+  override name = 'InvalidResponseError'
+  constructor(reason: string, options: ResilientRpcErrorOptions = {}) {
+    super('INVALID_RESPONSE', `Invalid JSON-RPC response: ${reason}`, options)
+  }
+}
+
+/** The node answered with a JSON-RPC error object. Keeps its `code`, `message` and `data`. */
+export class RpcResponseError extends ResilientRpcError {
+  override name = 'RpcResponseError'
+  /** The JSON-RPC error code, e.g. 3 or -32000 for a revert, -32602 for invalid params. */
+  readonly rpcCode: number
+  readonly rpcMessage: string
+  readonly data: unknown
+  constructor(error: { code: number; message: string; data?: unknown }, options: ResilientRpcErrorOptions = {}) {
+    super('RPC_ERROR', `RPC error ${error.code}: ${error.message}`, options)
+    this.rpcCode = error.code
+    this.rpcMessage = error.message
+    this.data = error.data
+  }
+}
+
+/** Every attempt failed with a retryable error and the retry limit was reached. `cause` is the last one. */
+export class RetriesExhaustedError extends ResilientRpcError {
+  override name = 'RetriesExhaustedError'
+  constructor(options: ResilientRpcErrorOptions & { attempts: readonly Attempt[] }) {
+    super('RETRIES_EXHAUSTED', `All ${options.attempts.length} attempts failed`, options)
+  }
+}
+
+/** An option passed to a `createX` factory or a call is invalid. Thrown synchronously at construction. */
+export class InvalidOptionError extends ResilientRpcError {
+  override name = 'InvalidOptionError'
+  /** Path of the offending option, e.g. `endpoints[1].weight`. */
+  readonly option: string
+  constructor(option: string, problem: string, options: ResilientRpcErrorOptions = {}) {
+    super('INVALID_OPTION', `Invalid option \`${option}\`: ${problem}`, options)
+    this.option = option
+  }
+}
+
+/** The class behind each code, so `isResilientRpcError(e, 'TIMEOUT')` narrows to `TimeoutError`. */
+export type ErrorByCode = {
+  TIMEOUT: TimeoutError
+  ABORTED: AbortedError
+  CIRCUIT_OPEN: CircuitOpenError
+  NO_ENDPOINT: NoHealthyEndpointError
+  POOL_DESTROYED: PoolDestroyedError
+  NETWORK: NetworkError
+  HTTP_ERROR: HttpError
+  UNAUTHORIZED: UnauthorizedError
+  RATE_LIMITED: RateLimitedError
+  INVALID_RESPONSE: InvalidResponseError
+  RPC_ERROR: RpcResponseError
+  RETRIES_EXHAUSTED: RetriesExhaustedError
+  INVALID_OPTION: InvalidOptionError
+}

@@ -1,0 +1,34 @@
+// The public surface, by name. Nothing is exported from anywhere else.
+export { createPool } from './pool/pool.js'
+export type { Pool, PoolStats, EndpointStats, RequestOptions } from './pool/pool.js'
+export type { PoolOptions, EndpointConfig } from './pool/options.js'
+export type { PoolEvents } from './pool/events.js'
+export type { Strategy, Tier, BreakerState, EndpointStatus } from './balancer/select.js'
+export type { BackoffOptions } from './policy/backoff.js'
+export type { BreakerOptions } from './policy/breaker.js'
+export type { Clock, TimerHandle } from './util/clock.js'
+export { pickLeastConnections } from './balancer/leastConnections.js'
+export type { LeastConnectionsCandidate, LeastConnectionsPick } from './balancer/leastConnections.js'
+export { pickWeighted } from './balancer/weighted.js'
+export type { WeightedCandidate, WeightedPick } from './balancer/weighted.js'
+export { backoffDelay } from './policy/backoff.js'
+export { classifyError } from './errors/classify.js'
+export type { ErrorClass, EndpointVerdict, ClassifyContext } from './errors/classify.js'
+export {
+  ResilientRpcError,
+  isResilientRpcError,
+  TimeoutError,
+  AbortedError,
+  CircuitOpenError,
+  NoHealthyEndpointError,
+  PoolDestroyedError,
+  NetworkError,
+  HttpError,
+  UnauthorizedError,
+  RateLimitedError,
+  InvalidResponseError,
+  RpcResponseError,
+  RetriesExhaustedError,
+  InvalidOptionError,
+} from './errors/errors.js'
+export type { ErrorCode, ErrorByCode, Attempt, EndpointExclusion } from './errors/errors.js'

@@ -1,0 +1,83 @@
+import CircuitBreaker from 'opossum'
+import type { BreakerState } from '../balancer/select.js'
+
+export type BreakerOptions = {
+  /** Failure percentage over the rolling window above which the breaker opens. @default 50 */
+  errorThresholdPercentage?: number
+  /** Minimum recorded outcomes in the window before the breaker may open. @default 5 */
+  volumeThreshold?: number
+  /** Length of the rolling window (ms). @default 10_000 */
+  rollingWindow?: number
+  /** How long the breaker stays open before letting one trial through (ms). @default 5_000 */
+  resetTimeout?: number
+}
+
+export const DEFAULT_BREAKER: Required<BreakerOptions> = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 5,
+  rollingWindow: 10_000,
+  resetTimeout: 5_000,
+}
+
+/**
+ * A per-endpoint circuit breaker that is told outcomes rather than wrapping calls. Only real endpoint
+ * successes and failures are recorded: neutral outcomes (caller aborts, reverts) must never reach
+ * opossum, which would count an excused error as a success and close a half-open breaker on it.
+ */
+export type Breaker = {
+  state(): BreakerState
+  recordSuccess(): void
+  recordFailure(error: Error): void
+  /** Forces the breaker closed (e.g. a health check proved the endpoint well). */
+  close(): void
+  destroy(): void
+}
+
+const SUCCEED = Symbol('succeed')
+
+export function createBreaker(options: Required<BreakerOptions>, onStateChange: (state: BreakerState) => void): Breaker {
+  // opossum keeps its rolling statistics and state machine; the "action" only replays an outcome
+  // we already observed, so opossum's own timeout, semaphore and fallback play no part.
+  const cb = new CircuitBreaker((outcome: Error | typeof SUCCEED) => (outcome === SUCCEED ? Promise.resolve() : Promise.reject(outcome)), {
+    timeout: false,
+    errorThresholdPercentage: options.errorThresholdPercentage,
+    volumeThreshold: options.volumeThreshold,
+    rollingCountTimeout: options.rollingWindow,
+    rollingCountBuckets: 10,
+    resetTimeout: options.resetTimeout,
+    enableSnapshots: false,
+    capacity: Number.MAX_SAFE_INTEGER,
+  })
+  let state: BreakerState = 'closed'
+  const set = (next: BreakerState) => {
+    if (state === next) return
+    state = next
+    onStateChange(next)
+  }
+  cb.on('open', () => set('open'))
+  cb.on('halfOpen', () => set('half-open'))
+  cb.on('close', () => set('closed'))
+  // A replay while the breaker is open is rejected by opossum without being recorded: a late outcome
+  // of a request sent before the breaker opened must not change anything. Nothing to handle.
+  const ignore = () => {}
+  let destroyed = false
+
+  return {
+    state: () => state,
+    recordSuccess() {
+      if (!destroyed) cb.fire(SUCCEED).catch(ignore)
+    },
+    recordFailure(error) {
+      if (!destroyed) cb.fire(error).catch(ignore)
+    },
+    close() {
+      if (!destroyed) cb.close()
+    },
+    destroy() {
+      if (destroyed) return
+      destroyed = true
+      cb.removeAllListeners()
+      cb.shutdown()
+    },
+  }
+}

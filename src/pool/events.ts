@@ -1,0 +1,21 @@
+import type { BreakerState, EndpointStatus } from '../balancer/select.js'
+import type { ResilientRpcError } from '../errors/errors.js'
+
+/**
+ * Events a pool emits, for observation only: nothing inside the pool depends on a listener. Every
+ * `endpoint` is the redacted id. Listeners that throw are isolated and reported as `error` events.
+ */
+export type PoolEvents = {
+  /** An endpoint's health status changed. */
+  'endpoint:state': [e: { endpoint: string; from: EndpointStatus; to: EndpointStatus; reason?: ResilientRpcError }]
+  /** An endpoint's breaker opened (too many failures), went half-open (one trial allowed) or closed. */
+  'circuit:open': [e: { endpoint: string }]
+  'circuit:halfOpen': [e: { endpoint: string }]
+  'circuit:close': [e: { endpoint: string }]
+  /** A request attempt failed and another attempt follows after `delay` ms. */
+  'request:retry': [e: { method: string; attempt: number; endpoint: string; error: ResilientRpcError; delay: number }]
+  /** A listener threw; the pool carried on. */
+  error: [error: unknown]
+}
+
+export type { BreakerState, EndpointStatus }

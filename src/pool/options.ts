@@ -1,0 +1,207 @@
+import type { Strategy, Tier } from '../balancer/select.js'
+import { InvalidOptionError } from '../errors/errors.js'
+import { DEFAULT_BACKOFF, type BackoffOptions } from '../policy/backoff.js'
+import { DEFAULT_BREAKER, type BreakerOptions } from '../policy/breaker.js'
+import { systemClock, type Clock } from '../util/clock.js'
+import { endpointId } from './endpointId.js'
+
+/** One endpoint: a URL, or a URL with settings. */
+export type EndpointConfig =
+  | string
+  | {
+      /** `http://` or `https://` URL. Userinfo (`user:pass@`) is sent as a Basic `Authorization` header. */
+      url: string
+      /** Name shown in errors, events and `stats()` instead of `scheme://host:port#index`. */
+      name?: string
+      /** Relative capacity (> 0). @default 1 */
+      weight?: number
+      /** `backup` endpoints get requests only when no primary can take them. @default 'primary' */
+      tier?: Tier
+      /** Extra HTTP headers, e.g. `{ Authorization: 'Bearer …' }`. Never shown anywhere. */
+      headers?: Record<string, string>
+    }
+
+export type PoolOptions = {
+  /** The endpoints to balance over (at least one). */
+  endpoints: readonly EndpointConfig[]
+  /** How to pick among eligible endpoints. @default 'least-connections' */
+  strategy?: Strategy
+  /** Deadline of a request across all its attempts and waits, when the call gives none (ms). @default 30_000 */
+  defaultTimeout?: number
+  /** Time limit of one attempt against one endpoint (ms). @default 5_000 */
+  attemptTimeout?: number
+  /** Retries after the first attempt. @default 3 */
+  retries?: number
+  /** Back-off between retries on endpoints already tried. Failover to an untried endpoint does not wait. */
+  backoff?: BackoffOptions
+  /** Per-endpoint circuit breaker. */
+  breaker?: BreakerOptions
+  /** Cool-down of an endpoint after a rate-limit answer without `Retry-After` (ms). @default 1_000 */
+  rateLimitCooldown?: number
+  /** Upper bound on a `Retry-After` the pool honours (ms). @default 60_000 */
+  maxRetryAfter?: number
+  /** How long an endpoint that answered 401/403 stays out before one request tries it again (ms). @default 60_000 */
+  unauthorizedCooldown?: number
+  /** Time source. @default the global timers and `Date.now` */
+  clock?: Clock
+  /** Randomness for jitter, in [0, 1). @default Math.random */
+  random?: () => number
+  /** `fetch` implementation for HTTP endpoints. @default globalThis.fetch */
+  fetch?: typeof fetch
+}
+
+export type ResolvedEndpoint = {
+  id: string
+  url: string
+  weight: number
+  tier: Tier
+  headers: Record<string, string>
+}
+
+export type ResolvedPoolOptions = {
+  endpoints: ResolvedEndpoint[]
+  strategy: Strategy
+  defaultTimeout: number
+  attemptTimeout: number
+  retries: number
+  backoff: Required<BackoffOptions>
+  breaker: Required<BreakerOptions>
+  rateLimitCooldown: number
+  maxRetryAfter: number
+  unauthorizedCooldown: number
+  clock: Clock
+  random: () => number
+  fetch: typeof fetch | undefined
+}
+
+const STRATEGIES: readonly Strategy[] = ['least-connections', 'weighted-round-robin']
+// RFC 9110 token characters.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/** Applies defaults and validates; throws `InvalidOptionError` naming the first bad option. */
+export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'expected an object')
+  const { endpoints } = options
+  if (!Array.isArray(endpoints) || endpoints.length === 0) throw new InvalidOptionError('endpoints', 'expected a non-empty array of URLs or endpoint objects')
+  const strategy = options.strategy ?? 'least-connections'
+  if (!STRATEGIES.includes(strategy)) throw new InvalidOptionError('strategy', `expected one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(strategy)}`)
+  const resolved = endpoints.map((e, i) => resolveEndpoint(e, i))
+  const ids = new Set<string>()
+  for (const [i, e] of resolved.entries()) {
+    if (ids.has(e.id)) throw new InvalidOptionError(`endpoints[${i}].name`, `duplicate endpoint name ${JSON.stringify(e.id)}`)
+    ids.add(e.id)
+  }
+  const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
+  const breaker = { ...DEFAULT_BREAKER, ...options.breaker }
+  const result: ResolvedPoolOptions = {
+    endpoints: resolved,
+    strategy,
+    defaultTimeout: duration('defaultTimeout', options.defaultTimeout, 30_000),
+    attemptTimeout: duration('attemptTimeout', options.attemptTimeout, 5_000),
+    retries: count('retries', options.retries, 3),
+    backoff: {
+      initial: duration('backoff.initial', backoff.initial, 0, true),
+      max: duration('backoff.max', backoff.max, 0, true),
+      factor: positive('backoff.factor', backoff.factor),
+      jitter: fraction('backoff.jitter', backoff.jitter),
+    },
+    breaker: {
+      errorThresholdPercentage: percentage('breaker.errorThresholdPercentage', breaker.errorThresholdPercentage),
+      volumeThreshold: count('breaker.volumeThreshold', breaker.volumeThreshold, 0),
+      rollingWindow: duration('breaker.rollingWindow', breaker.rollingWindow, 0),
+      resetTimeout: duration('breaker.resetTimeout', breaker.resetTimeout, 0),
+    },
+    rateLimitCooldown: duration('rateLimitCooldown', options.rateLimitCooldown, 1_000, true),
+    maxRetryAfter: duration('maxRetryAfter', options.maxRetryAfter, 60_000, true),
+    unauthorizedCooldown: duration('unauthorizedCooldown', options.unauthorizedCooldown, 60_000, true),
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+    fetch: options.fetch,
+  }
+  if (typeof result.random !== 'function') throw new InvalidOptionError('random', 'expected a function')
+  for (const key of ['now', 'setTimeout', 'clearTimeout'] as const) {
+    if (typeof result.clock[key] !== 'function') throw new InvalidOptionError(`clock.${key}`, 'expected a function')
+  }
+  if (result.fetch !== undefined && typeof result.fetch !== 'function') throw new InvalidOptionError('fetch', 'expected a function')
+  return result
+}
+
+function resolveEndpoint(config: EndpointConfig, index: number): ResolvedEndpoint {
+  const path = `endpoints[${index}]`
+  const entry = typeof config === 'string' ? { url: config } : config
+  if (typeof entry !== 'object' || entry === null) throw new InvalidOptionError(path, 'expected a URL string or an object with a `url`')
+  if (typeof entry.url !== 'string') throw new InvalidOptionError(`${path}.url`, 'expected a string')
+  let url: URL
+  try {
+    url = new URL(entry.url)
+  } catch {
+    // Never echo the URL: it may hold an API key.
+    throw new InvalidOptionError(`${path}.url`, 'not a valid absolute URL')
+  }
+  if (url.protocol === 'ws:' || url.protocol === 'wss:') throw new InvalidOptionError(`${path}.url`, 'WebSocket endpoints are not supported yet; use http:// or https://')
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidOptionError(`${path}.url`, `unsupported scheme ${JSON.stringify(url.protocol)}; expected http: or https:`)
+  if (entry.name !== undefined && (typeof entry.name !== 'string' || entry.name.trim() === '')) throw new InvalidOptionError(`${path}.name`, 'expected a non-empty string')
+  const weight = entry.weight ?? 1
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) throw new InvalidOptionError(`${path}.weight`, `expected a finite number > 0, got ${String(weight)}`)
+  const tier = entry.tier ?? 'primary'
+  if (tier !== 'primary' && tier !== 'backup') throw new InvalidOptionError(`${path}.tier`, `expected 'primary' or 'backup', got ${JSON.stringify(tier)}`)
+  const headers = validateHeaders(`${path}.headers`, entry.headers)
+  // fetch refuses URLs with credentials; send them the way browsers would, as Basic auth.
+  if (url.username || url.password) {
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+      headers.Authorization = `Basic ${btoa(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`)}`
+    }
+    url.username = ''
+    url.password = ''
+  }
+  return { id: endpointId(url, index, entry.name), url: url.href, weight, tier, headers }
+}
+
+// Seed 002: a mistyped auth header silently became anonymous, rate-limited traffic. Catch what can be caught here.
+function validateHeaders(path: string, headers: unknown): Record<string, string> {
+  if (headers === undefined) return {}
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) throw new InvalidOptionError(path, 'expected an object of header names to string values')
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    // Header values are secrets: problems are described, never quoted.
+    if (!HEADER_NAME.test(name)) throw new InvalidOptionError(`${path}.${name}`, 'not a valid HTTP header name')
+    if (typeof value !== 'string') throw new InvalidOptionError(`${path}.${name}`, `expected a string value, got ${value === null ? 'null' : typeof value}`)
+    if (value.trim() === '') throw new InvalidOptionError(`${path}.${name}`, 'value is empty')
+    if (/[\r\n\0]/.test(value) || /[^\x20-\x7e\t]/.test(value)) throw new InvalidOptionError(`${path}.${name}`, 'value contains control or non-ASCII characters')
+    if (value !== value.trim()) throw new InvalidOptionError(`${path}.${name}`, 'value has leading or trailing whitespace')
+    if (name.toLowerCase() === 'authorization' && !/^[A-Za-z][\w-]* +\S/.test(value)) {
+      throw new InvalidOptionError(`${path}.${name}`, 'expected "<scheme> <credentials>", e.g. "Bearer <token>"')
+    }
+    out[name] = value
+  }
+  return out
+}
+
+function duration(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  const v = value ?? fallback
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new InvalidOptionError(name, `expected a duration in ms ${allowZero ? '>= 0' : '> 0'}, got ${String(v)}`)
+  }
+  return v
+}
+
+function count(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InvalidOptionError(name, `expected an integer >= 0, got ${String(v)}`)
+  return v
+}
+
+function positive(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionError(name, `expected a finite number > 0, got ${String(value)}`)
+  return value
+}
+
+function fraction(name: string, value: number): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new InvalidOptionError(name, `expected a number in [0, 1], got ${String(value)}`)
+  return value
+}
+
+function percentage(name: string, value: number): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 100)) throw new InvalidOptionError(name, `expected a percentage in [0, 100], got ${String(value)}`)
+  return value
+}

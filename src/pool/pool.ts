@@ -1,0 +1,354 @@
+import { EventEmitter } from 'eventemitter3'
+import pRetry from 'p-retry'
+import { exclusionReason, selectEndpoint, type BreakerState, type EndpointStatus, type Strategy, type Tier } from '../balancer/select.js'
+import { classifyError } from '../errors/classify.js'
+import {
+  AbortedError,
+  InvalidOptionError,
+  isResilientRpcError,
+  NetworkError,
+  NoHealthyEndpointError,
+  PoolDestroyedError,
+  RetriesExhaustedError,
+  TimeoutError,
+  type Attempt,
+  type EndpointExclusion,
+  type ErrorCode,
+  type ResilientRpcError,
+} from '../errors/errors.js'
+import { backoffDelay } from '../policy/backoff.js'
+import { withTimeout } from '../policy/timeout.js'
+import { sleep } from '../util/sleep.js'
+import { Endpoint } from './endpoint.js'
+import type { PoolEvents } from './events.js'
+import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js'
+
+export type RequestOptions = {
+  /** Cancels the request, including the in-flight HTTP call. */
+  signal?: AbortSignal
+  /** Deadline across every attempt, back-off and wait for an endpoint (ms). @default the pool's `defaultTimeout` */
+  timeout?: number
+  /** Time limit of each attempt (ms). @default the pool's `attemptTimeout` */
+  attemptTimeout?: number
+  /** Retries after the first attempt. @default the pool's `retries` */
+  retries?: number
+}
+
+/** A frozen snapshot of one endpoint. */
+export type EndpointStats = Readonly<{
+  endpoint: string
+  tier: Tier
+  status: EndpointStatus
+  /** Why the endpoint is not `up` (redacted), if it is not. */
+  statusReason: string | undefined
+  breaker: BreakerState
+  weight: number
+  effectiveWeight: number
+  inFlight: number
+  /** Smoothed attempt latency (ms), `undefined` before the first success. */
+  latencyEwma: number | undefined
+  consecutiveFailures: number
+  requests: number
+  successes: number
+  failures: number
+  lastError: Readonly<{ code: ErrorCode; message: string }> | undefined
+}>
+
+export type PoolStats = Readonly<{ endpoints: readonly EndpointStats[] }>
+
+/** A pool of JSON-RPC endpoints that balances, retries, fails over and never leaves a request pending. */
+export type Pool = {
+  /**
+   * Sends a JSON-RPC request through the pool and resolves with its `result`.
+   * @throws `TIMEOUT` (deadline passed), `ABORTED` (signal), `NO_ENDPOINT` (none could take it before the
+   * deadline), `RPC_ERROR` (the node's answer, e.g. a revert; never retried), `RETRIES_EXHAUSTED`,
+   * `POOL_DESTROYED`, `INVALID_OPTION`, or the fatal error of the one attempt made.
+   */
+  request<T = unknown>(method: string, params?: readonly unknown[], options?: RequestOptions): Promise<T>
+  /** A frozen snapshot of every endpoint's state. */
+  stats(): PoolStats
+  /** Subscribes to a pool event (see `PoolEvents`). */
+  on<E extends keyof PoolEvents>(event: E, listener: (...args: PoolEvents[E]) => void): Pool
+  once<E extends keyof PoolEvents>(event: E, listener: (...args: PoolEvents[E]) => void): Pool
+  off<E extends keyof PoolEvents>(event: E, listener?: (...args: PoolEvents[E]) => void): Pool
+  /** Rejects every pending request with `POOL_DESTROYED` and stops every timer. Idempotent. */
+  destroy(): Promise<void>
+}
+
+type Call = {
+  method: string
+  params: readonly unknown[]
+  attemptTimeout: number
+  retries: number
+  callerSignal: AbortSignal | undefined
+  attempts: Attempt[]
+  tried: number[]
+  backoffs: number
+  /** Set while the call waits for an endpoint: what kept each one out. */
+  waitingOn: EndpointExclusion[] | undefined
+}
+
+/**
+ * Creates a pool over `options.endpoints`. Never touches the network while constructing, so a service
+ * can start while every endpoint is down.
+ * @throws `INVALID_OPTION` for missing endpoints, a bad URL, weight <= 0, an unknown strategy, …
+ * @example
+ * const pool = createPool({ endpoints: ['https://a.example', { url: 'https://b.example', tier: 'backup' }] })
+ * const head = await pool.request<string>('eth_blockNumber', [], { timeout: 5_000 })
+ */
+export function createPool(options: PoolOptions): Pool {
+  return new PoolImpl(resolvePoolOptions(options))
+}
+
+class PoolImpl implements Pool {
+  readonly #options: ResolvedPoolOptions
+  readonly #endpoints: Endpoint[]
+  readonly #records
+  readonly #emitter = new EventEmitter<PoolEvents>()
+  readonly #active = new Set<AbortController>()
+  readonly #waiters = new Set<() => void>()
+  #cursor = 0
+  #destroyed = false
+
+  constructor(options: ResolvedPoolOptions) {
+    this.#options = options
+    const hooks = {
+      onStatus: (ep: Endpoint, from: EndpointStatus, to: EndpointStatus, reason: ResilientRpcError | undefined) => {
+        this.#emit('endpoint:state', { endpoint: ep.id, from, to, ...(reason ? { reason } : {}) })
+        if (to === 'up') this.#notify()
+      },
+      onBreaker: (ep: Endpoint, state: BreakerState) => {
+        this.#emit(state === 'open' ? 'circuit:open' : state === 'half-open' ? 'circuit:halfOpen' : 'circuit:close', { endpoint: ep.id })
+        if (state !== 'open') this.#notify()
+      },
+    }
+    this.#endpoints = options.endpoints.map((config, i) => new Endpoint(config, i, options, hooks))
+    this.#records = this.#endpoints.map((e) => e.record)
+  }
+
+  on<E extends keyof PoolEvents>(event: E, listener: (...args: PoolEvents[E]) => void): Pool {
+    this.#emitter.on(event, listener as never)
+    return this
+  }
+
+  once<E extends keyof PoolEvents>(event: E, listener: (...args: PoolEvents[E]) => void): Pool {
+    this.#emitter.once(event, listener as never)
+    return this
+  }
+
+  off<E extends keyof PoolEvents>(event: E, listener?: (...args: PoolEvents[E]) => void): Pool {
+    this.#emitter.off(event, listener as never)
+    return this
+  }
+
+  async request<T>(method: string, params: readonly unknown[] = [], options: RequestOptions = {}): Promise<T> {
+    if (this.#destroyed) throw new PoolDestroyedError()
+    const call = this.#newCall(method, params, options)
+    const timeout = options.timeout ?? this.#options.defaultTimeout
+    if (!(timeout > 0)) throw new InvalidOptionError('timeout', `expected a duration in ms > 0, got ${String(timeout)}`)
+    const controller = new AbortController()
+    this.#active.add(controller)
+    try {
+      return (await withTimeout((signal) => this.#run(call, signal), {
+        timeout,
+        signal: options.signal,
+        clock: this.#options.clock,
+        controller,
+        onTimeout: () => new TimeoutError('request', timeout),
+      })) as T
+    } catch (error) {
+      throw this.#finalError(error, call)
+    } finally {
+      this.#active.delete(controller)
+    }
+  }
+
+  #newCall(method: string, params: readonly unknown[], options: RequestOptions): Call {
+    if (typeof method !== 'string' || method === '') throw new InvalidOptionError('method', 'expected a non-empty string')
+    if (!Array.isArray(params)) throw new InvalidOptionError('params', 'expected an array')
+    const attemptTimeout = options.attemptTimeout ?? this.#options.attemptTimeout
+    if (!(attemptTimeout > 0)) throw new InvalidOptionError('attemptTimeout', `expected a duration in ms > 0, got ${String(attemptTimeout)}`)
+    const retries = options.retries ?? this.#options.retries
+    if (!Number.isInteger(retries) || retries < 0) throw new InvalidOptionError('retries', `expected an integer >= 0, got ${String(retries)}`)
+    return { method, params, attemptTimeout, retries, callerSignal: options.signal, attempts: [], tried: [], backoffs: 0, waitingOn: undefined }
+  }
+
+  #run(call: Call, signal: AbortSignal): Promise<unknown> {
+    const { clock, backoff, random } = this.#options
+    return pRetry(
+      async () => {
+        const endpoint = await this.#acquire(call, signal)
+        return this.#attempt(endpoint, call, signal)
+      },
+      {
+        retries: call.retries,
+        // Waits are ours (one clock, one signal for every sleep), so p-retry's own delay is zero.
+        minTimeout: 0,
+        maxTimeout: 0,
+        signal,
+        shouldRetry: ({ error }) => classifyError(error, { method: call.method }).retryable,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft === 0 || !classifyError(error, { method: call.method }).retryable) return
+          // Failing over to an endpoint this request has not tried needs no back-off; coming back to one does.
+          const delay = this.#hasUntried(call) ? 0 : backoffDelay(call.backoffs++, backoff, random)
+          this.#emit('request:retry', { method: call.method, attempt: attemptNumber, endpoint: call.attempts.at(-1)?.endpoint ?? '', error: error as ResilientRpcError, delay })
+          await sleep(delay, { signal, clock })
+        },
+      },
+    )
+  }
+
+  #hasUntried(call: Call): boolean {
+    const now = this.#options.clock.now()
+    return this.#records.some((r, i) => !call.tried.includes(i) && exclusionReason(r, now) === undefined)
+  }
+
+  /** Picks an endpoint for the next attempt, waiting (until the deadline) while none can take it. */
+  async #acquire(call: Call, signal: AbortSignal): Promise<Endpoint> {
+    const { clock, strategy } = this.#options
+    for (;;) {
+      signal.throwIfAborted()
+      const now = clock.now()
+      for (const e of this.#endpoints) e.refresh(now)
+      const selection = selectEndpoint(this.#records, { strategy, cursor: this.#cursor, tried: call.tried, now })
+      if (selection.kind === 'picked') {
+        call.waitingOn = undefined
+        this.#cursor = selection.cursor
+        for (const [i, w] of selection.currentWeights) this.#records[i]!.currentWeight = w
+        return this.#endpoints[selection.index]!
+      }
+      call.waitingOn = selection.excluded
+      await this.#waitForChange(signal, selection.retryAt === undefined ? undefined : selection.retryAt - now)
+    }
+  }
+
+  /** Resolves when an endpoint may have become available, or after `ms`; rejects when `signal` aborts. */
+  #waitForChange(signal: AbortSignal, ms: number | undefined): Promise<void> {
+    const { clock } = this.#options
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        this.#waiters.delete(done)
+        signal.removeEventListener('abort', onAbort)
+        if (timer !== undefined) clock.clearTimeout(timer)
+        resolve()
+      }
+      const onAbort = () => {
+        this.#waiters.delete(done)
+        if (timer !== undefined) clock.clearTimeout(timer)
+        reject(signal.reason)
+      }
+      const timer = ms === undefined ? undefined : clock.setTimeout(done, Math.max(0, ms))
+      this.#waiters.add(done)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  #notify(): void {
+    if (this.#waiters.size === 0) return
+    for (const wake of [...this.#waiters]) wake()
+  }
+
+  async #attempt(endpoint: Endpoint, call: Call, signal: AbortSignal): Promise<unknown> {
+    const { clock } = this.#options
+    const record = endpoint.record
+    // A half-open breaker lets one request through; its outcome decides whether the breaker closes.
+    const trial = record.breaker === 'half-open'
+    if (trial) record.trialInFlight = true
+    record.inFlight++
+    record.requests++
+    call.tried.push(record.index)
+    const start = clock.now()
+    try {
+      const result = await withTimeout((s) => endpoint.transport.request(call.method, call.params, { signal: s }), {
+        timeout: call.attemptTimeout,
+        signal,
+        clock,
+        onTimeout: () => new TimeoutError('attempt', call.attemptTimeout, { endpoint: endpoint.id }),
+      })
+      endpoint.recordSuccess(clock.now() - start)
+      return result
+    } catch (thrown) {
+      const error = this.#attemptError(thrown, call, endpoint)
+      const now = clock.now()
+      call.attempts.push({ endpoint: endpoint.id, error, duration: now - start })
+      endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now)
+      throw error
+    } finally {
+      record.inFlight--
+      if (trial) record.trialInFlight = false
+      this.#notify()
+    }
+  }
+
+  /** Names what ended an attempt. A caller's abort is neutral, whatever reason it carries. */
+  #attemptError(thrown: unknown, call: Call, endpoint: Endpoint): ResilientRpcError {
+    if (call.callerSignal?.aborted) return new AbortedError({ cause: call.callerSignal.reason, endpoint: endpoint.id })
+    if (isResilientRpcError(thrown)) return thrown
+    return new NetworkError({ cause: thrown, endpoint: endpoint.id })
+  }
+
+  /** The one error a request rejects with: names the real cause and lists every attempt. */
+  #finalError(thrown: unknown, call: Call): ResilientRpcError {
+    const { attempts } = call
+    const last = attempts.at(-1)?.error
+    if (call.callerSignal?.aborted) return new AbortedError({ cause: call.callerSignal.reason, attempts })
+    if (isResilientRpcError(thrown, 'POOL_DESTROYED')) return new PoolDestroyedError({ attempts })
+    if (isResilientRpcError(thrown, 'TIMEOUT') && thrown.scope === 'request') {
+      if (call.waitingOn) return new NoHealthyEndpointError(call.waitingOn, { cause: thrown, attempts })
+      return new TimeoutError('request', thrown.timeout, { cause: last, attempts })
+    }
+    if (!isResilientRpcError(thrown)) return new NetworkError({ cause: thrown, attempts })
+    if (classifyError(thrown, { method: call.method }).retryable && attempts.length > 1) {
+      return new RetriesExhaustedError({ cause: thrown, attempts })
+    }
+    thrown.attempts = attempts
+    return thrown
+  }
+
+  #emit<K extends keyof PoolEvents>(event: K, ...args: PoolEvents[K]): void {
+    try {
+      (this.#emitter.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args)
+    } catch (error) {
+      // A throwing listener must not break the request path or a timer callback.
+      if (event !== 'error') this.#emit('error', error)
+    }
+  }
+
+  stats(): PoolStats {
+    const now = this.#options.clock.now()
+    if (!this.#destroyed) for (const e of this.#endpoints) e.refresh(now)
+    return Object.freeze({
+      endpoints: Object.freeze(
+        this.#records.map((r) =>
+          Object.freeze({
+            endpoint: r.id,
+            tier: r.tier,
+            status: r.status,
+            statusReason: r.statusReason,
+            breaker: r.breaker,
+            weight: r.weight,
+            effectiveWeight: r.effectiveWeight,
+            inFlight: r.inFlight,
+            latencyEwma: r.latencyEwma,
+            consecutiveFailures: r.consecutiveFailures,
+            requests: r.requests,
+            successes: r.successes,
+            failures: r.failures,
+            lastError: r.lastError ? Object.freeze({ code: r.lastError.code, message: r.lastError.shortMessage }) : undefined,
+          }),
+        ),
+      ),
+    })
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    // Reverse of construction: pending calls first (their aborts cancel fetches and waits), then breakers.
+    const reason = new PoolDestroyedError()
+    for (const controller of this.#active) controller.abort(reason)
+    this.#active.clear()
+    for (const e of this.#endpoints) e.destroy()
+    this.#emitter.removeAllListeners()
+  }
+}

@@ -1,0 +1,30 @@
+import { InvalidResponseError, RpcResponseError, type ResilientRpcErrorOptions } from '../errors/errors.js'
+
+export type JsonRpcRequest = { jsonrpc: '2.0'; id: number; method: string; params: readonly unknown[] }
+
+export type JsonRpcErrorObject = { code: number; message: string; data?: unknown }
+
+/** Is `value` a well-formed JSON-RPC error object? */
+export function isJsonRpcErrorObject(value: unknown): value is JsonRpcErrorObject {
+  if (typeof value !== 'object' || value === null) return false
+  const { code, message } = value as Record<string, unknown>
+  return typeof code === 'number' && Number.isInteger(code) && typeof message === 'string'
+}
+
+/**
+ * Validates a parsed JSON-RPC response to the request with id `id` and returns its `result`, or throws
+ * `RpcResponseError` for an error answer and `InvalidResponseError` for anything malformed.
+ */
+export function unwrapResponse(body: unknown, id: number, options: ResilientRpcErrorOptions = {}): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidResponseError(Array.isArray(body) ? 'expected an object, got an array' : `expected an object, got ${body === null ? 'null' : typeof body}`, options)
+  }
+  const response = body as Record<string, unknown>
+  if (response.id !== id) throw new InvalidResponseError(`id ${JSON.stringify(response.id) ?? 'undefined'} does not match request id ${id}`, options)
+  if ('error' in response && response.error !== undefined && response.error !== null) {
+    if (!isJsonRpcErrorObject(response.error)) throw new InvalidResponseError('malformed error object', options)
+    throw new RpcResponseError(response.error, options)
+  }
+  if (!('result' in response)) throw new InvalidResponseError('neither result nor error', options)
+  return response.result
+}

@@ -1,0 +1,230 @@
+import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest'
+import { startAnvil } from './anvil.js'
+import type { Anvil } from './anvil.js'
+import { createFaultProxy } from './faultProxy.js'
+import type { FaultProxy } from './faultProxy.js'
+
+type Reply = { status: number; headers: Headers; text: string }
+type RpcAnswer = { jsonrpc: string; id: unknown; result?: unknown; error?: { code: number; message: string } }
+
+const call = (method: string, params: unknown[] = [], id: unknown = 1) => ({ jsonrpc: '2.0', id, method, params })
+
+async function post(url: string, body: unknown, opts: { timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<Reply> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...opts.headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 5_000),
+  })
+  return { status: res.status, headers: res.headers, text: await res.text() }
+}
+
+async function result<T = string>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const r = await post(url, call(method, params))
+  const body = JSON.parse(r.text) as RpcAnswer
+  if (body.error) throw new Error(body.error.message)
+  return body.result as T
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function until(cond: () => boolean, timeoutMs = 2_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(10)
+  }
+}
+
+describe('createFaultProxy', () => {
+  let anvil: Anvil
+  let proxy: FaultProxy
+  const extra: FaultProxy[] = []
+
+  beforeAll(async () => {
+    anvil = await startAnvil()
+    proxy = await createFaultProxy(anvil.url)
+  })
+  afterAll(async () => {
+    await Promise.all([proxy?.close(), ...extra.map((p) => p.close())])
+    await anvil?.stop()
+  })
+  beforeEach(() => {
+    proxy.setMode({ kind: 'pass' })
+    proxy.resetCounts()
+  })
+
+  it('passes through, accepts any path, and counts requests, methods and headers', async () => {
+    expect(proxy.mode()).toEqual({ kind: 'pass' })
+    expect(await result(`${proxy.url}/v3/SECRETKEY`, 'eth_chainId')).toBe('0x7a69')
+    const batch = await post(proxy.url, [call('eth_blockNumber', [], 1), call('eth_blockNumber', [], 2), call('eth_chainId', [], 3)], {
+      headers: { 'x-test': 'hello', authorization: 'Bearer abc' },
+    })
+    const answers = JSON.parse(batch.text) as RpcAnswer[]
+    expect(answers.map((a) => a.id)).toEqual([1, 2, 3])
+    expect(proxy.count()).toBe(2)
+    expect(proxy.methodCounts()).toEqual({ eth_chainId: 2, eth_blockNumber: 2 })
+    expect(proxy.lastHeaders()['x-test']).toBe('hello')
+    expect(proxy.lastHeaders()['authorization']).toBe('Bearer abc')
+    proxy.resetCounts()
+    expect(proxy.count()).toBe(0)
+    expect(proxy.methodCounts()).toEqual({})
+  })
+
+  it('forwards invalid JSON untouched to the target', async () => {
+    const r = await post(proxy.url, 'this is {not json')
+    const body = JSON.parse(r.text) as RpcAnswer
+    expect(body.error?.code).toBeLessThan(-32000)
+    expect(proxy.count()).toBe(1)
+  })
+
+  it('delay forwards after the given time', async () => {
+    proxy.setMode({ kind: 'delay', ms: 250 })
+    const started = Date.now()
+    expect(await result(proxy.url, 'eth_chainId')).toBe('0x7a69')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(240)
+  })
+
+  it('survives a client aborting a delayed request', async () => {
+    proxy.setMode({ kind: 'delay', ms: 200 })
+    await expect(post(proxy.url, call('eth_chainId'), { timeoutMs: 50 })).rejects.toThrow()
+    await sleep(250)
+    proxy.setMode({ kind: 'pass' })
+    expect(await result(proxy.url, 'eth_chainId')).toBe('0x7a69')
+    expect(proxy.count()).toBe(2)
+  })
+
+  it('hang accepts and never answers', async () => {
+    proxy.setMode({ kind: 'hang' })
+    await expect(post(proxy.url, call('eth_chainId'), { timeoutMs: 300 })).rejects.toThrow(/timeout|aborted/i)
+    expect(proxy.count()).toBe(1)
+    expect(proxy.methodCounts()).toEqual({ eth_chainId: 1 })
+  })
+
+  it('reset destroys the socket without a response', async () => {
+    proxy.setMode({ kind: 'reset' })
+    await expect(post(proxy.url, call('eth_chainId'), { timeoutMs: 2_000 })).rejects.toThrow(/fetch failed/)
+    expect(proxy.count()).toBe(1)
+  })
+
+  it('http500 / http401 answer with those statuses', async () => {
+    proxy.setMode({ kind: 'http500' })
+    expect((await post(proxy.url, call('eth_chainId'))).status).toBe(500)
+    proxy.setMode({ kind: 'http401' })
+    expect((await post(proxy.url, call('eth_chainId'))).status).toBe(401)
+    expect(proxy.count()).toBe(2)
+  })
+
+  it('http429 sets Retry-After only when asked', async () => {
+    proxy.setMode({ kind: 'http429', retryAfter: 3 })
+    const limited = await post(proxy.url, call('eth_chainId'))
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBe('3')
+    expect(limited.text).toMatch(/rate limit/i)
+    proxy.setMode({ kind: 'http429' })
+    const bare = await post(proxy.url, call('eth_chainId'))
+    expect(bare.status).toBe(429)
+    expect(bare.headers.get('retry-after')).toBeNull()
+  })
+
+  it('garbage answers 200 with a non-JSON body', async () => {
+    proxy.setMode({ kind: 'garbage' })
+    const r = await post(proxy.url, call('eth_chainId'))
+    expect(r.status).toBe(200)
+    expect(r.text.startsWith('<html>')).toBe(true)
+    expect(() => JSON.parse(r.text)).toThrow()
+  })
+
+  it('rpcError answers each request id with a JSON-RPC error', async () => {
+    proxy.setMode({ kind: 'rpcError' })
+    const single = JSON.parse((await post(proxy.url, call('eth_chainId', [], 42))).text) as RpcAnswer
+    expect(single).toEqual({ jsonrpc: '2.0', id: 42, error: { code: -32000, message: 'proxy injected error' } })
+    proxy.setMode({ kind: 'rpcError', code: -32603, message: 'boom' })
+    const r = await post(proxy.url, [call('eth_chainId', [], 7), call('eth_blockNumber', [], 'abc')])
+    expect(r.status).toBe(200)
+    const batch = JSON.parse(r.text) as RpcAnswer[]
+    expect(batch).toEqual([
+      { jsonrpc: '2.0', id: 7, error: { code: -32603, message: 'boom' } },
+      { jsonrpc: '2.0', id: 'abc', error: { code: -32603, message: 'boom' } },
+    ])
+  })
+
+  it('stale freezes the head and block tags while the real chain advances', async () => {
+    proxy.setMode({ kind: 'stale' })
+    // The frozen height is fetched asynchronously at setMode; a request through the proxy
+    // awaits it, so the chain can only move after this line.
+    const frozen = Number(await result(proxy.url, 'eth_blockNumber'))
+    const realBefore = Number(await anvil.rpc<string>('eth_blockNumber'))
+    expect(frozen).toBe(realBefore)
+    await anvil.mine(3)
+    expect(Number(await anvil.rpc<string>('eth_blockNumber'))).toBe(frozen + 3)
+    expect(Number(await result(proxy.url, 'eth_blockNumber'))).toBe(frozen)
+    const block = await result<{ number: string }>(proxy.url, 'eth_getBlockByNumber', ['latest', false])
+    expect(Number(block.number)).toBe(frozen)
+    const r = await post(proxy.url, [call('eth_getBlockByNumber', ['finalized', false], 'b'), call('eth_blockNumber', [], 'a')])
+    const batch = JSON.parse(r.text) as RpcAnswer[]
+    expect(batch.map((a) => a.id)).toEqual(['b', 'a'])
+    expect(Number((batch[0]?.result as { number: string }).number)).toBe(frozen)
+    expect(Number(batch[1]?.result)).toBe(frozen)
+    proxy.setMode({ kind: 'pass' })
+    expect(Number(await result(proxy.url, 'eth_blockNumber'))).toBe(frozen + 3)
+  })
+
+  it('wrongChain lies about eth_chainId only', async () => {
+    proxy.setMode({ kind: 'wrongChain' })
+    expect(await result(proxy.url, 'eth_chainId')).toBe('0x3e7')
+    proxy.setMode({ kind: 'wrongChain', chainId: 5 })
+    expect(await result(proxy.url, 'eth_chainId')).toBe('0x5')
+    expect(await result(proxy.url, 'eth_blockNumber')).toBe(await anvil.rpc<string>('eth_blockNumber'))
+  })
+
+  it('lie reports a head ahead of the real one', async () => {
+    const real = Number(await anvil.rpc<string>('eth_blockNumber'))
+    proxy.setMode({ kind: 'lie' })
+    expect(Number(await result(proxy.url, 'eth_blockNumber'))).toBe(real + 1000)
+    proxy.setMode({ kind: 'lie', ahead: 5 })
+    const r = await post(proxy.url, [call('eth_chainId', [], 1), call('eth_blockNumber', [], 2)])
+    const batch = JSON.parse(r.text) as RpcAnswer[]
+    expect(batch).toEqual([
+      { jsonrpc: '2.0', id: 1, result: '0x7a69' },
+      { jsonrpc: '2.0', id: 2, result: `0x${(real + 5).toString(16)}` },
+    ])
+  })
+
+  it('flap alternates pass and down by wall clock', async () => {
+    // Probes sit in the middle of each 300ms window, leaving ±150ms for scheduling jitter.
+    const probe = async () => {
+      try {
+        return (await post(proxy.url, call('eth_chainId'), { timeoutMs: 1_000 })).status === 200 ? 'up' : 'down'
+      } catch {
+        return 'down'
+      }
+    }
+    const setAt = Date.now()
+    proxy.setMode({ kind: 'flap', upMs: 300, downMs: 300 })
+    const seen: string[] = []
+    for (const at of [150, 450, 750, 1050]) {
+      await sleep(at - (Date.now() - setAt))
+      seen.push(await probe())
+    }
+    expect(seen).toEqual(['up', 'down', 'up', 'down'])
+
+    proxy.setMode({ kind: 'flap', upMs: 0, downMs: 1_000, down: { kind: 'http500' } })
+    expect((await post(proxy.url, call('eth_chainId'))).status).toBe(500)
+  })
+
+  it('close() with a hanging request resolves and leaves no open connections', async () => {
+    const p = await createFaultProxy(anvil.url, { mode: { kind: 'hang' } })
+    extra.push(p)
+    expect(p.mode()).toEqual({ kind: 'hang' })
+    const pending = post(p.url, call('eth_chainId'), { timeoutMs: 10_000 })
+    pending.catch(() => {})
+    await until(() => p.count() === 1 && p.openConnections() === 1)
+    const started = Date.now()
+    await p.close()
+    expect(Date.now() - started).toBeLessThan(1_000)
+    expect(p.openConnections()).toBe(0)
+    await expect(pending).rejects.toThrow(/fetch failed/)
+    await p.close()
+  })
+})

@@ -1,0 +1,304 @@
+import { createServer } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+
+export type FaultMode =
+  | { kind: 'pass' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hang' }
+  | { kind: 'reset' }
+  | { kind: 'http500' }
+  | { kind: 'http429'; retryAfter?: number }
+  | { kind: 'http401' }
+  | { kind: 'garbage' }
+  | { kind: 'rpcError'; code?: number; message?: string }
+  | { kind: 'flap'; upMs: number; downMs: number; down?: FaultMode }
+  | { kind: 'stale' }
+  | { kind: 'wrongChain'; chainId?: number }
+  | { kind: 'lie'; ahead?: number }
+
+export type FaultProxy = {
+  /** http://127.0.0.1:PORT; any path is accepted and ignored (e.g. /v3/SECRETKEY). */
+  url: string
+  port: number
+  setMode(mode: FaultMode): void
+  mode(): FaultMode
+  /** Requests received (HTTP requests, counted before the fault applies). */
+  count(): number
+  /** Per JSON-RPC method counts (batch entries each counted). */
+  methodCounts(): Record<string, number>
+  /** Headers of the last request received (lower-cased names). */
+  lastHeaders(): Record<string, string | string[] | undefined>
+  /** Zeroes count() and methodCounts(); lastHeaders() is kept. */
+  resetCounts(): void
+  /** Connections currently open (to assert clients closed them). */
+  openConnections(): number
+  /** Destroys every socket (hanging ones included) and closes the server. Idempotent. */
+  close(): Promise<void>
+}
+
+type RpcEntry = { jsonrpc?: string; id?: unknown; method?: unknown; params?: unknown }
+type Upstream = { status: number; contentType: string; body: string }
+/** How one request entry is served: answered by the proxy, or forwarded (maybe rewritten). */
+type Plan =
+  | { local: true; entry: RpcEntry; result: unknown }
+  | { local: false; entry: RpcEntry; post?: (result: unknown) => unknown }
+
+const BLOCK_TAGS = new Set(['latest', 'pending', 'safe', 'finalized'])
+const toHex = (n: number | bigint) => `0x${n.toString(16)}`
+
+function isEntry(x: unknown): x is RpcEntry {
+  return typeof x === 'object' && x !== null && !Array.isArray(x)
+}
+
+/** Rewrites block tags anywhere in params, so eth_getLogs filters and eth_call block args are frozen too. */
+function freezeTags(value: unknown, height: string): unknown {
+  if (typeof value === 'string') return BLOCK_TAGS.has(value) ? height : value
+  if (Array.isArray(value)) return value.map((v) => freezeTags(v, height))
+  if (isEntry(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, freezeTags(v, height)]))
+  }
+  return value
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    // An aborted upload still gets served with what arrived; the write side will notice the dead socket.
+    req.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')))
+  })
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
+  if (res.destroyed || res.writableEnded) return
+  res.writeHead(status, { 'content-type': 'application/json', ...headers })
+  res.end(body)
+}
+
+export async function createFaultProxy(target: string, opts: { mode?: FaultMode } = {}): Promise<FaultProxy> {
+  let current: FaultMode = { kind: 'pass' }
+  let setAt = Date.now()
+  // Resolved lazily: setMode is synchronous but the head must come from the target.
+  let frozenHead: Promise<bigint> | undefined
+  let requests = 0
+  let methods: Record<string, number> = {}
+  let headers: IncomingHttpHeaders = {}
+  let closing: Promise<void> | undefined
+  const sockets = new Set<Socket>()
+  const inflight = new Set<AbortController>()
+  let nextId = 1
+
+  const forward = async (body: string, signal: AbortSignal): Promise<Upstream> => {
+    const res = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal,
+    })
+    return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', body: await res.text() }
+  }
+
+  const fetchHead = async (): Promise<bigint> => {
+    const up = await forward(JSON.stringify({ jsonrpc: '2.0', id: `proxy-${nextId++}`, method: 'eth_blockNumber', params: [] }), AbortSignal.timeout(5_000))
+    const parsed = JSON.parse(up.body) as { result?: string }
+    if (typeof parsed.result !== 'string') throw new Error(`faultProxy: cannot read head from target: ${up.body}`)
+    return BigInt(parsed.result)
+  }
+
+  const setMode = (mode: FaultMode) => {
+    current = mode
+    setAt = Date.now()
+    frozenHead = undefined
+    const needsHead = mode.kind === 'stale' || (mode.kind === 'flap' && mode.down?.kind === 'stale')
+    if (needsHead) {
+      frozenHead = fetchHead()
+      // Only requests made in stale mode care; without this a failed fetch is an unhandled rejection.
+      frozenHead.catch(() => {})
+    }
+  }
+
+  /** Flap is resolved to a concrete mode per request, by wall clock since setMode. */
+  const effective = (mode: FaultMode, now: number): FaultMode => {
+    if (mode.kind !== 'flap') return mode
+    const period = mode.upMs + mode.downMs
+    const phase = period > 0 ? (now - setAt) % period : 0
+    if (phase < mode.upMs) return { kind: 'pass' }
+    const down = mode.down ?? { kind: 'reset' }
+    return down.kind === 'flap' ? { kind: 'reset' } : down
+  }
+
+  const planFor = async (mode: FaultMode, entry: RpcEntry): Promise<Plan> => {
+    if (mode.kind === 'stale') {
+      if (!frozenHead) throw new Error('faultProxy: stale mode without a frozen head')
+      const height = toHex(await frozenHead)
+      if (entry.method === 'eth_blockNumber') return { local: true, entry, result: height }
+      return { local: false, entry: { ...entry, params: freezeTags(entry.params, height) } }
+    }
+    if (mode.kind === 'wrongChain' && entry.method === 'eth_chainId') {
+      return { local: true, entry, result: toHex(mode.chainId ?? 999) }
+    }
+    if (mode.kind === 'lie' && entry.method === 'eth_blockNumber') {
+      const ahead = BigInt(mode.ahead ?? 1000)
+      return { local: false, entry, post: (r) => (typeof r === 'string' ? toHex(BigInt(r) + ahead) : r) }
+    }
+    return { local: false, entry }
+  }
+
+  /** stale / wrongChain / lie: answer some entries locally, forward the rest, stitch results in request order. */
+  const rewrite = async (mode: FaultMode, parsed: unknown, signal: AbortSignal): Promise<Upstream> => {
+    const batch = Array.isArray(parsed)
+    const entries = (batch ? parsed : [parsed]) as unknown[]
+    if (entries.length === 0 || !entries.every(isEntry)) return forward(JSON.stringify(parsed), signal)
+    const plans = await Promise.all(entries.map((e) => planFor(mode, e)))
+    const remote = plans.filter((p) => !p.local)
+    const byId = new Map<string, unknown>()
+    if (remote.length > 0) {
+      const outgoing = remote.map((p) => p.entry)
+      const up = await forward(JSON.stringify(batch ? outgoing : outgoing[0]), signal)
+      let answers: unknown
+      try {
+        answers = JSON.parse(up.body)
+      } catch {
+        return up
+      }
+      // Upstream transport or request-level errors are not ours to stitch: pass them through.
+      if (up.status !== 200 || (batch && !Array.isArray(answers)) || (!batch && !isEntry(answers))) return up
+      for (const a of (batch ? answers : [answers]) as unknown[]) {
+        if (isEntry(a)) byId.set(JSON.stringify(a.id), a)
+      }
+    }
+    const out = plans.flatMap((p): unknown[] => {
+      const key = JSON.stringify(p.entry.id)
+      if (p.local) return p.entry.id === undefined ? [] : [{ jsonrpc: '2.0', id: p.entry.id, result: p.result }]
+      const a = byId.get(key)
+      if (!isEntry(a)) return []
+      return [p.post && 'result' in a ? { ...a, result: p.post(a.result) } : a]
+    })
+    return { status: 200, contentType: 'application/json', body: JSON.stringify(batch ? out : out[0] ?? null) }
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    requests++
+    headers = { ...req.headers }
+    const arrivedAt = Date.now()
+    const declared = current
+    const body = await readBody(req)
+    let parsed: unknown
+    let valid = true
+    try {
+      parsed = JSON.parse(body)
+    } catch {
+      valid = false
+    }
+    const entries = valid ? ((Array.isArray(parsed) ? parsed : [parsed]) as unknown[]) : []
+    for (const e of entries) {
+      const m = isEntry(e) && typeof e.method === 'string' ? e.method : '(invalid)'
+      methods[m] = (methods[m] ?? 0) + 1
+    }
+
+    const mode = effective(declared, arrivedAt)
+    switch (mode.kind) {
+      case 'hang':
+        return
+      case 'reset':
+        req.socket.destroy()
+        return
+      case 'http500':
+        return send(res, 500, 'Internal Server Error', { 'content-type': 'text/plain' })
+      case 'http401':
+        return send(res, 401, JSON.stringify({ error: 'unauthorized' }))
+      case 'http429': {
+        const extra: Record<string, string> = mode.retryAfter === undefined ? {} : { 'retry-after': String(mode.retryAfter) }
+        const err = { jsonrpc: '2.0', id: null, error: { code: 429, message: 'Too Many Requests: rate limit exceeded' } }
+        return send(res, 429, JSON.stringify(err), extra)
+      }
+      case 'garbage':
+        return send(res, 200, '<html>oops</html>', { 'content-type': 'text/html' })
+      case 'rpcError': {
+        const error = { code: mode.code ?? -32000, message: mode.message ?? 'proxy injected error' }
+        const one = (e: unknown) => ({ jsonrpc: '2.0', id: isEntry(e) ? (e.id ?? null) : null, error })
+        const out = valid && Array.isArray(parsed) ? parsed.map(one) : one(valid ? parsed : null)
+        return send(res, 200, JSON.stringify(out))
+      }
+    }
+
+    // Everything below talks to the target; abort that if the client goes away or we close.
+    const ac = new AbortController()
+    inflight.add(ac)
+    res.on('close', () => ac.abort())
+    try {
+      if (mode.kind === 'delay') {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, mode.ms)
+          ac.signal.addEventListener('abort', () => {
+            clearTimeout(t)
+            resolve()
+          })
+        })
+      }
+      if (ac.signal.aborted) return
+      const needsRewrite = valid && (mode.kind === 'stale' || mode.kind === 'wrongChain' || mode.kind === 'lie')
+      const up = needsRewrite ? await rewrite(mode, parsed, ac.signal) : await forward(body, ac.signal)
+      send(res, up.status, up.body, { 'content-type': up.contentType })
+    } catch (e) {
+      if (!ac.signal.aborted) send(res, 502, JSON.stringify({ error: `faultProxy upstream failure: ${(e as Error).message}` }))
+    } finally {
+      inflight.delete(ac)
+    }
+  }
+
+  const server = createServer((req, res) => {
+    req.on('error', () => {})
+    res.on('error', () => {})
+    handle(req, res).catch((e: unknown) => {
+      send(res, 500, JSON.stringify({ error: `faultProxy bug: ${(e as Error).message}` }))
+    })
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    // Resets and client aborts surface as ECONNRESET/EPIPE here; they are the point, not a failure.
+    socket.on('error', () => {})
+    socket.on('close', () => sockets.delete(socket))
+  })
+  server.on('clientError', (_err, socket) => socket.destroy())
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  server.on('error', () => {})
+  const port = (server.address() as AddressInfo).port
+  if (opts.mode) setMode(opts.mode)
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    setMode,
+    mode: () => current,
+    count: () => requests,
+    methodCounts: () => ({ ...methods }),
+    lastHeaders: () => ({ ...headers }),
+    resetCounts() {
+      requests = 0
+      methods = {}
+    },
+    openConnections: () => sockets.size,
+    close() {
+      closing ??= (async () => {
+        for (const ac of inflight) ac.abort()
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
+        // Wait for each socket's own 'close' so openConnections() is already 0 when this resolves;
+        // the server's close callback can fire a tick before those.
+        const socketsClosed = [...sockets].map((s) => new Promise<void>((resolve) => s.once('close', () => resolve())))
+        for (const s of sockets) s.destroy()
+        await Promise.all([serverClosed, ...socketsClosed])
+      })()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Integration tests start their own anvil; keep parallelism modest on 2-core machines.
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Fail the run on any unhandled rejection or uncaught exception anywhere in the suite.
+    dangerouslyIgnoreUnhandledErrors: false,
+  },
+})
