@@ -1,14 +1,19 @@
 import { defineConfig } from 'tsup'
 
-export default defineConfig({
+const shared = {
   entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
   sourcemap: true,
-  clean: true,
   target: 'es2022',
   platform: 'neutral',
-  // p-retry and p-timeout are ESM-only: bundle them (and p-retry's is-network-error) so that
-  // `require('resilient-rpc')` works on every Node 20, not only where require(esm) exists (20.19+).
-  noExternal: ['p-retry', 'p-timeout', 'is-network-error'],
-})
+  // `neutral` resolves only the `exports` "import"/"default" conditions; these keep Node's and browsers' picks.
+  esbuildOptions(options: { mainFields?: string[] }) {
+    options.mainFields = ['module', 'main']
+  },
+} as const
+
+export default defineConfig([
+  { ...shared, format: ['esm'], dts: true },
+  // p-retry and p-timeout are ESM-only. The CJS build bundles them (with p-retry's is-network-error)
+  // so `require('resilient-rpc')` works on every Node 20, not only where require(esm) exists (20.19+).
+  { ...shared, format: ['cjs'], dts: true, noExternal: ['p-retry', 'p-timeout', 'is-network-error'] },
+])

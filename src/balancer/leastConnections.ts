@@ -6,6 +6,8 @@ export type LeastConnectionsCandidate = {
   weight: number
   /** Smoothed latency (ms); `undefined` before the first answer. */
   latencyEwma: number | undefined
+  /** Failed attempts since the last success. */
+  consecutiveFailures: number
 }
 
 export type LeastConnectionsPick = {
@@ -22,25 +24,29 @@ function latencyBucket(latency: number | undefined): number {
 }
 
 /**
- * Picks the endpoint with the fewest in-flight requests relative to its weight; ties go to the lower
- * smoothed latency, then round-robin from `cursor`. Pure: state in, choice out. Returns `undefined`
- * for no candidates.
+ * Picks the endpoint with the fewest in-flight requests relative to its weight. Ties go to one whose
+ * last attempt did not fail, then to the lower smoothed latency, then round-robin from `cursor`.
+ * Pure: state in, choice out. Returns `undefined` for no candidates.
  */
 export function pickLeastConnections(candidates: readonly LeastConnectionsCandidate[], cursor = 0): LeastConnectionsPick | undefined {
   const n = candidates.length
   if (n === 0) return undefined
   let best = -1
   let bestLoad = Infinity
+  let bestFailing = Infinity
   let bestLatency = Infinity
   // Scanning from the cursor makes the first of equal candidates the next one in round-robin order.
   for (let step = 0; step < n; step++) {
     const i = (cursor + step) % n
     const c = candidates[i]!
     const load = c.inFlight / c.weight
+    // An endpoint that fails fast (connection refused) has no latency to lose: it must not win on being quick.
+    const failing = c.consecutiveFailures > 0 ? 1 : 0
     const latency = latencyBucket(c.latencyEwma)
-    if (load < bestLoad || (load === bestLoad && latency < bestLatency)) {
+    if (load < bestLoad || (load === bestLoad && (failing < bestFailing || (failing === bestFailing && latency < bestLatency)))) {
       best = i
       bestLoad = load
+      bestFailing = failing
       bestLatency = latency
     }
   }

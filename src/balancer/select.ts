@@ -26,6 +26,8 @@ export type SelectableEndpoint = {
   effectiveWeight: number
   currentWeight: number
   latencyEwma: number | undefined
+  /** Failed attempts since the last success. */
+  consecutiveFailures: number
 }
 
 export type SelectContext = {

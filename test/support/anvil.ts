@@ -103,7 +103,7 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<Anvil> {
   child.stdout?.on('data', (chunk: string) => stdout.push(chunk))
   child.stderr?.on('data', (chunk: string) => stderr.push(chunk))
 
-  // A crashed or killed test worker must not leave anvil processes behind.
+  // A worker that exits without stop() (failed hook, process.exit) must not leave anvil running.
   const killOnExit = () => {
     child.kill('SIGKILL')
   }

@@ -5,17 +5,17 @@ import type { AddressInfo, Socket } from 'node:net'
 export type FaultMode =
   | { kind: 'pass' }
   | { kind: 'delay'; ms: number }
-  | { kind: 'hang' }
-  | { kind: 'reset' }
+  | { kind: 'hang' } // accepted, never answered; the socket stays open until close()
+  | { kind: 'reset' } // socket destroyed without a response
   | { kind: 'http500' }
-  | { kind: 'http429'; retryAfter?: number }
+  | { kind: 'http429'; retryAfter?: number } // seconds, sent as Retry-After
   | { kind: 'http401' }
-  | { kind: 'garbage' }
-  | { kind: 'rpcError'; code?: number; message?: string }
-  | { kind: 'flap'; upMs: number; downMs: number; down?: FaultMode }
-  | { kind: 'stale' }
-  | { kind: 'wrongChain'; chainId?: number }
-  | { kind: 'lie'; ahead?: number }
+  | { kind: 'garbage' } // 200 with an HTML body
+  | { kind: 'rpcError'; code?: number; message?: string } // per id; default -32000 'proxy injected error'
+  | { kind: 'flap'; upMs: number; downMs: number; down?: FaultMode } // wall clock from setMode; down defaults to reset
+  | { kind: 'stale' } // head frozen at setMode: eth_blockNumber and block tags answer that height
+  | { kind: 'wrongChain'; chainId?: number } // eth_chainId only; default 999
+  | { kind: 'lie'; ahead?: number } // eth_blockNumber = real head + ahead (default 1000)
 
 export type FaultProxy = {
   /** http://127.0.0.1:PORT; any path is accepted and ignored (e.g. /v3/SECRETKEY). */
@@ -37,7 +37,7 @@ export type FaultProxy = {
   close(): Promise<void>
 }
 
-type RpcEntry = { jsonrpc?: string; id?: unknown; method?: unknown; params?: unknown }
+type RpcEntry = { id?: unknown; method?: unknown; params?: unknown }
 type Upstream = { status: number; contentType: string; body: string }
 /** How one request entry is served: answered by the proxy, or forwarded (maybe rewritten). */
 type Plan =
@@ -55,19 +55,18 @@ function isEntry(x: unknown): x is RpcEntry {
 function freezeTags(value: unknown, height: string): unknown {
   if (typeof value === 'string') return BLOCK_TAGS.has(value) ? height : value
   if (Array.isArray(value)) return value.map((v) => freezeTags(v, height))
-  if (isEntry(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, freezeTags(v, height)]))
-  }
-  return value
+  if (!isEntry(value)) return value
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, freezeTags(v, height)]))
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
+    const done = () => resolve(Buffer.concat(chunks).toString('utf8'))
     req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    // An aborted upload still gets served with what arrived; the write side will notice the dead socket.
-    req.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('end', done)
+    // An aborted upload is served with what arrived; send() then notices the dead socket.
+    req.on('close', done)
   })
 }
 
@@ -80,7 +79,7 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
 export async function createFaultProxy(target: string, opts: { mode?: FaultMode } = {}): Promise<FaultProxy> {
   let current: FaultMode = { kind: 'pass' }
   let setAt = Date.now()
-  // Resolved lazily: setMode is synchronous but the head must come from the target.
+  // A promise because setMode is synchronous but the head must come from the target.
   let frozenHead: Promise<bigint> | undefined
   let requests = 0
   let methods: Record<string, number> = {}
@@ -88,20 +87,16 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
   let closing: Promise<void> | undefined
   const sockets = new Set<Socket>()
   const inflight = new Set<AbortController>()
-  let nextId = 1
 
   const forward = async (body: string, signal: AbortSignal): Promise<Upstream> => {
-    const res = await fetch(target, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      signal,
-    })
-    return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', body: await res.text() }
+    const res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal })
+    const contentType = res.headers.get('content-type') ?? 'application/json'
+    return { status: res.status, contentType, body: await res.text() }
   }
 
   const fetchHead = async (): Promise<bigint> => {
-    const up = await forward(JSON.stringify({ jsonrpc: '2.0', id: `proxy-${nextId++}`, method: 'eth_blockNumber', params: [] }), AbortSignal.timeout(5_000))
+    const req = { jsonrpc: '2.0', id: 'fault-proxy-head', method: 'eth_blockNumber', params: [] }
+    const up = await forward(JSON.stringify(req), AbortSignal.timeout(5_000))
     const parsed = JSON.parse(up.body) as { result?: string }
     if (typeof parsed.result !== 'string') throw new Error(`faultProxy: cannot read head from target: ${up.body}`)
     return BigInt(parsed.result)
@@ -129,10 +124,10 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
     return down.kind === 'flap' ? { kind: 'reset' } : down
   }
 
-  const planFor = async (mode: FaultMode, entry: RpcEntry): Promise<Plan> => {
+  const planFor = async (mode: FaultMode, head: Promise<bigint> | undefined, entry: RpcEntry): Promise<Plan> => {
     if (mode.kind === 'stale') {
-      if (!frozenHead) throw new Error('faultProxy: stale mode without a frozen head')
-      const height = toHex(await frozenHead)
+      if (!head) throw new Error('faultProxy: stale mode without a frozen head')
+      const height = toHex(await head)
       if (entry.method === 'eth_blockNumber') return { local: true, entry, result: height }
       return { local: false, entry: { ...entry, params: freezeTags(entry.params, height) } }
     }
@@ -147,11 +142,16 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
   }
 
   /** stale / wrongChain / lie: answer some entries locally, forward the rest, stitch results in request order. */
-  const rewrite = async (mode: FaultMode, parsed: unknown, signal: AbortSignal): Promise<Upstream> => {
+  const rewrite = async (
+    mode: FaultMode,
+    head: Promise<bigint> | undefined,
+    parsed: unknown,
+    signal: AbortSignal,
+  ): Promise<Upstream> => {
     const batch = Array.isArray(parsed)
     const entries = (batch ? parsed : [parsed]) as unknown[]
     if (entries.length === 0 || !entries.every(isEntry)) return forward(JSON.stringify(parsed), signal)
-    const plans = await Promise.all(entries.map((e) => planFor(mode, e)))
+    const plans = await Promise.all(entries.map((e) => planFor(mode, head, e)))
     const remote = plans.filter((p) => !p.local)
     const byId = new Map<string, unknown>()
     if (remote.length > 0) {
@@ -183,7 +183,9 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
     requests++
     headers = { ...req.headers }
     const arrivedAt = Date.now()
+    // Snapshot the mode (and its frozen head) now: setMode may run while the body streams in.
     const declared = current
+    const head = frozenHead
     const body = await readBody(req)
     let parsed: unknown
     let valid = true
@@ -210,9 +212,9 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
       case 'http401':
         return send(res, 401, JSON.stringify({ error: 'unauthorized' }))
       case 'http429': {
-        const extra: Record<string, string> = mode.retryAfter === undefined ? {} : { 'retry-after': String(mode.retryAfter) }
-        const err = { jsonrpc: '2.0', id: null, error: { code: 429, message: 'Too Many Requests: rate limit exceeded' } }
-        return send(res, 429, JSON.stringify(err), extra)
+        const extra = mode.retryAfter === undefined ? undefined : { 'retry-after': String(mode.retryAfter) }
+        const error = { code: 429, message: 'Too Many Requests: rate limit exceeded' }
+        return send(res, 429, JSON.stringify({ jsonrpc: '2.0', id: null, error }), extra)
       }
       case 'garbage':
         return send(res, 200, '<html>oops</html>', { 'content-type': 'text/html' })
@@ -232,18 +234,17 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
       if (mode.kind === 'delay') {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, mode.ms)
-          ac.signal.addEventListener('abort', () => {
-            clearTimeout(t)
-            resolve()
-          })
+          const early = () => (clearTimeout(t), resolve())
+          ac.signal.addEventListener('abort', early, { once: true })
         })
       }
       if (ac.signal.aborted) return
       const needsRewrite = valid && (mode.kind === 'stale' || mode.kind === 'wrongChain' || mode.kind === 'lie')
-      const up = needsRewrite ? await rewrite(mode, parsed, ac.signal) : await forward(body, ac.signal)
+      const up = needsRewrite ? await rewrite(mode, head, parsed, ac.signal) : await forward(body, ac.signal)
       send(res, up.status, up.body, { 'content-type': up.contentType })
     } catch (e) {
-      if (!ac.signal.aborted) send(res, 502, JSON.stringify({ error: `faultProxy upstream failure: ${(e as Error).message}` }))
+      const error = `faultProxy upstream failure: ${(e as Error).message}`
+      if (!ac.signal.aborted) send(res, 502, JSON.stringify({ error }))
     } finally {
       inflight.delete(ac)
     }
@@ -271,7 +272,6 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
       resolve()
     })
   })
-  server.on('error', () => {})
   const port = (server.address() as AddressInfo).port
   if (opts.mode) setMode(opts.mode)
 

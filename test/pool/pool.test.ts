@@ -1,0 +1,323 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
+import { createFakeFetch, type FakeFetch } from '../support/fakeFetch.js'
+
+// Unit tests of the request path with a scripted fetch and fake timers: every wait is driven by the test.
+
+let fake: FakeFetch
+let pool: Pool | undefined
+
+function makePool(options: Partial<PoolOptions> = {}, endpoints = ['http://a', 'http://b', 'http://c']): Pool {
+  pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0, ...options })
+  return pool
+}
+
+/** Starts a request and captures its outcome without ever leaving a rejection unhandled. */
+function start<T>(promise: Promise<T>) {
+  const outcome: { value?: T; error?: unknown; settled: boolean } = { settled: false }
+  const done = promise.then(
+    (value) => Object.assign(outcome, { value, settled: true }),
+    (error: unknown) => Object.assign(outcome, { error, settled: true }),
+  )
+  return { outcome, done }
+}
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  fake = createFakeFetch()
+})
+
+afterEach(async () => {
+  await pool?.destroy()
+  pool = undefined
+  expect(vi.getTimerCount()).toBe(0)
+  vi.useRealTimers()
+})
+
+describe('balancing and failover', () => {
+  it('fails over to an untried endpoint at once, without back-off', async () => {
+    fake.set('a', { kind: 'network' })
+    fake.set('b', { kind: 'ok', result: '0x2a' })
+    const p = makePool({}, ['http://a', 'http://b'])
+    await expect(p.request('eth_blockNumber')).resolves.toBe('0x2a')
+    expect(fake.calls.map((c) => c.host)).toEqual(['a', 'b'])
+  })
+
+  it('uses backup endpoints only when no primary can take the request', async () => {
+    fake.set('a', { kind: 'ok' })
+    fake.set('b', { kind: 'ok' })
+    const p = createPool({ endpoints: ['http://a', { url: 'http://b', tier: 'backup' }], fetch: fake.fetch })
+    pool = p
+    for (let i = 0; i < 5; i++) await p.request('eth_blockNumber')
+    expect(fake.callsTo('b')).toHaveLength(0)
+    fake.set('a', { kind: 'network' })
+    await p.request('eth_blockNumber')
+    expect(fake.callsTo('b')).toHaveLength(1)
+  })
+
+  it('spreads concurrent requests by least connections', async () => {
+    for (const h of ['a', 'b', 'c']) fake.set(h, { kind: 'ok', delay: 10 })
+    const p = makePool()
+    const all = Promise.all(Array.from({ length: 9 }, () => p.request('eth_blockNumber')))
+    await vi.advanceTimersByTimeAsync(10)
+    await all
+    expect(['a', 'b', 'c'].map((h) => fake.callsTo(h).length)).toEqual([3, 3, 3])
+  })
+
+  it('honours weights with weighted round-robin', async () => {
+    for (const h of ['a', 'b']) fake.set(h, { kind: 'ok' })
+    const p = createPool({ endpoints: [{ url: 'http://a', weight: 3 }, 'http://b'], strategy: 'weighted-round-robin', fetch: fake.fetch })
+    pool = p
+    for (let i = 0; i < 8; i++) await p.request('eth_blockNumber')
+    expect(fake.calls.map((c) => c.host).join('')).toBe('aabaaaba')
+  })
+})
+
+describe('deadlines', () => {
+  it('bounds the whole request, across attempts, by its timeout, and aborts the in-flight fetch', async () => {
+    for (const h of ['a', 'b', 'c']) fake.set(h, { kind: 'hang' })
+    const p = makePool({ attemptTimeout: 1_000 })
+    const { outcome, done } = start(p.request('eth_blockNumber', [], { timeout: 2_500 }))
+    await vi.advanceTimersByTimeAsync(2_499)
+    expect(outcome.settled).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    await done
+    expect(isResilientRpcError(outcome.error, 'TIMEOUT')).toBe(true)
+    expect(outcome.error).toMatchObject({ scope: 'request', timeout: 2_500 })
+    // Two attempts timed out and the third was cut by the deadline; every fetch saw its signal abort.
+    expect((outcome.error as { attempts: unknown[] }).attempts).toHaveLength(3)
+    expect(fake.calls).toHaveLength(3)
+    expect(fake.calls.every((c) => c.signal.aborted)).toBe(true)
+  })
+
+  it('applies the pool default timeout when the call gives none', async () => {
+    fake.set('a', { kind: 'hang' })
+    const p = makePool({ defaultTimeout: 700, attemptTimeout: 10_000 }, ['http://a'])
+    const { outcome, done } = start(p.request('eth_blockNumber'))
+    await vi.advanceTimersByTimeAsync(700)
+    await done
+    expect(outcome.error).toMatchObject({ code: 'TIMEOUT', scope: 'request', timeout: 700 })
+  })
+
+  it('a caller abort stops the fetch, rejects with ABORTED and counts against nobody', async () => {
+    fake.set('a', { kind: 'hang' })
+    const p = makePool({}, ['http://a'])
+    const controller = new AbortController()
+    const { outcome, done } = start(p.request('eth_blockNumber', [], { signal: controller.signal }))
+    await vi.advanceTimersByTimeAsync(50)
+    controller.abort(new Error('user went away'))
+    await done
+    expect(isResilientRpcError(outcome.error, 'ABORTED')).toBe(true)
+    expect((outcome.error as Error).cause).toEqual(new Error('user went away'))
+    expect(fake.calls[0]!.signal.aborted).toBe(true)
+    expect(p.stats().endpoints[0]).toMatchObject({ failures: 0, successes: 0, consecutiveFailures: 0, inFlight: 0 })
+  })
+
+  it('rejects at once for an already aborted signal, without sending', async () => {
+    fake.set('a', { kind: 'ok' })
+    const p = makePool({}, ['http://a'])
+    await expect(p.request('eth_blockNumber', [], { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' })
+    expect(fake.calls).toHaveLength(0)
+  })
+
+  it('waits for an endpoint while none can take the request, then lists why each is out', async () => {
+    fake.set('a', { kind: 'status', status: 401 })
+    fake.set('b', { kind: 'status', status: 429, headers: { 'retry-after': '30' } })
+    const p = makePool({}, ['http://a', 'http://b'])
+    const { outcome, done } = start(p.request('eth_blockNumber', [], { timeout: 5_000 }))
+    await vi.advanceTimersByTimeAsync(5_000)
+    await done
+    expect(isResilientRpcError(outcome.error, 'NO_ENDPOINT')).toBe(true)
+    const error = outcome.error as { excluded: { endpoint: string; reason: string }[] }
+    expect(error.excluded.map((e) => e.endpoint)).toEqual(['http://a:80#0', 'http://b:80#1'])
+    expect(error.excluded[0]!.reason).toMatch(/^HTTP 401/)
+    expect(error.excluded[1]!.reason).toMatch(/^Rate limited \(retry after 30000 ms\)/)
+  })
+})
+
+describe('retries', () => {
+  it('never retries a revert', async () => {
+    fake.set('a', { kind: 'rpcError', code: 3, message: 'execution reverted: nope', data: '0x08c379a0' })
+    fake.set('b', { kind: 'ok' })
+    const p = makePool({}, ['http://a', 'http://b'])
+    const error = await p.request('eth_call', [{}, 'latest']).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'RPC_ERROR', rpcCode: 3, data: '0x08c379a0' })
+    expect(fake.calls).toHaveLength(1)
+    // Neutral: the endpoint did nothing wrong.
+    expect(p.stats().endpoints[0]).toMatchObject({ failures: 0, consecutiveFailures: 0 })
+  })
+
+  it('retries 5xx and garbage, then reports every attempt', async () => {
+    fake.set('a', { kind: 'status', status: 502, body: 'bad gateway' })
+    fake.set('b', { kind: 'body', body: '<html>oops' })
+    const p = makePool({ retries: 3 }, ['http://a', 'http://b'])
+    const { outcome, done } = start(p.request('eth_blockNumber'))
+    // The failover is free; coming back to tried endpoints backs off 100 ms, then 200 ms (random = 0: no jitter cut).
+    await vi.advanceTimersByTimeAsync(99)
+    expect(fake.calls).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(fake.calls).toHaveLength(3)
+    await vi.advanceTimersByTimeAsync(199)
+    expect(fake.calls).toHaveLength(3)
+    await vi.advanceTimersByTimeAsync(1)
+    await done
+    expect(isResilientRpcError(outcome.error, 'RETRIES_EXHAUSTED')).toBe(true)
+    const attempts = (outcome.error as { attempts: { endpoint: string; error: { code: string } }[] }).attempts
+    expect(attempts.map((a) => `${a.endpoint} ${a.error.code}`)).toEqual([
+      'http://a:80#0 HTTP_ERROR',
+      'http://b:80#1 INVALID_RESPONSE',
+      'http://a:80#0 HTTP_ERROR',
+      'http://b:80#1 INVALID_RESPONSE',
+    ])
+  })
+
+  it('never re-sends eth_sendTransaction after a timeout, but does eth_sendRawTransaction', async () => {
+    fake.set('a', { kind: 'hang' })
+    fake.set('b', { kind: 'ok', result: '0xhash' })
+    const p = makePool({ attemptTimeout: 100 }, ['http://a', 'http://b'])
+    const send = start(p.request('eth_sendTransaction', [{}]))
+    await vi.advanceTimersByTimeAsync(100)
+    await send.done
+    expect(send.outcome.error).toMatchObject({ code: 'TIMEOUT', scope: 'attempt' })
+    expect(fake.callsTo('b')).toHaveLength(0)
+    const raw = start(p.request('eth_sendRawTransaction', ['0x02']))
+    await vi.advanceTimersByTimeAsync(100)
+    await raw.done
+    expect(raw.outcome.value).toBe('0xhash')
+  })
+
+  it('cools a rate-limited endpoint down for Retry-After and brings it back', async () => {
+    fake.set('a', { kind: 'status', status: 429, headers: { 'retry-after': '2' } })
+    fake.set('b', { kind: 'ok' })
+    const p = makePool({}, ['http://a', 'http://b'])
+    const events: string[] = []
+    p.on('endpoint:state', (e) => events.push(`${e.endpoint} ${e.from}->${e.to}`))
+    await p.request('eth_blockNumber')
+    expect(p.stats().endpoints[0]).toMatchObject({ status: 'cooldown' })
+    fake.set('a', { kind: 'ok' })
+    for (let i = 0; i < 3; i++) await p.request('eth_blockNumber')
+    expect(fake.callsTo('a')).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(p.stats().endpoints[0]).toMatchObject({ status: 'up' })
+    expect(events).toEqual(['http://a:80#0 up->cooldown', 'http://a:80#0 cooldown->up'])
+  })
+
+  it('takes an endpoint answering 401 out of rotation without hammering it', async () => {
+    fake.set('a', { kind: 'status', status: 401 })
+    fake.set('b', { kind: 'ok' })
+    const p = makePool({}, ['http://a', 'http://b'])
+    for (let i = 0; i < 10; i++) await p.request('eth_blockNumber')
+    expect(fake.callsTo('a')).toHaveLength(1)
+    expect(p.stats().endpoints[0]).toMatchObject({ status: 'unauthorized', lastError: { code: 'UNAUTHORIZED' } })
+  })
+})
+
+describe('circuit breaker', () => {
+  it('opens after failures, moves traffic, half-opens after resetTimeout and closes on a successful trial', async () => {
+    fake.set('a', { kind: 'network' })
+    fake.set('b', { kind: 'ok' })
+    // Round-robin keeps sending to `a` (least-connections would avoid it after its first failure).
+    const p = makePool({ strategy: 'weighted-round-robin', breaker: { volumeThreshold: 3, resetTimeout: 1_000 } }, ['http://a', 'http://b'])
+    const events: string[] = []
+    p.on('circuit:open', (e) => events.push(`open ${e.endpoint}`))
+    p.on('circuit:halfOpen', (e) => events.push(`halfOpen ${e.endpoint}`))
+    p.on('circuit:close', (e) => events.push(`close ${e.endpoint}`))
+    for (let i = 0; i < 6; i++) await p.request('eth_blockNumber')
+    expect(p.stats().endpoints[0]!.breaker).toBe('open')
+    const sentToA = fake.callsTo('a').length
+    for (let i = 0; i < 5; i++) await p.request('eth_blockNumber')
+    expect(fake.callsTo('a')).toHaveLength(sentToA)
+    fake.set('a', { kind: 'ok' })
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(p.stats().endpoints[0]!.breaker).toBe('half-open')
+    for (let i = 0; i < 3; i++) await p.request('eth_blockNumber')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(p.stats().endpoints[0]!.breaker).toBe('closed')
+    expect(events).toEqual(['open http://a:80#0', 'halfOpen http://a:80#0', 'close http://a:80#0'])
+  })
+
+  it('neutral outcomes never close a half-open breaker: a revert and a caller abort leave it half-open', async () => {
+    fake.set('a', { kind: 'network' })
+    const p = makePool({ breaker: { volumeThreshold: 1, resetTimeout: 1_000 }, retries: 0 }, ['http://a'])
+    await p.request('eth_blockNumber').catch(() => {})
+    expect(p.stats().endpoints[0]!.breaker).toBe('open')
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(p.stats().endpoints[0]!.breaker).toBe('half-open')
+
+    fake.set('a', { kind: 'rpcError', code: 3, message: 'execution reverted' })
+    await expect(p.request('eth_call', [{}, 'latest'])).rejects.toMatchObject({ code: 'RPC_ERROR' })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(p.stats().endpoints[0]!.breaker).toBe('half-open')
+
+    fake.set('a', { kind: 'hang' })
+    const controller = new AbortController()
+    const aborted = start(p.request('eth_blockNumber', [], { signal: controller.signal }))
+    await vi.advanceTimersByTimeAsync(10)
+    controller.abort()
+    await aborted.done
+    await vi.advanceTimersByTimeAsync(0)
+    expect(aborted.outcome.error).toMatchObject({ code: 'ABORTED' })
+    expect(p.stats().endpoints[0]!.breaker).toBe('half-open')
+  })
+
+  it('counts attempts cut by a short request deadline as failures, so a hanging endpoint trips', async () => {
+    fake.set('a', { kind: 'hang' })
+    const p = makePool({ breaker: { volumeThreshold: 3 } }, ['http://a'])
+    for (let i = 0; i < 3; i++) {
+      const r = start(p.request('eth_blockNumber', [], { timeout: 50 }))
+      await vi.advanceTimersByTimeAsync(50)
+      await r.done
+      expect(r.outcome.error).toMatchObject({ code: 'TIMEOUT', scope: 'request' })
+    }
+    expect(p.stats().endpoints[0]!.breaker).toBe('open')
+  })
+})
+
+describe('destroy', () => {
+  it('rejects pending requests, rejects later ones at once, and leaves no timer behind', async () => {
+    fake.set('a', { kind: 'hang' })
+    const p = makePool({}, ['http://a'])
+    const pending = start(p.request('eth_blockNumber'))
+    await vi.advanceTimersByTimeAsync(10)
+    await p.destroy()
+    await pending.done
+    expect(isResilientRpcError(pending.outcome.error, 'POOL_DESTROYED')).toBe(true)
+    expect(fake.calls[0]!.signal.aborted).toBe(true)
+    await expect(p.request('eth_blockNumber')).rejects.toMatchObject({ code: 'POOL_DESTROYED' })
+    await p.destroy()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('rejects requests waiting for an endpoint', async () => {
+    fake.set('a', { kind: 'status', status: 429, headers: { 'retry-after': '60' } })
+    const p = makePool({}, ['http://a'])
+    const waiting = start(p.request('eth_blockNumber'))
+    await vi.advanceTimersByTimeAsync(100)
+    expect(waiting.outcome.settled).toBe(false)
+    await p.destroy()
+    await waiting.done
+    expect(waiting.outcome.error).toMatchObject({ code: 'POOL_DESTROYED' })
+  })
+})
+
+describe('isolation', () => {
+  it('a throwing listener does not break requests; it is reported as an error event', async () => {
+    fake.set('a', { kind: 'status', status: 429 })
+    fake.set('b', { kind: 'ok' })
+    const p = makePool({}, ['http://a', 'http://b'])
+    const reported: unknown[] = []
+    p.on('endpoint:state', () => {
+      throw new Error('listener bug')
+    })
+    p.on('error', (e) => reported.push(e))
+    await expect(p.request('eth_blockNumber')).resolves.toBe('0x1')
+    expect(reported).toEqual([new Error('listener bug')])
+  })
+
+  it('rejects bad call arguments with INVALID_OPTION', async () => {
+    const p = makePool({}, ['http://a'])
+    await expect(p.request('')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'method' })
+    await expect(p.request('eth_call', {} as never)).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'params' })
+    await expect(p.request('eth_call', [], { timeout: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'timeout' })
+  })
+})
