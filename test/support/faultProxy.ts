@@ -33,6 +33,8 @@ export type FaultProxy = {
   resetCounts(): void
   /** Connections currently open (to assert clients closed them). */
   openConnections(): number
+  /** Connections closed so far. Node's fetch replaces an aborted connection with a fresh idle one at once, so a drop in openConnections() alone cannot show an abort. */
+  closedConnections(): number
   /** Destroys every socket (hanging ones included) and closes the server. Idempotent. */
   close(): Promise<void>
 }
@@ -86,6 +88,7 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
   let headers: IncomingHttpHeaders = {}
   let closing: Promise<void> | undefined
   const sockets = new Set<Socket>()
+  let closed = 0
   const inflight = new Set<AbortController>()
 
   const forward = async (body: string, signal: AbortSignal): Promise<Upstream> => {
@@ -261,7 +264,10 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
     sockets.add(socket)
     // Resets and client aborts surface as ECONNRESET/EPIPE here; they are the point, not a failure.
     socket.on('error', () => {})
-    socket.on('close', () => sockets.delete(socket))
+    socket.on('close', () => {
+      sockets.delete(socket)
+      closed++
+    })
   })
   server.on('clientError', (_err, socket) => socket.destroy())
 
@@ -288,6 +294,7 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
       methods = {}
     },
     openConnections: () => sockets.size,
+    closedConnections: () => closed,
     close() {
       closing ??= (async () => {
         for (const ac of inflight) ac.abort()
