@@ -1,0 +1,41 @@
+// Bundles src/index.ts for the browser and fails if any Node built-in leaks into it: the core path
+// must run on global fetch, AbortController and AbortSignal alone.
+import { builtinModules } from 'node:module'
+import { build } from 'esbuild'
+
+const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]))
+const leaked = new Set()
+const result = await build({
+  entryPoints: ['src/index.ts'],
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  write: false,
+  metafile: true,
+  logLevel: 'silent',
+  plugins: [
+    {
+      name: 'no-node-builtins',
+      setup(b) {
+        b.onResolve({ filter: /.*/ }, async (args) => {
+          if (args.pluginData === 'probe') return undefined
+          if (!builtins.has(args.path) && !args.path.startsWith('node:')) return undefined
+          // A built-in name is fine when a browser package of that name is installed (opossum's
+          // `require('events')` resolves to the `events` package, a dependency for that reason).
+          if (!args.path.startsWith('node:')) {
+            const probe = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: 'probe' })
+            if (probe.errors.length === 0 && probe.path.includes('node_modules')) return undefined
+          }
+          leaked.add(`${args.path} (imported by ${args.importer})`)
+          return { path: args.path, external: true }
+        })
+      },
+    },
+  ],
+})
+if (leaked.size > 0) {
+  console.error(`Node built-ins leaked into the browser bundle:\n  ${[...leaked].join('\n  ')}`)
+  process.exit(1)
+}
+const bytes = result.outputFiles[0].contents.length
+console.log(`browser bundle ok: ${(bytes / 1024).toFixed(1)} KiB, no Node built-ins`)
