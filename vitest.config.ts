@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Fail the run on any unhandled rejection or uncaught exception anywhere in the suite.
     dangerouslyIgnoreUnhandledErrors: false,
+    // The JSON report lets .ci/run print a one-line "N passed, N failed" summary.
+    reporters: ['default', ['json', { outputFile: '.tmp/vitest-results.json' }]],
   },
 })
