@@ -26,7 +26,7 @@ export type PoolOptions = {
   endpoints: readonly EndpointConfig[]
   /** How to pick among eligible endpoints. @default 'least-connections' */
   strategy?: Strategy
-  /** Deadline of a request across all its attempts and waits, when the call gives none (ms). @default 30_000 */
+  /** Deadline of a request across all its attempts and waits, when the call gives none (ms; `Infinity` for none). @default 30_000 */
   defaultTimeout?: number
   /** Time limit of one attempt against one endpoint (ms). @default 5_000 */
   attemptTimeout?: number
@@ -91,13 +91,13 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     if (ids.has(e.id)) throw new InvalidOptionError(`endpoints[${i}].name`, `duplicate endpoint name ${JSON.stringify(e.id)}`)
     ids.add(e.id)
   }
-  const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
-  const breaker = { ...DEFAULT_BREAKER, ...options.breaker }
+  const backoff = withDefaults(DEFAULT_BACKOFF, options.backoff)
+  const breaker = withDefaults(DEFAULT_BREAKER, options.breaker)
   const result: ResolvedPoolOptions = {
     endpoints: resolved,
     strategy,
-    defaultTimeout: duration('defaultTimeout', options.defaultTimeout, 30_000),
-    attemptTimeout: duration('attemptTimeout', options.attemptTimeout, 5_000),
+    defaultTimeout: duration('defaultTimeout', options.defaultTimeout, 30_000, false, true),
+    attemptTimeout: duration('attemptTimeout', options.attemptTimeout, 5_000, false, true),
     retries: count('retries', options.retries, 3),
     backoff: {
       initial: duration('backoff.initial', backoff.initial, 0, true),
@@ -149,7 +149,7 @@ function resolveEndpoint(config: EndpointConfig, index: number): ResolvedEndpoin
   // fetch refuses URLs with credentials; send them the way browsers would, as Basic auth.
   if (url.username || url.password) {
     if (!Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
-      headers.Authorization = `Basic ${btoa(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`)}`
+      headers.Authorization = `Basic ${basicCredentials(url, `${path}.url`)}`
     }
     url.username = ''
     url.password = ''
@@ -157,14 +157,28 @@ function resolveEndpoint(config: EndpointConfig, index: number): ResolvedEndpoin
   return { id: endpointId(url, index, entry.name), url: url.href, weight, tier, headers }
 }
 
+// RFC 7617 with charset UTF-8, so a non-Latin-1 password works instead of making btoa throw.
+function basicCredentials(url: URL, path: string): string {
+  let decoded: string
+  try {
+    decoded = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+  } catch {
+    throw new InvalidOptionError(path, 'userinfo has a malformed percent-escape')
+  }
+  let binary = ''
+  for (const byte of new TextEncoder().encode(decoded)) binary += String.fromCharCode(byte)
+  return btoa(binary)
+}
+
 // Seed 002: a mistyped auth header silently became anonymous, rate-limited traffic. Catch what can be caught here.
 function validateHeaders(path: string, headers: unknown): Record<string, string> {
   if (headers === undefined) return {}
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) throw new InvalidOptionError(path, 'expected an object of header names to string values')
   const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    // Header values are secrets: problems are described, never quoted.
-    if (!HEADER_NAME.test(name)) throw new InvalidOptionError(`${path}.${name}`, 'not a valid HTTP header name')
+  for (const [position, [name, value]] of Object.entries(headers).entries()) {
+    // Header values are secrets: problems are described, never quoted. A bad name is not quoted
+    // either: it is often a pasted "Authorization: Bearer …" line.
+    if (!HEADER_NAME.test(name)) throw new InvalidOptionError(`${path}`, `header #${position + 1} has an invalid name (not an RFC 9110 token; did a value end up in the name?)`)
     if (typeof value !== 'string') throw new InvalidOptionError(`${path}.${name}`, `expected a string value, got ${value === null ? 'null' : typeof value}`)
     if (value.trim() === '') throw new InvalidOptionError(`${path}.${name}`, 'value is empty')
     if (/[\r\n\0]/.test(value) || /[^\x20-\x7e\t]/.test(value)) throw new InvalidOptionError(`${path}.${name}`, 'value contains control or non-ASCII characters')
@@ -177,10 +191,23 @@ function validateHeaders(path: string, headers: unknown): Record<string, string>
   return out
 }
 
-function duration(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+/** Longest delay timers honour: beyond it Node fires after 1 ms (and warns). */
+export const MAX_TIMER = 2_147_483_647
+
+function withDefaults<T extends object>(defaults: Required<T>, overrides: T | undefined): Required<T> {
+  const out = { ...defaults }
+  // An explicit `undefined` means "not set", exactly as it does at the top level.
+  for (const [key, value] of Object.entries(overrides ?? {})) if (value !== undefined) (out as Record<string, unknown>)[key] = value
+  return out
+}
+
+/** Validates a duration option (ms), applying `fallback` when it is not set. */
+export function duration(name: string, value: number | undefined, fallback: number, allowZero = false, allowInfinity = false): number {
   const v = value ?? fallback
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0)) {
-    throw new InvalidOptionError(name, `expected a duration in ms ${allowZero ? '>= 0' : '> 0'}, got ${String(v)}`)
+  const tooLong = v > MAX_TIMER && !(allowInfinity && v === Infinity)
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0) || tooLong) {
+    const range = `${allowZero ? '>= 0' : '> 0'} and <= ${MAX_TIMER}${allowInfinity ? ' (or Infinity)' : ''}`
+    throw new InvalidOptionError(name, `expected a duration in ms ${range}, got ${String(v)}`)
   }
   return v
 }

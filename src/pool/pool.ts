@@ -21,7 +21,7 @@ import { withTimeout } from '../policy/timeout.js'
 import { sleep } from '../util/sleep.js'
 import { Endpoint } from './endpoint.js'
 import type { PoolEvents } from './events.js'
-import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js'
+import { duration, MAX_TIMER, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js'
 
 export type RequestOptions = {
   /** Cancels the request, including the in-flight HTTP call. */
@@ -144,8 +144,7 @@ class PoolImpl implements Pool {
   async request<T>(method: string, params: readonly unknown[] = [], options: RequestOptions = {}): Promise<T> {
     if (this.#destroyed) throw new PoolDestroyedError()
     const call = this.#newCall(method, params, options)
-    const timeout = options.timeout ?? this.#options.defaultTimeout
-    if (!(timeout > 0)) throw new InvalidOptionError('timeout', `expected a duration in ms > 0, got ${String(timeout)}`)
+    const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)
     const controller = new AbortController()
     this.#active.add(controller)
     try {
@@ -166,8 +165,7 @@ class PoolImpl implements Pool {
   #newCall(method: string, params: readonly unknown[], options: RequestOptions): Call {
     if (typeof method !== 'string' || method === '') throw new InvalidOptionError('method', 'expected a non-empty string')
     if (!Array.isArray(params)) throw new InvalidOptionError('params', 'expected an array')
-    const attemptTimeout = options.attemptTimeout ?? this.#options.attemptTimeout
-    if (!(attemptTimeout > 0)) throw new InvalidOptionError('attemptTimeout', `expected a duration in ms > 0, got ${String(attemptTimeout)}`)
+    const attemptTimeout = duration('attemptTimeout', options.attemptTimeout, this.#options.attemptTimeout, false, true)
     const retries = options.retries ?? this.#options.retries
     if (!Number.isInteger(retries) || retries < 0) throw new InvalidOptionError('retries', `expected an integer >= 0, got ${String(retries)}`)
     return { method, params, attemptTimeout, retries, callerSignal: options.signal, attempts: [], tried: [], backoffs: 0, waitingOn: undefined }
@@ -237,7 +235,7 @@ class PoolImpl implements Pool {
         if (timer !== undefined) clock.clearTimeout(timer)
         reject(signal.reason)
       }
-      const timer = ms === undefined ? undefined : clock.setTimeout(done, Math.max(0, ms))
+      const timer = ms === undefined ? undefined : clock.setTimeout(done, Math.min(MAX_TIMER, Math.max(0, ms)))
       this.#waiters.add(done)
       signal.addEventListener('abort', onAbort, { once: true })
     })

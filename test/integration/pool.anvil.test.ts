@@ -194,7 +194,8 @@ describe('pool against anvil through fault proxies', () => {
     for (const event of ['endpoint:state', 'circuit:open', 'request:retry'] as const) {
       pool.on(event, (e: unknown) => seen.push(JSON.stringify(e), String((e as { reason?: Error }).reason?.message), String((e as { error?: Error }).error?.message)))
     }
-    const error = await pool.request('eth_blockNumber', [], { timeout: 2_000 }).catch((e: unknown) => e as Error)
+    const error = (await pool.request('eth_blockNumber', [], { timeout: 2_000 }).catch((e: unknown) => e)) as Error
+    expect(isResilientRpcError(error)).toBe(true)
     seen.push(error.message, JSON.stringify(error), JSON.stringify(pool.stats()))
     // The credentials did reach the endpoints, just never our output.
     expect(proxies[A]!.lastHeaders()['authorization']).toBe('Bearer Bearer-SECRET-TOKEN')

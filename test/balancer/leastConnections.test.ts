@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest'
+import { pickLeastConnections, type LeastConnectionsCandidate } from '../../src/balancer/leastConnections.js'
+
+const NAMES = 'ABCDEFGH'
+
+function candidate(over: Partial<LeastConnectionsCandidate> = {}): LeastConnectionsCandidate {
+  return { inFlight: 0, weight: 1, latencyEwma: undefined, consecutiveFailures: 0, ...over }
+}
+
+/** Picks `n` times from unchanging candidates, feeding the returned cursor back. */
+function sequence(candidates: readonly LeastConnectionsCandidate[], n: number, cursor = 0): string[] {
+  const picks: string[] = []
+  for (let k = 0; k < n; k++) {
+    const pick = pickLeastConnections(candidates, cursor)!
+    picks.push(NAMES[pick.index]!)
+    cursor = pick.cursor
+  }
+  return picks
+}
+
+describe('pickLeastConnections', () => {
+  it('returns undefined for no candidates', () => {
+    expect(pickLeastConnections([])).toBeUndefined()
+    expect(pickLeastConnections([], 3)).toBeUndefined()
+  })
+
+  it('picks the only candidate and wraps the cursor', () => {
+    expect(pickLeastConnections([candidate()])).toEqual({ index: 0, cursor: 0 })
+    expect(pickLeastConnections([candidate({ inFlight: 9, consecutiveFailures: 3 })], 0)).toEqual({ index: 0, cursor: 0 })
+  })
+
+  it.each([
+    { name: 'fewest in flight wins', c: [{ inFlight: 2 }, { inFlight: 1 }, { inFlight: 3 }], cursor: 0, expected: 'B' },
+    { name: 'fewest in flight wins over the cursor', c: [{ inFlight: 0 }, { inFlight: 1 }, { inFlight: 1 }], cursor: 1, expected: 'A' },
+    { name: 'weight scales load: 2/4 < 1/1', c: [{ inFlight: 1, weight: 1 }, { inFlight: 2, weight: 4 }], cursor: 0, expected: 'B' },
+    { name: 'weight scales load: 3/2 > 1/1', c: [{ inFlight: 1, weight: 1 }, { inFlight: 3, weight: 2 }], cursor: 0, expected: 'A' },
+    { name: 'equal load after weighting ties, cursor decides', c: [{ inFlight: 1, weight: 1 }, { inFlight: 2, weight: 2 }], cursor: 1, expected: 'B' },
+    { name: 'lower load beats non-failing', c: [{ inFlight: 1 }, { inFlight: 0, consecutiveFailures: 5 }], cursor: 0, expected: 'B' },
+    { name: 'lower load beats lower latency', c: [{ inFlight: 1, latencyEwma: 1 }, { inFlight: 0, latencyEwma: 5_000 }], cursor: 0, expected: 'B' },
+    { name: 'tie: non-failing before failing', c: [{ consecutiveFailures: 1 }, {}], cursor: 0, expected: 'B' },
+    { name: 'tie: non-failing beats faster failing', c: [{ consecutiveFailures: 2, latencyEwma: 1 }, { latencyEwma: 900 }], cursor: 0, expected: 'B' },
+    { name: 'tie: all failing, then latency', c: [{ consecutiveFailures: 2, latencyEwma: 400 }, { consecutiveFailures: 1, latencyEwma: 50 }], cursor: 0, expected: 'B' },
+    { name: 'tie: how many failures does not matter', c: [{ consecutiveFailures: 1 }, { consecutiveFailures: 7 }], cursor: 1, expected: 'B' },
+    { name: 'tie: lower latency bucket wins', c: [{ latencyEwma: 200 }, { latencyEwma: 100 }, { latencyEwma: 300 }], cursor: 0, expected: 'B' },
+    { name: 'tie: undefined latency counts as fastest', c: [{ latencyEwma: 10 }, { latencyEwma: undefined }], cursor: 0, expected: 'B' },
+    { name: 'tie: 3 ms and 3.2 ms are the same bucket', c: [{ latencyEwma: 3 }, { latencyEwma: 3.2 }], cursor: 1, expected: 'B' },
+    { name: 'tie: 100 ms and 115 ms are the same bucket', c: [{ latencyEwma: 115 }, { latencyEwma: 100 }], cursor: 0, expected: 'A' },
+    { name: 'tie: 100 ms vs 130 ms is not a tie', c: [{ latencyEwma: 130 }, { latencyEwma: 100 }], cursor: 0, expected: 'B' },
+    { name: 'tie: 0 ms and undefined are the same bucket', c: [{ latencyEwma: 0 }, { latencyEwma: undefined }], cursor: 1, expected: 'B' },
+    { name: 'full tie: cursor 0', c: [{}, {}, {}], cursor: 0, expected: 'A' },
+    { name: 'full tie: cursor 2', c: [{}, {}, {}], cursor: 2, expected: 'C' },
+    { name: 'full tie: cursor past the end wraps', c: [{}, {}, {}], cursor: 4, expected: 'B' },
+    { name: 'tie among the best two, cursor skips the worse one', c: [{}, { inFlight: 1 }, {}], cursor: 1, expected: 'C' },
+  ])('$name → $expected', ({ c, cursor, expected }) => {
+    const pick = pickLeastConnections(c.map(candidate), cursor)!
+    expect(NAMES[pick.index]).toBe(expected)
+    expect(pick.cursor).toBe((pick.index + 1) % c.length)
+  })
+
+  it.each([
+    { name: 'equal candidates go round-robin', c: [{}, {}, {}], cursor: 0, expected: 'A B C A B C A' },
+    { name: 'round-robin starts at the cursor', c: [{}, {}, {}], cursor: 2, expected: 'C A B C A' },
+    { name: 'round-robin only among the least loaded', c: [{}, { inFlight: 1 }, {}, {}], cursor: 0, expected: 'A C D A C D' },
+    { name: 'round-robin among the non-failing', c: [{ consecutiveFailures: 1 }, {}, {}], cursor: 0, expected: 'B C B C' },
+    { name: 'round-robin within one latency bucket', c: [{ latencyEwma: 100 }, { latencyEwma: 105 }, { latencyEwma: 400 }], cursor: 0, expected: 'A B A B' },
+    { name: 'a clearly faster endpoint takes every tie', c: [{ latencyEwma: 100 }, { latencyEwma: 20 }, { latencyEwma: 400 }], cursor: 0, expected: 'B B B' },
+  ])('sequence: $name → $expected', ({ c, cursor, expected }) => {
+    const picks = expected.split(' ')
+    expect(sequence(c.map(candidate), picks.length, cursor)).toEqual(picks)
+  })
+
+  it('spreads concurrent requests by in-flight count and weight (A weight 2, B and C weight 1)', () => {
+    // Each pick adds a request in flight to the chosen endpoint and none completes.
+    const candidates = [candidate({ weight: 2 }), candidate(), candidate()]
+    let cursor = 0
+    const picks: string[] = []
+    for (let k = 0; k < 8; k++) {
+      const pick = pickLeastConnections(candidates, cursor)!
+      picks.push(NAMES[pick.index]!)
+      cursor = pick.cursor
+      candidates[pick.index] = { ...candidates[pick.index]!, inFlight: candidates[pick.index]!.inFlight + 1 }
+    }
+    // A takes half the requests: twice the share of B or C.
+    expect(picks).toEqual(['A', 'B', 'C', 'A', 'B', 'C', 'A', 'A'])
+  })
+
+  it('does not mutate its input', () => {
+    const candidates = [candidate({ inFlight: 2 }), candidate({ latencyEwma: 30, consecutiveFailures: 1 })]
+    const copy = structuredClone(candidates)
+    expect(pickLeastConnections(Object.freeze(candidates.map((c) => Object.freeze(c))), 1)).toEqual({ index: 1, cursor: 0 })
+    expect(candidates).toEqual(copy)
+  })
+})

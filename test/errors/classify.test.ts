@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest'
+import { classifyError, type ErrorClass } from '../../src/errors/classify.js'
+import {
+  AbortedError,
+  CircuitOpenError,
+  HttpError,
+  InvalidOptionError,
+  InvalidResponseError,
+  NetworkError,
+  NoHealthyEndpointError,
+  PoolDestroyedError,
+  RateLimitedError,
+  ResilientRpcError,
+  RetriesExhaustedError,
+  RpcResponseError,
+  TimeoutError,
+  UnauthorizedError,
+} from '../../src/errors/errors.js'
+
+const RETRY_FAILURE: ErrorClass = { retryable: true, verdict: 'failure' }
+const RETRY_NEUTRAL: ErrorClass = { retryable: true, verdict: 'neutral' }
+const FATAL_NEUTRAL: ErrorClass = { retryable: false, verdict: 'neutral' }
+const RATE_LIMITED: ErrorClass = { retryable: true, verdict: 'rate-limited' }
+
+const rpc = (code: number, message: string, data?: unknown) => new RpcResponseError({ code, message, data })
+
+describe('classifyError', () => {
+  it.each([
+    { name: 'TIMEOUT, attempt scope', error: new TimeoutError('attempt', 5000), expected: RETRY_FAILURE },
+    { name: 'TIMEOUT, request scope', error: new TimeoutError('request', 30000), expected: { retryable: false, verdict: 'failure' } },
+    { name: 'ABORTED', error: new AbortedError(), expected: FATAL_NEUTRAL },
+    { name: 'CIRCUIT_OPEN', error: new CircuitOpenError(), expected: RETRY_NEUTRAL },
+    { name: 'NO_ENDPOINT', error: new NoHealthyEndpointError([]), expected: RETRY_NEUTRAL },
+    { name: 'POOL_DESTROYED', error: new PoolDestroyedError(), expected: FATAL_NEUTRAL },
+    { name: 'NETWORK', error: new NetworkError(), expected: RETRY_FAILURE },
+    { name: 'HTTP_ERROR 502', error: new HttpError(502), expected: RETRY_FAILURE },
+    { name: 'HTTP_ERROR 500', error: new HttpError(500), expected: RETRY_FAILURE },
+    { name: 'UNAUTHORIZED 401', error: new UnauthorizedError(401), expected: { retryable: true, verdict: 'unauthorized' } },
+    { name: 'UNAUTHORIZED 403', error: new UnauthorizedError(403), expected: { retryable: true, verdict: 'unauthorized' } },
+    { name: 'RATE_LIMITED', error: new RateLimitedError(1000), expected: RATE_LIMITED },
+    { name: 'INVALID_RESPONSE', error: new InvalidResponseError('not JSON'), expected: RETRY_FAILURE },
+    { name: 'RETRIES_EXHAUSTED', error: new RetriesExhaustedError({ attempts: [] }), expected: RETRY_NEUTRAL },
+    { name: 'INVALID_OPTION', error: new InvalidOptionError('timeout', 'bad'), expected: FATAL_NEUTRAL },
+    { name: 'a bare base-class error by code', error: new ResilientRpcError('NETWORK', 'x'), expected: RETRY_FAILURE },
+  ] as Array<{ name: string; error: unknown; expected: ErrorClass }>)('$name → $expected', ({ error, expected }) => {
+    expect(classifyError(error)).toEqual(expected)
+    expect(classifyError(error, { method: 'eth_call' })).toEqual(expected)
+  })
+
+  it.each([
+    // Reverts, whatever the code.
+    { error: rpc(3, 'execution reverted', '0x08c379a0'), expected: FATAL_NEUTRAL },
+    { error: rpc(3, ''), expected: FATAL_NEUTRAL },
+    { error: rpc(-32000, 'execution reverted'), expected: FATAL_NEUTRAL },
+    { error: rpc(-32603, 'execution reverted: Ownable: caller is not the owner'), expected: FATAL_NEUTRAL },
+    { error: rpc(-32015, 'VM Exception while processing transaction: revert'), expected: FATAL_NEUTRAL },
+    { error: rpc(-32000, 'out of gas'), expected: FATAL_NEUTRAL },
+    { error: rpc(-32000, 'gas required exceeds allowance (30000000)'), expected: FATAL_NEUTRAL },
+    { error: rpc(-32603, 'Internal error: execution reverted'), expected: FATAL_NEUTRAL },
+    // The caller's fault.
+    { error: rpc(-32700, 'parse error'), expected: FATAL_NEUTRAL },
+    { error: rpc(-32600, 'invalid request'), expected: FATAL_NEUTRAL },
+    { error: rpc(-32602, 'invalid params'), expected: FATAL_NEUTRAL },
+    { error: rpc(-32601, 'the method eth_foo does not exist/is not available'), expected: FATAL_NEUTRAL },
+    { error: rpc(4001, 'User rejected the request.'), expected: FATAL_NEUTRAL },
+    { error: rpc(4100, 'unauthorized'), expected: FATAL_NEUTRAL },
+    { error: rpc(4200, 'unsupported method'), expected: FATAL_NEUTRAL },
+    // Rate limits, by code or by message.
+    { error: rpc(-32005, 'limit exceeded'), expected: RATE_LIMITED },
+    { error: rpc(429, 'Too Many Requests'), expected: RATE_LIMITED },
+    { error: rpc(-32029, 'slow down'), expected: RATE_LIMITED },
+    { error: rpc(-32000, 'rate limit exceeded'), expected: RATE_LIMITED },
+    { error: rpc(-32603, 'Your app has exceeded its compute units per second capacity'), expected: RATE_LIMITED },
+    { error: rpc(-32001, 'request throttled'), expected: RATE_LIMITED },
+    { error: rpc(-32602, 'rate-limited, try later'), expected: RATE_LIMITED },
+    // The endpoint lacks data another may have.
+    { error: rpc(-32000, 'header not found'), expected: RETRY_NEUTRAL },
+    { error: rpc(-32000, 'missing trie node 1a2b (path )'), expected: RETRY_NEUTRAL },
+    { error: rpc(-32000, 'unknown block'), expected: RETRY_NEUTRAL },
+    { error: rpc(-32603, 'header not found'), expected: RETRY_NEUTRAL },
+    // The endpoint misbehaved.
+    { error: rpc(-32603, 'internal error'), expected: RETRY_FAILURE },
+    { error: rpc(-32603, 'something odd'), expected: RETRY_FAILURE },
+    { error: rpc(-32000, 'request timed out'), expected: RETRY_FAILURE },
+    { error: rpc(-32000, 'upstream unavailable'), expected: RETRY_FAILURE },
+    { error: rpc(-32099, 'server busy, try again'), expected: RETRY_FAILURE },
+    // Deterministic answers.
+    { error: rpc(-32000, 'nonce too low'), expected: FATAL_NEUTRAL },
+    { error: rpc(-32000, 'insufficient funds for gas * price + value'), expected: FATAL_NEUTRAL },
+    { error: rpc(-32000, 'already known'), expected: FATAL_NEUTRAL },
+    { error: rpc(-32000, 'replacement transaction underpriced'), expected: FATAL_NEUTRAL },
+    { error: rpc(1, 'anything else'), expected: FATAL_NEUTRAL },
+  ])('RPC $error.rpcCode "$error.rpcMessage" → $expected', ({ error, expected }) => {
+    expect(classifyError(error, { method: 'eth_call' })).toEqual(expected)
+  })
+
+  it.each([
+    { name: 'a plain Error', error: new Error('fetch failed') },
+    { name: 'a TypeError', error: new TypeError('Failed to fetch') },
+    { name: 'an AbortError DOMException', error: new DOMException('aborted', 'AbortError') },
+    { name: 'a look-alike object', error: { code: 'TIMEOUT', scope: 'attempt' } },
+    { name: 'a string', error: 'TIMEOUT' },
+    { name: 'undefined', error: undefined },
+    { name: 'null', error: null },
+  ])('a non-ResilientRpcError ($name) is not retried and says nothing about the endpoint', ({ error }) => {
+    expect(classifyError(error)).toEqual(FATAL_NEUTRAL)
+    expect(classifyError(error, { method: 'eth_blockNumber' })).toEqual(FATAL_NEUTRAL)
+  })
+
+  describe('methods that are unsafe to repeat', () => {
+    const neverSent = [
+      { name: 'RATE_LIMITED', error: new RateLimitedError(undefined), expected: RATE_LIMITED },
+      { name: 'UNAUTHORIZED', error: new UnauthorizedError(401), expected: { retryable: true, verdict: 'unauthorized' } },
+      { name: 'CIRCUIT_OPEN', error: new CircuitOpenError(), expected: RETRY_NEUTRAL },
+      { name: 'NO_ENDPOINT', error: new NoHealthyEndpointError([]), expected: RETRY_NEUTRAL },
+    ] as Array<{ name: string; error: unknown; expected: ErrorClass }>
+    const maybeSent = [
+      { name: 'TIMEOUT (attempt)', error: new TimeoutError('attempt', 5000), verdict: 'failure' },
+      { name: 'NETWORK', error: new NetworkError(), verdict: 'failure' },
+      { name: 'HTTP_ERROR', error: new HttpError(502), verdict: 'failure' },
+      { name: 'INVALID_RESPONSE', error: new InvalidResponseError('not JSON'), verdict: 'failure' },
+      { name: 'RPC internal error', error: rpc(-32603, 'internal error'), verdict: 'failure' },
+      { name: 'RPC missing data', error: rpc(-32000, 'header not found'), verdict: 'neutral' },
+      { name: 'RETRIES_EXHAUSTED', error: new RetriesExhaustedError({ attempts: [] }), verdict: 'neutral' },
+    ] as Array<{ name: string; error: unknown; verdict: ErrorClass['verdict'] }>
+
+    describe.each(['eth_sendTransaction', 'personal_sendTransaction', 'eth_signTransaction'])('%s', (method) => {
+      it.each(neverSent)('is retried after $name: the request never reached a node', ({ error, expected }) => {
+        expect(classifyError(error, { method })).toEqual(expected)
+      })
+
+      it.each(maybeSent)('is never retried after $name, keeping the verdict', ({ error, verdict }) => {
+        expect(classifyError(error, { method })).toEqual({ retryable: false, verdict })
+      })
+
+      it('stays fatal after a revert', () => {
+        expect(classifyError(rpc(3, 'execution reverted'), { method })).toEqual(FATAL_NEUTRAL)
+      })
+    })
+
+    it.each(maybeSent)('eth_sendRawTransaction is retried after $name: the same signed bytes are mined at most once', ({ error, verdict }) => {
+      expect(classifyError(error, { method: 'eth_sendRawTransaction' })).toEqual({ retryable: true, verdict })
+    })
+
+    it('applies only when the method is unsafe', () => {
+      const timeout = new TimeoutError('attempt', 5000)
+      expect(classifyError(timeout, { method: 'eth_sendTransaction' }).retryable).toBe(false)
+      expect(classifyError(timeout, {}).retryable).toBe(true)
+      expect(classifyError(timeout).retryable).toBe(true)
+    })
+  })
+})
