@@ -1,9 +1,11 @@
 // The public surface, by name. Nothing is exported from anywhere else.
 export { createPool } from './pool/pool.js'
-export type { Pool, PoolStats, EndpointStats, RequestOptions } from './pool/pool.js'
+export type { Pool, RequestOptions, ReadyOptions } from './pool/pool.js'
+export type { PoolStats, EndpointStats } from './pool/stats.js'
 export type { PoolOptions, EndpointConfig } from './pool/options.js'
 export type { PoolEvents } from './pool/events.js'
-export type { Strategy, Tier, BreakerState, EndpointStatus } from './balancer/select.js'
+export type { Strategy, Tier, BreakerState, EndpointStatus, EndpointHealth } from './balancer/select.js'
+export type { HeartbeatOptions } from './health/heartbeat.js'
 export type { BackoffOptions } from './policy/backoff.js'
 export type { BreakerOptions } from './policy/breaker.js'
 export type { Clock, TimerHandle } from './util/clock.js'
@@ -30,5 +32,8 @@ export {
   RpcResponseError,
   RetriesExhaustedError,
   InvalidOptionError,
+  ChainMismatchError,
+  EndpointLaggingError,
+  NotReadyError,
 } from './errors/errors.js'
 export type { ErrorCode, ErrorByCode, Attempt, EndpointExclusion } from './errors/errors.js'

@@ -1,4 +1,5 @@
 import type { EndpointExclusion } from '../errors/errors.js'
+import type { BlockTarget } from '../health/blockTarget.js'
 import { pickLeastConnections } from './leastConnections.js'
 import { pickWeighted } from './weighted.js'
 
@@ -6,19 +7,35 @@ export type Strategy = 'least-connections' | 'weighted-round-robin'
 export type Tier = 'primary' | 'backup'
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
-/** Health of an endpoint as the pool sees it. */
-export type EndpointStatus = 'up' | 'cooldown' | 'unauthorized'
+/**
+ * What the pool reports about an endpoint, most important first:
+ * - `quarantined`: on another chain; never serves again.
+ * - `connecting`: not yet verified (chain id, first head); `down`: failed its heartbeats.
+ * - `unauthorized`: answered 401/403; `cooldown`: rate-limited (both time-bound).
+ * - `lagging`: more than `maxLag` blocks behind the reference head; `ahead`: more than `maxLag` ahead of
+ *   it, unconfirmed by any other endpoint. Neither serves latest-state reads.
+ * - `up`: serves everything.
+ */
+export type EndpointStatus = 'up' | 'lagging' | 'ahead' | 'cooldown' | 'unauthorized' | 'connecting' | 'down' | 'quarantined'
+
+/** Connection-level health, as the heartbeat establishes it. */
+export type EndpointHealth = 'connecting' | 'up' | 'down' | 'quarantined'
 
 /** The plain state selection reads. The pool owns and mutates it; selection never does. */
 export type SelectableEndpoint = {
   readonly id: string
   readonly tier: Tier
   readonly weight: number
-  status: EndpointStatus
-  /** Until when (clock ms) a `cooldown` or `unauthorized` status holds. */
-  statusUntil: number
-  /** Human-readable reason for the status (redacted). */
-  statusReason: string | undefined
+  health: EndpointHealth
+  /** Why the endpoint is not `up`, when its health says so (redacted). */
+  healthReason: string | undefined
+  /** A time-bound exclusion: `cooldown` after a rate limit, `unauthorized` after 401/403. */
+  restriction: 'cooldown' | 'unauthorized' | undefined
+  /** Until when (clock ms) the restriction holds. */
+  restrictedUntil: number
+  restrictionReason: string | undefined
+  /** Latest head block the endpoint reported, if any. */
+  head: bigint | undefined
   breaker: BreakerState
   /** A half-open breaker lets one trial request through at a time. */
   trialInFlight: boolean
@@ -32,6 +49,14 @@ export type SelectableEndpoint = {
 
 export type SelectContext = {
   strategy: Strategy
+  /** Which block the request reads: decides whether lagging endpoints may serve it. @default latest */
+  target?: BlockTarget
+  /** The pool's reference head; `undefined` while unknown (then nobody counts as lagging). */
+  referenceHead?: bigint | undefined
+  /** Blocks an endpoint may be behind (or ahead of) the reference head and still serve latest reads. @default 5n */
+  maxLag?: bigint
+  /** Whether a half-open breaker's trial is a user request (`true`) or left to the heartbeat (`false`). @default true */
+  requestTrials?: boolean
   /** Least-connections round-robin cursor: the endpoint index ties start from. */
   cursor: number
   /** Endpoints (indexes) this request already tried, oldest first. */
@@ -57,13 +82,41 @@ export type Selection =
       retryAt: number | undefined
     }
 
+/** Where an endpoint's head stands against the reference head: blocks ahead (> 0) or behind (< 0). */
+export function headDistance(head: bigint | undefined, referenceHead: bigint | undefined): bigint {
+  return head === undefined || referenceHead === undefined ? 0n : head - referenceHead
+}
+
+/** The status the pool reports for an endpoint (see `EndpointStatus`). Pure. */
+export function endpointStatus(e: SelectableEndpoint, now: number, referenceHead: bigint | undefined, maxLag: bigint): EndpointStatus {
+  if (e.health !== 'up') return e.health
+  if (e.restriction !== undefined && now < e.restrictedUntil) return e.restriction
+  const distance = headDistance(e.head, referenceHead)
+  if (distance < -maxLag) return 'lagging'
+  if (distance > maxLag) return 'ahead'
+  return 'up'
+}
+
 /** Why an endpoint cannot take a request now, or `undefined` if it can. */
-export function exclusionReason(e: SelectableEndpoint, now: number): string | undefined {
-  if ((e.status === 'cooldown' || e.status === 'unauthorized') && now < e.statusUntil) {
-    return `${e.statusReason ?? e.status} (for ${Math.ceil(e.statusUntil - now)} ms more)`
+export function exclusionReason(e: SelectableEndpoint, now: number, ctx: Omit<SelectContext, 'strategy' | 'cursor' | 'tried' | 'now'> = {}): string | undefined {
+  const { target, referenceHead, maxLag = 5n, requestTrials = true } = ctx
+  if (e.health !== 'up') return e.healthReason ? `${e.health}: ${e.healthReason}` : e.health
+  if (e.restriction !== undefined && now < e.restrictedUntil) {
+    return `${e.restrictionReason ?? e.restriction} (for ${Math.ceil(e.restrictedUntil - now)} ms more)`
   }
   if (e.breaker === 'open') return 'circuit open'
-  if (e.breaker === 'half-open' && e.trialInFlight) return 'circuit half-open, trial request in flight'
+  if (e.breaker === 'half-open') {
+    if (!requestTrials) return 'circuit half-open, waiting for a heartbeat to prove the endpoint'
+    if (e.trialInFlight) return 'circuit half-open, trial request in flight'
+  }
+  const distance = headDistance(e.head, referenceHead)
+  if (target?.kind === 'hash') return undefined
+  if (target?.kind === 'number') {
+    // A pinned read needs only that the endpoint has reached the block.
+    return e.head !== undefined && e.head < target.block ? `lagging: at block ${e.head}, request needs ${target.block}` : undefined
+  }
+  if (distance < -maxLag) return `lagging ${-distance} blocks behind the reference head`
+  if (distance > maxLag) return `${distance} blocks ahead of the reference head (unconfirmed)`
   return undefined
 }
 
@@ -79,11 +132,11 @@ export function selectEndpoint(endpoints: readonly SelectableEndpoint[], ctx: Se
   let retryAt: number | undefined
   for (let i = 0; i < endpoints.length; i++) {
     const e = endpoints[i]!
-    const reason = exclusionReason(e, ctx.now)
+    const reason = exclusionReason(e, ctx.now, ctx)
     if (reason !== undefined) {
       excluded.push({ endpoint: e.id, reason })
-      if ((e.status === 'cooldown' || e.status === 'unauthorized') && ctx.now < e.statusUntil) {
-        retryAt = retryAt === undefined ? e.statusUntil : Math.min(retryAt, e.statusUntil)
+      if (e.health === 'up' && e.restriction !== undefined && ctx.now < e.restrictedUntil) {
+        retryAt = retryAt === undefined ? e.restrictedUntil : Math.min(retryAt, e.restrictedUntil)
       }
       continue
     }

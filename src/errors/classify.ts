@@ -76,7 +76,11 @@ function classifyBase(error: unknown): ErrorClass {
     case 'CIRCUIT_OPEN':
     case 'NO_ENDPOINT':
     case 'RETRIES_EXHAUSTED':
+    case 'LAGGING':
+    case 'NOT_READY':
       return { retryable: true, verdict: 'neutral' }
+    case 'CHAIN_MISMATCH':
+      return { retryable: true, verdict: 'failure' }
     case 'ABORTED':
     case 'POOL_DESTROYED':
     case 'INVALID_OPTION':

@@ -19,6 +19,9 @@ export type ErrorCode =
   | 'RPC_ERROR'
   | 'RETRIES_EXHAUSTED'
   | 'INVALID_OPTION'
+  | 'CHAIN_MISMATCH'
+  | 'LAGGING'
+  | 'NOT_READY'
 
 /** One try of a request against one endpoint, as listed by errors that end a request. */
 export type Attempt = {
@@ -222,6 +225,45 @@ export class InvalidOptionError extends ResilientRpcError {
   }
 }
 
+/** The endpoint serves another chain than the pool. It is quarantined for the pool's life. */
+export class ChainMismatchError extends ResilientRpcError {
+  override name = 'ChainMismatchError'
+  readonly expected: bigint
+  readonly actual: bigint
+  constructor(expected: bigint, actual: bigint, options: ResilientRpcErrorOptions = {}) {
+    super('CHAIN_MISMATCH', `Chain mismatch: endpoint is on chain ${actual}, the pool on chain ${expected}`, options)
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
+/**
+ * The endpoint is behind the pool's reference head (or ahead of it, unconfirmed), or answered `null`
+ * for data it may simply not have yet. Another endpoint is asked.
+ */
+export class EndpointLaggingError extends ResilientRpcError {
+  override name = 'EndpointLaggingError'
+  /** Endpoint head minus the reference head: negative when behind. */
+  readonly distance: bigint
+  constructor(distance: bigint, reason: string, options: ResilientRpcErrorOptions = {}) {
+    super('LAGGING', reason, options)
+    this.distance = distance
+  }
+}
+
+/** `pool.ready()` timed out before enough endpoints were healthy. Lists why each one is not. */
+export class NotReadyError extends ResilientRpcError {
+  override name = 'NotReadyError'
+  readonly excluded: readonly EndpointExclusion[]
+  constructor(healthy: number, wanted: number, excluded: readonly EndpointExclusion[], options: ResilientRpcErrorOptions = {}) {
+    super('NOT_READY', `Pool not ready: ${healthy} of ${wanted} required endpoints healthy`, {
+      ...options,
+      details: excluded.map((e) => `${e.endpoint}: ${e.reason}`).join('; ') || options.details,
+    })
+    this.excluded = excluded
+  }
+}
+
 /** The class behind each code, so `isResilientRpcError(e, 'TIMEOUT')` narrows to `TimeoutError`. */
 export type ErrorByCode = {
   TIMEOUT: TimeoutError
@@ -237,4 +279,7 @@ export type ErrorByCode = {
   RPC_ERROR: RpcResponseError
   RETRIES_EXHAUSTED: RetriesExhaustedError
   INVALID_OPTION: InvalidOptionError
+  CHAIN_MISMATCH: ChainMismatchError
+  LAGGING: EndpointLaggingError
+  NOT_READY: NotReadyError
 }

@@ -1,23 +1,36 @@
-import type { BreakerState, EndpointStatus, SelectableEndpoint } from '../balancer/select.js'
+import { endpointStatus, type BreakerState, type EndpointHealth, type EndpointStatus, type SelectableEndpoint } from '../balancer/select.js'
 import type { EndpointVerdict } from '../errors/classify.js'
 import type { RateLimitedError, ResilientRpcError } from '../errors/errors.js'
 import { createBreaker, type Breaker } from '../policy/breaker.js'
 import { createHttpTransport, type Transport } from '../transport/http.js'
 import type { ResolvedEndpoint, ResolvedPoolOptions } from './options.js'
+import { SampleWindow } from './sampleWindow.js'
 
 /** Everything the pool tracks about one endpoint. Plain data: selection reads it, `stats()` copies it. */
 export type EndpointRecord = SelectableEndpoint & {
   readonly index: number
-  consecutiveFailures: number
+  /** The status last reported in an `endpoint:state` event. */
+  status: EndpointStatus
+  /**
+   * Connection generation: bumped whenever the endpoint goes up or down. Work started in one
+   * generation (a heartbeat ping) must not act on a later one.
+   */
+  generation: number
+  /** Chain id the endpoint reported at its last handshake. */
+  chainId: bigint | undefined
+  /** Failed heartbeats in a row. */
+  pingFailures: number
+  /** Heartbeats in a row that reported a head below the reference head (for reorg detection). */
+  lowerStreak: number
   /** Attempts sent, and how they ended. */
   requests: number
   successes: number
   failures: number
   lastError: ResilientRpcError | undefined
+  readonly samples: SampleWindow
 }
 
 export type EndpointHooks = {
-  onStatus(endpoint: Endpoint, from: EndpointStatus, to: EndpointStatus, reason: ResilientRpcError | undefined): void
   onBreaker(endpoint: Endpoint, state: BreakerState): void
 }
 
@@ -31,19 +44,27 @@ export class Endpoint {
   readonly breaker: Breaker
   readonly transport: Transport
   readonly #options: ResolvedPoolOptions
-  readonly #hooks: EndpointHooks
 
   constructor(config: ResolvedEndpoint, index: number, options: ResolvedPoolOptions, hooks: EndpointHooks) {
     this.#options = options
-    this.#hooks = hooks
+    // Without heartbeats nothing would ever verify the endpoint, so it is trusted from the start.
+    const health: EndpointHealth = options.heartbeat ? 'connecting' : 'up'
     this.record = {
       id: config.id,
       index,
       tier: config.tier,
       weight: config.weight,
-      status: 'up',
-      statusUntil: 0,
-      statusReason: undefined,
+      health,
+      healthReason: undefined,
+      restriction: undefined,
+      restrictedUntil: 0,
+      restrictionReason: undefined,
+      head: undefined,
+      status: health,
+      generation: 0,
+      chainId: undefined,
+      pingFailures: 0,
+      lowerStreak: 0,
       breaker: 'closed',
       trialInFlight: false,
       inFlight: 0,
@@ -55,6 +76,7 @@ export class Endpoint {
       successes: 0,
       failures: 0,
       lastError: undefined,
+      samples: new SampleWindow(),
     }
     this.transport = createHttpTransport({ url: config.url, headers: config.headers, endpoint: config.id, fetch: options.fetch })
     this.breaker = createBreaker(options.breaker, (state) => {
@@ -67,17 +89,23 @@ export class Endpoint {
     return this.record.id
   }
 
-  /** Lifts a time-bound status (cool-down, unauthorized) whose time is up. */
-  refresh(now: number): void {
+  /** The status the endpoint has now, given the pool's reference head. */
+  currentStatus(now: number, referenceHead: bigint | undefined): EndpointStatus {
+    return endpointStatus(this.record, now, referenceHead, this.#options.maxLag)
+  }
+
+  /** Folds a latency sample into the EWMA. */
+  observeLatency(latency: number): void {
     const r = this.record
-    if (r.status !== 'up' && now >= r.statusUntil) this.#setStatus('up', now, undefined)
+    r.latencyEwma = r.latencyEwma === undefined ? latency : r.latencyEwma + EWMA_ALPHA * (latency - r.latencyEwma)
   }
 
   recordSuccess(latency: number): void {
     const r = this.record
     r.successes++
     r.consecutiveFailures = 0
-    r.latencyEwma = r.latencyEwma === undefined ? latency : r.latencyEwma + EWMA_ALPHA * (latency - r.latencyEwma)
+    r.samples.push(latency)
+    this.observeLatency(latency)
     r.effectiveWeight = Math.min(r.weight, r.effectiveWeight + r.weight / 10)
     this.breaker.recordSuccess()
   }
@@ -88,33 +116,56 @@ export class Endpoint {
     const r = this.record
     r.failures++
     r.lastError = error
+    r.samples.push(undefined)
     switch (verdict) {
       case 'failure':
         r.consecutiveFailures++
         r.effectiveWeight = Math.max(Math.min(1, r.weight), r.effectiveWeight - r.weight / 2)
         this.breaker.recordFailure(error)
         return
-      case 'rate-limited': {
-        const { maxRetryAfter, rateLimitCooldown } = this.#options
-        const retryAfter = (error as RateLimitedError).retryAfter
-        const until = now + Math.min(maxRetryAfter, retryAfter ?? rateLimitCooldown)
-        // A longer cool-down already running is kept: the endpoint asked for it.
-        if (r.status !== 'cooldown' || until > r.statusUntil) this.#setStatus('cooldown', until, error)
-        return
-      }
+      case 'rate-limited':
       case 'unauthorized':
-        this.#setStatus('unauthorized', now + this.#options.unauthorizedCooldown, error)
-        return
+        this.restrict(verdict, error, now)
     }
   }
 
-  #setStatus(to: EndpointStatus, until: number, reason: ResilientRpcError | undefined): void {
+  /** Takes the endpoint out for a while: a cool-down after a rate limit, or after 401/403. */
+  restrict(verdict: 'rate-limited' | 'unauthorized', error: ResilientRpcError, now: number): void {
     const r = this.record
-    const from = r.status
-    r.status = to
-    r.statusUntil = until
-    r.statusReason = reason?.shortMessage
-    if (from !== to) this.#hooks.onStatus(this, from, to, reason)
+    const { maxRetryAfter, rateLimitCooldown, unauthorizedCooldown } = this.#options
+    const kind = verdict === 'rate-limited' ? 'cooldown' : 'unauthorized'
+    const until =
+      verdict === 'rate-limited' ? now + Math.min(maxRetryAfter, (error as RateLimitedError).retryAfter ?? rateLimitCooldown) : now + unauthorizedCooldown
+    // A longer restriction already running is kept: the endpoint asked for it.
+    if (r.restriction === kind && now < r.restrictedUntil && until <= r.restrictedUntil) return
+    r.restriction = kind
+    r.restrictedUntil = until
+    r.restrictionReason = error.shortMessage
+    r.lastError = error
+  }
+
+  /** Lifts a restriction whose time is up. */
+  refresh(now: number): void {
+    const r = this.record
+    if (r.restriction !== undefined && now >= r.restrictedUntil) {
+      r.restriction = undefined
+      r.restrictionReason = undefined
+    }
+  }
+
+  /** Moves the connection-level health; going up or down starts a new generation. */
+  setHealth(health: EndpointHealth, reason: ResilientRpcError | undefined): void {
+    const r = this.record
+    if (reason) r.lastError = reason
+    r.healthReason = reason?.shortMessage
+    if (r.health === health) return
+    r.health = health
+    r.generation++
+    if (health === 'up') {
+      r.pingFailures = 0
+      // A fresh connection starts with a clean slate: its old breaker history is about a connection that is gone.
+      this.breaker.close()
+    }
   }
 
   destroy(): void {

@@ -12,6 +12,8 @@ export type PoolEvents = {
   'circuit:open': [e: { endpoint: string }]
   'circuit:halfOpen': [e: { endpoint: string }]
   'circuit:close': [e: { endpoint: string }]
+  /** Every live endpoint agreed on a lower head for two heartbeats: the reference head went down (a reorg or rollback). */
+  'chain:reorg': [e: { from: bigint; to: bigint }]
   /** A request attempt failed and another attempt follows after `delay` ms. */
   'request:retry': [e: { method: string; attempt: number; endpoint: string; error: ResilientRpcError; delay: number }]
   /** A listener threw; the pool carried on. */

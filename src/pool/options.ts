@@ -2,6 +2,7 @@ import type { Strategy, Tier } from '../balancer/select.js'
 import { InvalidOptionError } from '../errors/errors.js'
 import { DEFAULT_BACKOFF, type BackoffOptions } from '../policy/backoff.js'
 import { DEFAULT_BREAKER, type BreakerOptions } from '../policy/breaker.js'
+import { DEFAULT_HEARTBEAT, type HeartbeatOptions } from '../health/heartbeat.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { endpointId } from './endpointId.js'
 
@@ -36,6 +37,15 @@ export type PoolOptions = {
   backoff?: BackoffOptions
   /** Per-endpoint circuit breaker. */
   breaker?: BreakerOptions
+  /**
+   * Background health checks: chain id on every new connection, head and latency on an interval.
+   * `false` turns them off: endpoints are then trusted from the start and never marked down or lagging.
+   */
+  heartbeat?: HeartbeatOptions | false
+  /** The chain the pool serves. Without it, the first chain id two endpoints agree on (or the only endpoint's). */
+  chainId?: number | bigint
+  /** Blocks an endpoint may be behind (or ahead of) the reference head and still serve latest-state reads. @default 5 */
+  maxLag?: number | bigint
   /** Cool-down of an endpoint after a rate-limit answer without `Retry-After` (ms). @default 1_000 */
   rateLimitCooldown?: number
   /** Upper bound on a `Retry-After` the pool honours (ms). @default 60_000 */
@@ -66,6 +76,9 @@ export type ResolvedPoolOptions = {
   retries: number
   backoff: Required<BackoffOptions>
   breaker: Required<BreakerOptions>
+  heartbeat: Required<HeartbeatOptions> | false
+  chainId: bigint | undefined
+  maxLag: bigint
   rateLimitCooldown: number
   maxRetryAfter: number
   unauthorizedCooldown: number
@@ -111,6 +124,9 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
       rollingWindow: duration('breaker.rollingWindow', breaker.rollingWindow, 0),
       resetTimeout: duration('breaker.resetTimeout', breaker.resetTimeout, 0),
     },
+    heartbeat: resolveHeartbeat(options.heartbeat),
+    chainId: options.chainId === undefined ? undefined : nonNegativeInteger('chainId', options.chainId, false),
+    maxLag: nonNegativeInteger('maxLag', options.maxLag ?? 5, true),
     rateLimitCooldown: duration('rateLimitCooldown', options.rateLimitCooldown, 1_000, true),
     maxRetryAfter: duration('maxRetryAfter', options.maxRetryAfter, 60_000, true),
     unauthorizedCooldown: duration('unauthorizedCooldown', options.unauthorizedCooldown, 60_000, true),
@@ -124,6 +140,28 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   }
   if (result.fetch !== undefined && typeof result.fetch !== 'function') throw new InvalidOptionError('fetch', 'expected a function')
   return result
+}
+
+function resolveHeartbeat(options: HeartbeatOptions | false | undefined): Required<HeartbeatOptions> | false {
+  if (options === false) return false
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidOptionError('heartbeat', 'expected an object or false')
+  const h = withDefaults(DEFAULT_HEARTBEAT, options)
+  const resolved = {
+    interval: duration('heartbeat.interval', h.interval, 0),
+    timeout: duration('heartbeat.timeout', h.timeout, 0),
+    failuresToDown: count('heartbeat.failuresToDown', h.failuresToDown, 0),
+    jitter: fraction('heartbeat.jitter', h.jitter),
+    unref: h.unref,
+  }
+  if (resolved.failuresToDown < 1) throw new InvalidOptionError('heartbeat.failuresToDown', 'expected an integer >= 1')
+  if (typeof resolved.unref !== 'boolean') throw new InvalidOptionError('heartbeat.unref', 'expected a boolean')
+  return resolved
+}
+
+function nonNegativeInteger(name: string, value: number | bigint, allowZero: boolean): bigint {
+  const ok = typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value))
+  if (!ok || BigInt(value) < (allowZero ? 0n : 1n)) throw new InvalidOptionError(name, `expected an integer ${allowZero ? '>= 0' : '> 0'}, got ${String(value)}`)
+  return BigInt(value)
 }
 
 function resolveEndpoint(config: EndpointConfig, index: number): ResolvedEndpoint {

@@ -1,9 +1,11 @@
 import { EventEmitter } from 'eventemitter3'
 import pRetry from 'p-retry'
-import { exclusionReason, selectEndpoint, type BreakerState, type EndpointStatus, type Strategy, type Tier } from '../balancer/select.js'
+import { exclusionReason, headDistance, selectEndpoint, type BreakerState, type EndpointStatus } from '../balancer/select.js'
 import { classifyError } from '../errors/classify.js'
 import {
   AbortedError,
+  EndpointLaggingError,
+  NotReadyError,
   InvalidOptionError,
   isResilientRpcError,
   NetworkError,
@@ -13,14 +15,16 @@ import {
   TimeoutError,
   type Attempt,
   type EndpointExclusion,
-  type ErrorCode,
   type ResilientRpcError,
 } from '../errors/errors.js'
+import { blockTarget, type BlockTarget } from '../health/blockTarget.js'
+import { HealthMonitor } from '../health/heartbeat.js'
 import { backoffDelay } from '../policy/backoff.js'
 import { withTimeout } from '../policy/timeout.js'
 import { sleep } from '../util/sleep.js'
 import { Endpoint } from './endpoint.js'
 import type { PoolEvents } from './events.js'
+import { snapshotEndpoint, type PoolStats } from './stats.js'
 import { duration, MAX_TIMER, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js'
 
 export type RequestOptions = {
@@ -34,27 +38,13 @@ export type RequestOptions = {
   retries?: number
 }
 
-/** A frozen snapshot of one endpoint. */
-export type EndpointStats = Readonly<{
-  endpoint: string
-  tier: Tier
-  status: EndpointStatus
-  /** Why the endpoint is not `up` (redacted), if it is not. */
-  statusReason: string | undefined
-  breaker: BreakerState
-  weight: number
-  effectiveWeight: number
-  inFlight: number
-  /** Smoothed attempt latency (ms), `undefined` before the first success. */
-  latencyEwma: number | undefined
-  consecutiveFailures: number
-  requests: number
-  successes: number
-  failures: number
-  lastError: Readonly<{ code: ErrorCode; message: string }> | undefined
-}>
-
-export type PoolStats = Readonly<{ endpoints: readonly EndpointStats[] }>
+export type ReadyOptions = {
+  /** How many endpoints must have answered a heartbeat on the right chain. @default 1 */
+  minHealthy?: number
+  /** How long to wait (ms). @default the pool's `defaultTimeout` */
+  timeout?: number
+  signal?: AbortSignal
+}
 
 /** A pool of JSON-RPC endpoints that balances, retries, fails over and never leaves a request pending. */
 export type Pool = {
@@ -65,7 +55,12 @@ export type Pool = {
    * `POOL_DESTROYED`, `INVALID_OPTION`, or the fatal error of the one attempt made.
    */
   request<T = unknown>(method: string, params?: readonly unknown[], options?: RequestOptions): Promise<T>
-  /** A frozen snapshot of every endpoint's state. */
+  /**
+   * Resolves once `minHealthy` endpoints have answered a heartbeat on the pool's chain.
+   * @throws `NOT_READY` (listing why each endpoint is out) when `timeout` passes first, `ABORTED`, `POOL_DESTROYED`, `INVALID_OPTION`
+   */
+  ready(options?: ReadyOptions): Promise<void>
+  /** A frozen snapshot of the pool and every endpoint. */
   stats(): PoolStats
   /** Subscribes to a pool event (see `PoolEvents`). */
   on<E extends keyof PoolEvents>(event: E, listener: (...args: PoolEvents[E]) => void): Pool
@@ -80,6 +75,7 @@ type Call = {
   params: readonly unknown[]
   attemptTimeout: number
   retries: number
+  target: BlockTarget
   callerSignal: AbortSignal | undefined
   attempts: Attempt[]
   tried: number[]
@@ -89,8 +85,8 @@ type Call = {
 }
 
 /**
- * Creates a pool over `options.endpoints`. Never touches the network while constructing, so a service
- * can start while every endpoint is down.
+ * Creates a pool over `options.endpoints` and starts its heartbeats. Never throws or waits because an
+ * endpoint is down, so a service can start while every endpoint is down and serve once one comes up.
  * @throws `INVALID_OPTION` for missing endpoints, a bad URL, weight <= 0, an unknown strategy, …
  * @example
  * const pool = createPool({ endpoints: ['https://a.example', { url: 'https://b.example', tier: 'backup' }] })
@@ -110,20 +106,71 @@ class PoolImpl implements Pool {
   #cursor = 0
   #destroyed = false
 
+  readonly #health: HealthMonitor | undefined
+  /** Highest `eth_blockNumber` answer served, so answers never go backwards. */
+  #servedHead: bigint | undefined
+
   constructor(options: ResolvedPoolOptions) {
     this.#options = options
     const hooks = {
-      onStatus: (ep: Endpoint, from: EndpointStatus, to: EndpointStatus, reason: ResilientRpcError | undefined) => {
-        this.#emit('endpoint:state', { endpoint: ep.id, from, to, ...(reason ? { reason } : {}) })
-        if (to === 'up') this.#notify()
-      },
       onBreaker: (ep: Endpoint, state: BreakerState) => {
         this.#emit(state === 'open' ? 'circuit:open' : state === 'half-open' ? 'circuit:halfOpen' : 'circuit:close', { endpoint: ep.id })
-        if (state !== 'open') this.#notify()
+        this.#sync()
       },
     }
     this.#endpoints = options.endpoints.map((config, i) => new Endpoint(config, i, options, hooks))
     this.#records = this.#endpoints.map((e) => e.record)
+    if (options.heartbeat) {
+      this.#health = new HealthMonitor(this.#endpoints, options, options.heartbeat, {
+        changed: () => this.#sync(),
+        reorg: (e) => {
+          this.#servedHead = e.to
+          this.#emit('chain:reorg', e)
+        },
+      })
+      this.#health.start()
+    }
+  }
+
+  get #referenceHead(): bigint | undefined {
+    return this.#health?.referenceHead
+  }
+
+  /**
+   * Brings every endpoint's reported status up to date, emits `endpoint:state` for each change, and
+   * wakes requests waiting for an endpoint. Called after anything that can change a status.
+   */
+  #sync(): void {
+    if (this.#destroyed) return
+    const now = this.#options.clock.now()
+    const reference = this.#referenceHead
+    for (const e of this.#endpoints) {
+      e.refresh(now)
+      const r = e.record
+      const to = e.currentStatus(now, reference)
+      if (to === r.status) continue
+      const from = r.status
+      r.status = to
+      const reason = this.#statusError(e, to, reference)
+      this.#emit('endpoint:state', { endpoint: e.id, from, to, ...(reason ? { reason } : {}) })
+    }
+    this.#notify()
+  }
+
+  #statusError(e: Endpoint, status: EndpointStatus, reference: bigint | undefined): ResilientRpcError | undefined {
+    switch (status) {
+      case 'up':
+      case 'connecting':
+        return undefined
+      case 'lagging':
+      case 'ahead': {
+        const distance = headDistance(e.record.head, reference)
+        const where = distance < 0n ? `${-distance} blocks behind` : `${distance} blocks ahead of`
+        return new EndpointLaggingError(distance, `Endpoint is ${where} the reference head ${reference}`, { endpoint: e.id })
+      }
+      default:
+        return e.record.lastError
+    }
   }
 
   on<E extends keyof PoolEvents>(event: E, listener: (...args: PoolEvents[E]) => void): Pool {
@@ -148,15 +195,57 @@ class PoolImpl implements Pool {
     const controller = new AbortController()
     this.#active.add(controller)
     try {
-      return (await withTimeout((signal) => this.#run(call, signal), {
+      const result = await withTimeout((signal) => this.#run(call, signal), {
         timeout,
         signal: options.signal,
         clock: this.#options.clock,
         controller,
         onTimeout: () => new TimeoutError('request', timeout),
-      })) as T
+      })
+      return (method === 'eth_blockNumber' ? this.#monotonicHead(result) : result) as T
     } catch (error) {
       throw this.#finalError(error, call)
+    } finally {
+      this.#active.delete(controller)
+    }
+  }
+
+  /** `eth_blockNumber` never goes backwards through the pool, whichever endpoint answers (a reorg resets it). */
+  #monotonicHead(result: unknown): unknown {
+    if (typeof result !== 'string' || !/^0x[0-9a-fA-F]+$/.test(result)) return result
+    const head = BigInt(result)
+    if (this.#servedHead !== undefined && head < this.#servedHead) return `0x${this.#servedHead.toString(16)}`
+    this.#servedHead = head
+    return result
+  }
+
+  async ready(options: ReadyOptions = {}): Promise<void> {
+    if (this.#destroyed) throw new PoolDestroyedError()
+    const minHealthy = options.minHealthy ?? 1
+    if (!Number.isInteger(minHealthy) || minHealthy < 1 || minHealthy > this.#endpoints.length) {
+      throw new InvalidOptionError('minHealthy', `expected an integer from 1 to ${this.#endpoints.length} (the number of endpoints), got ${String(minHealthy)}`)
+    }
+    const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)
+    const healthy = () => this.#records.filter((r) => r.health === 'up').length
+    const controller = new AbortController()
+    this.#active.add(controller)
+    try {
+      await withTimeout(
+        async (signal) => {
+          while (healthy() < minHealthy) await this.#waitForChange(signal, undefined)
+        },
+        { timeout, signal: options.signal, clock: this.#options.clock, controller, onTimeout: () => new TimeoutError('request', timeout) },
+      )
+    } catch (error) {
+      if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason })
+      if (isResilientRpcError(error, 'TIMEOUT')) {
+        const now = this.#options.clock.now()
+        const out = this.#endpoints
+          .filter((e) => e.record.health !== 'up')
+          .map((e) => ({ endpoint: e.id, reason: exclusionReason(e.record, now) ?? e.record.status }))
+        throw new NotReadyError(healthy(), minHealthy, out, { cause: error })
+      }
+      throw error
     } finally {
       this.#active.delete(controller)
     }
@@ -168,7 +257,7 @@ class PoolImpl implements Pool {
     const attemptTimeout = duration('attemptTimeout', options.attemptTimeout, this.#options.attemptTimeout, false, true)
     const retries = options.retries ?? this.#options.retries
     if (!Number.isInteger(retries) || retries < 0) throw new InvalidOptionError('retries', `expected an integer >= 0, got ${String(retries)}`)
-    return { method, params, attemptTimeout, retries, callerSignal: options.signal, attempts: [], tried: [], backoffs: 0, waitingOn: undefined }
+    return { method, params, attemptTimeout, retries, target: blockTarget(method, params), callerSignal: options.signal, attempts: [], tried: [], backoffs: 0, waitingOn: undefined }
   }
 
   #run(call: Call, signal: AbortSignal): Promise<unknown> {
@@ -198,7 +287,12 @@ class PoolImpl implements Pool {
 
   #hasUntried(call: Call): boolean {
     const now = this.#options.clock.now()
-    return this.#records.some((r, i) => !call.tried.includes(i) && exclusionReason(r, now) === undefined)
+    const ctx = this.#selectContext(call)
+    return this.#records.some((r, i) => !call.tried.includes(i) && exclusionReason(r, now, ctx) === undefined)
+  }
+
+  #selectContext(call: Call) {
+    return { target: call.target, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health }
   }
 
   /** Picks an endpoint for the next attempt, waiting (until the deadline) while none can take it. */
@@ -208,7 +302,7 @@ class PoolImpl implements Pool {
       signal.throwIfAborted()
       const now = clock.now()
       for (const e of this.#endpoints) e.refresh(now)
-      const selection = selectEndpoint(this.#records, { strategy, cursor: this.#cursor, tried: call.tried, now })
+      const selection = selectEndpoint(this.#records, { ...this.#selectContext(call), strategy, cursor: this.#cursor, tried: call.tried, now })
       if (selection.kind === 'picked') {
         call.waitingOn = undefined
         this.#cursor = selection.cursor
@@ -264,6 +358,12 @@ class PoolImpl implements Pool {
         onTimeout: () => new TimeoutError('attempt', call.attemptTimeout, { endpoint: endpoint.id }),
       })
       endpoint.recordSuccess(clock.now() - start)
+      // A `null` (no such block, receipt, transaction) from an endpoint behind the head may only mean it
+      // has not seen it yet: ask one that has. From an endpoint at the head, `null` is the answer.
+      const distance = headDistance(record.head, this.#referenceHead)
+      if (result === null && distance < 0n) {
+        throw new EndpointLaggingError(distance, `Endpoint answered null while ${-distance} blocks behind the reference head`, { endpoint: endpoint.id })
+      }
       return result
     } catch (thrown) {
       const error = this.#attemptError(thrown, call, endpoint)
@@ -274,7 +374,7 @@ class PoolImpl implements Pool {
     } finally {
       record.inFlight--
       if (trial) record.trialInFlight = false
-      this.#notify()
+      this.#sync()
     }
   }
 
@@ -313,29 +413,14 @@ class PoolImpl implements Pool {
   }
 
   stats(): PoolStats {
+    this.#sync()
     const now = this.#options.clock.now()
-    if (!this.#destroyed) for (const e of this.#endpoints) e.refresh(now)
+    const reference = this.#referenceHead
+    const ctx = { referenceHead: reference, maxLag: this.#options.maxLag, requestTrials: !this.#health }
     return Object.freeze({
-      endpoints: Object.freeze(
-        this.#records.map((r) =>
-          Object.freeze({
-            endpoint: r.id,
-            tier: r.tier,
-            status: r.status,
-            statusReason: r.statusReason,
-            breaker: r.breaker,
-            weight: r.weight,
-            effectiveWeight: r.effectiveWeight,
-            inFlight: r.inFlight,
-            latencyEwma: r.latencyEwma,
-            consecutiveFailures: r.consecutiveFailures,
-            requests: r.requests,
-            successes: r.successes,
-            failures: r.failures,
-            lastError: r.lastError ? Object.freeze({ code: r.lastError.code, message: r.lastError.shortMessage }) : undefined,
-          }),
-        ),
-      ),
+      chainId: this.#health?.chainId ?? this.#options.chainId,
+      referenceHead: reference,
+      endpoints: Object.freeze(this.#records.map((r) => snapshotEndpoint(r, exclusionReason(r, now, ctx), reference))),
     })
   }
 
@@ -344,6 +429,7 @@ class PoolImpl implements Pool {
     this.#destroyed = true
     // Reverse of construction: pending calls first (their aborts cancel fetches and waits), then breakers.
     const reason = new PoolDestroyedError()
+    this.#health?.stop()
     for (const controller of this.#active) controller.abort(reason)
     this.#active.clear()
     for (const e of this.#endpoints) e.destroy()

@@ -8,7 +8,7 @@ let fake: FakeFetch
 let pool: Pool | undefined
 
 function makePool(options: Partial<PoolOptions> = {}, endpoints = ['http://a', 'http://b', 'http://c']): Pool {
-  pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0, ...options })
+  pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0, heartbeat: false, ...options })
   return pool
 }
 
@@ -46,7 +46,7 @@ describe('balancing and failover', () => {
   it('uses backup endpoints only when no primary can take the request', async () => {
     fake.set('a', { kind: 'ok' })
     fake.set('b', { kind: 'ok' })
-    const p = createPool({ endpoints: ['http://a', { url: 'http://b', tier: 'backup' }], fetch: fake.fetch })
+    const p = createPool({ endpoints: ['http://a', { url: 'http://b', tier: 'backup' }], fetch: fake.fetch, heartbeat: false })
     pool = p
     for (let i = 0; i < 5; i++) await p.request('eth_blockNumber')
     expect(fake.callsTo('b')).toHaveLength(0)
@@ -66,7 +66,7 @@ describe('balancing and failover', () => {
 
   it('honours weights with weighted round-robin', async () => {
     for (const h of ['a', 'b']) fake.set(h, { kind: 'ok' })
-    const p = createPool({ endpoints: [{ url: 'http://a', weight: 3 }, 'http://b'], strategy: 'weighted-round-robin', fetch: fake.fetch })
+    const p = createPool({ endpoints: [{ url: 'http://a', weight: 3 }, 'http://b'], strategy: 'weighted-round-robin', fetch: fake.fetch, heartbeat: false })
     pool = p
     for (let i = 0; i < 8; i++) await p.request('eth_blockNumber')
     expect(fake.calls.map((c) => c.host).join('')).toBe('aabaaaba')
@@ -110,7 +110,7 @@ describe('deadlines', () => {
     expect(isResilientRpcError(outcome.error, 'ABORTED')).toBe(true)
     expect((outcome.error as Error).cause).toEqual(new Error('user went away'))
     expect(fake.calls[0]!.signal.aborted).toBe(true)
-    expect(p.stats().endpoints[0]).toMatchObject({ failures: 0, successes: 0, consecutiveFailures: 0, inFlight: 0 })
+    expect(p.stats().endpoints[0]).toMatchObject({ failures: 0, served: 0, consecutiveFailures: 0, inFlight: 0 })
   })
 
   it('rejects at once for an already aborted signal, without sending', async () => {

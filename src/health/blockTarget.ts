@@ -1,0 +1,73 @@
+/**
+ * Which block a request reads, so the balancer knows whether a lagging endpoint may serve it:
+ * - `latest`: depends on the newest state (the default for every method not listed below, and
+ *   explicitly for receipts and transactions by hash, which a lagging node may not have yet);
+ * - `number`: pinned to a block number, servable by any endpoint whose head has reached it;
+ * - `hash`: pinned to a block hash, servable by any endpoint (a `null` from one behind the head is retried).
+ */
+export type BlockTarget = { kind: 'latest' } | { kind: 'number'; block: bigint } | { kind: 'hash' }
+
+const LATEST: BlockTarget = { kind: 'latest' }
+const HASH: BlockTarget = { kind: 'hash' }
+
+// Position of the block parameter for methods that take one.
+const BLOCK_PARAM_INDEX: Record<string, number> = {
+  eth_getBalance: 1,
+  eth_getCode: 1,
+  eth_getTransactionCount: 1,
+  eth_getStorageAt: 2,
+  eth_call: 1,
+  eth_estimateGas: 1,
+  eth_createAccessList: 1,
+  eth_getProof: 2,
+  eth_getBlockByNumber: 0,
+  eth_getBlockTransactionCountByNumber: 0,
+  eth_getTransactionByBlockNumberAndIndex: 0,
+  eth_getUncleCountByBlockNumber: 0,
+  eth_getUncleByBlockNumberAndIndex: 0,
+  eth_getBlockReceipts: 0,
+  debug_traceCall: 1,
+  trace_call: 2,
+  trace_block: 0,
+}
+
+const BY_HASH = new Set([
+  'eth_getBlockByHash',
+  'eth_getBlockTransactionCountByHash',
+  'eth_getTransactionByBlockHashAndIndex',
+  'eth_getUncleCountByBlockHash',
+  'eth_getUncleByBlockHashAndIndex',
+])
+
+/** Classifies a request by the block it reads. Pure; unknown shapes count as `latest`. */
+export function blockTarget(method: string, params: readonly unknown[]): BlockTarget {
+  if (BY_HASH.has(method)) return HASH
+  if (method === 'eth_getLogs') return logsTarget(params[0])
+  const index = BLOCK_PARAM_INDEX[method]
+  if (index === undefined) return LATEST
+  return blockParamTarget(params[index])
+}
+
+function blockParamTarget(param: unknown): BlockTarget {
+  if (typeof param === 'string') return numberTarget(param)
+  // EIP-1898: { blockNumber } or { blockHash, requireCanonical? }.
+  if (typeof param === 'object' && param !== null) {
+    const { blockNumber, blockHash } = param as { blockNumber?: unknown; blockHash?: unknown }
+    if (typeof blockHash === 'string') return HASH
+    if (typeof blockNumber === 'string') return numberTarget(blockNumber)
+  }
+  return LATEST
+}
+
+function logsTarget(filter: unknown): BlockTarget {
+  if (typeof filter !== 'object' || filter === null) return LATEST
+  const { blockHash, toBlock } = filter as { blockHash?: unknown; toBlock?: unknown }
+  if (typeof blockHash === 'string') return HASH
+  // Without a numeric toBlock the range ends at `latest`.
+  return typeof toBlock === 'string' ? numberTarget(toBlock) : LATEST
+}
+
+function numberTarget(tag: string): BlockTarget {
+  if (!/^0x[0-9a-fA-F]+$/.test(tag)) return LATEST // 'latest', 'pending', 'safe', 'finalized', 'earliest' (treated as latest: rare, and safe)
+  return { kind: 'number', block: BigInt(tag) }
+}

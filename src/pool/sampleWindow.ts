@@ -1,0 +1,36 @@
+/**
+ * The last `size` attempt outcomes of one endpoint, for `stats()`: latency p95 over the successes and
+ * the error rate over all. A fixed ring: constant memory whatever the traffic.
+ */
+export class SampleWindow {
+  readonly #latencies: Float64Array
+  // NaN marks a failed attempt.
+  #next = 0
+  #count = 0
+
+  constructor(size = 100) {
+    this.#latencies = new Float64Array(size)
+  }
+
+  push(latency: number | undefined): void {
+    this.#latencies[this.#next] = latency ?? Number.NaN
+    this.#next = (this.#next + 1) % this.#latencies.length
+    if (this.#count < this.#latencies.length) this.#count++
+  }
+
+  /** 95th percentile latency of the successes in the window (ms), `undefined` without any. */
+  p95(): number | undefined {
+    const ok = Array.from(this.#latencies.subarray(0, this.#count)).filter((l) => !Number.isNaN(l))
+    if (ok.length === 0) return undefined
+    ok.sort((a, b) => a - b)
+    return ok[Math.min(ok.length - 1, Math.ceil(ok.length * 0.95) - 1)]
+  }
+
+  /** Share of failed attempts in the window, 0..1 (0 without any). */
+  errorRate(): number {
+    if (this.#count === 0) return 0
+    let failed = 0
+    for (let i = 0; i < this.#count; i++) if (Number.isNaN(this.#latencies[i])) failed++
+    return failed / this.#count
+  }
+}

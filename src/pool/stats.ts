@@ -1,0 +1,67 @@
+import type { BreakerState, EndpointStatus, Tier } from '../balancer/select.js'
+import type { ErrorCode } from '../errors/errors.js'
+import type { EndpointRecord } from './endpoint.js'
+
+/** A frozen snapshot of one endpoint. Block numbers are `bigint`. */
+export type EndpointStats = Readonly<{
+  endpoint: string
+  tier: Tier
+  status: EndpointStatus
+  /** Why the endpoint is not `up` (redacted), if it is not. */
+  statusReason: string | undefined
+  breaker: BreakerState
+  /** Chain id reported at the last handshake. */
+  chainId: bigint | undefined
+  /** Head block at the last heartbeat. */
+  head: bigint | undefined
+  /** Blocks behind the pool's reference head (negative: ahead of it). */
+  lag: bigint | undefined
+  weight: number
+  effectiveWeight: number
+  inFlight: number
+  /** Smoothed latency (ms) of attempts and pings, `undefined` before the first answer. */
+  latencyEwma: number | undefined
+  /** 95th percentile attempt latency over the last 100 attempts (ms). */
+  latencyP95: number | undefined
+  /** Share of the last 100 attempts that failed, 0..1. */
+  errorRate: number
+  consecutiveFailures: number
+  requests: number
+  /** Attempts this endpoint answered successfully. */
+  served: number
+  failures: number
+  lastError: Readonly<{ code: ErrorCode; message: string }> | undefined
+}>
+
+/** A frozen snapshot of the pool. */
+export type PoolStats = Readonly<{
+  /** The chain the pool serves, once configured or agreed. */
+  chainId: bigint | undefined
+  /** Highest head that two live endpoints reported (or the only one); see docs/architecture.md. */
+  referenceHead: bigint | undefined
+  endpoints: readonly EndpointStats[]
+}>
+
+export function snapshotEndpoint(r: EndpointRecord, statusReason: string | undefined, referenceHead: bigint | undefined): EndpointStats {
+  return Object.freeze({
+    endpoint: r.id,
+    tier: r.tier,
+    status: r.status,
+    statusReason,
+    breaker: r.breaker,
+    chainId: r.chainId,
+    head: r.head,
+    lag: r.head === undefined || referenceHead === undefined ? undefined : referenceHead - r.head,
+    weight: r.weight,
+    effectiveWeight: r.effectiveWeight,
+    inFlight: r.inFlight,
+    latencyEwma: r.latencyEwma,
+    latencyP95: r.samples.p95(),
+    errorRate: r.samples.errorRate(),
+    consecutiveFailures: r.consecutiveFailures,
+    requests: r.requests,
+    served: r.successes,
+    failures: r.failures,
+    lastError: r.lastError ? Object.freeze({ code: r.lastError.code, message: r.lastError.shortMessage }) : undefined,
+  })
+}
