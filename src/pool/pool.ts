@@ -80,6 +80,8 @@ type Call = {
   attempts: Attempt[]
   tried: number[]
   backoffs: number
+  /** Whether the current attempt is a half-open breaker's trial. */
+  trial: boolean
   /** Set while the call waits for an endpoint: what kept each one out. */
   waitingOn: EndpointExclusion[] | undefined
 }
@@ -257,7 +259,7 @@ class PoolImpl implements Pool {
     const attemptTimeout = duration('attemptTimeout', options.attemptTimeout, this.#options.attemptTimeout, false, true)
     const retries = options.retries ?? this.#options.retries
     if (!Number.isInteger(retries) || retries < 0) throw new InvalidOptionError('retries', `expected an integer >= 0, got ${String(retries)}`)
-    return { method, params, attemptTimeout, retries, target: blockTarget(method, params), callerSignal: options.signal, attempts: [], tried: [], backoffs: 0, waitingOn: undefined }
+    return { method, params, attemptTimeout, retries, target: blockTarget(method, params), callerSignal: options.signal, attempts: [], tried: [], backoffs: 0, trial: false, waitingOn: undefined }
   }
 
   #run(call: Call, signal: AbortSignal): Promise<unknown> {
@@ -295,7 +297,7 @@ class PoolImpl implements Pool {
     return { target: call.target, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health }
   }
 
-  /** Picks an endpoint for the next attempt, waiting (until the deadline) while none can take it. */
+  /** Picks and reserves an endpoint for the next attempt, waiting (until the deadline) while none can take it. */
   async #acquire(call: Call, signal: AbortSignal): Promise<Endpoint> {
     const { clock, strategy } = this.#options
     for (;;) {
@@ -307,6 +309,14 @@ class PoolImpl implements Pool {
         call.waitingOn = undefined
         this.#cursor = selection.cursor
         for (const [i, w] of selection.currentWeights) this.#records[i]!.currentWeight = w
+        // Reserve the endpoint in the same tick as the pick: requests picking concurrently must see
+        // each other's in-flight counts, or least-connections sends them all to one endpoint.
+        const record = this.#records[selection.index]!
+        call.trial = record.breaker === 'half-open'
+        if (call.trial) record.trialInFlight = true
+        record.inFlight++
+        record.requests++
+        call.tried.push(record.index)
         return this.#endpoints[selection.index]!
       }
       call.waitingOn = selection.excluded
@@ -343,12 +353,8 @@ class PoolImpl implements Pool {
   async #attempt(endpoint: Endpoint, call: Call, signal: AbortSignal): Promise<unknown> {
     const { clock } = this.#options
     const record = endpoint.record
-    // A half-open breaker lets one request through; its outcome decides whether the breaker closes.
-    const trial = record.breaker === 'half-open'
-    if (trial) record.trialInFlight = true
-    record.inFlight++
-    record.requests++
-    call.tried.push(record.index)
+    // Reserved by #acquire. A half-open breaker lets one request through; its outcome decides whether it closes.
+    const { trial } = call
     const start = clock.now()
     try {
       const result = await withTimeout((s) => endpoint.transport.request(call.method, call.params, { signal: s }), {

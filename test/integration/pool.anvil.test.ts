@@ -34,17 +34,23 @@ afterEach(async () => {
   pool = undefined
 })
 
-function makePool(options: Partial<PoolOptions> = {}): Pool {
+/** A pool over the three proxies, returned once all three passed their first heartbeat. */
+async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
   pool = createPool({
     endpoints: proxies.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
     attemptTimeout: 400,
     breaker: { resetTimeout: 300, volumeThreshold: 3 },
+    heartbeat: { interval: 1_000 },
     ...options,
   })
+  await pool.ready({ minHealthy: 3, timeout: 5_000 })
   return pool
 }
 
-const counts = () => proxies.map((p) => p.count())
+// Heartbeats ping with eth_chainId and eth_blockNumber; tests count a method only requests use.
+const balances = (p: FaultProxy) => p.methodCounts()['eth_getBalance'] ?? 0
+const getBalance = (p: Pool, i = 0) => p.request<string>('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'])
+
 const waitFor = async (check: () => boolean, what: string, ms = 5_000) => {
   const until = Date.now() + ms
   while (!check()) {
@@ -55,48 +61,48 @@ const waitFor = async (check: () => boolean, what: string, ms = 5_000) => {
 
 describe('pool against anvil through fault proxies', () => {
   it('serves real answers, balanced over every endpoint', async () => {
-    const p = makePool()
-    const results = await Promise.all(Array.from({ length: 30 }, () => p.request<string>('eth_chainId')))
-    expect(new Set(results)).toEqual(new Set(['0x7a69']))
+    const p = await makePool()
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => getBalance(p, i)))
+    expect(new Set(results)).toEqual(new Set(['0x0']))
     // Least-connections spreads concurrent load: nobody is left out.
-    for (const n of counts()) expect(n).toBeGreaterThan(0)
+    for (const x of proxies) expect(balances(x)).toBeGreaterThan(0)
   })
 
   it('a hanging endpoint costs each request at most one attempt', async () => {
+    const p = await makePool({ breaker: { volumeThreshold: 1000 } })
     proxies[A]!.setMode({ kind: 'hang' })
-    const p = makePool({ breaker: { volumeThreshold: 1000 } })
     const retriesOnA: number[] = []
     p.on('request:retry', (e) => e.endpoint === 'A' && retriesOnA.push(e.attempt))
     const n = 12
-    const results = await Promise.all(Array.from({ length: n }, (_, i) => p.request<string>('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'])))
+    const results = await Promise.all(Array.from({ length: n }, (_, i) => getBalance(p, i)))
     expect(results).toEqual(Array(n).fill('0x0'))
     // Every request that met A moved on after that one attempt: A saw at most one per request.
-    expect(proxies[A]!.count()).toBeLessThanOrEqual(n)
-    expect(retriesOnA.length).toBe(proxies[A]!.count())
+    expect(balances(proxies[A]!)).toBeLessThanOrEqual(n)
+    expect(retriesOnA.length).toBe(balances(proxies[A]!))
     expect(retriesOnA.every((attempt) => attempt === 1)).toBe(true)
   })
 
   it("a dead endpoint's breaker opens and traffic moves; it closes again once the endpoint recovers", async () => {
+    const p = await makePool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100 } })
     proxies[A]!.setMode({ kind: 'reset' })
-    const p = makePool({ strategy: 'weighted-round-robin' })
-    for (let i = 0; i < 12; i++) await p.request('eth_blockNumber')
+    for (let i = 0; i < 12; i++) await getBalance(p, i)
     expect(p.stats().endpoints[A]!.breaker).toBe('open')
-    const seenByA = proxies[A]!.count()
-    for (let i = 0; i < 12; i++) await p.request('eth_blockNumber')
-    expect(proxies[A]!.count()).toBe(seenByA)
+    const seenByA = balances(proxies[A]!)
+    for (let i = 0; i < 12; i++) await getBalance(p, i)
+    expect(balances(proxies[A]!)).toBe(seenByA)
 
+    // The heartbeat is the half-open trial (and the reconnection): once A answers again it closes.
     proxies[A]!.setMode({ kind: 'pass' })
-    await waitFor(() => p.stats().endpoints[A]!.breaker === 'half-open', 'half-open')
-    for (let i = 0; i < 12; i++) await p.request('eth_blockNumber')
-    expect(p.stats().endpoints[A]!.breaker).toBe('closed')
-    expect(proxies[A]!.count()).toBeGreaterThan(seenByA + 1)
+    await waitFor(() => p.stats().endpoints[A]!.breaker === 'closed' && p.stats().endpoints[A]!.status === 'up', 'A to recover')
+    for (let i = 0; i < 12; i++) await getBalance(p, i)
+    expect(balances(proxies[A]!)).toBeGreaterThan(seenByA + 1)
   })
 
   it('never retries a revert', async () => {
     // Runtime code PUSH1 0 PUSH1 0 REVERT: every call reverts.
     const reverter = '0x00000000000000000000000000000000000000aa'
     await anvil.rpc('anvil_setCode', [reverter, '0x60006000fd'])
-    const p = makePool()
+    const p = await makePool()
     const error = await p.request('eth_call', [{ to: reverter, data: '0x' }, 'latest']).catch((e: unknown) => e)
     expect(isResilientRpcError(error, 'RPC_ERROR')).toBe(true)
     expect((error as { rpcMessage: string }).rpcMessage).toMatch(/revert/i)
@@ -107,7 +113,8 @@ describe('pool against anvil through fault proxies', () => {
     // A proxy of its own: no idle keep-alive connection from another test can blur the count.
     const hanging = await createFaultProxy(anvil.url, { mode: { kind: 'hang' } })
     try {
-      pool = createPool({ endpoints: [hanging.url], attemptTimeout: 60_000 })
+      // No heartbeat: this is about the request's own fetch, on an endpoint trusted from the start.
+      pool = createPool({ endpoints: [hanging.url], attemptTimeout: 60_000, heartbeat: false })
       const controller = new AbortController()
       const pending = pool.request('eth_blockNumber', [], { signal: controller.signal }).catch((e: unknown) => e)
       await waitFor(() => hanging.count() === 1, 'the request to arrive')
@@ -123,7 +130,7 @@ describe('pool against anvil through fault proxies', () => {
 
   it('short-deadline calls to a hanging endpoint open its breaker; an aborted call leaves it open', async () => {
     proxies[A]!.setMode({ kind: 'hang' })
-    pool = createPool({ endpoints: [proxies[A]!.url], breaker: { volumeThreshold: 3, resetTimeout: 60_000 } })
+    pool = createPool({ endpoints: [proxies[A]!.url], breaker: { volumeThreshold: 3, resetTimeout: 60_000 }, heartbeat: false })
     for (let i = 0; i < 3; i++) {
       expect(await pool.request('eth_blockNumber', [], { timeout: 100 }).catch((e: unknown) => e)).toMatchObject({ code: 'TIMEOUT' })
     }
@@ -138,49 +145,47 @@ describe('pool against anvil through fault proxies', () => {
   })
 
   it('honours 429 Retry-After: the endpoint cools down and the request fails over', async () => {
+    // Round-robin, so A gets its turn whatever the latencies (least-connections favours the fastest).
+    const p = await makePool({ strategy: 'weighted-round-robin' })
     proxies[A]!.setMode({ kind: 'http429', retryAfter: 30 })
-    const p = makePool()
-    for (let i = 0; i < 10; i++) await p.request('eth_blockNumber')
-    expect(proxies[A]!.count()).toBe(1)
+    for (let i = 0; i < 10; i++) await getBalance(p, i)
+    expect(balances(proxies[A]!)).toBe(1)
     expect(p.stats().endpoints[A]).toMatchObject({ status: 'cooldown', lastError: { code: 'RATE_LIMITED' } })
   })
 
   it('takes an endpoint answering 401 out of rotation; its requests fail over', async () => {
+    const p = await makePool({ strategy: 'weighted-round-robin' })
     proxies[B]!.setMode({ kind: 'http401' })
-    const p = makePool()
-    for (let i = 0; i < 10; i++) await expect(p.request('eth_blockNumber')).resolves.toMatch(/^0x/)
-    expect(proxies[B]!.count()).toBe(1)
-    expect(p.stats().endpoints[B]).toMatchObject({ status: 'unauthorized', statusReason: 'HTTP 401: endpoint refused the credentials' })
+    for (let i = 0; i < 10; i++) await expect(getBalance(p, i)).resolves.toBe('0x0')
+    expect(balances(proxies[B]!)).toBe(1)
+    expect(p.stats().endpoints[B]).toMatchObject({ status: 'unauthorized', statusReason: expect.stringMatching(/^HTTP 401: endpoint refused the credentials \(for \d+ ms more\)$/) })
   })
 
   it('retries garbage and 5xx elsewhere', async () => {
+    const p = await makePool()
     proxies[A]!.setMode({ kind: 'garbage' })
     proxies[B]!.setMode({ kind: 'http500' })
-    const p = makePool()
-    for (let i = 0; i < 6; i++) await expect(p.request('eth_blockNumber')).resolves.toMatch(/^0x/)
-    expect(proxies[C]!.count()).toBeGreaterThanOrEqual(6)
+    for (let i = 0; i < 6; i++) await expect(getBalance(p, i)).resolves.toBe('0x0')
+    expect(balances(proxies[C]!)).toBeGreaterThanOrEqual(6)
   })
 
   it('fails with a typed error listing every attempt when every endpoint is down', async () => {
+    const p = await makePool({ retries: 2, backoff: { initial: 1 } })
     for (const x of proxies) x.setMode({ kind: 'http500' })
-    const p = makePool({ retries: 2, backoff: { initial: 1 } })
-    const error = await p.request('eth_blockNumber').catch((e: unknown) => e)
+    const error = await getBalance(p).catch((e: unknown) => e)
     expect(isResilientRpcError(error, 'RETRIES_EXHAUSTED')).toBe(true)
     expect((error as { attempts: { endpoint: string }[] }).attempts.map((a) => a.endpoint).sort()).toEqual(['A', 'B', 'C'])
   })
 
   it('rides through a flapping endpoint without losing a request', async () => {
+    const p = await makePool()
     proxies[A]!.setMode({ kind: 'flap', upMs: 30, downMs: 30 })
-    const p = makePool()
-    const results = await Promise.allSettled(Array.from({ length: 40 }, () => p.request('eth_blockNumber')))
+    const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => getBalance(p, i)))
     expect(results.filter((r) => r.status === 'rejected')).toEqual([])
   })
 
   it('never shows an API key, password or auth header anywhere', async () => {
     const secrets = ['SECRETKEY1', 'SECRETKEY2', 'SECRETKEY3', 'hunter2', 'Bearer-SECRET-TOKEN']
-    proxies[A]!.setMode({ kind: 'http401' })
-    proxies[B]!.setMode({ kind: 'garbage' })
-    proxies[C]!.setMode({ kind: 'http429' })
     const seen: string[] = []
     pool = createPool({
       endpoints: [
@@ -190,13 +195,23 @@ describe('pool against anvil through fault proxies', () => {
       ],
       attemptTimeout: 400,
       retries: 2,
+      heartbeat: { interval: 100 },
     })
+    const json = (value: unknown) => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
     for (const event of ['endpoint:state', 'circuit:open', 'request:retry'] as const) {
-      pool.on(event, (e: unknown) => seen.push(JSON.stringify(e), String((e as { reason?: Error }).reason?.message), String((e as { error?: Error }).error?.message)))
+      pool.on(event, (e: unknown) => seen.push(json(e), String((e as { reason?: Error }).reason?.message), String((e as { error?: Error }).error?.message)))
     }
-    const error = (await pool.request('eth_blockNumber', [], { timeout: 2_000 }).catch((e: unknown) => e)) as Error
+    await pool.ready({ minHealthy: 3, timeout: 5_000 })
+    proxies[A]!.setMode({ kind: 'http401' })
+    proxies[B]!.setMode({ kind: 'garbage' })
+    proxies[C]!.setMode({ kind: 'http429' })
+    const error = (await getBalance(pool).catch((e: unknown) => e)) as Error
     expect(isResilientRpcError(error)).toBe(true)
-    seen.push(error.message, JSON.stringify(error), JSON.stringify(pool.stats()))
+    seen.push(error.message, json(error), json(pool.stats()))
+    // Let heartbeats hit the faults too, then look at everything once more.
+    await waitFor(() => pool!.stats().endpoints[B]!.status === 'down', 'B to go down')
+    const late = (await pool.request('eth_getBalance', ['0x'.padEnd(42, '1'), 'latest'], { timeout: 300 }).catch((e: unknown) => e)) as Error
+    seen.push(late.message, json(late), json(pool.stats()))
     // The credentials did reach the endpoints, just never our output.
     expect(proxies[A]!.lastHeaders()['authorization']).toBe('Bearer Bearer-SECRET-TOKEN')
     expect(proxies[C]!.lastHeaders()['authorization']).toBe(`Basic ${btoa('user:hunter2')}`)
