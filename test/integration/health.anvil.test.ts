@@ -1,0 +1,235 @@
+import fc from 'fast-check'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
+import { startAnvil, type Anvil } from '../support/anvil.js'
+import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { runInChild } from '../support/runInChild.js'
+
+// Endpoint health against a real node: three fault proxies in front of one anvil. Heartbeats run
+// every 50 ms so that state changes show within a few hundred ms; nothing asserts on wall-clock time.
+
+let anvil: Anvil
+let proxies: FaultProxy[]
+let pool: Pool | undefined
+const [A, B, C] = [0, 1, 2]
+const HEARTBEAT = { interval: 50, timeout: 300, failuresToDown: 2 }
+
+beforeAll(async () => {
+  anvil = await startAnvil()
+  proxies = await Promise.all([0, 1, 2].map(() => createFaultProxy(anvil.url)))
+})
+
+afterAll(async () => {
+  await Promise.all(proxies.map((p) => p.close()))
+  await anvil.stop()
+})
+
+let snapshot: string
+beforeEach(async () => {
+  snapshot = await anvil.snapshot()
+  for (const p of proxies) {
+    p.setMode({ kind: 'pass' })
+    p.resetCounts()
+  }
+})
+
+afterEach(async () => {
+  await pool?.destroy()
+  pool = undefined
+  await anvil.revert(snapshot)
+})
+
+function makePool(options: Partial<PoolOptions> = {}): Pool {
+  pool = createPool({
+    endpoints: proxies.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
+    attemptTimeout: 500,
+    heartbeat: HEARTBEAT,
+    maxLag: 2,
+    ...options,
+  })
+  return pool
+}
+
+const status = (p: Pool, i: number) => p.stats().endpoints[i]!.status
+const balances = (p: FaultProxy) => p.methodCounts()['eth_getBalance'] ?? 0
+const getBalance = (p: Pool, i = 0, block = 'latest') => p.request<string>('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, block])
+/** Stale mode freezes the head the proxy reads when set; one request through it waits for that read. */
+async function freeze(proxy: FaultProxy): Promise<void> {
+  proxy.setMode({ kind: 'stale' })
+  await fetch(proxy.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }) })
+}
+async function waitFor(check: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+describe('endpoint health against anvil', () => {
+  it('a lagging endpoint gets no latest-state reads, may serve pinned ones, and comes back when it catches up', async () => {
+    const p = makePool({ strategy: 'weighted-round-robin' })
+    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    // Freeze B's view of the chain, then let the chain move on.
+    await freeze(proxies[B]!)
+    await anvil.mine(5)
+    await waitFor(() => status(p, B) === 'lagging', 'B to be lagging')
+    expect(p.stats().endpoints[B]!.lag).toBe(5n)
+
+    proxies[B]!.resetCounts()
+    for (let i = 0; i < 12; i++) await getBalance(p, i)
+    expect(balances(proxies[B]!)).toBe(0)
+    // A read pinned to a block B has may go to B (round-robin makes sure it is offered some).
+    const frozen = p.stats().endpoints[B]!.head!
+    for (let i = 0; i < 12; i++) await getBalance(p, i, `0x${frozen.toString(16)}`)
+    expect(balances(proxies[B]!)).toBeGreaterThan(0)
+
+    proxies[B]!.setMode({ kind: 'pass' })
+    await waitFor(() => status(p, B) === 'up', 'B to catch up')
+    proxies[B]!.resetCounts()
+    for (let i = 0; i < 12; i++) await getBalance(p, i)
+    expect(balances(proxies[B]!)).toBeGreaterThan(0)
+  })
+
+  it('a wrong-chain endpoint is quarantined and never serves', async () => {
+    proxies[C]!.setMode({ kind: 'wrongChain', chainId: 999 })
+    const p = makePool()
+    const events: string[] = []
+    p.on('endpoint:state', (e) => events.push(`${e.endpoint} ${e.from}->${e.to} ${e.reason?.code ?? ''}`.trim()))
+    await p.ready({ minHealthy: 2, timeout: 5_000 })
+    await waitFor(() => status(p, C) === 'quarantined', 'C to be quarantined')
+    for (let i = 0; i < 20; i++) await getBalance(p, i)
+    expect(balances(proxies[C]!)).toBe(0)
+    const c = p.stats().endpoints[C]!
+    expect(c).toMatchObject({ status: 'quarantined', chainId: 999n, lastError: { code: 'CHAIN_MISMATCH' } })
+    expect(c.statusReason).toMatch(/chain 999, the pool on chain 31337/)
+    expect(p.stats().chainId).toBe(31337n)
+    expect(events).toContain('C connecting->quarantined CHAIN_MISMATCH')
+    // Quarantine is for the pool's life: heartbeats stop, so even fixing the proxy changes nothing.
+    const pings = proxies[C]!.count()
+    proxies[C]!.setMode({ kind: 'pass' })
+    await new Promise((r) => setTimeout(r, 200))
+    expect(proxies[C]!.count()).toBe(pings)
+    expect(status(p, C)).toBe('quarantined')
+  })
+
+  it('ready() resolves with one of three up, and rejects in time naming each endpoint when all are down', async () => {
+    proxies[B]!.setMode({ kind: 'hang' })
+    proxies[C]!.setMode({ kind: 'reset' })
+    const p = makePool({ chainId: 31337 })
+    await p.ready({ minHealthy: 1, timeout: 5_000 })
+    expect(p.stats().endpoints.map((e) => e.status)).toEqual(['up', 'connecting', expect.stringMatching(/connecting|down/)])
+    const error = await p.ready({ minHealthy: 2, timeout: 400 }).catch((e: unknown) => e)
+    expect(isResilientRpcError(error, 'NOT_READY')).toBe(true)
+    expect((error as { excluded: { endpoint: string }[] }).excluded.map((e) => e.endpoint)).toEqual(['B', 'C'])
+
+    await p.destroy()
+    for (const x of proxies) x.setMode({ kind: 'reset' })
+    const q = makePool({ chainId: 31337 })
+    const all = await q.ready({ timeout: 400 }).catch((e: unknown) => e)
+    expect(all).toMatchObject({ code: 'NOT_READY', excluded: [{ endpoint: 'A' }, { endpoint: 'B' }, { endpoint: 'C' }] })
+    expect((all as Error).message).toMatch(/A: (down|connecting): Network error/)
+  })
+
+  it('a pool created with every endpoint down serves as soon as one recovers', async () => {
+    for (const x of proxies) x.setMode({ kind: 'reset' })
+    const p = makePool({ chainId: 31337 })
+    const pending = getBalance(p).then(
+      (v) => ({ ok: v }),
+      (e: unknown) => ({ error: e }),
+    )
+    await waitFor(() => status(p, A) === 'down', 'A to be down')
+    proxies[A]!.setMode({ kind: 'pass' })
+    expect(await pending).toEqual({ ok: '0x0' })
+  })
+
+  it('a request while nothing is healthy waits until its deadline, then lists why each endpoint is out', async () => {
+    for (const x of proxies) x.setMode({ kind: 'http500' })
+    const p = makePool({ chainId: 31337 })
+    const error = await p.request('eth_getBalance', ['0x'.padEnd(42, '1'), 'latest'], { timeout: 400 }).catch((e: unknown) => e)
+    expect(isResilientRpcError(error, 'NO_ENDPOINT')).toBe(true)
+    expect((error as { excluded: { endpoint: string; reason: string }[] }).excluded.map((e) => e.endpoint)).toEqual(['A', 'B', 'C'])
+  })
+
+  it('one lying endpoint does not mark the honest ones lagging, and serves no latest read', async () => {
+    proxies[C]!.setMode({ kind: 'lie', ahead: 1_000 })
+    const p = makePool()
+    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    await waitFor(() => status(p, C) === 'ahead', 'C to be seen ahead')
+    const real = BigInt(await anvil.rpc<string>('eth_blockNumber'))
+    expect(p.stats().referenceHead).toBe(real)
+    expect([status(p, A), status(p, B)]).toEqual(['up', 'up'])
+    for (let i = 0; i < 10; i++) await p.request('eth_blockNumber')
+    expect(BigInt(await p.request<string>('eth_blockNumber'))).toBe(real)
+    expect(proxies[C]!.methodCounts()['eth_blockNumber']).toBeGreaterThan(0) // heartbeats only
+    for (let i = 0; i < 10; i++) await getBalance(p, i)
+    expect(balances(proxies[C]!)).toBe(0)
+  })
+
+  it('eth_blockNumber through the pool never goes backwards while endpoints lag and recover', async () => {
+    const p = makePool()
+    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.record({ stale: fc.integer({ min: 0, max: 2 }) }), fc.record({ recover: fc.integer({ min: 0, max: 2 }) }), fc.record({ mine: fc.integer({ min: 1, max: 3 }) })), { minLength: 3, maxLength: 8 }),
+        async (steps) => {
+          let last = -1n
+          for (const step of steps) {
+            if ('stale' in step) await freeze(proxies[step.stale]!)
+            if ('recover' in step) proxies[step.recover]!.setMode({ kind: 'pass' })
+            if ('mine' in step) await anvil.mine(step.mine)
+            for (let i = 0; i < 4; i++) {
+              const head = BigInt(await p.request<string>('eth_blockNumber'))
+              expect(head).toBeGreaterThanOrEqual(last)
+              last = head
+              await new Promise((r) => setTimeout(r, 15))
+            }
+          }
+        },
+      ),
+      { numRuns: 6 },
+    )
+  })
+
+  it('follows a rollback with exactly one chain:reorg', async () => {
+    const p = makePool()
+    const reorgs: { from: bigint; to: bigint }[] = []
+    p.on('chain:reorg', (e) => reorgs.push(e))
+    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    const base = BigInt(await anvil.rpc<string>('eth_blockNumber'))
+    const before = await anvil.snapshot()
+    await anvil.mine(6)
+    await waitFor(() => p.stats().referenceHead === base + 6n, 'the reference head to reach the tip')
+    expect(BigInt(await p.request<string>('eth_blockNumber'))).toBe(base + 6n)
+    await anvil.revert(before)
+    await waitFor(() => reorgs.length > 0, 'a reorg')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(reorgs).toEqual([{ from: base + 6n, to: base }])
+    expect(p.stats().referenceHead).toBe(base)
+    expect(BigInt(await p.request<string>('eth_blockNumber'))).toBe(base)
+  })
+
+  it('marks a dead endpoint down through heartbeats alone, and brings it back', async () => {
+    const p = makePool()
+    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    const transitions: string[] = []
+    p.on('endpoint:state', (e) => e.endpoint === 'B' && transitions.push(`${e.from}->${e.to}`))
+    proxies[B]!.setMode({ kind: 'reset' })
+    await waitFor(() => status(p, B) === 'down', 'B down')
+    expect(p.stats().endpoints[B]!.lastError?.code).toBe('NETWORK')
+    proxies[B]!.setMode({ kind: 'pass' })
+    await waitFor(() => status(p, B) === 'up', 'B up')
+    expect(transitions).toEqual(['up->down', 'down->up'])
+    // Coming back is a new connection: its chain id was checked again.
+    expect(proxies[B]!.methodCounts()['eth_chainId']).toBeGreaterThanOrEqual(2)
+  })
+
+  it('stopping the pool mid-heartbeat leaves nothing running, even with ref()ed heartbeat timers', async () => {
+    proxies[A]!.setMode({ kind: 'hang' })
+    const result = await runInChild('test/integration/fixtures/destroyMidHeartbeat.ts', { env: { ENDPOINT: proxies[A]!.url }, timeout: 10_000 })
+    expect(result.stderr).toBe('')
+    expect(result.stdout.trim()).toBe('destroyed with a ping in flight')
+    expect(result.exitedOnItsOwn).toBe(true)
+    expect(result.code).toBe(0)
+  })
+})
