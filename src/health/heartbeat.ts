@@ -5,7 +5,7 @@ import type { Endpoint } from '../pool/endpoint.js'
 import type { ResolvedPoolOptions } from '../pool/options.js'
 import { unrefTimer, type TimerHandle } from '../util/clock.js'
 import { decideChainId } from './chainConsensus.js'
-import { nextReferenceHead } from './referenceHead.js'
+import { nextReferenceHead, type ReferenceHead } from './referenceHead.js'
 
 export type HeartbeatOptions = {
   /** Interval between pings of one endpoint (ms). @default 2_000 */
@@ -25,8 +25,11 @@ export const DEFAULT_HEARTBEAT: Required<HeartbeatOptions> = { interval: 2_000, 
 export type HealthHooks = {
   /** Endpoint state changed: recompute statuses, emit events, wake waiting requests. */
   changed(): void
-  /** Every live endpoint agreed on a lower head: the reference head went down. */
-  reorg(e: { from: bigint; to: bigint }): void
+  /**
+   * The reference head went down: every live endpoint agreed on a lower head (`reorg`), or a head only
+   * one endpoint had vouched for gave way to one two endpoints agree on.
+   */
+  lowered(e: { from: bigint; to: bigint; reorg: boolean }): void
 }
 
 /**
@@ -35,8 +38,8 @@ export type HealthHooks = {
  * Never throws into a timer: every outcome, including bugs in a hook, ends in the loop's catch.
  */
 export class HealthMonitor {
-  referenceHead: bigint | undefined
   chainId: bigint | undefined
+  #reference: ReferenceHead = { head: undefined, confirmed: false }
   readonly #endpoints: readonly Endpoint[]
   readonly #options: ResolvedPoolOptions
   readonly #heartbeat: Required<HeartbeatOptions>
@@ -52,6 +55,10 @@ export class HealthMonitor {
     this.#heartbeat = heartbeat
     this.#hooks = hooks
     this.chainId = options.chainId
+  }
+
+  get referenceHead(): bigint | undefined {
+    return this.#reference.head
   }
 
   start(): void {
@@ -167,12 +174,11 @@ export class HealthMonitor {
 
   #updateReferenceHead(): void {
     const live = this.#endpoints.filter((e) => e.record.health === 'up' && e.record.head !== undefined).map((e) => ({ head: e.record.head!, lowerStreak: e.record.lowerStreak }))
-    const update = nextReferenceHead(this.referenceHead, live)
-    this.referenceHead = update.head
-    if (update.reorg) {
-      for (const e of this.#endpoints) e.record.lowerStreak = 0
-      this.#hooks.reorg(update.reorg)
-    }
+    const { head, confirmed, reorg, corrected } = nextReferenceHead(this.#reference, live)
+    this.#reference = { head, confirmed }
+    if (reorg) for (const e of this.#endpoints) e.record.lowerStreak = 0
+    const lowered = reorg ?? corrected
+    if (lowered) this.#hooks.lowered({ ...lowered, reorg: reorg !== undefined })
   }
 
   #call(endpoint: Endpoint, method: string): Promise<unknown> {

@@ -6,11 +6,19 @@ export type HeadReport = {
   lowerStreak: number
 }
 
-export type ReferenceUpdate = {
-  /** The new reference head (`undefined` while no live endpoint has reported one). */
+/** The pool's reference head and whether two endpoints vouched for it. */
+export type ReferenceHead = {
+  /** `undefined` while no live endpoint has reported a head. */
   head: bigint | undefined
-  /** Set when the reference went down: every live endpoint agreed on a lower head. */
+  /** `false` while the head rests on a single endpoint's word. */
+  confirmed: boolean
+}
+
+export type ReferenceUpdate = ReferenceHead & {
+  /** Set when the reference went down because every live endpoint agreed on a lower head (a reorg or rollback). */
   reorg?: { from: bigint; to: bigint }
+  /** Set when an unconfirmed head (one endpoint's word) was replaced by a lower one that two endpoints agree on. */
+  corrected?: { from: bigint; to: bigint }
 }
 
 /** How many consecutive heartbeats every live endpoint must report a lower head before the reference follows it down. */
@@ -18,12 +26,13 @@ export const REORG_CONFIRMATIONS = 2
 
 /**
  * The pool's reference head: the highest head reported by at least two live endpoints (or by the only
- * one), so a single endpoint reporting a bogus height cannot push the others out. It never goes down,
- * except when every live endpoint has reported a lower head for `REORG_CONFIRMATIONS` heartbeats in a
- * row (a reorg or a rollback). Pure.
+ * one), so a single endpoint reporting a bogus height cannot push the others out. A confirmed head
+ * never goes down, except when every live endpoint has reported a lower head for `REORG_CONFIRMATIONS`
+ * heartbeats in a row (a reorg or a rollback). A head only one endpoint vouched for (the first one up,
+ * say) gives way as soon as two endpoints agree on another. Pure.
  */
-export function nextReferenceHead(current: bigint | undefined, live: readonly HeadReport[]): ReferenceUpdate {
-  if (live.length === 0) return { head: current }
+export function nextReferenceHead(current: ReferenceHead, live: readonly HeadReport[]): ReferenceUpdate {
+  if (live.length === 0) return { ...current }
   // Second-highest head (or the only one): the highest that two endpoints have reached.
   let first = -1n
   let second = -1n
@@ -35,9 +44,13 @@ export function nextReferenceHead(current: bigint | undefined, live: readonly He
       second = head
     }
   }
-  const candidate = live.length === 1 ? first : second
-  if (current === undefined || candidate >= current) return { head: current === undefined || candidate > current ? candidate : current }
-  const everyoneLower = live.every((r) => r.head < current && r.lowerStreak >= REORG_CONFIRMATIONS)
-  if (!everyoneLower) return { head: current }
-  return { head: candidate, reorg: { from: current, to: candidate } }
+  const confirmed = live.length >= 2
+  const candidate = confirmed ? second : first
+  const { head } = current
+  if (head === undefined || candidate > head) return { head: candidate, confirmed }
+  if (candidate === head) return { head, confirmed: current.confirmed || confirmed }
+  if (confirmed && !current.confirmed) return { head: candidate, confirmed, corrected: { from: head, to: candidate } }
+  const everyoneLower = live.every((r) => r.head < head && r.lowerStreak >= REORG_CONFIRMATIONS)
+  if (!everyoneLower) return { ...current }
+  return { head: candidate, confirmed, reorg: { from: head, to: candidate } }
 }

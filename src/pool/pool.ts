@@ -125,9 +125,10 @@ class PoolImpl implements Pool {
     if (options.heartbeat) {
       this.#health = new HealthMonitor(this.#endpoints, options, options.heartbeat, {
         changed: () => this.#sync(),
-        reorg: (e) => {
-          this.#servedHead = e.to
-          this.#emit('chain:reorg', e)
+        lowered: ({ from, to, reorg }) => {
+          // Answers above the new head were wrong (a lie believed at start) or are gone (a reorg).
+          if (this.#servedHead !== undefined && this.#servedHead > to) this.#servedHead = to
+          if (reorg) this.#emit('chain:reorg', { from, to })
         },
       })
       this.#health.start()
