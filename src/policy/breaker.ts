@@ -57,18 +57,19 @@ export function createBreaker(options: Required<BreakerOptions>, onStateChange: 
   cb.on('open', () => set('open'))
   cb.on('halfOpen', () => set('half-open'))
   cb.on('close', () => set('closed'))
-  // A replay while the breaker is open is rejected by opossum without being recorded: a late outcome
-  // of a request sent before the breaker opened must not change anything. Nothing to handle.
   const ignore = () => {}
   let destroyed = false
+  // A late outcome of a request sent before the breaker opened must change nothing. opossum would
+  // reject the replay but still count it in its window, diluting the failure rate after it closes.
+  const accepting = () => !destroyed && !cb.opened && !(cb.halfOpen && !cb.pendingClose)
 
   return {
     state: () => state,
     recordSuccess() {
-      if (!destroyed) cb.fire(SUCCEED).catch(ignore)
+      if (accepting()) cb.fire(SUCCEED).catch(ignore)
     },
     recordFailure(error) {
-      if (!destroyed) cb.fire(error).catch(ignore)
+      if (accepting()) cb.fire(error).catch(ignore)
     },
     close() {
       if (!destroyed) cb.close()

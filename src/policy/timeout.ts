@@ -31,7 +31,8 @@ export async function withTimeout<T>(run: (signal: AbortSignal) => Promise<T>, o
     return await pTimeout(run(child), {
       milliseconds: timeout,
       signal: child,
-      customTimers: { setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout } as never,
+      // Wrapped, not passed as methods: p-timeout calls them without `this`, and a clock may be a class.
+      customTimers: { setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, ms), clearTimeout: (h: never) => clock.clearTimeout(h) } as never,
       fallback: () => {
         const error = onTimeout()
         controller.abort(error)

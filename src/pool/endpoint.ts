@@ -136,8 +136,8 @@ export class Endpoint {
     const kind = verdict === 'rate-limited' ? 'cooldown' : 'unauthorized'
     const until =
       verdict === 'rate-limited' ? now + Math.min(maxRetryAfter, (error as RateLimitedError).retryAfter ?? rateLimitCooldown) : now + unauthorizedCooldown
-    // A longer restriction already running is kept: the endpoint asked for it.
-    if (r.restriction === kind && now < r.restrictedUntil && until <= r.restrictedUntil) return
+    // A longer restriction already running is kept, whatever its kind: the endpoint asked for it.
+    if (r.restriction !== undefined && now < r.restrictedUntil && until <= r.restrictedUntil) return
     r.restriction = kind
     r.restrictedUntil = until
     r.restrictionReason = error.shortMessage
