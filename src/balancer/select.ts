@@ -57,6 +57,11 @@ export type SelectContext = {
   maxLag?: bigint
   /** Whether a half-open breaker's trial is a user request (`true`) or left to the heartbeat (`false`). @default true */
   requestTrials?: boolean
+  /**
+   * Whether an endpoint far ahead of the reference head is distrusted. Only a majority can outvote
+   * one endpoint, so the pool sets this only while three or more endpoints are live. @default true
+   */
+  judgeAhead?: boolean
   /** Least-connections round-robin cursor: the endpoint index ties start from. */
   cursor: number
   /** Endpoints (indexes) this request already tried, oldest first. */
@@ -88,18 +93,18 @@ export function headDistance(head: bigint | undefined, referenceHead: bigint | u
 }
 
 /** The status the pool reports for an endpoint (see `EndpointStatus`). Pure. */
-export function endpointStatus(e: SelectableEndpoint, now: number, referenceHead: bigint | undefined, maxLag: bigint): EndpointStatus {
+export function endpointStatus(e: SelectableEndpoint, now: number, referenceHead: bigint | undefined, maxLag: bigint, judgeAhead = true): EndpointStatus {
   if (e.health !== 'up') return e.health
   if (e.restriction !== undefined && now < e.restrictedUntil) return e.restriction
   const distance = headDistance(e.head, referenceHead)
   if (distance < -maxLag) return 'lagging'
-  if (distance > maxLag) return 'ahead'
+  if (judgeAhead && distance > maxLag) return 'ahead'
   return 'up'
 }
 
 /** Why an endpoint cannot take a request now, or `undefined` if it can. */
 export function exclusionReason(e: SelectableEndpoint, now: number, ctx: Omit<SelectContext, 'strategy' | 'cursor' | 'tried' | 'now'> = {}): string | undefined {
-  const { target, referenceHead, maxLag = 5n, requestTrials = true } = ctx
+  const { target, referenceHead, maxLag = 5n, requestTrials = true, judgeAhead = true } = ctx
   if (e.health !== 'up') return e.healthReason ? `${e.health}: ${e.healthReason}` : e.health
   if (e.restriction !== undefined && now < e.restrictedUntil) {
     return `${e.restrictionReason ?? e.restriction} (for ${Math.ceil(e.restrictedUntil - now)} ms more)`
@@ -116,7 +121,7 @@ export function exclusionReason(e: SelectableEndpoint, now: number, ctx: Omit<Se
     return e.head !== undefined && e.head < target.block ? `lagging: at block ${e.head}, request needs ${target.block}` : undefined
   }
   if (distance < -maxLag) return `lagging ${-distance} blocks behind the reference head`
-  if (distance > maxLag) return `${distance} blocks ahead of the reference head (unconfirmed)`
+  if (judgeAhead && distance > maxLag) return `${distance} blocks ahead of the reference head (unconfirmed)`
   return undefined
 }
 

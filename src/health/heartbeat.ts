@@ -125,7 +125,10 @@ export class HealthMonitor {
       if (r.generation !== generation || this.#stop.signal.aborted) return
       endpoint.observeLatency(this.#options.clock.now() - start)
       r.pingFailures = 0
-      r.lowerStreak = this.referenceHead !== undefined && head < this.referenceHead ? r.lowerStreak + 1 : 0
+      // Only an endpoint whose own head went back votes for a reorg: one that is merely behind is lagging.
+      const below = this.referenceHead !== undefined && head < this.referenceHead
+      const fellBack = r.lowerStreak > 0 || (r.head !== undefined && head < r.head)
+      r.lowerStreak = below && fellBack ? r.lowerStreak + 1 : 0
       r.head = head
       // The heartbeat, not a user's request, is the half-open breaker's trial.
       if (r.breaker === 'half-open') endpoint.breaker.recordSuccess()

@@ -2,7 +2,7 @@
 export type HeadReport = {
   /** Latest head the endpoint reported. */
   head: bigint
-  /** Consecutive heartbeats in which it reported a head below the current reference. */
+  /** Consecutive heartbeats in which it reported a head below the current reference, counted from when its own head went back. */
   lowerStreak: number
 }
 

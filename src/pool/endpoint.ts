@@ -90,8 +90,8 @@ export class Endpoint {
   }
 
   /** The status the endpoint has now, given the pool's reference head. */
-  currentStatus(now: number, referenceHead: bigint | undefined): EndpointStatus {
-    return endpointStatus(this.record, now, referenceHead, this.#options.maxLag)
+  currentStatus(now: number, referenceHead: bigint | undefined, judgeAhead: boolean): EndpointStatus {
+    return endpointStatus(this.record, now, referenceHead, this.#options.maxLag, judgeAhead)
   }
 
   /** Folds a latency sample into the EWMA. */

@@ -104,8 +104,8 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     if (ids.has(e.id)) throw new InvalidOptionError(`endpoints[${i}].name`, `duplicate endpoint name ${JSON.stringify(e.id)}`)
     ids.add(e.id)
   }
-  const backoff = withDefaults(DEFAULT_BACKOFF, options.backoff)
-  const breaker = withDefaults(DEFAULT_BREAKER, options.breaker)
+  const backoff = withDefaults('backoff', DEFAULT_BACKOFF, options.backoff)
+  const breaker = withDefaults('breaker', DEFAULT_BREAKER, options.breaker)
   const result: ResolvedPoolOptions = {
     endpoints: resolved,
     strategy,
@@ -144,8 +144,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
 
 function resolveHeartbeat(options: HeartbeatOptions | false | undefined): Required<HeartbeatOptions> | false {
   if (options === false) return false
-  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidOptionError('heartbeat', 'expected an object or false')
-  const h = withDefaults(DEFAULT_HEARTBEAT, options)
+  const h = withDefaults('heartbeat', DEFAULT_HEARTBEAT, options)
   const resolved = {
     interval: duration('heartbeat.interval', h.interval, 0),
     timeout: duration('heartbeat.timeout', h.timeout, 0),
@@ -232,7 +231,10 @@ function validateHeaders(path: string, headers: unknown): Record<string, string>
 /** Longest delay timers honour: beyond it Node fires after 1 ms (and warns). */
 export const MAX_TIMER = 2_147_483_647
 
-function withDefaults<T extends object>(defaults: Required<T>, overrides: T | undefined): Required<T> {
+function withDefaults<T extends object>(name: string, defaults: Required<T>, overrides: T | undefined): Required<T> {
+  if (overrides !== undefined && (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))) {
+    throw new InvalidOptionError(name, `expected an object${name === 'heartbeat' ? ' or false' : ''}`)
+  }
   const out = { ...defaults }
   // An explicit `undefined` means "not set", exactly as it does at the top level.
   for (const [key, value] of Object.entries(overrides ?? {})) if (value !== undefined) (out as Record<string, unknown>)[key] = value

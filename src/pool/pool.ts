@@ -150,7 +150,7 @@ class PoolImpl implements Pool {
     for (const e of this.#endpoints) {
       e.refresh(now)
       const r = e.record
-      const to = e.currentStatus(now, reference)
+      const to = e.currentStatus(now, reference, this.#judgeAhead())
       if (to === r.status) continue
       const from = r.status
       r.status = to
@@ -294,8 +294,15 @@ class PoolImpl implements Pool {
     return this.#records.some((r, i) => !call.tried.includes(i) && exclusionReason(r, now, ctx) === undefined)
   }
 
-  #selectContext(call: Call) {
-    return { target: call.target, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health }
+  #selectContext(call: Call | undefined) {
+    return { target: call?.target, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health, judgeAhead: this.#judgeAhead() }
+  }
+
+  /** One endpoint far ahead of the others is distrusted only when a majority (three or more live) outvotes it. */
+  #judgeAhead(): boolean {
+    let live = 0
+    for (const r of this.#records) if (r.health === 'up' && r.head !== undefined) live++
+    return live >= 3
   }
 
   /** Picks and reserves an endpoint for the next attempt, waiting (until the deadline) while none can take it. */
@@ -423,7 +430,7 @@ class PoolImpl implements Pool {
     this.#sync()
     const now = this.#options.clock.now()
     const reference = this.#referenceHead
-    const ctx = { referenceHead: reference, maxLag: this.#options.maxLag, requestTrials: !this.#health }
+    const ctx = this.#selectContext(undefined)
     return Object.freeze({
       chainId: this.#health?.chainId ?? this.#options.chainId,
       referenceHead: reference,

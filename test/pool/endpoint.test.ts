@@ -29,7 +29,7 @@ function make(config: EndpointConfig = 'http://a.example/v3/KEY', options: Parti
 
 const network = () => new NetworkError({ endpoint: 'a', details: 'ECONNREFUSED' })
 const settle = () => vi.advanceTimersByTimeAsync(0)
-const status = (e: Endpoint, now: number): EndpointStatus => e.currentStatus(now, undefined)
+const status = (e: Endpoint, now: number): EndpointStatus => e.currentStatus(now, undefined, true)
 
 beforeEach(() => {
   vi.useFakeTimers()

@@ -2,6 +2,7 @@ import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { InvalidOptionError, isResilientRpcError } from '../../src/errors/errors.js'
 import { DEFAULT_BACKOFF } from '../../src/policy/backoff.js'
+import { DEFAULT_HEARTBEAT } from '../../src/health/heartbeat.js'
 import { DEFAULT_BREAKER } from '../../src/policy/breaker.js'
 import { resolvePoolOptions, type PoolOptions } from '../../src/pool/options.js'
 import { systemClock } from '../../src/util/clock.js'
@@ -33,6 +34,9 @@ describe('resolvePoolOptions', () => {
         retries: 3,
         backoff: { initial: 100, factor: 2, max: 2_000, jitter: 0.5 },
         breaker: { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindow: 10_000, resetTimeout: 5_000 },
+        heartbeat: { interval: 2_000, timeout: 1_500, failuresToDown: 2, jitter: 0.2, unref: true },
+        chainId: undefined,
+        maxLag: 5n,
         rateLimitCooldown: 1_000,
         maxRetryAfter: 60_000,
         unauthorizedCooldown: 60_000,
@@ -42,15 +46,17 @@ describe('resolvePoolOptions', () => {
       })
       expect(r.backoff).toEqual(DEFAULT_BACKOFF)
       expect(r.breaker).toEqual(DEFAULT_BREAKER)
+      expect(r.heartbeat).toEqual(DEFAULT_HEARTBEAT)
     })
 
-    it('does not share the default backoff and breaker objects', () => {
+    it('does not share the default backoff, breaker and heartbeat objects', () => {
       const r = resolvePoolOptions({ endpoints: [URL_A] })
       expect(r.backoff).not.toBe(DEFAULT_BACKOFF)
       expect(r.breaker).not.toBe(DEFAULT_BREAKER)
+      expect(r.heartbeat).not.toBe(DEFAULT_HEARTBEAT)
     })
 
-    it('keeps given values and merges partial backoff and breaker options over the defaults', () => {
+    it('keeps given values and merges partial backoff, breaker and heartbeat options over the defaults', () => {
       const clock = { now: () => 0, setTimeout: systemClock.setTimeout, clearTimeout: systemClock.clearTimeout }
       const random = () => 0.5
       const fetchImpl = (async () => new Response('{}')) as typeof fetch
@@ -62,6 +68,9 @@ describe('resolvePoolOptions', () => {
         retries: 0,
         backoff: { jitter: 0 },
         breaker: { resetTimeout: 1 },
+        heartbeat: { interval: 500, unref: false },
+        chainId: 1,
+        maxLag: 0,
         rateLimitCooldown: 0,
         maxRetryAfter: 0,
         unauthorizedCooldown: 0,
@@ -80,6 +89,9 @@ describe('resolvePoolOptions', () => {
         retries: 0,
         backoff: { initial: 100, factor: 2, max: 2_000, jitter: 0 },
         breaker: { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindow: 10_000, resetTimeout: 1 },
+        heartbeat: { interval: 500, timeout: 1_500, failuresToDown: 2, jitter: 0.2, unref: false },
+        chainId: 1n,
+        maxLag: 0n,
         rateLimitCooldown: 0,
         maxRetryAfter: 0,
         unauthorizedCooldown: 0,
@@ -99,6 +111,38 @@ describe('resolvePoolOptions', () => {
       { name: 'a header with a tab inside its value', options: { endpoints: [{ url: URL_A, headers: { 'X-Trace': 'a\tb' } }] } },
     ])('accepts $name', ({ options }) => {
       expect(() => resolvePoolOptions({ endpoints: [URL_A], ...options } as PoolOptions)).not.toThrow()
+    })
+  })
+
+  describe('health options', () => {
+    it.each([
+      { name: 'not given', heartbeat: undefined, expected: DEFAULT_HEARTBEAT },
+      { name: 'false (disabled)', heartbeat: false as const, expected: false as const },
+      { name: 'an empty object', heartbeat: {}, expected: DEFAULT_HEARTBEAT },
+      { name: 'a partial object', heartbeat: { timeout: 300, jitter: 0 }, expected: { interval: 2_000, timeout: 300, failuresToDown: 2, jitter: 0, unref: true } },
+      { name: 'every field', heartbeat: { interval: 10, timeout: 5, failuresToDown: 1, jitter: 1, unref: false }, expected: { interval: 10, timeout: 5, failuresToDown: 1, jitter: 1, unref: false } },
+    ])('heartbeat $name', ({ heartbeat, expected }) => {
+      expect(resolvePoolOptions({ endpoints: [URL_A], heartbeat }).heartbeat).toEqual(expected)
+    })
+
+    it.each([
+      { chainId: 1, expected: 1n },
+      { chainId: 137, expected: 137n },
+      { chainId: 1n, expected: 1n },
+      { chainId: 2n ** 64n, expected: 2n ** 64n },
+      { chainId: undefined, expected: undefined },
+    ])('chainId $chainId → $expected', ({ chainId, expected }) => {
+      expect(resolvePoolOptions({ endpoints: [URL_A], chainId }).chainId).toBe(expected)
+    })
+
+    it.each([
+      { maxLag: undefined, expected: 5n },
+      { maxLag: 0, expected: 0n },
+      { maxLag: 0n, expected: 0n },
+      { maxLag: 12, expected: 12n },
+      { maxLag: 64n, expected: 64n },
+    ])('maxLag $maxLag → $expected', ({ maxLag, expected }) => {
+      expect(resolvePoolOptions({ endpoints: [URL_A], maxLag }).maxLag).toBe(expected)
     })
   })
 
@@ -175,6 +219,9 @@ describe('resolvePoolOptions', () => {
       { name: 'blank name', options: bad({ url: URL_A, name: '  ' }), option: 'endpoints[0].name' },
       { name: 'name not a string', options: bad({ url: URL_A, name: 7 }), option: 'endpoints[0].name' },
       { name: 'unknown strategy', options: { endpoints: [URL_A], strategy: 'random' }, option: 'strategy' },
+      { name: 'backoff a string', options: { endpoints: [URL_A], backoff: 'fast' }, option: 'backoff' },
+      { name: 'breaker a number', options: { endpoints: [URL_A], breaker: 5 }, option: 'breaker' },
+      { name: 'heartbeat an array', options: { endpoints: [URL_A], heartbeat: [5_000] }, option: 'heartbeat' },
       { name: 'duplicate names', options: { endpoints: [{ url: URL_A, name: 'x' }, { url: URL_B, name: 'y' }, { url: URL_B, name: 'x' }] }, option: 'endpoints[2].name' },
       { name: 'a name equal to another endpoint\'s id', options: { endpoints: [URL_A, { url: URL_B, name: 'https://a.example:443#0' }] }, option: 'endpoints[1].name' },
       { name: 'headers an array', options: bad({ url: URL_A, headers: [['X-Key', 'v']] }), option: 'endpoints[0].headers' },
@@ -218,6 +265,37 @@ describe('resolvePoolOptions', () => {
       { name: 'negative rateLimitCooldown', options: { endpoints: [URL_A], rateLimitCooldown: -1 }, option: 'rateLimitCooldown' },
       { name: 'NaN maxRetryAfter', options: { endpoints: [URL_A], maxRetryAfter: Number.NaN }, option: 'maxRetryAfter' },
       { name: 'negative unauthorizedCooldown', options: { endpoints: [URL_A], unauthorizedCooldown: -1 }, option: 'unauthorizedCooldown' },
+      { name: 'heartbeat true', options: { endpoints: [URL_A], heartbeat: true }, option: 'heartbeat', message: /expected an object or false/ },
+      { name: 'heartbeat null', options: { endpoints: [URL_A], heartbeat: null }, option: 'heartbeat' },
+      { name: 'heartbeat a number', options: { endpoints: [URL_A], heartbeat: 2_000 }, option: 'heartbeat' },
+      { name: 'heartbeat a string', options: { endpoints: [URL_A], heartbeat: 'off' }, option: 'heartbeat' },
+      { name: 'heartbeat interval 0', options: { endpoints: [URL_A], heartbeat: { interval: 0 } }, option: 'heartbeat.interval' },
+      { name: 'heartbeat interval -1', options: { endpoints: [URL_A], heartbeat: { interval: -1 } }, option: 'heartbeat.interval' },
+      { name: 'heartbeat interval NaN', options: { endpoints: [URL_A], heartbeat: { interval: Number.NaN } }, option: 'heartbeat.interval' },
+      { name: 'heartbeat interval Infinity', options: { endpoints: [URL_A], heartbeat: { interval: Infinity } }, option: 'heartbeat.interval' },
+      { name: 'heartbeat interval a string', options: { endpoints: [URL_A], heartbeat: { interval: '2000' } }, option: 'heartbeat.interval' },
+      { name: 'heartbeat timeout 0', options: { endpoints: [URL_A], heartbeat: { timeout: 0 } }, option: 'heartbeat.timeout' },
+      { name: 'heartbeat timeout -1', options: { endpoints: [URL_A], heartbeat: { timeout: -1 } }, option: 'heartbeat.timeout' },
+      { name: 'heartbeat failuresToDown 0', options: { endpoints: [URL_A], heartbeat: { failuresToDown: 0 } }, option: 'heartbeat.failuresToDown', message: />= 1/ },
+      { name: 'heartbeat failuresToDown 1.5', options: { endpoints: [URL_A], heartbeat: { failuresToDown: 1.5 } }, option: 'heartbeat.failuresToDown' },
+      { name: 'heartbeat failuresToDown -1', options: { endpoints: [URL_A], heartbeat: { failuresToDown: -1 } }, option: 'heartbeat.failuresToDown' },
+      { name: 'heartbeat jitter 1.5', options: { endpoints: [URL_A], heartbeat: { jitter: 1.5 } }, option: 'heartbeat.jitter' },
+      { name: 'heartbeat jitter -0.1', options: { endpoints: [URL_A], heartbeat: { jitter: -0.1 } }, option: 'heartbeat.jitter' },
+      { name: 'heartbeat jitter NaN', options: { endpoints: [URL_A], heartbeat: { jitter: Number.NaN } }, option: 'heartbeat.jitter' },
+      { name: 'heartbeat unref a string', options: { endpoints: [URL_A], heartbeat: { unref: 'yes' } }, option: 'heartbeat.unref' },
+      { name: 'heartbeat unref 1', options: { endpoints: [URL_A], heartbeat: { unref: 1 } }, option: 'heartbeat.unref' },
+      { name: 'chainId 0', options: { endpoints: [URL_A], chainId: 0 }, option: 'chainId', message: /> 0, got 0/ },
+      { name: 'chainId 0n', options: { endpoints: [URL_A], chainId: 0n }, option: 'chainId' },
+      { name: 'chainId -1', options: { endpoints: [URL_A], chainId: -1 }, option: 'chainId' },
+      { name: 'chainId -1n', options: { endpoints: [URL_A], chainId: -1n }, option: 'chainId' },
+      { name: 'chainId 1.5', options: { endpoints: [URL_A], chainId: 1.5 }, option: 'chainId' },
+      { name: 'chainId NaN', options: { endpoints: [URL_A], chainId: Number.NaN }, option: 'chainId' },
+      { name: 'chainId a string', options: { endpoints: [URL_A], chainId: '1' }, option: 'chainId' },
+      { name: 'maxLag -1', options: { endpoints: [URL_A], maxLag: -1 }, option: 'maxLag', message: />= 0, got -1/ },
+      { name: 'maxLag -1n', options: { endpoints: [URL_A], maxLag: -1n }, option: 'maxLag' },
+      { name: 'maxLag 1.5', options: { endpoints: [URL_A], maxLag: 1.5 }, option: 'maxLag' },
+      { name: 'maxLag Infinity', options: { endpoints: [URL_A], maxLag: Infinity }, option: 'maxLag' },
+      { name: 'maxLag a string', options: { endpoints: [URL_A], maxLag: '5' }, option: 'maxLag' },
       { name: 'random not a function', options: { endpoints: [URL_A], random: 0.5 }, option: 'random' },
       { name: 'clock without now', options: { endpoints: [URL_A], clock: { setTimeout, clearTimeout } }, option: 'clock.now' },
       { name: 'clock without clearTimeout', options: { endpoints: [URL_A], clock: { now: Date.now, setTimeout } }, option: 'clock.clearTimeout' },
@@ -305,11 +383,13 @@ describe('edge cases found in review', () => {
     expect(new TextDecoder().decode(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)))).toBe('user:пароль')
   })
 
-  it('an explicitly undefined nested backoff/breaker field keeps its default', () => {
+  it('an explicitly undefined nested backoff/breaker/heartbeat field keeps its default', () => {
     const r = resolvePoolOptions({ endpoints: ['https://a.example/'], backoff: { initial: undefined, max: undefined, factor: undefined, jitter: undefined } })
     expect(r.backoff).toEqual(DEFAULT_BACKOFF)
     const b = resolvePoolOptions({ endpoints: ['https://a.example/'], breaker: { errorThresholdPercentage: undefined, volumeThreshold: undefined, rollingWindow: undefined, resetTimeout: undefined } })
     expect(b.breaker).toEqual(DEFAULT_BREAKER)
+    const h = resolvePoolOptions({ endpoints: ['https://a.example/'], heartbeat: { interval: undefined, timeout: undefined, failuresToDown: undefined, jitter: undefined, unref: undefined } })
+    expect(h.heartbeat).toEqual(DEFAULT_HEARTBEAT)
   })
 
   it.each([{ defaultTimeout: 2 ** 31 }, { attemptTimeout: 2 ** 31 }, { breaker: { resetTimeout: 2 ** 31 } }, { breaker: { resetTimeout: Infinity } }])(

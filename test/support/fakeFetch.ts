@@ -35,7 +35,7 @@ export function createFakeFetch(initial: Record<string, Behaviour> = {}): FakeFe
     switch (behaviour.kind) {
       case 'ok': {
         if (behaviour.delay) await abortableDelay(behaviour.delay, signal)
-        return respond(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: behaviour.result ?? '0x1' }))
+        return respond(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: 'result' in behaviour ? behaviour.result : '0x1' }))
       }
       case 'hang':
         return new Promise<Response>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))

@@ -1,0 +1,267 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
+import { createFakeFetch, type Behaviour, type FakeFetch, type FetchCall } from '../support/fakeFetch.js'
+
+// The heartbeat loop through the public API, with a scripted fetch and fake timers: chain id on every
+// new connection, head and latency on every ping, down after consecutive failures, back after a success.
+
+let fake: FakeFetch
+let pool: Pool | undefined
+const heads: Record<string, number> = {}
+
+/** A node at `heads[host]` on chain `chainId`, answering everything else with `0x0`. */
+function node(host: string, chainId = 1): (call: FetchCall) => Behaviour {
+  return (call) => {
+    if (call.method === 'eth_chainId') return { kind: 'ok', result: `0x${chainId.toString(16)}` }
+    if (call.method === 'eth_blockNumber') return { kind: 'ok', result: `0x${(heads[host] ?? 0).toString(16)}` }
+    return { kind: 'ok', result: '0x0' }
+  }
+}
+
+function makePool(options: Partial<PoolOptions> = {}, endpoints = ['http://a', 'http://b', 'http://c']): Pool {
+  pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0.5, heartbeat: { interval: 1_000, timeout: 500, failuresToDown: 2 }, ...options })
+  return pool
+}
+
+const pings = (host: string, method = 'eth_blockNumber') => fake.callsTo(host).filter((c) => c.method === method).length
+const statuses = (p: Pool) => p.stats().endpoints.map((e) => e.status)
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  fake = createFakeFetch()
+  for (const h of ['a', 'b', 'c']) {
+    heads[h] = 100
+    fake.set(h, node(h))
+  }
+})
+
+afterEach(async () => {
+  await pool?.destroy()
+  pool = undefined
+  expect(vi.getTimerCount()).toBe(0)
+  vi.useRealTimers()
+})
+
+describe('heartbeat', () => {
+  it('verifies chain and head before an endpoint serves, then pings on the jittered interval', async () => {
+    const p = makePool()
+    expect(statuses(p)).toEqual(['connecting', 'connecting', 'connecting'])
+    await vi.advanceTimersByTimeAsync(50)
+    expect(statuses(p)).toEqual(['up', 'up', 'up'])
+    expect(fake.calls.slice(0, 2).map((c) => c.method)).toEqual(['eth_chainId', 'eth_blockNumber'])
+    expect(p.stats()).toMatchObject({ chainId: 1n, referenceHead: 100n })
+    // random 0.5 puts each ping exactly one interval after the last one.
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(pings('a')).toBe(2)
+    await vi.advanceTimersByTimeAsync(3_000)
+    expect(pings('a')).toBe(5)
+    // The chain id is checked once per connection, not on every ping.
+    expect(pings('a', 'eth_chainId')).toBe(1)
+  })
+
+  it('marks an endpoint down after consecutive failed pings and back up, with a new chain check, after a success', async () => {
+    const p = makePool()
+    const events: string[] = []
+    p.on('endpoint:state', (e) => e.endpoint.startsWith('http://b') && events.push(`${e.from}->${e.to}:${e.reason?.code ?? ''}`))
+    await vi.advanceTimersByTimeAsync(50)
+    fake.set('b', { kind: 'network' })
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(statuses(p)[1]).toBe('up')
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(statuses(p)[1]).toBe('down')
+    fake.set('b', node('b'))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(statuses(p)[1]).toBe('up')
+    expect(pings('b', 'eth_chainId')).toBe(2)
+    expect(events).toEqual(['connecting->up:', 'up->down:NETWORK', 'down->up:'])
+  })
+
+  it('a timed-out ping counts as a failure', async () => {
+    const p = makePool({}, ['http://a'])
+    await vi.advanceTimersByTimeAsync(50)
+    fake.set('a', { kind: 'hang' })
+    await vi.advanceTimersByTimeAsync(1_000 + 500 + 1_000 + 500)
+    expect(p.stats().endpoints[0]).toMatchObject({ status: 'down', lastError: { code: 'TIMEOUT' } })
+  })
+
+  it('leaves a rate-limited endpoint alone until its cool-down ends', async () => {
+    const p = makePool({}, ['http://a', 'http://b'])
+    await vi.advanceTimersByTimeAsync(50)
+    fake.set('a', { kind: 'status', status: 429, headers: { 'retry-after': '5' } })
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(statuses(p)[0]).toBe('cooldown')
+    const during = fake.callsTo('a').length
+    await vi.advanceTimersByTimeAsync(3_900)
+    expect(fake.callsTo('a')).toHaveLength(during)
+    fake.set('a', node('a'))
+    await vi.advanceTimersByTimeAsync(1_200)
+    expect(statuses(p)[0]).toBe('up')
+  })
+
+  it('is the half-open trial: requests skip a half-open endpoint, a good ping closes its breaker', async () => {
+    const p = makePool({ breaker: { volumeThreshold: 1, resetTimeout: 300 }, strategy: 'weighted-round-robin' }, ['http://a', 'http://b'])
+    await vi.advanceTimersByTimeAsync(50)
+    // Requests fail on A while its pings still pass: only the breaker can take it out.
+    fake.set('a', (call) => (call.method === 'eth_getBalance' ? { kind: 'network' } : node('a')(call)))
+    await p.request('eth_getBalance', ['0x1', 'latest'])
+    await p.request('eth_getBalance', ['0x1', 'latest'])
+    await vi.advanceTimersByTimeAsync(0)
+    expect(p.stats().endpoints[0]!.breaker).toBe('open')
+    await vi.advanceTimersByTimeAsync(300)
+    expect(p.stats().endpoints[0]!.breaker).toBe('half-open')
+    const before = fake.callsTo('a').filter((c) => c.method === 'eth_getBalance').length
+    for (let i = 0; i < 4; i++) await p.request('eth_getBalance', ['0x1', 'latest'])
+    expect(fake.callsTo('a').filter((c) => c.method === 'eth_getBalance')).toHaveLength(before)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(p.stats().endpoints[0]!.breaker).toBe('closed')
+  })
+
+  it('stop() aborts a ping in flight and clears every timer', async () => {
+    fake.set('a', { kind: 'hang' })
+    const p = makePool({}, ['http://a'])
+    await vi.advanceTimersByTimeAsync(50)
+    const ping = fake.callsTo('a')[0]!
+    expect(ping.signal.aborted).toBe(false)
+    await p.destroy()
+    expect(ping.signal.aborted).toBe(true)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('survives a listener that throws on every event', async () => {
+    const p = makePool({}, ['http://a'])
+    const errors: unknown[] = []
+    p.on('endpoint:state', () => {
+      throw new Error('listener bug')
+    })
+    p.on('error', (e) => errors.push(e))
+    await vi.advanceTimersByTimeAsync(50)
+    fake.set('a', { kind: 'network' })
+    await vi.advanceTimersByTimeAsync(2_000)
+    fake.set('a', node('a'))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(statuses(p)).toEqual(['up'])
+    expect(errors).toHaveLength(3)
+  })
+})
+
+describe('chain identity', () => {
+  it('without a configured chain id, the first two agreeing endpoints decide; the odd one is quarantined', async () => {
+    fake.set('b', node('b', 5))
+    const p = makePool()
+    await vi.advanceTimersByTimeAsync(50)
+    expect(statuses(p)).toEqual(['up', 'quarantined', 'up'])
+    expect(p.stats().endpoints[1]).toMatchObject({ chainId: 5n, lastError: { code: 'CHAIN_MISMATCH' } })
+    // Quarantined for the pool's life: no more pings.
+    const calls = fake.callsTo('b').length
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(fake.callsTo('b')).toHaveLength(calls)
+  })
+
+  it('an endpoint waits, not serving, until a second one confirms its chain', async () => {
+    fake.set('b', { kind: 'network' })
+    fake.set('c', { kind: 'network' })
+    const p = makePool()
+    await vi.advanceTimersByTimeAsync(50)
+    expect(statuses(p)[0]).toBe('connecting')
+    expect(p.stats().endpoints[0]!.statusReason).toMatch(/second endpoint to confirm the chain id/)
+    fake.set('c', node('c'))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(statuses(p)[0]).toBe('up')
+    expect(statuses(p)[2]).toBe('up')
+  })
+
+  it('a configured chain id quarantines any endpoint on another chain', async () => {
+    const p = makePool({ chainId: 5 })
+    await vi.advanceTimersByTimeAsync(50)
+    expect(statuses(p)).toEqual(['quarantined', 'quarantined', 'quarantined'])
+    const pending = p.request('eth_blockNumber', [], { timeout: 100 }).catch((e: unknown) => e)
+    await vi.advanceTimersByTimeAsync(100)
+    const error = await pending
+    expect(error).toMatchObject({ code: 'NO_ENDPOINT' })
+    expect((error as Error).message).toMatch(/quarantined: Chain mismatch: endpoint is on chain 1, the pool on chain 5/)
+  })
+})
+
+describe('lag and the reference head', () => {
+  it('retries a null answer from an endpoint behind the reference head on one at the head', async () => {
+    heads.a = 90
+    const p = makePool({ maxLag: 20 })
+    await vi.advanceTimersByTimeAsync(50)
+    expect(statuses(p)).toEqual(['up', 'up', 'up'])
+    fake.set('a', (call) => (call.method === 'eth_getTransactionReceipt' ? { kind: 'ok', result: null } : node('a')(call)))
+    fake.set('b', (call) => (call.method === 'eth_getTransactionReceipt' ? { kind: 'ok', result: { status: '0x1' } } : node('b')(call)))
+    fake.set('c', (call) => (call.method === 'eth_getTransactionReceipt' ? { kind: 'ok', result: { status: '0x1' } } : node('c')(call)))
+    for (let i = 0; i < 3; i++) await expect(p.request('eth_getTransactionReceipt', ['0xabc'])).resolves.toEqual({ status: '0x1' })
+    expect(fake.callsTo('a').some((c) => c.method === 'eth_getTransactionReceipt')).toBe(true)
+  })
+
+  it('a null from an endpoint at the head is the answer', async () => {
+    const p = makePool({}, ['http://a'])
+    await vi.advanceTimersByTimeAsync(50)
+    fake.set('a', (call) => (call.method === 'eth_getTransactionReceipt' ? { kind: 'ok', result: null } : node('a')(call)))
+    await expect(p.request('eth_getTransactionReceipt', ['0xabc'])).resolves.toBeNull()
+    expect(fake.callsTo('a').filter((c) => c.method === 'eth_getTransactionReceipt')).toHaveLength(1)
+  })
+
+  it('marks an endpoint more than maxLag behind as lagging, with the reason in the event', async () => {
+    const p = makePool({ maxLag: 3 })
+    const events: string[] = []
+    p.on('endpoint:state', (e) => e.to === 'lagging' && events.push(`${e.endpoint} ${e.reason?.code} ${e.reason?.shortMessage}`))
+    await vi.advanceTimersByTimeAsync(50)
+    heads.b = 110
+    heads.c = 110
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(p.stats().endpoints[0]).toMatchObject({ status: 'lagging', lag: 10n })
+    expect(events).toEqual(['http://a:80#0 LAGGING Endpoint is 10 blocks behind the reference head 110'])
+  })
+
+  it('a single endpoint answering first with a bogus head does not hold the reference once two agree', async () => {
+    heads.c = 10_000
+    fake.set('a', (call) => (call.method === 'eth_chainId' ? { kind: 'ok', delay: 20, result: '0x1' } : node('a')(call)))
+    fake.set('b', (call) => (call.method === 'eth_chainId' ? { kind: 'ok', delay: 20, result: '0x1' } : node('b')(call)))
+    const p = makePool({ chainId: 1 })
+    // First pings go out at 25 ms (random 0.5); C answers at once, A and B 20 ms later.
+    await vi.advanceTimersByTimeAsync(30)
+    expect(p.stats().referenceHead).toBe(10_000n)
+    await vi.advanceTimersByTimeAsync(100)
+    expect(p.stats().referenceHead).toBe(100n)
+    expect(statuses(p)).toEqual(['up', 'up', 'ahead'])
+  })
+})
+
+describe('who may outvote whom', () => {
+  it('with two endpoints, neither is distrusted for being ahead', async () => {
+    heads.b = 150
+    const p = makePool({ maxLag: 5, chainId: 1 }, ['http://a', 'http://b'])
+    await vi.advanceTimersByTimeAsync(50)
+    expect(statuses(p)).toEqual(['up', 'up'])
+    for (let i = 0; i < 4; i++) await p.request('eth_getBalance', ['0x1', 'latest'])
+    expect(fake.callsTo('b').some((c) => c.method === 'eth_getBalance')).toBe(true)
+  })
+
+  it('endpoints that are merely behind do not report a reorg when the ones at the head go down', async () => {
+    heads.c = 80
+    const p = makePool({ maxLag: 5 })
+    const reorgs: unknown[] = []
+    p.on('chain:reorg', (e) => reorgs.push(e))
+    await vi.advanceTimersByTimeAsync(50)
+    expect(p.stats().referenceHead).toBe(100n)
+    fake.set('a', { kind: 'network' })
+    fake.set('b', { kind: 'network' })
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(statuses(p)).toEqual(['down', 'down', 'lagging'])
+    expect(reorgs).toEqual([])
+    expect(p.stats().referenceHead).toBe(100n)
+  })
+
+  it('a rollback seen by every live endpoint lowers the reference head with one chain:reorg', async () => {
+    const p = makePool()
+    const reorgs: unknown[] = []
+    p.on('chain:reorg', (e) => reorgs.push(e))
+    await vi.advanceTimersByTimeAsync(50)
+    for (const h of ['a', 'b', 'c']) heads[h] = 95
+    await vi.advanceTimersByTimeAsync(3_000)
+    expect(reorgs).toEqual([{ from: 100n, to: 95n }])
+    expect(p.stats().referenceHead).toBe(95n)
+  })
+})
