@@ -125,10 +125,9 @@ export class HealthMonitor {
       if (r.generation !== generation || this.#stop.signal.aborted) return
       endpoint.observeLatency(this.#options.clock.now() - start)
       r.pingFailures = 0
-      // Only an endpoint whose own head went back votes for a reorg: one that is merely behind is lagging.
       const below = this.referenceHead !== undefined && head < this.referenceHead
-      const fellBack = r.lowerStreak > 0 || (r.head !== undefined && head < r.head)
-      r.lowerStreak = below && fellBack ? r.lowerStreak + 1 : 0
+      r.lowerStreak = below ? r.lowerStreak + 1 : 0
+      r.fellBack = below && (r.fellBack || (r.head !== undefined && head < r.head))
       r.head = head
       // The heartbeat, not a user's request, is the half-open breaker's trial.
       if (r.breaker === 'half-open') endpoint.breaker.recordSuccess()
@@ -176,10 +175,17 @@ export class HealthMonitor {
   }
 
   #updateReferenceHead(): void {
-    const live = this.#endpoints.filter((e) => e.record.health === 'up' && e.record.head !== undefined).map((e) => ({ head: e.record.head!, lowerStreak: e.record.lowerStreak }))
+    const live = this.#endpoints
+      .filter((e) => e.record.health === 'up' && e.record.head !== undefined)
+      .map((e) => ({ head: e.record.head!, lowerStreak: e.record.lowerStreak, fellBack: e.record.fellBack }))
     const { head, confirmed, reorg, corrected } = nextReferenceHead(this.#reference, live)
     this.#reference = { head, confirmed }
-    if (reorg) for (const e of this.#endpoints) e.record.lowerStreak = 0
+    if (reorg) {
+      for (const e of this.#endpoints) {
+        e.record.lowerStreak = 0
+        e.record.fellBack = false
+      }
+    }
     const lowered = reorg ?? corrected
     if (lowered) this.#hooks.lowered({ ...lowered, reorg: reorg !== undefined })
   }

@@ -2,8 +2,10 @@
 export type HeadReport = {
   /** Latest head the endpoint reported. */
   head: bigint
-  /** Consecutive heartbeats in which it reported a head below the current reference, counted from when its own head went back. */
+  /** Consecutive heartbeats in which it reported a head below the current reference. */
   lowerStreak: number
+  /** Its own head went back while below the reference: it witnessed a reorg rather than just lagging. */
+  fellBack?: boolean
 }
 
 /** The pool's reference head and whether two endpoints vouched for it. */
@@ -28,7 +30,8 @@ export const REORG_CONFIRMATIONS = 2
  * The pool's reference head: the highest head reported by at least two live endpoints (or by the only
  * one), so a single endpoint reporting a bogus height cannot push the others out. A confirmed head
  * never goes down, except when every live endpoint has reported a lower head for `REORG_CONFIRMATIONS`
- * heartbeats in a row (a reorg or a rollback). A head only one endpoint vouched for (the first one up,
+ * heartbeats in a row and at least one of them saw its own head go back (a reorg or a rollback; without
+ * such a witness, endpoints that are merely behind would "agree" on a reorg when the ones at the head die). A head only one endpoint vouched for (the first one up,
  * say) gives way as soon as two endpoints agree on another. Pure.
  */
 export function nextReferenceHead(current: ReferenceHead, live: readonly HeadReport[]): ReferenceUpdate {
@@ -51,6 +54,6 @@ export function nextReferenceHead(current: ReferenceHead, live: readonly HeadRep
   if (candidate === head) return { head, confirmed: current.confirmed || confirmed }
   if (confirmed && !current.confirmed) return { head: candidate, confirmed, corrected: { from: head, to: candidate } }
   const everyoneLower = live.every((r) => r.head < head && r.lowerStreak >= REORG_CONFIRMATIONS)
-  if (!everyoneLower) return { ...current }
+  if (!everyoneLower || !live.some((r) => r.fellBack === true)) return { ...current }
   return { head: candidate, confirmed, reorg: { from: head, to: candidate } }
 }

@@ -22,6 +22,8 @@ export type EndpointRecord = SelectableEndpoint & {
   pingFailures: number
   /** Heartbeats in a row that reported a head below the reference head (for reorg detection). */
   lowerStreak: number
+  /** Whether its head went back while below the reference head: a reorg witness. */
+  fellBack: boolean
   /** Attempts sent, and how they ended. */
   requests: number
   successes: number
@@ -65,6 +67,7 @@ export class Endpoint {
       chainId: undefined,
       pingFailures: 0,
       lowerStreak: 0,
+      fellBack: false,
       breaker: 'closed',
       trialInFlight: false,
       inFlight: 0,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { nextReferenceHead, REORG_CONFIRMATIONS, type HeadReport, type ReferenceHead, type ReferenceUpdate } from '../../src/health/referenceHead.js'
 
 /** Reports from heads, each with the same lower streak. */
-const reports = (heads: bigint[], lowerStreak = 0): HeadReport[] => heads.map((head) => ({ head, lowerStreak }))
+const reports = (heads: bigint[], lowerStreak = 0, fellBack = false): HeadReport[] => heads.map((head) => ({ head, lowerStreak, fellBack }))
 const ref = (head: bigint, confirmed = true): ReferenceHead => ({ head, confirmed })
 const NONE: ReferenceHead = { head: undefined, confirmed: false }
 
@@ -34,9 +34,11 @@ describe('nextReferenceHead', () => {
     { name: 'the only live endpoint lower, streak 1', current: ref(100n), live: reports([95n], 1), expected: { head: 100n, confirmed: true } },
     { name: 'everyone lower, streak 1', current: ref(100n), live: reports([95n, 96n], REORG_CONFIRMATIONS - 1), expected: { head: 100n, confirmed: true } },
     { name: 'everyone lower, one with streak 1', current: ref(100n), live: [{ head: 95n, lowerStreak: 2 }, { head: 96n, lowerStreak: 1 }], expected: { head: 100n, confirmed: true } },
-    { name: 'everyone lower, streak 2: reorg', current: ref(100n), live: reports([95n, 96n], REORG_CONFIRMATIONS), expected: { head: 95n, confirmed: true, reorg: { from: 100n, to: 95n } } },
-    { name: 'everyone lower, long streaks: reorg to the second highest', current: ref(100n), live: reports([90n, 99n, 97n], 7), expected: { head: 97n, confirmed: true, reorg: { from: 100n, to: 97n } } },
-    { name: 'the only endpoint lower, streak 2: reorg', current: ref(100n), live: reports([98n], 2), expected: { head: 98n, confirmed: false, reorg: { from: 100n, to: 98n } } },
+    { name: 'everyone lower, streak 2: reorg', current: ref(100n), live: reports([95n, 96n], REORG_CONFIRMATIONS, true), expected: { head: 95n, confirmed: true, reorg: { from: 100n, to: 95n } } },
+    { name: 'everyone lower, long streaks: reorg to the second highest', current: ref(100n), live: reports([90n, 99n, 97n], 7, true), expected: { head: 97n, confirmed: true, reorg: { from: 100n, to: 97n } } },
+    { name: 'the only endpoint lower, streak 2: reorg', current: ref(100n), live: reports([98n], 2, true), expected: { head: 98n, confirmed: false, reorg: { from: 100n, to: 98n } } },
+    { name: 'everyone lower, streak 2, but nobody fell back (merely behind): no reorg', current: ref(100n), live: reports([95n, 96n], REORG_CONFIRMATIONS), expected: { head: 100n, confirmed: true } },
+    { name: 'one witness that fell back is enough', current: ref(100n), live: [{ head: 95n, lowerStreak: 2, fellBack: true }, { head: 90n, lowerStreak: 9, fellBack: false }], expected: { head: 90n, confirmed: true, reorg: { from: 100n, to: 90n } } },
     { name: 'a streak with a head back at the reference', current: ref(100n), live: [{ head: 100n, lowerStreak: 3 }, { head: 99n, lowerStreak: 3 }], expected: { head: 100n, confirmed: true } },
   ] as Array<{ name: string; current: ReferenceHead; live: HeadReport[]; expected: ReferenceUpdate }>)('$name', ({ current, live, expected }) => {
     const before = { ...current }
@@ -45,7 +47,7 @@ describe('nextReferenceHead', () => {
   })
 
   const head = fc.bigInt({ min: 0n, max: 200n })
-  const report = fc.record({ head, lowerStreak: fc.integer({ min: 0, max: 4 }) })
+  const report = fc.record({ head, lowerStreak: fc.integer({ min: 0, max: 4 }), fellBack: fc.boolean() })
   const start = fc.option(head, { nil: undefined }).chain((h) => (h === undefined ? fc.constant(NONE) : fc.boolean().map((confirmed) => ref(h, confirmed))))
 
   it('a confirmed head never decreases over updates from two or more endpoints without full agreement', () => {
@@ -82,6 +84,7 @@ describe('nextReferenceHead', () => {
               expect(next.reorg).toEqual(lowered)
               expect(next.corrected).toBeUndefined()
               for (const r of live) expect(r.head < from && r.lowerStreak >= REORG_CONFIRMATIONS).toBe(true)
+              expect(live.some((r) => r.fellBack)).toBe(true)
             } else {
               expect(next.corrected).toEqual(lowered)
               expect(current.confirmed).toBe(false)
