@@ -147,10 +147,11 @@ class PoolImpl implements Pool {
     if (this.#destroyed) return
     const now = this.#options.clock.now()
     const reference = this.#referenceHead
+    const judgeAhead = this.#judgeAhead()
     for (const e of this.#endpoints) {
       e.refresh(now)
       const r = e.record
-      const to = e.currentStatus(now, reference, this.#judgeAhead())
+      const to = e.currentStatus(now, reference, judgeAhead)
       if (to === r.status) continue
       const from = r.status
       r.status = to
