@@ -4,6 +4,7 @@ import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '..
 import { startAnvil, type Anvil } from '../support/anvil.js'
 import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
 import { runInChild } from '../support/runInChild.js'
+import { waitFor } from '../support/async.js'
 
 // Endpoint health against a real node: three fault proxies in front of one anvil. Heartbeats run
 // every 50 ms so that state changes show within a few hundred ms; nothing asserts on wall-clock time.
@@ -57,13 +58,6 @@ const getBalance = (p: Pool, i = 0, block = 'latest') => p.request<string>('eth_
 async function freeze(proxy: FaultProxy): Promise<void> {
   proxy.setMode({ kind: 'stale' })
   await fetch(proxy.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }) })
-}
-async function waitFor(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const until = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
 }
 
 describe('endpoint health against anvil', () => {

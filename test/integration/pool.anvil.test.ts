@@ -3,6 +3,7 @@ import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '..
 import { startAnvil, type Anvil } from '../support/anvil.js'
 import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
 import { runInChild } from '../support/runInChild.js'
+import { waitFor } from '../support/async.js'
 
 // One anvil, three fault proxies in front of it: three endpoints of one chain. Assertions are on
 // request counts at the proxies and on typed outcomes, never on wall-clock times.
@@ -50,14 +51,6 @@ async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
 // Heartbeats ping with eth_chainId and eth_blockNumber; tests count a method only requests use.
 const balances = (p: FaultProxy) => p.methodCounts()['eth_getBalance'] ?? 0
 const getBalance = (p: Pool, i = 0) => p.request<string>('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'])
-
-const waitFor = async (check: () => boolean, what: string, ms = 5_000) => {
-  const until = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 describe('pool against anvil through fault proxies', () => {
   it('serves real answers, balanced over every endpoint', async () => {

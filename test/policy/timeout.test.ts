@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { withTimeout } from '../../src/policy/timeout.js'
 import type { Clock, TimerHandle } from '../../src/util/clock.js'
+import { start } from '../support/async.js'
 
 // withTimeout with fake timers: every wait is driven by the test.
 
@@ -22,14 +23,6 @@ function ignoring() {
 }
 
 /** Captures a promise's outcome without leaving a rejection unhandled. */
-function start<T>(promise: Promise<T>) {
-  const outcome: { value?: T; error?: unknown; settled: boolean } = { settled: false }
-  const done = promise.then(
-    (value) => Object.assign(outcome, { value, settled: true }),
-    (error: unknown) => Object.assign(outcome, { error, settled: true }),
-  )
-  return { outcome, done }
-}
 
 const abortListeners = (signal: AbortSignal) => getEventListeners(signal, 'abort').length
 

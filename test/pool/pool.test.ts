@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
 import { createFakeFetch, type FakeFetch } from '../support/fakeFetch.js'
+import { start } from '../support/async.js'
 
 // Unit tests of the request path with a scripted fetch and fake timers: every wait is driven by the test.
 
@@ -10,16 +11,6 @@ let pool: Pool | undefined
 function makePool(options: Partial<PoolOptions> = {}, endpoints = ['http://a', 'http://b', 'http://c']): Pool {
   pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0, heartbeat: false, ...options })
   return pool
-}
-
-/** Starts a request and captures its outcome without ever leaving a rejection unhandled. */
-function start<T>(promise: Promise<T>) {
-  const outcome: { value?: T; error?: unknown; settled: boolean } = { settled: false }
-  const done = promise.then(
-    (value) => Object.assign(outcome, { value, settled: true }),
-    (error: unknown) => Object.assign(outcome, { error, settled: true }),
-  )
-  return { outcome, done }
 }
 
 beforeEach(() => {
