@@ -35,5 +35,18 @@ export {
   ChainMismatchError,
   EndpointLaggingError,
   NotReadyError,
+  InvalidAbiError,
+  ContractRevertError,
+  ConfirmationTimeoutError,
+  TransactionRejectedError,
 } from './errors/errors.js'
-export type { ErrorCode, ErrorByCode, Attempt, EndpointExclusion } from './errors/errors.js'
+export type { ErrorCode, ErrorByCode, Attempt, EndpointExclusion, DecodedRevert, TransactionState } from './errors/errors.js'
+export { createContract } from './contract/contract.js'
+export type { Contract, ReadOptions } from './contract/contract.js'
+export { resolveBlock } from './contract/blockTag.js'
+export type { BlockOptions } from './contract/blockTag.js'
+export { decodeRevert } from './contract/revert.js'
+export { waitForTransaction } from './tx/waitForTransaction.js'
+export type { WaitForTransactionOptions, TransactionReceipt } from './tx/waitForTransaction.js'
+export { sendRawTransaction } from './tx/sendRawTransaction.js'
+export type { SendRawTransactionOptions } from './tx/sendRawTransaction.js'

@@ -84,6 +84,10 @@ function classifyBase(error: unknown): ErrorClass {
     case 'ABORTED':
     case 'POOL_DESTROYED':
     case 'INVALID_OPTION':
+    case 'INVALID_ABI':
+    case 'CALL_REVERTED':
+    case 'CONFIRMATION_TIMEOUT':
+    case 'TX_REJECTED':
       return { retryable: false, verdict: 'neutral' }
   }
 }

@@ -60,6 +60,15 @@ export type Pool = {
    * @throws `NOT_READY` (listing why each endpoint is out) when `timeout` passes first, `ABORTED`, `POOL_DESTROYED`, `INVALID_OPTION`
    */
   ready(options?: ReadyOptions): Promise<void>
+  /**
+   * Sends the request once to every endpoint that can take it now, in parallel, without retries (a
+   * broadcast). Each result settles on its own: the value, or that endpoint's typed error. Returns an
+   * empty array when no endpoint can take it now.
+   * @throws `POOL_DESTROYED`, `INVALID_OPTION` (synchronously)
+   */
+  requestEach<T = unknown>(method: string, params?: readonly unknown[], options?: RequestOptions): Array<{ endpoint: string; result: Promise<T> }>
+  /** The pool's reference head (see docs/architecture.md), `undefined` before heartbeats know it or without them. */
+  referenceHead(): bigint | undefined
   /** A frozen snapshot of the pool and every endpoint. */
   stats(): PoolStats
   /** Subscribes to a pool event (see `PoolEvents`). */
@@ -320,17 +329,54 @@ class PoolImpl implements Pool {
         for (const [i, w] of selection.currentWeights) this.#records[i]!.currentWeight = w
         // Reserve the endpoint in the same tick as the pick: requests picking concurrently must see
         // each other's in-flight counts, or least-connections sends them all to one endpoint.
-        const record = this.#records[selection.index]!
-        call.trial = record.breaker === 'half-open'
-        if (call.trial) record.trialInFlight = true
-        record.inFlight++
-        record.requests++
-        call.tried.push(record.index)
-        return this.#endpoints[selection.index]!
+        return this.#reserve(this.#endpoints[selection.index]!, call)
       }
       call.waitingOn = selection.excluded
       await this.#waitForChange(signal, selection.retryAt === undefined ? undefined : selection.retryAt - now)
     }
+  }
+
+  /** Counts an attempt against the endpoint before it is sent; #attempt's `finally` gives it back. */
+  #reserve(endpoint: Endpoint, call: Call): Endpoint {
+    const record = endpoint.record
+    call.trial = record.breaker === 'half-open'
+    if (call.trial) record.trialInFlight = true
+    record.inFlight++
+    record.requests++
+    call.tried.push(record.index)
+    return endpoint
+  }
+
+  requestEach<T>(method: string, params: readonly unknown[] = [], options: RequestOptions = {}): Array<{ endpoint: string; result: Promise<T> }> {
+    if (this.#destroyed) throw new PoolDestroyedError()
+    const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)
+    const probe = this.#newCall(method, params, options)
+    const now = this.#options.clock.now()
+    for (const e of this.#endpoints) e.refresh(now)
+    const ctx = this.#selectContext(probe)
+    const eligible = this.#endpoints.filter((e) => exclusionReason(e.record, now, ctx) === undefined)
+    return eligible.map((endpoint) => {
+      const call = this.#newCall(method, params, { ...options, retries: 0 })
+      this.#reserve(endpoint, call)
+      const controller = new AbortController()
+      this.#active.add(controller)
+      const result = withTimeout((signal) => this.#attempt(endpoint, call, signal), {
+        timeout,
+        signal: options.signal,
+        clock: this.#options.clock,
+        controller,
+        onTimeout: () => new TimeoutError('request', timeout),
+      })
+        .catch((error: unknown) => {
+          throw this.#finalError(error, call)
+        })
+        .finally(() => this.#active.delete(controller))
+      return { endpoint: endpoint.id, result: result as Promise<T> }
+    })
+  }
+
+  referenceHead(): bigint | undefined {
+    return this.#referenceHead
   }
 
   /** Resolves when an endpoint may have become available, or after `ms`; rejects when `signal` aborts. */

@@ -1,0 +1,56 @@
+import { InvalidOptionError } from '../errors/errors.js'
+import type { Pool } from '../pool/pool.js'
+
+/** Which state a read sees. At most one of these may be given. */
+export type BlockOptions = {
+  /** A block number, a block hash (32 bytes hex), or a tag. @default 'latest' */
+  blockTag?: bigint | number | 'latest' | 'safe' | 'finalized' | 'pending' | 'earliest' | `0x${string}`
+  /** Read at `head − confirmations`: state that `confirmations` blocks have built on. */
+  confirmations?: number | bigint
+  /** Read the chain's `safe` or `finalized` block (pinned to its number, so every endpoint that has it can serve). */
+  finality?: 'safe' | 'finalized'
+}
+
+type CallOptions = { signal?: AbortSignal; timeout?: number }
+
+const HASH = /^0x[0-9a-fA-F]{64}$/
+
+/**
+ * Turns read options into the block parameter of a call: a hex number, a hash, or a tag. Confirmation
+ * depth and finality resolve to a block number once, so several reads given the result see one state.
+ * @throws `INVALID_OPTION` for conflicting or malformed options, or a finality the chain does not support
+ */
+export async function resolveBlock(pool: Pool, options: BlockOptions & CallOptions = {}): Promise<string> {
+  const { blockTag, confirmations, finality, signal, timeout } = options
+  const given = [blockTag !== undefined, confirmations !== undefined, finality !== undefined].filter(Boolean).length
+  if (given > 1) throw new InvalidOptionError('blockTag', 'give at most one of `blockTag`, `confirmations` and `finality`')
+  if (confirmations !== undefined) {
+    const depth = toBigInt('confirmations', confirmations)
+    const head = pool.referenceHead() ?? BigInt(await pool.request<string>('eth_blockNumber', [], { signal, timeout }))
+    return toHex(head > depth ? head - depth : 0n)
+  }
+  if (finality !== undefined) {
+    if (finality !== 'safe' && finality !== 'finalized') throw new InvalidOptionError('finality', `expected 'safe' or 'finalized', got ${JSON.stringify(finality)}`)
+    const block = await pool.request<{ number?: string } | null>('eth_getBlockByNumber', [finality, false], { signal, timeout }).catch((error: unknown) => {
+      throw new InvalidOptionError('finality', `the chain did not answer the '${finality}' block tag`, { cause: error })
+    })
+    if (!block?.number) throw new InvalidOptionError('finality', `the chain has no '${finality}' block yet`)
+    return block.number
+  }
+  if (blockTag === undefined) return 'latest'
+  if (typeof blockTag === 'bigint' || typeof blockTag === 'number') return toHex(toBigInt('blockTag', blockTag))
+  if (['latest', 'safe', 'finalized', 'pending', 'earliest'].includes(blockTag) || HASH.test(blockTag) || /^0x[0-9a-fA-F]+$/.test(blockTag)) return blockTag
+  throw new InvalidOptionError('blockTag', `expected a block number, hash or tag, got ${JSON.stringify(blockTag)}`)
+}
+
+/** The block parameter of `eth_call` and friends: a hash goes in an EIP-1898 object. */
+export function blockParameter(block: string): string | { blockHash: string } {
+  return HASH.test(block) ? { blockHash: block } : block
+}
+
+function toBigInt(name: string, value: number | bigint): bigint {
+  if ((typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) || (typeof value === 'bigint' && value >= 0n)) return BigInt(value)
+  throw new InvalidOptionError(name, `expected an integer >= 0, got ${String(value)}`)
+}
+
+const toHex = (n: bigint) => `0x${n.toString(16)}`

@@ -1,0 +1,100 @@
+import { getAddress, Interface, type FunctionFragment, type InterfaceAbi } from 'ethers'
+import { ContractRevertError, InvalidAbiError, InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
+import type { Pool } from '../pool/pool.js'
+import { blockParameter, resolveBlock, type BlockOptions } from './blockTag.js'
+import { decodeRevert, isRevert, revertData } from './revert.js'
+
+export type ReadOptions = BlockOptions & {
+  /** Cancels the read, including the in-flight HTTP call. */
+  signal?: AbortSignal
+  /** Deadline of the read across all retries (ms). @default the pool's `defaultTimeout` */
+  timeout?: number
+}
+
+/** A contract bound to a pool: ABI-checked reads with deadlines and confirmation depth. */
+export type Contract = {
+  /** Checksummed address. */
+  readonly address: string
+  /** The parsed ABI (ethers `Interface`). */
+  readonly interface: Interface
+  /**
+   * Calls a view function and decodes its result: the value for one output, an array for several.
+   * @throws `CALL_REVERTED` (decoded: custom error, `Error(string)` or `Panic`; never retried), `INVALID_OPTION`
+   * (unknown function, bad arguments, conflicting block options), and the pool's request errors
+   * (`TIMEOUT`, `ABORTED`, `NO_ENDPOINT`, …)
+   * @example
+   * const balance = await token.read('balanceOf', [owner], { confirmations: 12, timeout: 5_000 })
+   */
+  read<T = unknown>(functionName: string, args?: readonly unknown[], options?: ReadOptions): Promise<T>
+  /** ABI-encodes a call, for `eth_call`, `eth_estimateGas` or a transaction's `data`. */
+  encode(functionName: string, args?: readonly unknown[]): string
+}
+
+/**
+ * Binds `abi` at `address` to `pool`. The ABI is parsed here, so a broken one fails at start-up,
+ * not at the first call.
+ * @throws `INVALID_ABI`, `INVALID_OPTION` (bad address)
+ * @example
+ * const counter = createContract(pool, '0x…', ['function value() view returns (uint256)'])
+ * const value = await counter.read<bigint>('value', [], { confirmations: 3 })
+ */
+export function createContract(pool: Pool, address: string, abi: InterfaceAbi): Contract {
+  let iface: Interface
+  try {
+    iface = Interface.from(abi)
+  } catch (cause) {
+    throw new InvalidAbiError(cause instanceof Error ? cause.message.split(' (')[0]! : 'not parseable', { cause })
+  }
+  let checksummed: string
+  try {
+    checksummed = getAddress(address)
+  } catch (cause) {
+    throw new InvalidOptionError('address', 'not a valid address', { cause })
+  }
+
+  const fragment = (functionName: string): FunctionFragment => {
+    const f = typeof functionName === 'string' ? iface.getFunction(functionName) : null
+    if (!f) throw new InvalidOptionError('functionName', `the ABI has no function ${JSON.stringify(functionName)}`)
+    return f
+  }
+
+  const encode = (functionName: string, args: readonly unknown[] = []): string => {
+    const f = fragment(functionName)
+    try {
+      return iface.encodeFunctionData(f, args as unknown[])
+    } catch (cause) {
+      throw new InvalidOptionError('args', `cannot encode arguments for ${f.format()}`, { cause })
+    }
+  }
+
+  return {
+    address: checksummed,
+    interface: iface,
+    encode,
+    async read<T>(functionName: string, args: readonly unknown[] = [], options: ReadOptions = {}): Promise<T> {
+      const f = fragment(functionName)
+      const data = encode(functionName, args)
+      const { signal, timeout } = options
+      const block = await resolveBlock(pool, options)
+      let result: string
+      try {
+        result = await pool.request<string>('eth_call', [{ to: checksummed, data }, blockParameter(block)], { signal, timeout })
+      } catch (error) {
+        if (isRevert(error)) {
+          const raw = revertData(error)
+          throw new ContractRevertError(f.name, decodeRevert(raw, iface), raw, { cause: error, attempts: isResilientRpcError(error) ? error.attempts : [] })
+        }
+        throw error
+      }
+      let decoded
+      try {
+        decoded = iface.decodeFunctionResult(f, result)
+      } catch (cause) {
+        // Not the node's fault, and not worth a retry: the ABI does not describe what is at the address.
+        const why = result === '0x' ? 'the call returned no data (no contract at this address on this chain?)' : 'the result does not match the ABI'
+        throw new InvalidAbiError(`${f.format()}: ${why}`, { cause })
+      }
+      return (decoded.length === 1 ? decoded[0] : decoded.toArray()) as T
+    },
+  }
+}

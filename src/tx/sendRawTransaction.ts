@@ -1,0 +1,81 @@
+import { keccak256 } from 'ethers'
+import { AbortedError, InvalidOptionError, isResilientRpcError, TransactionRejectedError, type ResilientRpcError } from '../errors/errors.js'
+import type { Pool } from '../pool/pool.js'
+
+export type SendRawTransactionOptions = {
+  /** Send to every endpoint that can take it (`'all'`), or through the pool's normal routing (`'one'`). @default 'all' */
+  broadcast?: 'all' | 'one'
+  /** Deadline (ms). @default the pool's `defaultTimeout` */
+  timeout?: number
+  signal?: AbortSignal
+}
+
+// The node already has these bytes: for the sender that is success.
+const ALREADY_KNOWN = /already known|known transaction|already imported|already exists|transaction already in/i
+// Only meaningful once the transaction may have landed: checked against its hash before giving up.
+const NONCE_TOO_LOW = /nonce too low|nonce has already been used|oldnonce|invalid nonce/i
+
+/**
+ * Broadcasts a signed transaction and resolves with its hash — computed locally from the signed bytes —
+ * as soon as one endpoint accepts it. "Already known" counts as accepted, and "nonce too low" does
+ * when some endpoint knows the transaction by its hash (an earlier broadcast of the same bytes landed).
+ * Signing stays with the caller; the same bytes can be sent again later, safely.
+ * @throws `TX_REJECTED` when every endpoint refused it (listing each answer), `TIMEOUT`, `ABORTED`, `NO_ENDPOINT`, `INVALID_OPTION`
+ * @example
+ * const signed = await wallet.signTransaction({ to, value, nonce, gasLimit: 21_000n, chainId: 1n, ... })
+ * const hash = await sendRawTransaction(pool, signed)
+ */
+export async function sendRawTransaction(pool: Pool, signedTransaction: string, options: SendRawTransactionOptions = {}): Promise<string> {
+  if (typeof signedTransaction !== 'string' || !/^0x([0-9a-fA-F]{2})+$/.test(signedTransaction)) {
+    throw new InvalidOptionError('signedTransaction', 'expected the signed transaction as 0x-prefixed hex bytes')
+  }
+  const hash = keccak256(signedTransaction)
+  const { signal, timeout } = options
+  const params = [signedTransaction]
+  const sends = options.broadcast === 'one' ? [] : pool.requestEach<string>('eth_sendRawTransaction', params, { signal, timeout })
+  // Nothing can take it this instant (or one was asked for): the pool's routing waits and retries.
+  const attempts = sends.length > 0 ? sends : [{ endpoint: 'pool', result: pool.request<string>('eth_sendRawTransaction', params, { signal, timeout }) }]
+
+  const rejections: { endpoint: string; error: ResilientRpcError }[] = []
+  let nonceTooLow = false
+  await new Promise<void>((resolve) => {
+    let pending = attempts.length
+    let done = false
+    for (const { endpoint, result } of attempts) {
+      result.then(
+        () => {
+          if (!done) (done = true), resolve()
+        },
+        (error: ResilientRpcError) => {
+          const message = isResilientRpcError(error, 'RPC_ERROR') ? error.rpcMessage : ''
+          if (ALREADY_KNOWN.test(message)) {
+            if (!done) (done = true), resolve()
+            return
+          }
+          if (NONCE_TOO_LOW.test(message)) nonceTooLow = true
+          rejections.push({ endpoint, error })
+          if (--pending === 0 && !done) (done = true), resolve()
+        },
+      )
+    }
+  })
+  if (rejections.length < attempts.length) return hash
+  if (signal?.aborted) throw new AbortedError({ cause: signal.reason })
+  if (nonceTooLow && (await knownByHash(pool, hash, options))) return hash
+  if (rejections.every(({ error }) => isResilientRpcError(error, 'RPC_ERROR'))) throw new TransactionRejectedError(hash, rejections)
+  if (sends.length === 0) throw rejections[0]!.error
+  // Some endpoints could not be reached: once more through the pool's routing (retries, failover, waits).
+  try {
+    await pool.request('eth_sendRawTransaction', params, { signal, timeout })
+    return hash
+  } catch (error) {
+    const message = isResilientRpcError(error, 'RPC_ERROR') ? error.rpcMessage : ''
+    if (ALREADY_KNOWN.test(message) || (NONCE_TOO_LOW.test(message) && (await knownByHash(pool, hash, options)))) return hash
+    throw error
+  }
+}
+
+async function knownByHash(pool: Pool, hash: string, { signal, timeout }: SendRawTransactionOptions): Promise<boolean> {
+  const known = await pool.request<unknown>('eth_getTransactionByHash', [hash], { signal, timeout }).catch(() => null)
+  return known !== null && known !== undefined
+}
