@@ -117,8 +117,11 @@ export function exclusionReason(e: SelectableEndpoint, now: number, ctx: Omit<Se
   const distance = headDistance(e.head, referenceHead)
   if (target?.kind === 'hash') return undefined
   if (target?.kind === 'number') {
-    // A pinned read needs only that the endpoint has reached the block.
-    return e.head !== undefined && e.head < target.block ? `lagging: at block ${e.head}, request needs ${target.block}` : undefined
+    // A pinned read needs only that the endpoint has reached the block. A block above the reference
+    // head is newer than any head the heartbeats have seen yet: any endpoint keeping up may have it.
+    if (e.head === undefined || e.head >= target.block) return undefined
+    if (referenceHead === undefined || target.block > referenceHead) return distance < -maxLag ? `lagging ${-distance} blocks behind the reference head` : undefined
+    return `lagging: at block ${e.head}, request needs ${target.block}`
   }
   if (distance < -maxLag) return `lagging ${-distance} blocks behind the reference head`
   if (judgeAhead && distance > maxLag) return `${distance} blocks ahead of the reference head (unconfirmed)`

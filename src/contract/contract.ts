@@ -1,4 +1,4 @@
-import { getAddress, Interface, type FunctionFragment, type InterfaceAbi } from 'ethers'
+import { Fragment, getAddress, Interface, type FunctionFragment, type InterfaceAbi } from 'ethers'
 import { ContractRevertError, InvalidAbiError, InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
 import type { Pool } from '../pool/pool.js'
 import { blockParameter, resolveBlock, type BlockOptions } from './blockTag.js'
@@ -31,6 +31,29 @@ export type Contract = {
 }
 
 /**
+ * Parses every ABI entry strictly. ethers' `Interface` drops an entry it cannot parse with a console
+ * warning, which would turn a typo into "no such function" at the first call.
+ */
+function parseAbi(abi: InterfaceAbi): Interface {
+  let entries: unknown
+  try {
+    entries = typeof abi === 'string' ? JSON.parse(abi) : abi
+  } catch (cause) {
+    throw new InvalidAbiError('not valid JSON', { cause })
+  }
+  if (!Array.isArray(entries)) throw new InvalidAbiError('expected an array of fragments (JSON objects or human-readable strings)')
+  const fragments = entries.map((entry: unknown, i) => {
+    try {
+      return Fragment.from(entry as string)
+    } catch (cause) {
+      const problem = cause instanceof Error ? ((cause as { shortMessage?: string }).shortMessage ?? cause.message) : String(cause)
+      throw new InvalidAbiError(`entry ${i}: ${problem}`, { cause })
+    }
+  })
+  return new Interface(fragments)
+}
+
+/**
  * Binds `abi` at `address` to `pool`. The ABI is parsed here, so a broken one fails at start-up,
  * not at the first call.
  * @throws `INVALID_ABI`, `INVALID_OPTION` (bad address)
@@ -39,12 +62,7 @@ export type Contract = {
  * const value = await counter.read<bigint>('value', [], { confirmations: 3 })
  */
 export function createContract(pool: Pool, address: string, abi: InterfaceAbi): Contract {
-  let iface: Interface
-  try {
-    iface = Interface.from(abi)
-  } catch (cause) {
-    throw new InvalidAbiError(cause instanceof Error ? cause.message.split(' (')[0]! : 'not parseable', { cause })
-  }
+  const iface = parseAbi(abi)
   let checksummed: string
   try {
     checksummed = getAddress(address)

@@ -1,0 +1,227 @@
+import { ContractFactory, JsonRpcProvider, Wallet, type TransactionRequest } from 'ethers'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import {
+  createContract,
+  createPool,
+  isResilientRpcError,
+  resolveBlock,
+  sendRawTransaction,
+  waitForTransaction,
+  type Pool,
+  type PoolOptions,
+  type TransactionState,
+} from '../../src/index.js'
+import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
+import { startAnvil, type Anvil } from '../support/anvil.js'
+import { waitFor } from '../support/async.js'
+import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+
+// Contract reads, confirmation depth, waiting and sending, against anvil through fault proxies.
+// Set-up transactions go straight to anvil; everything under test goes through the pool.
+
+const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
+const OTHER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
+
+let anvil: Anvil
+let direct: JsonRpcProvider
+let deployer: Wallet
+let proxies: FaultProxy[]
+let pool: Pool | undefined
+let counter: string
+const [A, B, C] = [0, 1, 2]
+
+beforeAll(async () => {
+  anvil = await startAnvil()
+  direct = new JsonRpcProvider(anvil.url, 31337, { staticNetwork: true, polling: false, batchMaxCount: 1, cacheTimeout: -1 })
+  deployer = new Wallet(DEV_KEY, direct)
+  const deployed = await new ContractFactory(counterAbi, counterBytecode, deployer).deploy(1n)
+  await deployed.waitForDeployment()
+  counter = await deployed.getAddress()
+  // History to read at depth: confirmation and finality reads below go back up to 64 blocks.
+  await anvil.mine(70)
+  proxies = await Promise.all([0, 1, 2].map(() => createFaultProxy(anvil.url)))
+})
+
+afterAll(async () => {
+  await Promise.all(proxies.map((p) => p.close()))
+  direct.destroy()
+  await anvil.stop()
+})
+
+let snapshot: string
+beforeEach(async () => {
+  snapshot = await anvil.snapshot()
+  for (const p of proxies) {
+    p.setMode({ kind: 'pass' })
+    p.resetCounts()
+  }
+})
+
+afterEach(async () => {
+  await pool?.destroy()
+  pool = undefined
+  await anvil.revert(snapshot)
+  // ethers caches nonces per wallet; the revert rewinds them.
+  deployer = new Wallet(DEV_KEY, direct)
+})
+
+async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
+  pool = createPool({
+    endpoints: proxies.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
+    attemptTimeout: 500,
+    heartbeat: { interval: 50, timeout: 300 },
+    chainId: 31337,
+    ...options,
+  })
+  await pool.ready({ minHealthy: 3, timeout: 5_000 })
+  return pool
+}
+
+const calls = (method: string) => proxies.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
+
+async function setValue(next: bigint): Promise<number> {
+  const tx = await deployer.sendTransaction({ to: counter, data: createContract(pool!, counter, counterAbi).encode('set', [next]) })
+  const receipt = await tx.wait()
+  return receipt!.blockNumber
+}
+
+describe('createContract against anvil', () => {
+  it('reads decoded values', async () => {
+    const p = await makePool()
+    const c = createContract(p, counter, counterAbi)
+    expect(await c.read('value')).toBe(1n)
+    expect(await c.read('owner')).toBe(deployer.address)
+  })
+
+  it('decodes a custom error, Error(string) and Panic, each sent once and never retried', async () => {
+    const p = await makePool()
+    const c = createContract(p, counter, counterAbi)
+    const custom = await c.read('failCustom', [42n]).catch((e: unknown) => e)
+    expect(isResilientRpcError(custom, 'CALL_REVERTED')).toBe(true)
+    expect(custom).toMatchObject({ functionName: 'failCustom', revert: { errorName: 'Unauthorized', signature: 'Unauthorized(address,uint256)' } })
+    expect((custom as { revert: { args: unknown[] } }).revert.args[1]).toBe(42n)
+    expect((custom as Error).message).toMatch(/^failCustom reverted: Unauthorized\(0x[0-9a-fA-F]{40}, 42\)/)
+    expect(calls('eth_call')).toBe(1)
+
+    await expect(c.read('failString')).rejects.toMatchObject({ code: 'CALL_REVERTED', revert: { errorName: 'Error', reason: 'counter: nope' } })
+    await expect(c.read('failPanic', [0n])).rejects.toMatchObject({ code: 'CALL_REVERTED', revert: { errorName: 'Panic', args: [0x12n] } })
+    expect(calls('eth_call')).toBe(3)
+  })
+
+  it('with confirmations: 5, reads the older value until 5 blocks are built on the change', async () => {
+    const p = await makePool()
+    const c = createContract(p, counter, counterAbi)
+    const changedAt = BigInt(await setValue(2n))
+    const waitHead = (head: bigint) => waitFor(() => p.referenceHead() === head, `the reference head to reach ${head}`)
+    await waitHead(changedAt)
+    expect(await c.read('value')).toBe(2n)
+    expect(await c.read('value', [], { confirmations: 5 })).toBe(1n)
+    await anvil.mine(4)
+    await waitHead(changedAt + 4n)
+    expect(await c.read('value', [], { confirmations: 5 })).toBe(1n)
+    await anvil.mine(1)
+    await waitHead(changedAt + 5n)
+    expect(await c.read('value', [], { confirmations: 5 })).toBe(2n)
+    // One pinned block for several reads: a consistent view.
+    const block = (await resolveBlock(p, { confirmations: 5 })) as `0x${string}`
+    expect(block).toBe(`0x${changedAt.toString(16)}`)
+    expect(await Promise.all([c.read('value', [], { blockTag: block }), c.read('owner', [], { blockTag: block })])).toEqual([2n, deployer.address])
+  })
+
+  it('finality reads use the chain\'s safe and finalized blocks', async () => {
+    const p = await makePool()
+    const c = createContract(p, counter, counterAbi)
+    await setValue(3n)
+    await anvil.mine(40)
+    // anvil: safe = head − 32, finalized = head − 64: the change is safe, not final.
+    expect(await c.read('value', [], { finality: 'safe' })).toBe(3n)
+    expect(await c.read('value', [], { finality: 'finalized' })).toBe(1n)
+  })
+
+  it('a read with a deadline against hanging endpoints rejects in time and aborts its fetches', async () => {
+    const p = await makePool({ heartbeat: { interval: 60_000 } })
+    const c = createContract(p, counter, counterAbi)
+    for (const x of proxies) x.setMode({ kind: 'hang' })
+    const closedBefore = proxies.map((x) => x.closedConnections())
+    const error = await c.read('value', [], { timeout: 300 }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'TIMEOUT', scope: 'request', timeout: 300 })
+    const sent = calls('eth_call')
+    expect(sent).toBeGreaterThan(0)
+    // Each hanging eth_call was aborted: its connection closed, not left to the proxy.
+    await waitFor(() => proxies.reduce((n, x, i) => n + x.closedConnections() - closedBefore[i]!, 0) >= sent, 'the aborted connections to close', 2_000)
+  })
+
+  it('rejects a broken ABI at creation and an unknown function at the call', async () => {
+    const p = await makePool()
+    expect(() => createContract(p, counter, ['function ('])).toThrow(expect.objectContaining({ code: 'INVALID_ABI' }))
+    expect(() => createContract(p, counter, [...counterAbi, { type: 'function', name: 'x', inputs: [{ type: 'uint257' }] }] as never)).toThrow(/entry \d+: invalid numeric width/)
+    expect(() => createContract(p, counter, 'garbage')).toThrow(expect.objectContaining({ code: 'INVALID_ABI' }))
+    expect(() => createContract(p, '0x1234', counterAbi)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'address' }))
+    await expect(createContract(p, counter, counterAbi).read('nope')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'functionName' })
+    expect(calls('eth_call')).toBe(0)
+  })
+})
+
+describe('sending and waiting', () => {
+  async function signedTransfer(key = OTHER_KEY, overrides: Partial<TransactionRequest> = {}): Promise<string> {
+    const wallet = new Wallet(key)
+    const nonce = await direct.getTransactionCount(wallet.address)
+    return wallet.signTransaction({ to: deployer.address, value: 1_000n, nonce, gasLimit: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n, chainId: 31337n, type: 2, ...overrides })
+  }
+
+  it('a raw transaction through one hanging and one failing endpoint is accepted and mined once', async () => {
+    const p = await makePool({ heartbeat: { interval: 60_000 } })
+    proxies[A]!.setMode({ kind: 'hang' })
+    proxies[B]!.setMode({ kind: 'http500' })
+    const sender = new Wallet(OTHER_KEY).address
+    const before = await direct.getTransactionCount(sender)
+    const signed = await signedTransfer()
+    const hash = await sendRawTransaction(p, signed, { timeout: 5_000 })
+    const receipt = await waitForTransaction(p, hash, { pollInterval: 20, timeout: 5_000 })
+    expect(receipt.transactionHash).toBe(hash)
+    expect(await direct.getTransactionCount(sender)).toBe(before + 1)
+    expect(proxies[C]!.methodCounts()['eth_sendRawTransaction']).toBeGreaterThanOrEqual(1)
+    // Sending the same bytes again is safe: "already known" or "nonce too low" with the hash known.
+    await expect(sendRawTransaction(p, signed, { timeout: 5_000 })).resolves.toBe(hash)
+    expect(await direct.getTransactionCount(sender)).toBe(before + 1)
+  })
+
+  it('surfaces a rejection every endpoint agrees on as one typed error', async () => {
+    const p = await makePool()
+    const poor = Wallet.createRandom()
+    const signed = await poor.signTransaction({ to: deployer.address, value: 10n ** 18n, nonce: 0, gasLimit: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1n, chainId: 31337n, type: 2 })
+    const error = await sendRawTransaction(p, signed).catch((e: unknown) => e)
+    expect(isResilientRpcError(error, 'TX_REJECTED')).toBe(true)
+    expect((error as { rejections: unknown[] }).rejections).toHaveLength(3)
+    expect((error as Error).message).toMatch(/insufficient funds/i)
+  })
+
+  it('waitForTransaction survives a reorg that drops the transaction, and a hanging endpoint', async () => {
+    const p = await makePool()
+    const states: TransactionState[] = []
+    const signed = await signedTransfer()
+    const hash = await sendRawTransaction(p, signed)
+    const waiting = waitForTransaction(p, hash, { confirmations: 3, pollInterval: 20, timeout: 10_000, onState: (s) => states.push(s) })
+    await waitFor(() => states.some((s) => s.status === 'mined'), 'the transaction to be seen mined')
+    proxies[A]!.setMode({ kind: 'hang' })
+    // Replace the last block: anvil drops its transactions, so the receipt disappears.
+    await anvil.rpc('anvil_reorg', [1, []])
+    await waitFor(() => states.some((s) => s.status === 'reorged'), 'the reorg to be noticed')
+    await sendRawTransaction(p, signed)
+    await anvil.mine(3)
+    const receipt = await waiting
+    expect(receipt.transactionHash).toBe(hash)
+    const mined = states.filter((s) => s.status === 'mined')
+    expect(new Set(mined.map((s) => (s as { blockHash: string }).blockHash)).size).toBe(2)
+    expect(states.map((s) => s.status)).toContain('reorged')
+  })
+
+  it('rejects with CONFIRMATION_TIMEOUT naming the last state seen', async () => {
+    const p = await makePool()
+    const hash = await sendRawTransaction(p, await signedTransfer())
+    const error = await waitForTransaction(p, hash, { confirmations: 50, pollInterval: 20, timeout: 400 }).catch((e: unknown) => e)
+    expect(isResilientRpcError(error, 'CONFIRMATION_TIMEOUT')).toBe(true)
+    expect(error).toMatchObject({ hash, lastState: { status: 'mined', confirmations: 1n, reverted: false } })
+    expect((error as Error).message).toMatch(/not 50 deep in time: mined at depth 1 in block \d+/)
+  })
+})
