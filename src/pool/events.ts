@@ -14,6 +14,8 @@ export type PoolEvents = {
   'circuit:close': [e: { endpoint: string }]
   /** Every live endpoint agreed on a lower head for two heartbeats: the reference head went down (a reorg or rollback). */
   'chain:reorg': [e: { from: bigint; to: bigint }]
+  /** The first attempt of a read was slow: the same request went to `hedge` too; the first answer wins. */
+  'request:hedge': [e: { method: string; endpoint: string; hedge: string; delay: number }]
   /** A request attempt failed and another attempt follows after `delay` ms. */
   'request:retry': [e: { method: string; attempt: number; endpoint: string; error: ResilientRpcError; delay: number }]
   /** A listener threw; the pool carried on. */

@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../errors/errors.js'
 import { DEFAULT_BACKOFF, type BackoffOptions } from '../policy/backoff.js'
 import { DEFAULT_BREAKER, type BreakerOptions } from '../policy/breaker.js'
 import { DEFAULT_HEARTBEAT, type HeartbeatOptions } from '../health/heartbeat.js'
+import { DEFAULT_HEDGE, type HedgeOptions } from '../policy/hedge.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { endpointId } from './endpointId.js'
 
@@ -46,6 +47,14 @@ export type PoolOptions = {
   chainId?: number | bigint
   /** Blocks an endpoint may be behind (or ahead of) the reference head and still serve latest-state reads. @default 5 */
   maxLag?: number | bigint
+  /**
+   * Hedged reads: when the first attempt of an idempotent read has not answered after the hedge delay,
+   * the same request goes to another endpoint and the first answer wins (the other is aborted).
+   * Writes are never hedged. `false` turns it off.
+   */
+  hedge?: HedgeOptions | false
+  /** Identical in-flight reads (same method and params, same head for `latest`) share one upstream request. @default true */
+  dedupe?: boolean
   /** Cool-down of an endpoint after a rate-limit answer without `Retry-After` (ms). @default 1_000 */
   rateLimitCooldown?: number
   /** Upper bound on a `Retry-After` the pool honours (ms). @default 60_000 */
@@ -79,6 +88,8 @@ export type ResolvedPoolOptions = {
   heartbeat: Required<HeartbeatOptions> | false
   chainId: bigint | undefined
   maxLag: bigint
+  hedge: Required<HedgeOptions> | false
+  dedupe: boolean
   rateLimitCooldown: number
   maxRetryAfter: number
   unauthorizedCooldown: number
@@ -127,6 +138,8 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     heartbeat: resolveHeartbeat(options.heartbeat),
     chainId: options.chainId === undefined ? undefined : nonNegativeInteger('chainId', options.chainId, false),
     maxLag: nonNegativeInteger('maxLag', options.maxLag ?? 5, true),
+    hedge: resolveHedge(options.hedge),
+    dedupe: options.dedupe ?? true,
     rateLimitCooldown: duration('rateLimitCooldown', options.rateLimitCooldown, 1_000, true),
     maxRetryAfter: duration('maxRetryAfter', options.maxRetryAfter, 60_000, true),
     unauthorizedCooldown: duration('unauthorizedCooldown', options.unauthorizedCooldown, 60_000, true),
@@ -139,6 +152,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     if (typeof result.clock[key] !== 'function') throw new InvalidOptionError(`clock.${key}`, 'expected a function')
   }
   if (result.fetch !== undefined && typeof result.fetch !== 'function') throw new InvalidOptionError('fetch', 'expected a function')
+  if (typeof result.dedupe !== 'boolean') throw new InvalidOptionError('dedupe', 'expected a boolean')
   return result
 }
 
@@ -155,6 +169,18 @@ function resolveHeartbeat(options: HeartbeatOptions | false | undefined): Requir
   if (resolved.failuresToDown < 1) throw new InvalidOptionError('heartbeat.failuresToDown', 'expected an integer >= 1')
   if (typeof resolved.unref !== 'boolean') throw new InvalidOptionError('heartbeat.unref', 'expected a boolean')
   return resolved
+}
+
+function resolveHedge(options: HedgeOptions | false | undefined): Required<HedgeOptions> | false {
+  if (options === false) return false
+  const h = withDefaults('hedge', DEFAULT_HEDGE, options)
+  if (h.delay !== 'adaptive') duration('hedge.delay', h.delay, 0)
+  return {
+    delay: h.delay,
+    minDelay: duration('hedge.minDelay', h.minDelay, 0),
+    initialDelay: duration('hedge.initialDelay', h.initialDelay, 0),
+    budget: fraction('hedge.budget', h.budget),
+  }
 }
 
 function nonNegativeInteger(name: string, value: number | bigint, allowZero: boolean): bigint {

@@ -20,7 +20,10 @@ import {
 import { blockTarget, type BlockTarget } from '../health/blockTarget.js'
 import { HealthMonitor } from '../health/heartbeat.js'
 import { backoffDelay } from '../policy/backoff.js'
+import { HedgeBudget, hedgeDelay } from '../policy/hedge.js'
+import { isIdempotentRead } from '../policy/methods.js'
 import { withTimeout } from '../policy/timeout.js'
+import type { TimerHandle } from '../util/clock.js'
 import { sleep } from '../util/sleep.js'
 import { Endpoint } from './endpoint.js'
 import type { PoolEvents } from './events.js'
@@ -79,16 +82,32 @@ export type Pool = {
   destroy(): Promise<void>
 }
 
+/** One upstream request and the callers waiting for it (more than one when de-duplicated). */
+type Flight = {
+  call: Call
+  promise: Promise<unknown>
+  controller: AbortController
+  callers: number
+  settled: boolean
+  /** Key in the de-duplication map, when shareable. */
+  key: string | undefined
+  /** Why the last caller left early: the flight is aborted with it. */
+  leaveReason?: ResilientRpcError
+}
+
 type Call = {
   method: string
   params: readonly unknown[]
+  /** `params` serialised once, for the de-duplication key and the request body. */
+  paramsJson: string
   attemptTimeout: number
   retries: number
   target: BlockTarget
-  callerSignal: AbortSignal | undefined
   attempts: Attempt[]
   tried: number[]
   backoffs: number
+  /** Attempts in flight now, with their start times: listed in the error when a deadline cuts them. */
+  running: Map<Endpoint, number>
   /** Whether the current attempt is a half-open breaker's trial. */
   trial: boolean
   /** Set while the call waits for an endpoint: what kept each one out. */
@@ -118,6 +137,9 @@ class PoolImpl implements Pool {
   #destroyed = false
 
   readonly #health: HealthMonitor | undefined
+  /** In-flight shareable requests by key (de-duplication). */
+  readonly #flights = new Map<string, Flight>()
+  readonly #hedgeBudget: HedgeBudget | undefined
   /** Highest `eth_blockNumber` answer served, so answers never go backwards. */
   #servedHead: bigint | undefined
 
@@ -130,6 +152,7 @@ class PoolImpl implements Pool {
       },
     }
     this.#endpoints = options.endpoints.map((config, i) => new Endpoint(config, i, options, hooks))
+    if (options.hedge && options.endpoints.length > 1) this.#hedgeBudget = new HedgeBudget(options.hedge.budget)
     this.#records = this.#endpoints.map((e) => e.record)
     if (options.heartbeat) {
       this.#health = new HealthMonitor(this.#endpoints, options, options.heartbeat, {
@@ -205,22 +228,67 @@ class PoolImpl implements Pool {
     if (this.#destroyed) throw new PoolDestroyedError()
     const call = this.#newCall(method, params, options)
     const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)
-    const controller = new AbortController()
-    this.#active.add(controller)
+    if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason })
+    const flight = this.#board(call)
+    let left = false
     try {
-      const result = await withTimeout((signal) => this.#run(call, signal), {
+      // The caller's deadline and signal bound the caller's wait; the flight lives while anyone waits for it.
+      const result = await withTimeout(() => flight.promise, {
         timeout,
         signal: options.signal,
         clock: this.#options.clock,
-        controller,
         onTimeout: () => new TimeoutError('request', timeout),
       })
       return (method === 'eth_blockNumber' ? this.#monotonicHead(result) : result) as T
     } catch (error) {
-      throw this.#finalError(error, call)
+      left = !flight.settled
+      if (left) flight.leaveReason = options.signal?.aborted ? new AbortedError({ cause: options.signal.reason }) : isResilientRpcError(error) ? error : new AbortedError({ cause: error })
+      throw this.#finalError(error, flight.call, options.signal)
     } finally {
-      this.#active.delete(controller)
+      this.#leave(flight, left)
     }
+  }
+
+  /**
+   * Joins the in-flight request identical to `call` (an idempotent read with the same method, params
+   * and, for latest-state reads, the same reference head), or starts a new one.
+   */
+  #board(call: Call): Flight {
+    const key = this.#options.dedupe && isIdempotentRead(call.method) ? this.#flightKey(call) : undefined
+    const existing = key === undefined ? undefined : this.#flights.get(key)
+    if (existing) {
+      existing.callers++
+      return existing
+    }
+    const controller = new AbortController()
+    this.#active.add(controller)
+    const flight: Flight = { call, controller, callers: 1, settled: false, key, promise: undefined as never }
+    flight.promise = this.#run(call, controller.signal).finally(() => {
+      flight.settled = true
+      this.#active.delete(controller)
+      if (key !== undefined && this.#flights.get(key) === flight) this.#flights.delete(key)
+    })
+    // Every caller may have left by the time it settles: its outcome must not be an unhandled rejection.
+    flight.promise.catch(() => {})
+    if (key !== undefined) this.#flights.set(key, flight)
+    return flight
+  }
+
+  #flightKey(call: Call): string {
+    const head = call.target.kind === 'latest' ? String(this.#referenceHead ?? '') : ''
+    return `${call.method}|${call.paramsJson}|${head}`
+  }
+
+  /**
+   * A caller is done with a flight. When the last one leaves before it settled (deadline or abort),
+   * the flight is aborted with that caller's reason: a deadline counts against the endpoint in flight,
+   * an abort does not.
+   */
+  #leave(flight: Flight, early: boolean): void {
+    flight.callers--
+    if (flight.callers > 0 || flight.settled) return
+    if (flight.key !== undefined && this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key)
+    if (early) flight.controller.abort(flight.leaveReason ?? new AbortedError())
   }
 
   /** `eth_blockNumber` never goes backwards through the pool, whichever endpoint answers (a reorg resets it). */
@@ -270,7 +338,13 @@ class PoolImpl implements Pool {
     const attemptTimeout = duration('attemptTimeout', options.attemptTimeout, this.#options.attemptTimeout, false, true)
     const retries = options.retries ?? this.#options.retries
     if (!Number.isInteger(retries) || retries < 0) throw new InvalidOptionError('retries', `expected an integer >= 0, got ${String(retries)}`)
-    return { method, params, attemptTimeout, retries, target: blockTarget(method, params), callerSignal: options.signal, attempts: [], tried: [], backoffs: 0, trial: false, waitingOn: undefined }
+    let paramsJson: string
+    try {
+      paramsJson = JSON.stringify(params)
+    } catch (cause) {
+      throw new InvalidOptionError('params', 'not JSON-serialisable (encode bigints as hex quantities)', { cause })
+    }
+    return { method, params, paramsJson, attemptTimeout, retries, target: blockTarget(method, params), attempts: [], running: new Map(), tried: [], backoffs: 0, trial: false, waitingOn: undefined }
   }
 
   #run(call: Call, signal: AbortSignal): Promise<unknown> {
@@ -278,7 +352,7 @@ class PoolImpl implements Pool {
     return pRetry(
       async () => {
         const endpoint = await this.#acquire(call, signal)
-        return this.#attempt(endpoint, call, signal)
+        return this.#hedgeable(call) ? this.#hedgedAttempt(endpoint, call, signal) : this.#attempt(endpoint, call, signal)
       },
       {
         retries: call.retries,
@@ -336,6 +410,81 @@ class PoolImpl implements Pool {
     }
   }
 
+  #hedgeable(call: Call): boolean {
+    return this.#hedgeBudget !== undefined && isIdempotentRead(call.method)
+  }
+
+  /**
+   * One attempt that may become two: if `first` has not answered after the hedge delay (its recent
+   * p95), the same request also goes to another endpoint, within the hedge budget. The first answer
+   * wins and the other attempt is aborted (a neutral outcome for its endpoint). Rejects only when
+   * every attempt it started has failed, with the last error, for the retry loop to judge.
+   */
+  #hedgedAttempt(first: Endpoint, call: Call, signal: AbortSignal): Promise<unknown> {
+    const budget = this.#hedgeBudget!
+    const options = this.#options.hedge as Exclude<ResolvedPoolOptions['hedge'], false>
+    const { clock } = this.#options
+    budget.earn()
+    const delay = hedgeDelay(first.record.samples.recentP95(), options)
+    return new Promise((resolve, reject) => {
+      const racers: AbortController[] = []
+      let pending = 0
+      let done = false
+      let hedgeTimer: TimerHandle | undefined
+      const settle = () => {
+        done = true
+        if (hedgeTimer !== undefined) clock.clearTimeout(hedgeTimer)
+        hedgeTimer = undefined
+      }
+      const race = (endpoint: Endpoint) => {
+        // Each racer has its own signal, linked to the request's, so a loser can be aborted alone.
+        const controller = new AbortController()
+        const onAbort = () => controller.abort(signal.reason)
+        signal.addEventListener('abort', onAbort, { once: true })
+        racers.push(controller)
+        pending++
+        this.#attempt(endpoint, call, controller.signal).then(
+          (value) => {
+            signal.removeEventListener('abort', onAbort)
+            if (done) return
+            settle()
+            const lost = new AbortedError({ details: 'hedged request answered elsewhere' })
+            for (const other of racers) if (other !== controller) other.abort(lost)
+            resolve(value)
+          },
+          (error: unknown) => {
+            signal.removeEventListener('abort', onAbort)
+            pending--
+            // The last attempt still running failed: hand it to the retry loop at once, hedge or not.
+            if (done || pending > 0) return
+            settle()
+            reject(error)
+          },
+        )
+      }
+      race(first)
+      hedgeTimer = clock.setTimeout(() => {
+        hedgeTimer = undefined
+        if (done) return
+        const second = budget.available() && !signal.aborted ? this.#tryAcquire(call, first) : undefined
+        if (!second) return
+        budget.spend()
+        this.#emit('request:hedge', { method: call.method, endpoint: first.id, hedge: second.id, delay })
+        race(second)
+      }, delay)
+    })
+  }
+
+  /** Picks and reserves another endpoint for a hedge, without waiting; never `avoid` itself. */
+  #tryAcquire(call: Call, avoid: Endpoint): Endpoint | undefined {
+    const now = this.#options.clock.now()
+    const selection = selectEndpoint(this.#records, { ...this.#selectContext(call), strategy: this.#options.strategy, cursor: this.#cursor, tried: call.tried, now })
+    if (selection.kind !== 'picked' || selection.index === avoid.record.index) return undefined
+    this.#cursor = selection.cursor
+    for (const [i, w] of selection.currentWeights) this.#records[i]!.currentWeight = w
+    return this.#reserve(this.#endpoints[selection.index]!, call)
+  }
+
   /** Counts an attempt against the endpoint before it is sent; #attempt's `finally` gives it back. */
   #reserve(endpoint: Endpoint, call: Call): Endpoint {
     const record = endpoint.record
@@ -368,7 +517,7 @@ class PoolImpl implements Pool {
         onTimeout: () => new TimeoutError('request', timeout),
       })
         .catch((error: unknown) => {
-          throw this.#finalError(error, call)
+          throw this.#finalError(error, call, options.signal)
         })
         .finally(() => this.#active.delete(controller))
       return { endpoint: endpoint.id, result: result as Promise<T> }
@@ -411,8 +560,9 @@ class PoolImpl implements Pool {
     // Reserved by #acquire. A half-open breaker lets one request through; its outcome decides whether it closes.
     const { trial } = call
     const start = clock.now()
+    call.running.set(endpoint, start)
     try {
-      const result = await withTimeout((s) => endpoint.transport.request(call.method, call.params, { signal: s }), {
+      const result = await withTimeout((s) => endpoint.transport.request(call.method, call.params, { signal: s, paramsJson: call.paramsJson }), {
         timeout: call.attemptTimeout,
         signal,
         clock,
@@ -427,39 +577,46 @@ class PoolImpl implements Pool {
       }
       return result
     } catch (thrown) {
-      const error = this.#attemptError(thrown, call, endpoint)
+      const error = this.#attemptError(thrown, endpoint)
       const now = clock.now()
       call.attempts.push({ endpoint: endpoint.id, error, duration: now - start })
       endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now)
       throw error
     } finally {
+      call.running.delete(endpoint)
       record.inFlight--
       if (trial) record.trialInFlight = false
       this.#sync()
     }
   }
 
-  /** Names what ended an attempt. A caller's abort is neutral, whatever reason it carries. */
-  #attemptError(thrown: unknown, call: Call, endpoint: Endpoint): ResilientRpcError {
-    if (call.callerSignal?.aborted) return new AbortedError({ cause: call.callerSignal.reason, endpoint: endpoint.id })
+  /**
+   * Names what ended an attempt. Aborts carry their reason in: a caller's abort or a lost hedge is an
+   * `AbortedError` (neutral), a passed deadline a `TimeoutError` (the endpoint's failure).
+   */
+  #attemptError(thrown: unknown, endpoint: Endpoint): ResilientRpcError {
     if (isResilientRpcError(thrown)) return thrown
     return new NetworkError({ cause: thrown, endpoint: endpoint.id })
   }
 
   /** The one error a request rejects with: names the real cause and lists every attempt. */
-  #finalError(thrown: unknown, call: Call): ResilientRpcError {
-    const { attempts } = call
+  #finalError(thrown: unknown, call: Call, callerSignal: AbortSignal | undefined): ResilientRpcError {
+    const attempts = [...call.attempts]
     const last = attempts.at(-1)?.error
-    if (call.callerSignal?.aborted) return new AbortedError({ cause: call.callerSignal.reason, attempts })
+    if (callerSignal?.aborted) return new AbortedError({ cause: callerSignal.reason, attempts })
     if (isResilientRpcError(thrown, 'POOL_DESTROYED')) return new PoolDestroyedError({ attempts })
     if (isResilientRpcError(thrown, 'TIMEOUT') && thrown.scope === 'request') {
       if (call.waitingOn) return new NoHealthyEndpointError(call.waitingOn, { cause: thrown, attempts })
-      return new TimeoutError('request', thrown.timeout, { cause: last, attempts })
+      // Attempts the deadline cut are still unwinding: list them as what ended them.
+      const now = this.#options.clock.now()
+      for (const [endpoint, start] of call.running) attempts.push({ endpoint: endpoint.id, error: thrown, duration: now - start })
+      return new TimeoutError('request', thrown.timeout, { cause: last ?? attempts.at(-1)?.error, attempts })
     }
     if (!isResilientRpcError(thrown)) return new NetworkError({ cause: thrown, attempts })
     if (classifyError(thrown, { method: call.method }).retryable && attempts.length > 1) {
       return new RetriesExhaustedError({ cause: thrown, attempts })
     }
+    // Callers sharing a flight share its error object; the attempts are the same for all of them.
     thrown.attempts = attempts
     return thrown
   }

@@ -7,15 +7,30 @@ export class SampleWindow {
   // NaN marks a failed attempt.
   #next = 0
   #count = 0
+  #cachedP95: number | undefined
+  #sinceCached = Infinity
 
   constructor(size = 100) {
     this.#latencies = new Float64Array(size)
   }
 
   push(latency: number | undefined): void {
+    this.#sinceCached++
     this.#latencies[this.#next] = latency ?? Number.NaN
     this.#next = (this.#next + 1) % this.#latencies.length
     if (this.#count < this.#latencies.length) this.#count++
+  }
+
+  /**
+   * `p95()` recomputed at most every 16 samples: cheap enough to consult on every request (the hedge
+   * delay), fresh enough to follow a change in an endpoint's speed.
+   */
+  recentP95(): number | undefined {
+    if (this.#sinceCached >= 16) {
+      this.#cachedP95 = this.p95()
+      this.#sinceCached = 0
+    }
+    return this.#cachedP95
   }
 
   /** 95th percentile latency of the successes in the window (ms), `undefined` without any. */

@@ -11,7 +11,8 @@ import { parseRetryAfter } from './retryAfter.js'
 
 /** Sends one JSON-RPC call to one endpoint. Stateless between calls except for the id counter. */
 export type Transport = {
-  request(method: string, params: readonly unknown[], options: { signal: AbortSignal }): Promise<unknown>
+  /** `paramsJson`, when given, is `params` already serialised (the pool serialises once per request). */
+  request(method: string, params: readonly unknown[], options: { signal: AbortSignal; paramsJson?: string }): Promise<unknown>
 }
 
 export type HttpTransportOptions = {
@@ -37,13 +38,13 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
   let nextId = 1
 
   return {
-    async request(method, params, { signal }) {
+    async request(method, params, { signal, paramsJson }) {
       const id = nextId++
-      const body: JsonRpcRequest = { jsonrpc: '2.0', id, method, params }
+      const body = paramsJson === undefined ? JSON.stringify({ jsonrpc: '2.0', id, method, params } satisfies JsonRpcRequest) : `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${paramsJson}}`
       let response: Response
       let text: string
       try {
-        response = await doFetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal })
+        response = await doFetch(url, { method: 'POST', headers, body, signal })
         // 1. Statuses that mean "not this endpoint, not now" are decided without trusting the body.
         if (response.status === 401 || response.status === 403) {
           void response.body?.cancel().catch(() => {})

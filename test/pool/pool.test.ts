@@ -9,7 +9,8 @@ let fake: FakeFetch
 let pool: Pool | undefined
 
 function makePool(options: Partial<PoolOptions> = {}, endpoints = ['http://a', 'http://b', 'http://c']): Pool {
-  pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0, heartbeat: false, ...options })
+  // Hedging and de-duplication change how many upstream requests a call makes: off here, tested on their own below.
+  pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0, heartbeat: false, hedge: false, dedupe: false, ...options })
   return pool
 }
 
@@ -37,7 +38,7 @@ describe('balancing and failover', () => {
   it('uses backup endpoints only when no primary can take the request', async () => {
     fake.set('a', { kind: 'ok' })
     fake.set('b', { kind: 'ok' })
-    const p = createPool({ endpoints: ['http://a', { url: 'http://b', tier: 'backup' }], fetch: fake.fetch, heartbeat: false })
+    const p = createPool({ endpoints: ['http://a', { url: 'http://b', tier: 'backup' }], fetch: fake.fetch, heartbeat: false, hedge: false, dedupe: false })
     pool = p
     for (let i = 0; i < 5; i++) await p.request('eth_blockNumber')
     expect(fake.callsTo('b')).toHaveLength(0)
@@ -57,7 +58,7 @@ describe('balancing and failover', () => {
 
   it('honours weights with weighted round-robin', async () => {
     for (const h of ['a', 'b']) fake.set(h, { kind: 'ok' })
-    const p = createPool({ endpoints: [{ url: 'http://a', weight: 3 }, 'http://b'], strategy: 'weighted-round-robin', fetch: fake.fetch, heartbeat: false })
+    const p = createPool({ endpoints: [{ url: 'http://a', weight: 3 }, 'http://b'], strategy: 'weighted-round-robin', fetch: fake.fetch, heartbeat: false, hedge: false, dedupe: false })
     pool = p
     for (let i = 0; i < 8; i++) await p.request('eth_blockNumber')
     expect(fake.calls.map((c) => c.host).join('')).toBe('aabaaaba')
@@ -98,6 +99,8 @@ describe('deadlines', () => {
     await vi.advanceTimersByTimeAsync(50)
     controller.abort(new Error('user went away'))
     await done
+    // The caller is answered at once; the aborted fetch unwinds right after.
+    await vi.advanceTimersByTimeAsync(0)
     expect(isResilientRpcError(outcome.error, 'ABORTED')).toBe(true)
     expect((outcome.error as Error).cause).toEqual(new Error('user went away'))
     expect(fake.calls[0]!.signal.aborted).toBe(true)
@@ -310,5 +313,92 @@ describe('isolation', () => {
     await expect(p.request('')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'method' })
     await expect(p.request('eth_call', {} as never)).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'params' })
     await expect(p.request('eth_call', [], { timeout: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'timeout' })
+  })
+})
+
+describe('de-duplication', () => {
+  it('identical concurrent reads share one upstream request', async () => {
+    fake.set('a', { kind: 'ok', result: '0x2a', delay: 10 })
+    const p = makePool({ dedupe: true }, ['http://a'])
+    const all = Promise.all(Array.from({ length: 5 }, () => p.request('eth_call', [{ to: '0x1' }, 'latest'])))
+    await vi.advanceTimersByTimeAsync(10)
+    expect(await all).toEqual(Array(5).fill('0x2a'))
+    expect(fake.calls).toHaveLength(1)
+    // Different params, or a write, are separate requests.
+    await Promise.all([p.request('eth_call', [{ to: '0x2' }, 'latest']), p.request('eth_call', [{ to: '0x3' }, 'latest']), vi.advanceTimersByTimeAsync(10)])
+    expect(fake.calls).toHaveLength(3)
+    await Promise.all([p.request('eth_sendRawTransaction', ['0x01']), p.request('eth_sendRawTransaction', ['0x01']), vi.advanceTimersByTimeAsync(10)])
+    expect(fake.calls).toHaveLength(5)
+  })
+
+  it('the shared request is aborted only when every caller has left', async () => {
+    fake.set('a', { kind: 'hang' })
+    const p = makePool({ dedupe: true }, ['http://a'])
+    const first = new AbortController()
+    const a = start(p.request('eth_getBalance', ['0x1', 'latest'], { signal: first.signal }))
+    const b = start(p.request('eth_getBalance', ['0x1', 'latest'], { timeout: 500 }))
+    await vi.advanceTimersByTimeAsync(10)
+    expect(fake.calls).toHaveLength(1)
+    first.abort()
+    await a.done
+    expect(a.outcome.error).toMatchObject({ code: 'ABORTED' })
+    expect(fake.calls[0]!.signal.aborted).toBe(false)
+    await vi.advanceTimersByTimeAsync(490)
+    await b.done
+    expect(b.outcome.error).toMatchObject({ code: 'TIMEOUT', scope: 'request' })
+    expect(fake.calls[0]!.signal.aborted).toBe(true)
+  })
+})
+
+describe('hedging', () => {
+  it('sends a slow read to a second endpoint after the hedge delay; the first answer wins, the loser is aborted and not blamed', async () => {
+    fake.set('a', { kind: 'hang' })
+    fake.set('b', { kind: 'ok', result: '0xb' })
+    const p = makePool({ hedge: { delay: 100 }, strategy: 'weighted-round-robin' }, ['http://a', 'http://b'])
+    const hedges: string[] = []
+    p.on('request:hedge', (e) => hedges.push(`${e.endpoint} -> ${e.hedge} after ${e.delay} ms`))
+    const r = start(p.request('eth_getBalance', ['0x1', 'latest']))
+    await vi.advanceTimersByTimeAsync(99)
+    expect(fake.calls.map((c) => c.host)).toEqual(['a'])
+    await vi.advanceTimersByTimeAsync(1)
+    await r.done
+    expect(r.outcome.value).toBe('0xb')
+    expect(hedges).toEqual(['http://a:80#0 -> http://b:80#1 after 100 ms'])
+    expect(fake.calls[0]!.signal.aborted).toBe(true)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(p.stats().endpoints[0]).toMatchObject({ failures: 0, consecutiveFailures: 0, inFlight: 0 })
+  })
+
+  it('stays within its budget: about one hedge per ten reads', async () => {
+    fake.set('a', { kind: 'ok', delay: 1_000 })
+    fake.set('b', { kind: 'ok', delay: 1_000 })
+    const p = makePool({ hedge: { delay: 100, budget: 0.1 } }, ['http://a', 'http://b'])
+    let hedges = 0
+    p.on('request:hedge', () => hedges++)
+    const all = Promise.all(Array.from({ length: 30 }, (_, i) => p.request('eth_getBalance', [`0x${i}`, 'latest'])))
+    await vi.advanceTimersByTimeAsync(1_100)
+    await all
+    // One token to start with, plus a tenth per read: 1 + 30 × 0.1 = 4.
+    expect(hedges).toBe(4)
+  })
+
+  it('never hedges a write, and fails over at once when the first attempt fails fast', async () => {
+    fake.set('a', { kind: 'hang' })
+    fake.set('b', { kind: 'ok' })
+    const p = makePool({ hedge: { delay: 100 }, attemptTimeout: 1_000, strategy: 'weighted-round-robin' }, ['http://a', 'http://b'])
+    const write = start(p.request('eth_sendRawTransaction', ['0x02']))
+    await vi.advanceTimersByTimeAsync(500)
+    expect(fake.calls.map((c) => c.host)).toEqual(['a'])
+    await vi.advanceTimersByTimeAsync(500)
+    await write.done
+    await p.destroy()
+    fake.set('a', { kind: 'network' })
+    fake.calls.length = 0
+    const q = makePool({ hedge: { delay: 100 }, attemptTimeout: 1_000, strategy: 'weighted-round-robin' }, ['http://a', 'http://b'])
+    const read = start(q.request('eth_getBalance', ['0x1', 'latest']))
+    await vi.advanceTimersByTimeAsync(0)
+    await read.done
+    expect(read.outcome.value).toBe('0x1')
+    expect(fake.calls.map((c) => c.host)).toEqual(['a', 'b'])
   })
 })

@@ -1,0 +1,50 @@
+export type HedgeOptions = {
+  /** Fixed delay before a hedge is sent (ms), or `'adaptive'`: the first endpoint's recent p95 latency. @default 'adaptive' */
+  delay?: number | 'adaptive'
+  /** Lower bound of an adaptive delay (ms). @default 50 */
+  minDelay?: number
+  /** Adaptive delay while an endpoint has no latency samples yet (ms). @default 500 */
+  initialDelay?: number
+  /** Extra requests hedging may add, as a share of the requests that could be hedged, 0..1. @default 0.1 */
+  budget?: number
+}
+
+export const DEFAULT_HEDGE: Required<HedgeOptions> = { delay: 'adaptive', minDelay: 50, initialDelay: 500, budget: 0.1 }
+
+/** How long to wait for the first attempt before hedging: the endpoint's recent p95, never below the floor. */
+export function hedgeDelay(p95: number | undefined, options: Required<HedgeOptions>): number {
+  if (options.delay !== 'adaptive') return options.delay
+  return Math.max(options.minDelay, p95 ?? options.initialDelay)
+}
+
+/**
+ * Caps hedges at `ratio` of requests: every hedgeable request earns `ratio` of a token, a hedge
+ * spends one, and at most `burst` tokens are kept. A fleet that is slow everywhere is not doubled.
+ */
+export class HedgeBudget {
+  #tokens: number
+  readonly #ratio: number
+  readonly #burst: number
+
+  constructor(ratio: number, burst = 10) {
+    this.#ratio = ratio
+    this.#burst = burst
+    // Start with one hedge's worth, so the first slow request of a fresh pool can be hedged.
+    this.#tokens = Math.min(1, burst)
+  }
+
+  earn(): void {
+    this.#tokens = Math.min(this.#burst, this.#tokens + this.#ratio)
+  }
+
+  /** Whether a hedge may be sent now. */
+  available(): boolean {
+    return this.#tokens >= 1
+  }
+
+  spend(): boolean {
+    if (this.#tokens < 1) return false
+    this.#tokens -= 1
+    return true
+  }
+}
