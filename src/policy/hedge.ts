@@ -22,29 +22,31 @@ export function hedgeDelay(p95: number | undefined, options: Required<HedgeOptio
  * spends one, and at most `burst` tokens are kept. A fleet that is slow everywhere is not doubled.
  */
 export class HedgeBudget {
+  // Whole micro-tokens: ten earnings of 0.1 must make exactly one hedge, which floats do not.
+  static readonly #UNIT = 1_000_000
   #tokens: number
-  readonly #ratio: number
+  readonly #earning: number
   readonly #burst: number
 
   constructor(ratio: number, burst = 10) {
-    this.#ratio = ratio
-    this.#burst = burst
+    this.#earning = Math.round(ratio * HedgeBudget.#UNIT)
+    this.#burst = burst * HedgeBudget.#UNIT
     // Start with one hedge's worth, so the first slow request of a fresh pool can be hedged.
-    this.#tokens = Math.min(1, burst)
+    this.#tokens = Math.min(HedgeBudget.#UNIT, this.#burst)
   }
 
   earn(): void {
-    this.#tokens = Math.min(this.#burst, this.#tokens + this.#ratio)
+    this.#tokens = Math.min(this.#burst, this.#tokens + this.#earning)
   }
 
   /** Whether a hedge may be sent now. */
   available(): boolean {
-    return this.#tokens >= 1
+    return this.#tokens >= HedgeBudget.#UNIT
   }
 
   spend(): boolean {
-    if (this.#tokens < 1) return false
-    this.#tokens -= 1
+    if (!this.available()) return false
+    this.#tokens -= HedgeBudget.#UNIT
     return true
   }
 }
