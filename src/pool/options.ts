@@ -4,6 +4,7 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from '../policy/backoff.js'
 import { DEFAULT_BREAKER, type BreakerOptions } from '../policy/breaker.js'
 import { DEFAULT_HEARTBEAT, type HeartbeatOptions } from '../health/heartbeat.js'
 import { DEFAULT_HEDGE, type HedgeOptions } from '../policy/hedge.js'
+import { DEFAULT_CACHE, type CacheOptions } from './cache.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { endpointId } from './endpointId.js'
 
@@ -55,6 +56,11 @@ export type PoolOptions = {
   hedge?: HedgeOptions | false
   /** Identical in-flight reads (same method and params, same head for `latest`) share one upstream request. @default true */
   dedupe?: boolean
+  /**
+   * Answers that can no longer change are kept: reads pinned to a final block, lookups by hash whose
+   * block is final, and the chain id (answered from the pool's own knowledge). Cleared on a reorg. `false` turns it off.
+   */
+  cache?: CacheOptions | false
   /** Cool-down of an endpoint after a rate-limit answer without `Retry-After` (ms). @default 1_000 */
   rateLimitCooldown?: number
   /** Upper bound on a `Retry-After` the pool honours (ms). @default 60_000 */
@@ -90,6 +96,7 @@ export type ResolvedPoolOptions = {
   maxLag: bigint
   hedge: Required<HedgeOptions> | false
   dedupe: boolean
+  cache: Required<CacheOptions> | false
   rateLimitCooldown: number
   maxRetryAfter: number
   unauthorizedCooldown: number
@@ -140,6 +147,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     maxLag: nonNegativeInteger('maxLag', options.maxLag ?? 5, true),
     hedge: resolveHedge(options.hedge),
     dedupe: options.dedupe ?? true,
+    cache: resolveCache(options.cache),
     rateLimitCooldown: duration('rateLimitCooldown', options.rateLimitCooldown, 1_000, true),
     maxRetryAfter: duration('maxRetryAfter', options.maxRetryAfter, 60_000, true),
     unauthorizedCooldown: duration('unauthorizedCooldown', options.unauthorizedCooldown, 60_000, true),
@@ -181,6 +189,12 @@ function resolveHedge(options: HedgeOptions | false | undefined): Required<Hedge
     initialDelay: duration('hedge.initialDelay', h.initialDelay, 0),
     budget: fraction('hedge.budget', h.budget),
   }
+}
+
+function resolveCache(options: CacheOptions | false | undefined): Required<CacheOptions> | false {
+  if (options === false) return false
+  const c = withDefaults('cache', DEFAULT_CACHE, options)
+  return { finalityDepth: count('cache.finalityDepth', c.finalityDepth, 0), maxEntries: count('cache.maxEntries', c.maxEntries, 0) }
 }
 
 function nonNegativeInteger(name: string, value: number | bigint, allowZero: boolean): bigint {

@@ -28,6 +28,7 @@ import { sleep } from '../util/sleep.js'
 import { Endpoint } from './endpoint.js'
 import type { PoolEvents } from './events.js'
 import { snapshotEndpoint, type PoolStats } from './stats.js'
+import { AnswerCache } from './cache.js'
 import { duration, MAX_TIMER, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js'
 
 export type RequestOptions = {
@@ -140,6 +141,7 @@ class PoolImpl implements Pool {
   /** In-flight shareable requests by key (de-duplication). */
   readonly #flights = new Map<string, Flight>()
   readonly #hedgeBudget: HedgeBudget | undefined
+  readonly #cache: AnswerCache | undefined
   /** Highest `eth_blockNumber` answer served, so answers never go backwards. */
   #servedHead: bigint | undefined
 
@@ -153,6 +155,7 @@ class PoolImpl implements Pool {
     }
     this.#endpoints = options.endpoints.map((config, i) => new Endpoint(config, i, options, hooks))
     if (options.hedge && options.endpoints.length > 1) this.#hedgeBudget = new HedgeBudget(options.hedge.budget)
+    if (options.cache) this.#cache = new AnswerCache(options.cache)
     this.#records = this.#endpoints.map((e) => e.record)
     if (options.heartbeat) {
       this.#health = new HealthMonitor(this.#endpoints, options, options.heartbeat, {
@@ -160,6 +163,8 @@ class PoolImpl implements Pool {
         lowered: ({ from, to, reorg }) => {
           // Answers above the new head were wrong (a lie believed at start) or are gone (a reorg).
           if (this.#servedHead !== undefined && this.#servedHead > to) this.#servedHead = to
+          // What was final may not be any more (a reorg deeper than the finality depth is rare, not impossible).
+          this.#cache?.clear()
           if (reorg) this.#emit('chain:reorg', { from, to })
         },
       })
@@ -229,6 +234,12 @@ class PoolImpl implements Pool {
     const call = this.#newCall(method, params, options)
     const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)
     if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason })
+    const cacheKey = this.#cache && isIdempotentRead(method) ? `${method}|${call.paramsJson}` : undefined
+    if (cacheKey !== undefined) {
+      if (method === 'eth_chainId' && this.#health?.chainId !== undefined) return `0x${this.#health.chainId.toString(16)}` as T
+      const cached = this.#cache!.get(cacheKey)
+      if (cached) return cached.value as T
+    }
     const flight = this.#board(call)
     let left = false
     try {
@@ -239,6 +250,7 @@ class PoolImpl implements Pool {
         clock: this.#options.clock,
         onTimeout: () => new TimeoutError('request', timeout),
       })
+      if (cacheKey !== undefined) this.#cache!.offer(cacheKey, method, call.target, result, this.#referenceHead)
       return (method === 'eth_blockNumber' ? this.#monotonicHead(result) : result) as T
     } catch (error) {
       left = !flight.settled
