@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors/errors.js'
+import { InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
 import type { Pool } from '../pool/pool.js'
 
 /** Which state a read sees. At most one of these may be given. */
@@ -32,7 +32,9 @@ export async function resolveBlock(pool: Pool, options: BlockOptions & CallOptio
   if (finality !== undefined) {
     if (finality !== 'safe' && finality !== 'finalized') throw new InvalidOptionError('finality', `expected 'safe' or 'finalized', got ${JSON.stringify(finality)}`)
     const block = await pool.request<{ number?: string } | null>('eth_getBlockByNumber', [finality, false], { signal, timeout }).catch((error: unknown) => {
-      throw new InvalidOptionError('finality', `the chain did not answer the '${finality}' block tag`, { cause: error })
+      // Only the node's answer says the tag is unsupported; an abort or a deadline stays what it is.
+      if (isResilientRpcError(error, 'RPC_ERROR')) throw new InvalidOptionError('finality', `the chain did not answer the '${finality}' block tag`, { cause: error })
+      throw error
     })
     if (!block?.number) throw new InvalidOptionError('finality', `the chain has no '${finality}' block yet`)
     return block.number

@@ -1,5 +1,6 @@
 import { Fragment, getAddress, Interface, type FunctionFragment, type InterfaceAbi } from 'ethers'
 import { ContractRevertError, InvalidAbiError, InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
+import { withDeadline } from '../policy/timeout.js'
 import type { Pool } from '../pool/pool.js'
 import { blockParameter, resolveBlock, type BlockOptions } from './blockTag.js'
 import { decodeRevert, isRevert, revertData } from './revert.js'
@@ -71,7 +72,13 @@ export function createContract(pool: Pool, address: string, abi: InterfaceAbi): 
   }
 
   const fragment = (functionName: string): FunctionFragment => {
-    const f = typeof functionName === 'string' ? iface.getFunction(functionName) : null
+    let f: FunctionFragment | null = null
+    try {
+      f = typeof functionName === 'string' ? iface.getFunction(functionName) : null
+    } catch (cause) {
+      // An overloaded name or a malformed signature: ethers throws, the caller gets our error.
+      throw new InvalidOptionError('functionName', `${JSON.stringify(functionName)} does not name one function of the ABI (overloaded? give the full signature)`, { cause })
+    }
     if (!f) throw new InvalidOptionError('functionName', `the ABI has no function ${JSON.stringify(functionName)}`)
     return f
   }
@@ -92,11 +99,16 @@ export function createContract(pool: Pool, address: string, abi: InterfaceAbi): 
     async read<T>(functionName: string, args: readonly unknown[] = [], options: ReadOptions = {}): Promise<T> {
       const f = fragment(functionName)
       const data = encode(functionName, args)
-      const { signal, timeout } = options
-      const block = await resolveBlock(pool, options)
       let result: string
       try {
-        result = await pool.request<string>('eth_call', [{ to: checksummed, data }, blockParameter(block)], { signal, timeout })
+        // One deadline for the block lookup and the call together.
+        result = await withDeadline(
+          async (deadline) => {
+            const block = await resolveBlock(pool, { ...options, signal: deadline, timeout: undefined })
+            return pool.request<string>('eth_call', [{ to: checksummed, data }, blockParameter(block)], { signal: deadline })
+          },
+          { timeout: options.timeout, signal: options.signal },
+        )
       } catch (error) {
         if (isRevert(error)) {
           const raw = revertData(error)

@@ -35,13 +35,14 @@ export function decodeRevert(data: string | undefined, iface?: Interface): Decod
 export function revertData(error: unknown): string | undefined {
   if (!isResilientRpcError(error, 'RPC_ERROR')) return undefined
   const { data } = error
-  if (typeof data === 'string') return data
-  if (typeof data === 'object' && data !== null && typeof (data as { data?: unknown }).data === 'string') return (data as { data: string }).data
-  return undefined
+  const raw = typeof data === 'object' && data !== null ? (data as { data?: unknown }).data : data
+  // Some clients put prose in `data` (e.g. why params are invalid): only hex is revert data.
+  return typeof raw === 'string' && /^0x([0-9a-fA-F]{2})*$/.test(raw) ? raw : undefined
 }
 
 /** Whether an RPC error is an execution revert (as opposed to, say, invalid params). */
 export function isRevert(error: unknown): boolean {
   if (!isResilientRpcError(error, 'RPC_ERROR')) return false
+  if (error.rpcCode === -32602 || error.rpcCode === -32601 || error.rpcCode === -32600) return false
   return error.rpcCode === 3 || /revert/i.test(error.rpcMessage) || revertData(error) !== undefined
 }

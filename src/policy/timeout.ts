@@ -1,4 +1,5 @@
 import pTimeout from 'p-timeout'
+import { AbortedError, TimeoutError } from '../errors/errors.js'
 import { systemClock, type Clock } from '../util/clock.js'
 
 export type WithTimeoutOptions = {
@@ -11,6 +12,21 @@ export type WithTimeoutOptions = {
   clock?: Clock
   /** Use this controller for the child signal (lets an owner abort it, e.g. on destroy). */
   controller?: AbortController
+}
+
+/**
+ * One deadline for a multi-step operation (several requests, sleeps): `run` gets a signal that aborts
+ * when `timeout` passes or the caller's `signal` aborts; a caller's abort rejects with `AbortedError`,
+ * the deadline with `TimeoutError('request', timeout)`. Without a timeout only the signal bounds it.
+ */
+export async function withDeadline<T>(run: (signal: AbortSignal) => Promise<T>, options: { timeout?: number; signal?: AbortSignal; clock?: Clock }): Promise<T> {
+  const { timeout = Infinity, signal, clock } = options
+  try {
+    return await withTimeout(run, { timeout, signal, clock, onTimeout: () => new TimeoutError('request', timeout) })
+  } catch (error) {
+    if (signal?.aborted) throw new AbortedError({ cause: signal.reason })
+    throw error
+  }
 }
 
 /**

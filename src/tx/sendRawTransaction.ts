@@ -1,5 +1,6 @@
 import { keccak256 } from 'ethers'
 import { AbortedError, InvalidOptionError, isResilientRpcError, TransactionRejectedError, type ResilientRpcError } from '../errors/errors.js'
+import { withDeadline } from '../policy/timeout.js'
 import type { Pool } from '../pool/pool.js'
 
 export type SendRawTransactionOptions = {
@@ -29,10 +30,16 @@ export async function sendRawTransaction(pool: Pool, signedTransaction: string, 
   if (typeof signedTransaction !== 'string' || !/^0x([0-9a-fA-F]{2})+$/.test(signedTransaction)) {
     throw new InvalidOptionError('signedTransaction', 'expected the signed transaction as 0x-prefixed hex bytes')
   }
+  // One deadline for the broadcast, the fallback round and the lookup by hash together.
+  return withDeadline((deadline) => send(pool, signedTransaction, options.broadcast ?? 'all', deadline), { timeout: options.timeout, signal: options.signal })
+}
+
+async function send(pool: Pool, signedTransaction: string, broadcast: 'all' | 'one', deadline: AbortSignal): Promise<string> {
   const hash = keccak256(signedTransaction)
-  const { signal, timeout } = options
+  const signal = deadline
+  const timeout = undefined
   const params = [signedTransaction]
-  const sends = options.broadcast === 'one' ? [] : pool.requestEach<string>('eth_sendRawTransaction', params, { signal, timeout })
+  const sends = broadcast === 'one' ? [] : pool.requestEach<string>('eth_sendRawTransaction', params, { signal, timeout })
   // Nothing can take it this instant (or one was asked for): the pool's routing waits and retries.
   const attempts = sends.length > 0 ? sends : [{ endpoint: 'pool', result: pool.request<string>('eth_sendRawTransaction', params, { signal, timeout }) }]
 
@@ -61,7 +68,7 @@ export async function sendRawTransaction(pool: Pool, signedTransaction: string, 
   })
   if (rejections.length < attempts.length) return hash
   if (signal?.aborted) throw new AbortedError({ cause: signal.reason })
-  if (nonceTooLow && (await knownByHash(pool, hash, options))) return hash
+  if (nonceTooLow && (await knownByHash(pool, hash, signal))) return hash
   if (rejections.every(({ error }) => isResilientRpcError(error, 'RPC_ERROR'))) throw new TransactionRejectedError(hash, rejections)
   if (sends.length === 0) throw rejections[0]!.error
   // Some endpoints could not be reached: once more through the pool's routing (retries, failover, waits).
@@ -70,12 +77,12 @@ export async function sendRawTransaction(pool: Pool, signedTransaction: string, 
     return hash
   } catch (error) {
     const message = isResilientRpcError(error, 'RPC_ERROR') ? error.rpcMessage : ''
-    if (ALREADY_KNOWN.test(message) || (NONCE_TOO_LOW.test(message) && (await knownByHash(pool, hash, options)))) return hash
+    if (ALREADY_KNOWN.test(message) || (NONCE_TOO_LOW.test(message) && (await knownByHash(pool, hash, signal)))) return hash
     throw error
   }
 }
 
-async function knownByHash(pool: Pool, hash: string, { signal, timeout }: SendRawTransactionOptions): Promise<boolean> {
-  const known = await pool.request<unknown>('eth_getTransactionByHash', [hash], { signal, timeout }).catch(() => null)
+async function knownByHash(pool: Pool, hash: string, signal: AbortSignal): Promise<boolean> {
+  const known = await pool.request<unknown>('eth_getTransactionByHash', [hash], { signal }).catch(() => null)
   return known !== null && known !== undefined
 }

@@ -1,5 +1,6 @@
 import { AbortedError, ConfirmationTimeoutError, InvalidOptionError, isResilientRpcError, TimeoutError, type TransactionState } from '../errors/errors.js'
 import { withTimeout } from '../policy/timeout.js'
+import { duration } from '../pool/options.js'
 import type { Pool } from '../pool/pool.js'
 import { sleep } from '../util/sleep.js'
 import { systemClock, type Clock } from '../util/clock.js'
@@ -37,10 +38,14 @@ export type WaitForTransactionOptions = {
 export async function waitForTransaction(pool: Pool, hash: string, options: WaitForTransactionOptions = {}): Promise<TransactionReceipt> {
   const { signal, onState, clock = systemClock } = options
   if (typeof hash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(hash)) throw new InvalidOptionError('hash', 'expected a 32-byte hex transaction hash')
-  const wanted = BigInt(options.confirmations ?? 1)
-  if (wanted < 1n) throw new InvalidOptionError('confirmations', 'expected an integer >= 1')
-  const timeout = options.timeout ?? 60_000
-  const pollInterval = options.pollInterval ?? 1_000
+  const confirmations = options.confirmations ?? 1
+  if (!(typeof confirmations === 'bigint' || Number.isSafeInteger(confirmations)) || BigInt(confirmations) < 1n) {
+    throw new InvalidOptionError('confirmations', `expected an integer >= 1, got ${String(confirmations)}`)
+  }
+  const wanted = BigInt(confirmations)
+  const timeout = duration('timeout', options.timeout, 60_000, false, true)
+  // A zero interval would poll in a busy loop.
+  const pollInterval = duration('pollInterval', options.pollInterval, 1_000)
   let last: TransactionState = { status: 'pending' }
   let reported: string | undefined
 
