@@ -573,6 +573,7 @@ class PoolImpl implements Pool {
     const { trial } = call
     const start = clock.now()
     call.running.set(endpoint, start)
+    let failed = false
     try {
       const result = await withTimeout((s) => endpoint.transport.request(call.method, call.params, { signal: s, paramsJson: call.paramsJson }), {
         timeout: call.attemptTimeout,
@@ -589,6 +590,7 @@ class PoolImpl implements Pool {
       }
       return result
     } catch (thrown) {
+      failed = true
       const error = this.#attemptError(thrown, endpoint)
       const now = clock.now()
       call.attempts.push({ endpoint: endpoint.id, error, duration: now - start })
@@ -598,7 +600,10 @@ class PoolImpl implements Pool {
       call.running.delete(endpoint)
       record.inFlight--
       if (trial) record.trialInFlight = false
-      this.#sync()
+      // A failure may have restricted the endpoint (statuses and events to update); a success changes
+      // no status, but a freed slot may let a waiting request through.
+      if (failed) this.#sync()
+      else this.#notify()
     }
   }
 
