@@ -40,6 +40,9 @@ const FATAL_RPC_CODES = new Set([
 const RATE_LIMIT_RPC_CODES = new Set([429, -32005, -32029])
 
 const REVERT = /revert|vm exception|invalid opcode|out of gas|gas required exceeds/i
+// Log queries too big for the node (Infura sends these with -32005, the rate-limit code): asking
+// again elsewhere returns the same refusal; the caller must ask for less.
+const TOO_MANY_RESULTS = /more than \d+ results|query returned more than|block range|range (is )?too (large|wide)|exceeds? (the )?(max(imum)?|limit).*(range|results|blocks)/i
 const RATE_LIMIT = /rate.?limit|too many requests|request limit|exceeded .*(quota|capacity|limit)|capacity exceeded|throttl/i
 // The endpoint lacks data another one may have (pruned state, not yet synced block).
 const MISSING_DATA = /header not found|missing trie node|pruned|unknown block|state (is )?not available|historical state|state histor|not yet indexed|distance to target block|block not found|no state available/i
@@ -94,7 +97,7 @@ function classifyBase(error: unknown): ErrorClass {
 
 function classifyRpcError({ rpcCode, rpcMessage }: { rpcCode: number; rpcMessage: string }): ErrorClass {
   // Order matters: a revert reported with a generic server code (-32603, -32000) is still a revert.
-  if (REVERT.test(rpcMessage)) return { retryable: false, verdict: 'neutral' }
+  if (REVERT.test(rpcMessage) || TOO_MANY_RESULTS.test(rpcMessage)) return { retryable: false, verdict: 'neutral' }
   if (RATE_LIMIT_RPC_CODES.has(rpcCode) || RATE_LIMIT.test(rpcMessage)) return { retryable: true, verdict: 'rate-limited' }
   if (FATAL_RPC_CODES.has(rpcCode)) return { retryable: false, verdict: 'neutral' }
   if (MISSING_DATA.test(rpcMessage)) return { retryable: true, verdict: 'neutral' }

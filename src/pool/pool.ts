@@ -582,6 +582,11 @@ class PoolImpl implements Pool {
         onTimeout: () => new TimeoutError('attempt', call.attemptTimeout, { endpoint: endpoint.id }),
       })
       endpoint.recordSuccess(clock.now() - start)
+      // An endpoint's own answer is fresher news of its head than the last heartbeat.
+      if (call.method === 'eth_blockNumber' && typeof result === 'string' && /^0x[0-9a-fA-F]+$/.test(result)) {
+        const head = BigInt(result)
+        if (record.head === undefined || head > record.head) record.head = head
+      }
       // A `null` (no such block, receipt, transaction) from an endpoint behind the head may only mean it
       // has not seen it yet: ask one that has. From an endpoint at the head, `null` is the answer.
       const distance = headDistance(record.head, this.#referenceHead)

@@ -150,3 +150,18 @@ describe('classifyError', () => {
     })
   })
 })
+
+describe('log queries the node refuses as too big', () => {
+  it.each([
+    { code: -32005, message: 'query returned more than 10000 results' },
+    { code: -32602, message: 'block range is too wide' },
+    { code: -32000, message: 'exceed maximum block range: 5000' },
+    { code: -32600, message: 'Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range' },
+  ])('$code $message: not retried, not the endpoint\'s fault', ({ code, message }) => {
+    expect(classifyError(new RpcResponseError({ code, message }))).toEqual({ retryable: false, verdict: 'neutral' })
+  })
+
+  it('a real rate limit with the same code still cools the endpoint down', () => {
+    expect(classifyError(new RpcResponseError({ code: -32005, message: 'daily request count exceeded, request rate limited' }))).toEqual({ retryable: true, verdict: 'rate-limited' })
+  })
+})

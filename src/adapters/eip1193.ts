@@ -1,0 +1,141 @@
+import type { EndpointStatus } from '../balancer/select.js'
+import { InvalidOptionError } from '../errors/errors.js'
+import { createFilterEmulator, type FilterOptions } from '../filters/filters.js'
+import { duration } from '../pool/options.js'
+import type { Pool, RequestOptions } from '../pool/pool.js'
+import { ProviderRpcError, toProviderRpcError } from './providerRpcError.js'
+
+/** The events of an EIP-1193 provider. This one emits only `connect` and `disconnect`. */
+export type Eip1193Events = {
+  /** An endpoint of the pool came up after none was. */
+  connect: [info: { chainId: string }]
+  /** No endpoint of the pool is up any more (code 4900). Requests wait for one until their deadline. */
+  disconnect: [error: ProviderRpcError]
+  /** Never emitted: a pool serves one chain. */
+  chainChanged: [chainId: string]
+  /** Never emitted: a pool holds no accounts. */
+  accountsChanged: [accounts: string[]]
+  /** Never emitted: subscriptions (`eth_subscribe`) are not provided over HTTP endpoints. */
+  message: [message: { type: string; data: unknown }]
+}
+
+export type Eip1193RequestArguments = {
+  readonly method: string
+  /** Positional params. By-name params (an object) are refused with -32602. */
+  readonly params?: readonly unknown[] | object
+}
+
+/** An EIP-1193 provider, e.g. for viem's `custom()` transport. */
+export type Eip1193Provider = {
+  /**
+   * Sends `method` through the pool (filter methods are emulated, see `createEip1193Provider`).
+   * `options.signal` (viem passes one) cancels the request.
+   * @throws `ProviderRpcError`: the node's code, message and data for a node's answer (a revert keeps
+   * its data), else the mapped code (`PROVIDER_ERROR_CODES`) with `data: { code }` and `cause`
+   */
+  request(args: Eip1193RequestArguments, options?: { signal?: AbortSignal }): Promise<unknown>
+  on<E extends keyof Eip1193Events>(event: E, listener: (...args: Eip1193Events[E]) => void): Eip1193Provider
+  removeListener<E extends keyof Eip1193Events>(event: E, listener: (...args: Eip1193Events[E]) => void): Eip1193Provider
+}
+
+export type Eip1193ProviderOptions = {
+  /** Deadline of each request, across all its attempts (ms). @default the pool's `defaultTimeout` */
+  timeout?: number
+  /** Emulation of `eth_newFilter` & co. */
+  filters?: FilterOptions
+}
+
+// Statuses of an endpoint that answered its heartbeat on the pool's chain: the provider is connected.
+const CONNECTED: ReadonlySet<EndpointStatus> = new Set(['up', 'lagging', 'ahead', 'cooldown', 'unauthorized'])
+
+type Listener = (...args: unknown[]) => void
+
+/**
+ * Creates an EIP-1193 provider over `pool.request`, so viem (`custom()` transport) and wallet libraries
+ * can use the pool. It adds no logic of its own beyond mapping errors and emulating filters:
+ * `eth_newFilter`, `eth_newBlockFilter`, `eth_getFilterChanges`, `eth_getFilterLogs` and
+ * `eth_uninstallFilter` are answered from state kept in this provider (reads behind them go through the
+ * pool), so a filter survives any failover; `eth_newPendingTransactionFilter` is refused with 4200.
+ * The pool stays the caller's: nothing here needs destroying.
+ *
+ * The pool already retries and fails over, so give viem `retryCount: 0`, or a deadline that passed
+ * (-32603) is retried three more times.
+ * @throws `INVALID_OPTION` for a bad `pool` or option
+ * @example
+ * const client = createPublicClient({ transport: custom(createEip1193Provider(pool), { retryCount: 0 }) })
+ * const value = await client.readContract({ address, abi, functionName: 'value' })
+ */
+export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOptions = {}): Eip1193Provider {
+  if (typeof pool !== 'object' || pool === null || typeof pool.request !== 'function') throw new InvalidOptionError('pool', 'expected a pool from createPool()')
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'expected an object')
+  const timeout = options.timeout === undefined ? undefined : duration('timeout', options.timeout, 0, false, true)
+  const filters = createFilterEmulator(pool, options.filters)
+  const listeners = new Map<keyof Eip1193Events, Set<Listener>>()
+
+  // connect / disconnect follow the pool's endpoint statuses, watched only while someone listens.
+  const statuses = new Map<string, EndpointStatus>()
+  let connected = false
+  let chainId: bigint | undefined
+  const emit = <E extends keyof Eip1193Events>(event: E, ...args: Eip1193Events[E]) => {
+    let failure: { error: unknown } | undefined
+    for (const listener of [...(listeners.get(event) ?? [])]) {
+      try {
+        ;(listener as unknown as (...a: Eip1193Events[E]) => void)(...args)
+      } catch (error) {
+        failure ??= { error }
+      }
+    }
+    // Every listener ran; the pool reports the first that threw as its `error` event.
+    if (failure) throw failure.error
+  }
+  const onState = (e: { endpoint: string; to: EndpointStatus }) => {
+    statuses.set(e.endpoint, e.to)
+    const now = [...statuses.values()].some((s) => CONNECTED.has(s))
+    if (now === connected) return
+    connected = now
+    if (now) {
+      chainId ??= pool.stats().chainId
+      emit('connect', { chainId: chainId === undefined ? '0x0' : `0x${chainId.toString(16)}` })
+    } else {
+      emit('disconnect', new ProviderRpcError(4900, 'Disconnected: no endpoint of the pool is up'))
+    }
+  }
+  const watching = () => (listeners.get('connect')?.size ?? 0) + (listeners.get('disconnect')?.size ?? 0) > 0
+
+  const provider: Eip1193Provider = {
+    async request(args, requestOptions) {
+      if (typeof args !== 'object' || args === null || typeof args.method !== 'string' || args.method === '') {
+        throw new ProviderRpcError(-32600, 'Invalid request: expected { method: string, params?: unknown[] }')
+      }
+      const params = args.params ?? []
+      if (!Array.isArray(params)) throw new ProviderRpcError(-32602, 'Invalid params: expected an array (by-name params are not supported)')
+      const opts: RequestOptions = { signal: requestOptions?.signal, timeout }
+      try {
+        return await (filters.handles(args.method) ? filters.request(args.method, params, opts) : pool.request(args.method, params, opts))
+      } catch (error) {
+        throw toProviderRpcError(error)
+      }
+    },
+    on(event, listener) {
+      const wasWatching = watching()
+      let set = listeners.get(event)
+      if (!set) listeners.set(event, (set = new Set()))
+      set.add(listener as unknown as Listener)
+      if (!wasWatching && watching()) {
+        const stats = pool.stats()
+        statuses.clear()
+        for (const e of stats.endpoints) statuses.set(e.endpoint, e.status)
+        connected = stats.endpoints.some((e) => CONNECTED.has(e.status))
+        chainId = stats.chainId
+        pool.on('endpoint:state', onState)
+      }
+      return provider
+    },
+    removeListener(event, listener) {
+      listeners.get(event)?.delete(listener as unknown as Listener)
+      if (!watching()) pool.off('endpoint:state', onState)
+      return provider
+    },
+  }
+  return provider
+}

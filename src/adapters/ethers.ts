@@ -1,0 +1,157 @@
+import {
+  JsonRpcApiProvider,
+  makeError,
+  Network,
+  UnmanagedSubscriber,
+  type JsonRpcError,
+  type JsonRpcPayload,
+  type JsonRpcResult,
+  type Subscriber,
+  type Subscription,
+} from 'ethers'
+import { InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
+import { createFilterEmulator, type FilterEmulator, type FilterOptions } from '../filters/filters.js'
+import { duration } from '../pool/options.js'
+import type { Pool } from '../pool/pool.js'
+
+export type EthersProviderOptions = {
+  /**
+   * The chain the provider reports, fixed for its life (ethers then never probes it again).
+   * @default the pool's (`pool.stats().chainId`), else one `eth_chainId` at first use
+   */
+  chainId?: number | bigint
+  /** How often ethers polls for new blocks, which drives events and `waitForTransaction` (ms). @default 4_000 */
+  pollingInterval?: number
+  /** Deadline of each request, across all its attempts (ms). @default the pool's `defaultTimeout` */
+  timeout?: number
+  /** Emulation of `eth_newFilter` & co., which `contract.on` uses. */
+  filters?: FilterOptions
+}
+
+/**
+ * Creates an ethers v6 provider backed by the pool: `new Contract(address, abi, provider)`, `Wallet`,
+ * `getLogs`, `waitForTransaction` and `contract.on` work as with a `JsonRpcProvider`, with the pool's
+ * balancing, deadlines and failover underneath. Requests go one by one (no JSON-RPC batches: the pool
+ * balances single requests). Errors keep ethers' shapes: a node's answer is handed to ethers as the
+ * JSON-RPC error it was, so a revert is a `CALL_EXCEPTION` with its reason, custom error or panic
+ * decoded; a pool failure becomes `TIMEOUT` (deadline), `CANCELLED`, `INVALID_ARGUMENT`,
+ * `UNSUPPORTED_OPERATION` (pool destroyed) or `SERVER_ERROR` (anything else), each with `cause` and
+ * `error` set to the pool's `ResilientRpcError` and `info.code` to its code.
+ *
+ * Filter methods never reach a node: they are emulated over `eth_getLogs` (see `src/filters/filters.ts`),
+ * so `contract.on` keeps delivering every event once across failovers.
+ *
+ * `provider.destroy()` stops ethers' polling and cancels this provider's requests; the pool stays the
+ * caller's. Once the pool is destroyed, the provider destroys itself on its next request, so its pollers stop.
+ * @throws `INVALID_OPTION` for a bad `pool` or option
+ * @example
+ * const provider = createEthersProvider(pool)
+ * const counter = new Contract(address, abi, provider)
+ * const value = await counter.value()
+ */
+export function createEthersProvider(pool: Pool, options: EthersProviderOptions = {}): JsonRpcApiProvider {
+  if (typeof pool !== 'object' || pool === null || typeof pool.request !== 'function') throw new InvalidOptionError('pool', 'expected a pool from createPool()')
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'expected an object')
+  const { chainId } = options
+  if (chainId !== undefined) {
+    const ok = typeof chainId === 'bigint' ? chainId > 0n : Number.isSafeInteger(chainId) && chainId > 0
+    if (!ok) throw new InvalidOptionError('chainId', `expected an integer > 0, got ${String(chainId)}`)
+  }
+  return new PoolProvider(pool, {
+    chainId: chainId === undefined ? pool.stats().chainId : BigInt(chainId),
+    pollingInterval: duration('pollingInterval', options.pollingInterval, 4_000),
+    timeout: options.timeout === undefined ? undefined : duration('timeout', options.timeout, 0, false, true),
+    filters: createFilterEmulator(pool, options.filters),
+  })
+}
+
+type Resolved = { chainId: bigint | undefined; pollingInterval: number; timeout: number | undefined; filters: FilterEmulator }
+
+const destroyedError = (method: string) => makeError('provider destroyed; cancelled request', 'UNSUPPORTED_OPERATION', { operation: method })
+
+class PoolProvider extends JsonRpcApiProvider {
+  readonly #pool: Pool
+  readonly #filters: FilterEmulator
+  readonly #timeout: number | undefined
+  /** One controller per request in flight, so `destroy()` cancels them without a long-lived signal. */
+  readonly #active = new Set<AbortController>()
+
+  constructor(pool: Pool, options: Resolved) {
+    const network = options.chainId === undefined ? undefined : Network.from(options.chainId)
+    // A static network: ethers otherwise asks for the chain id alongside every request.
+    super(network, { staticNetwork: network ?? true, batchMaxCount: 1, pollingInterval: options.pollingInterval })
+    this.#pool = pool
+    this.#filters = options.filters
+    this.#timeout = options.timeout
+  }
+
+  // As ethers' JsonRpcProvider does: start on first use, so creating a provider sends nothing.
+  override async send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
+    this._start()
+    return super.send(method, params)
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<(JsonRpcResult | JsonRpcError)[]> {
+    const payloads = Array.isArray(payload) ? payload : [payload]
+    return Promise.all(payloads.map((p) => this.#sendOne(p)))
+  }
+
+  async #sendOne({ id, method, params }: JsonRpcPayload): Promise<JsonRpcResult | JsonRpcError> {
+    if (this.destroyed) throw destroyedError(method)
+    const controller = new AbortController()
+    this.#active.add(controller)
+    try {
+      const opts = { signal: controller.signal, timeout: this.#timeout }
+      const args = params as unknown[]
+      const result = await (this.#filters.handles(method) ? this.#filters.request(method, args, opts) : this.#pool.request(method, args, opts))
+      return { id, result }
+    } catch (error) {
+      if (this.destroyed) throw destroyedError(method)
+      // A node's answer goes back to ethers as the JSON-RPC error it was: ethers decodes reverts from it.
+      if (isResilientRpcError(error, 'RPC_ERROR')) return { id, error: { code: error.rpcCode, message: error.rpcMessage, data: error.data } }
+      if (isResilientRpcError(error, 'POOL_DESTROYED')) this.destroy()
+      throw toEthersError(error, method)
+    } finally {
+      this.#active.delete(controller)
+    }
+  }
+
+  // ethers' pollers re-arm themselves when a request in flight at destroy() settles (`once('block')`),
+  // which would start a new block poller on a destroyed provider: from then on, subscribers are inert.
+  override _getSubscriber(sub: Subscription): Subscriber {
+    if (this.destroyed) return new UnmanagedSubscriber(sub.type)
+    return super._getSubscriber(sub)
+  }
+
+  override destroy(): void {
+    if (this.destroyed) return
+    super.destroy()
+    for (const controller of this.#active) controller.abort()
+    this.#active.clear()
+    this.#filters.clear()
+  }
+}
+
+/** A pool failure in ethers' shape, with the pool's error as `cause` and `error`. */
+function toEthersError(error: unknown, method: string): Error {
+  if (!isResilientRpcError(error)) return error instanceof Error ? error : new Error(String(error))
+  const info = { code: error.code }
+  let e: Error
+  switch (error.code) {
+    case 'TIMEOUT':
+      e = makeError(error.shortMessage, 'TIMEOUT', { operation: method, reason: 'timeout', info })
+      break
+    case 'ABORTED':
+      e = makeError(error.shortMessage, 'CANCELLED', { info })
+      break
+    case 'POOL_DESTROYED':
+      e = makeError('pool destroyed; cancelled request', 'UNSUPPORTED_OPERATION', { operation: method, info })
+      break
+    case 'INVALID_OPTION':
+      e = makeError(error.shortMessage, 'INVALID_ARGUMENT', { argument: (error as InvalidOptionError).option, value: undefined, info })
+      break
+    default:
+      e = makeError(error.shortMessage, 'SERVER_ERROR', { request: method, info })
+  }
+  return Object.assign(e, { cause: error, error })
+}

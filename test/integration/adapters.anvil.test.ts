@@ -1,0 +1,322 @@
+import { Contract, ContractFactory, Interface, isError, Wallet, type ContractEventPayload, type JsonRpcApiProvider } from 'ethers'
+import { ContractFunctionRevertedError, createPublicClient, custom, BaseError, type Log } from 'viem'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createEip1193Provider } from '../../src/adapters/eip1193.js'
+import { createEthersProvider } from '../../src/adapters/ethers.js'
+import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
+import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
+import { startAnvil, type Anvil } from '../support/anvil.js'
+import { waitFor } from '../support/async.js'
+import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { runInChild } from '../support/runInChild.js'
+
+// The ethers and EIP-1193 (viem) adapters against one anvil behind three fault proxies. Set-up
+// transactions that are not under test (event emitters) go straight to anvil, so a fault injected in
+// a proxy cannot touch them. Assertions are on proxy counts and typed outcomes, never on wall-clock.
+
+const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
+const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
+const RECIPIENT = '0x000000000000000000000000000000000000bEEF'
+const counterInterface = new Interface(counterAbi)
+
+let anvil: Anvil
+let proxies: FaultProxy[]
+let counter: `0x${string}`
+let pool: Pool | undefined
+const providers: JsonRpcApiProvider[] = []
+const cleanups: Array<() => unknown> = []
+
+/** A pool over the three proxies, once all three passed a heartbeat. Never hedged: counts must be exact. */
+async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
+  pool = createPool({
+    endpoints: proxies.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
+    attemptTimeout: 300,
+    heartbeat: { interval: 100, timeout: 200 },
+    breaker: { resetTimeout: 300, volumeThreshold: 3 },
+    ...options,
+    hedge: false,
+  } as PoolOptions)
+  await pool.ready({ minHealthy: 3, timeout: 5_000 })
+  return pool
+}
+
+function ethersProvider(p: Pool, pollingInterval = 50): JsonRpcApiProvider {
+  const provider = createEthersProvider(p, { pollingInterval })
+  providers.push(provider)
+  return provider
+}
+
+const calls = (method: string) => proxies.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
+
+/** Emits ValueChanged by calling set(next) from an unlocked dev account, straight to anvil (automine). */
+async function emitSet(next: bigint): Promise<string> {
+  const data = counterInterface.encodeFunctionData('set', [next])
+  return anvil.rpc<string>('eth_sendTransaction', [{ from: DEV, to: counter, data }])
+}
+
+beforeAll(async () => {
+  // ethers logs every filter poll that fails ("@TODO Error: …"), e.g. one cancelled by destroy(): not ours to print.
+  const log = console.log.bind(console)
+  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void (args[0] !== '@TODO' && log(...args)))
+  anvil = await startAnvil()
+  proxies = await Promise.all([0, 1, 2].map(() => createFaultProxy(anvil.url)))
+  // Deployed through the adapter under test: a Wallet on the ethers provider over the pool.
+  const p = await makePool()
+  const wallet = new Wallet(DEV_KEY, ethersProvider(p))
+  const deployed = await new ContractFactory(counterAbi, counterBytecode, wallet).deploy(7n)
+  await deployed.waitForDeployment()
+  counter = (await deployed.getAddress()) as `0x${string}`
+  for (const provider of providers.splice(0)) provider.destroy()
+  await p.destroy()
+  pool = undefined
+})
+
+afterAll(async () => {
+  vi.restoreAllMocks()
+  await Promise.all(proxies.map((p) => p.close()))
+  await anvil.stop()
+})
+
+beforeEach(() => {
+  for (const p of proxies) {
+    p.setMode({ kind: 'pass' })
+    p.resetCounts()
+  }
+})
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup()
+  for (const provider of providers.splice(0)) provider.destroy()
+  await pool?.destroy()
+  pool = undefined
+})
+
+describe('ethers provider over the pool', () => {
+  it('reads contract state, balances, blocks and logs', async () => {
+    const recorded = recordingPool(await makePool())
+    const provider = ethersProvider(recorded.pool)
+    const contract = new Contract(counter, counterAbi, provider)
+    await emitSet(11n)
+    expect(await contract.getFunction('value')()).toBe(11n)
+    expect(await contract.getFunction('owner')()).toBe(DEV)
+    expect(await provider.getBalance(DEV)).toBeGreaterThan(0n)
+    const block = await provider.getBlock('latest')
+    expect(block?.number).toBe(Number(await anvil.rpc<string>('eth_blockNumber')))
+    const logs = await provider.getLogs({ address: counter, fromBlock: 0, toBlock: 'latest', topics: [counterInterface.getEvent('ValueChanged')!.topicHash] })
+    expect(logs.length).toBeGreaterThanOrEqual(1)
+    expect(counterInterface.parseLog(logs.at(-1)!)?.args.current).toBe(11n)
+    // The network is static (the pool's chain): ethers never asked for the chain id.
+    expect(recorded.methods).toContain('eth_call')
+    expect(recorded.methods).not.toContain('eth_chainId')
+  })
+
+  it('decodes reverts as CALL_EXCEPTION (custom error, Error(string), Panic), each eth_call sent once', async () => {
+    const p = await makePool()
+    const contract = new Contract(counter, counterAbi, ethersProvider(p))
+
+    const unauthorized = await contract.getFunction('failCustom')(42n).catch((e: unknown) => e)
+    expect(isError(unauthorized, 'CALL_EXCEPTION')).toBe(true)
+    expect((unauthorized as { revert: { name: string; args: unknown[] } }).revert).toMatchObject({ name: 'Unauthorized', args: [expect.any(String), 42n] })
+    expect(calls('eth_call')).toBe(1)
+
+    const reason = await contract.getFunction('failString')().catch((e: unknown) => e)
+    expect(reason).toMatchObject({ code: 'CALL_EXCEPTION', reason: 'counter: nope', revert: { name: 'Error', args: ['counter: nope'] } })
+    const panic = await contract.getFunction('failPanic')(0n).catch((e: unknown) => e)
+    expect(panic).toMatchObject({ code: 'CALL_EXCEPTION', revert: { name: 'Panic' } })
+    expect((panic as { revert: { args: unknown[] } }).revert.args.map(Number)).toEqual([0x12])
+    expect(calls('eth_call')).toBe(3)
+  })
+
+  it('sends a Wallet transfer; waitForTransaction resolves with the mined receipt', async () => {
+    const p = await makePool()
+    const provider = ethersProvider(p)
+    const wallet = new Wallet(DEV_KEY, provider)
+    const before = await provider.getBalance(RECIPIENT)
+    const tx = await wallet.sendTransaction({ to: RECIPIENT, value: 1234n })
+    const receipt = await provider.waitForTransaction(tx.hash, 1, 10_000)
+    expect(receipt).toMatchObject({ hash: tx.hash, status: 1 })
+    expect(await provider.getBalance(RECIPIENT)).toBe(before + 1234n)
+    expect(calls('eth_sendRawTransaction')).toBe(1)
+  })
+
+  it('contract.on delivers every event exactly once across a failover of the endpoint serving it', async () => {
+    // Round-robin, and only a slow heartbeat verdict takes the failed endpoint out (its stale head does
+    // not): it certainly gets requests meanwhile, which fail over.
+    const p = await makePool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100, timeout: 1_000 }, maxLag: 1_000 })
+    const failedOver: string[] = []
+    p.on('request:retry', (e) => failedOver.push(e.endpoint))
+    const provider = ethersProvider(p)
+    const sent: string[] = []
+    provider.on('debug', (e: { action: string; payload?: { method?: string } }) => {
+      if (e.action === 'sendRpcPayload' && e.payload?.method) sent.push(e.payload.method)
+    })
+    const polls = () => sent.filter((m) => m === 'eth_getFilterChanges').length
+    const contract = new Contract(counter, counterAbi, provider)
+    const delivered: string[] = []
+    await contract.on('ValueChanged', (...args: unknown[]) => {
+      const { log } = args.at(-1) as ContractEventPayload
+      delivered.push(`${log.transactionHash}:${log.index}`)
+    })
+    await waitFor(() => polls() > 0, 'the filter to be installed and polled')
+    // ethers polls a filter once per new block it sees: an empty block makes it poll again.
+    const nextPoll = async () => {
+      for (let tries = 0; tries < 5; tries++) {
+        const before = polls()
+        await anvil.mine(1)
+        if (await waitFor(() => polls() > before, 'a poll', 2_000).then(() => true, () => false)) return
+      }
+      throw new Error('ethers stopped polling the filter')
+    }
+    const deliveredAll = async (n: number) => {
+      for (let i = 0; i < 20 && delivered.length < n; i++) await nextPoll()
+    }
+
+    const emitted: string[] = []
+    for (let i = 0; i < 4; i++) emitted.push(await emitSet(100n + BigInt(i)))
+    await deliveredAll(4)
+    expect(delivered).toHaveLength(4)
+
+    // Fail the endpoint that served most of the filter's reads so far, mid-stream.
+    const busiest = proxies.reduce((a, b) => ((a.methodCounts()['eth_getLogs'] ?? 0) >= (b.methodCounts()['eth_getLogs'] ?? 0) ? a : b))
+    expect(busiest.methodCounts()['eth_getLogs']).toBeGreaterThan(0)
+    busiest.setMode({ kind: 'hang' })
+    const logsBefore = proxies.map((x) => x.methodCounts()['eth_getLogs'] ?? 0)
+    for (let i = 4; i < 8; i++) emitted.push(await emitSet(100n + BigInt(i)))
+    await deliveredAll(8)
+
+    // Three more polls find nothing new: nothing is delivered twice.
+    for (let i = 0; i < 3; i++) await nextPoll()
+    expect(delivered).toHaveLength(8)
+    expect(new Set(delivered).size).toBe(8)
+    expect(new Set(delivered.map((d) => d.split(':')[0]))).toEqual(new Set(emitted))
+    // Requests did meet the failed endpoint and moved on; the others served the filter's reads.
+    expect(failedOver).toContain('ABC'[proxies.indexOf(busiest)])
+    expect(proxies.some((x, i) => x !== busiest && (x.methodCounts()['eth_getLogs'] ?? 0) > logsBefore[i]!)).toBe(true)
+    // Filters never reach a node.
+    expect(calls('eth_newFilter') + calls('eth_getFilterChanges')).toBe(0)
+  })
+
+  it('destroy() while a filter poll is in flight stops ethers polling; the pool keeps working', async () => {
+    const p = await makePool()
+    const recorded = recordingPool(p)
+    const provider = createEthersProvider(recorded.pool, { pollingInterval: 10 })
+    let pollsSent = 0
+    await provider.on('debug', (e: { action: string; payload?: { method?: string } }) => {
+      if (e.action === 'sendRpcPayload' && e.payload?.method === 'eth_getFilterChanges') pollsSent++
+    })
+    await new Contract(counter, counterAbi, provider).on('ValueChanged', () => {})
+    await provider.on('block', () => {})
+    await waitFor(() => pollsSent > 0, 'a filter poll')
+    // Slow endpoints keep the next poll in flight while destroy() runs.
+    for (const x of proxies) x.setMode({ kind: 'delay', ms: 100 })
+    await anvil.mine(1)
+    await waitFor(() => pollsSent > 1, 'a filter poll in flight')
+    provider.destroy()
+    for (const x of proxies) x.setMode({ kind: 'pass' })
+    // What was in flight settles; then nothing new starts, over many polling intervals.
+    const settled = recorded.methods.length
+    await new Promise((r) => setTimeout(r, 300))
+    const quiet = recorded.methods.length
+    await new Promise((r) => setTimeout(r, 300))
+    expect(recorded.methods.length).toBe(quiet)
+    expect(quiet - settled).toBeLessThanOrEqual(3)
+    await expect(p.request('eth_blockNumber')).resolves.toMatch(/^0x/)
+    await expect(provider.getBlockNumber()).rejects.toMatchObject({ code: 'UNSUPPORTED_OPERATION' })
+  })
+
+  it('leaves nothing running after destroy(): a child destroying mid-poll exits on its own', async () => {
+    for (const x of proxies) x.setMode({ kind: 'delay', ms: 50 })
+    const result = await runInChild('test/adapters/fixtures/destroyWhileWatching.ts', { env: { ENDPOINTS: proxies.map((x) => x.url).join(','), COUNTER: counter }, timeout: 10_000 })
+    expect(result.stderr).toBe('')
+    expect(result.stdout.trim().split('\n')).toContain('destroyed')
+    expect(result.exitedOnItsOwn).toBe(true)
+    expect(result.code).toBe(0)
+  })
+})
+
+describe('EIP-1193 provider over the pool, through viem', () => {
+  it('reads with readContract', async () => {
+    const p = await makePool()
+    const client = createPublicClient({ transport: custom(createEip1193Provider(p), { retryCount: 0 }) })
+    await emitSet(21n)
+    expect(await client.readContract({ address: counter, abi: counterAbi, functionName: 'value' })).toBe(21n)
+    expect(calls('eth_call')).toBe(1)
+  })
+
+  it('decodes reverts as ContractFunctionRevertedError, each eth_call sent once', async () => {
+    const p = await makePool()
+    const client = createPublicClient({ transport: custom(createEip1193Provider(p), { retryCount: 0 }) })
+    const reverted = async (functionName: 'failCustom' | 'failString' | 'failPanic', args: readonly bigint[]) => {
+      const error = await client.readContract({ address: counter, abi: counterAbi, functionName, args } as never).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(BaseError)
+      const revert = (error as BaseError).walk((e) => e instanceof ContractFunctionRevertedError)
+      expect(revert).toBeInstanceOf(ContractFunctionRevertedError)
+      return revert as ContractFunctionRevertedError
+    }
+    const unauthorized = await reverted('failCustom', [42n])
+    expect(unauthorized.data).toMatchObject({ errorName: 'Unauthorized', args: [expect.any(String), 42n] })
+    expect(calls('eth_call')).toBe(1)
+    expect((await reverted('failString', [])).reason).toBe('counter: nope')
+    expect((await reverted('failPanic', [0n])).data).toMatchObject({ errorName: 'Panic', args: [0x12n] })
+    expect(calls('eth_call')).toBe(3)
+  })
+
+  it('watchContractEvent delivers every event exactly once across a failover of the endpoint serving it', async () => {
+    // Round-robin, and the heartbeats take the failed endpoint out only after five failed pings.
+    const p = await makePool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100, timeout: 200, failuresToDown: 5 }, maxLag: 1_000 })
+    const failedOver: string[] = []
+    p.on('request:retry', (e) => failedOver.push(e.endpoint))
+    const eip1193 = createEip1193Provider(p)
+    const methods: string[] = []
+    const recording = { request: (args: { method: string; params?: unknown }, opts?: { signal?: AbortSignal }) => (methods.push(args.method), eip1193.request(args as never, opts)) }
+    const client = createPublicClient({ transport: custom(recording, { retryCount: 0 }), pollingInterval: 50 })
+    const delivered: string[] = []
+    const errors: unknown[] = []
+    const unwatch = client.watchContractEvent({
+      address: counter,
+      abi: counterAbi,
+      eventName: 'ValueChanged',
+      onLogs: (logs: Log[]) => delivered.push(...logs.map((l) => `${l.transactionHash}:${l.logIndex}`)),
+      onError: (e) => errors.push(e),
+    })
+    cleanups.push(unwatch)
+    await waitFor(() => methods.includes('eth_getFilterChanges'), 'the filter to be installed and polled')
+
+    const emitted: string[] = []
+    for (let i = 0; i < 4; i++) emitted.push(await emitSet(200n + BigInt(i)))
+    await waitFor(() => delivered.length === 4, 'the first events')
+    const busiest = proxies.reduce((a, b) => ((a.methodCounts()['eth_getLogs'] ?? 0) >= (b.methodCounts()['eth_getLogs'] ?? 0) ? a : b))
+    busiest.setMode({ kind: 'reset' })
+    for (let i = 4; i < 8; i++) emitted.push(await emitSet(200n + BigInt(i)))
+    await waitFor(() => delivered.length >= 8, 'the events after the failover', 10_000)
+
+    const polls = methods.filter((m) => m === 'eth_getFilterChanges').length
+    await anvil.mine(2)
+    await waitFor(() => methods.filter((m) => m === 'eth_getFilterChanges').length >= polls + 3, 'three more polls')
+    expect(failedOver).toContain('ABC'[proxies.indexOf(busiest)])
+    expect(delivered).toHaveLength(8)
+    expect(new Set(delivered).size).toBe(8)
+    expect(new Set(delivered.map((d) => d.split(':')[0]))).toEqual(new Set(emitted))
+    // The filter was never lost, so viem never had to re-create it; and it never reached a node.
+    expect(methods.filter((m) => m === 'eth_newFilter')).toHaveLength(1)
+    expect(calls('eth_newFilter') + calls('eth_getFilterChanges')).toBe(0)
+    expect(errors).toEqual([])
+  })
+})
+
+/** Wraps a pool to record the methods requested through it. */
+function recordingPool(p: Pool): { pool: Pool; methods: string[] } {
+  const methods: string[] = []
+  const request: Pool['request'] = (method, params, options) => {
+    methods.push(method)
+    return p.request(method, params, options)
+  }
+  const pool = new Proxy(p, {
+    get(target, key) {
+      if (key === 'request') return request
+      const value: unknown = Reflect.get(target, key)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+  return { pool, methods }
+}
