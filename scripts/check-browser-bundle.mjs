@@ -39,3 +39,24 @@ if (leaked.size > 0) {
 }
 const bytes = result.outputFiles[0].contents.length
 console.log(`browser bundle ok: ${(bytes / 1024).toFixed(1)} KiB, no Node built-ins`)
+
+// The core pool must not pull in ethers: only the adapters and contract helpers use it, and a dApp
+// importing createPool alone should not pay for it.
+const core = await build({
+  stdin: { contents: "export { createPool, isResilientRpcError } from './src/index.ts'", resolveDir: process.cwd(), loader: 'ts' },
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  minify: true,
+  write: false,
+  metafile: true,
+  logLevel: 'silent',
+})
+// Inputs that contribute bytes to the output (the metafile also lists modules parsed and then shaken off).
+const included = Object.entries(Object.values(core.metafile.outputs)[0].inputs).filter(([, v]) => v.bytesInOutput > 0).map(([path]) => path)
+const fromEthers = included.filter((path) => path.includes('node_modules/ethers/') || path.includes('node_modules/@noble/'))
+if (fromEthers.length > 0) {
+  console.error(`createPool alone pulls in ethers (${fromEthers.length} modules, e.g. ${fromEthers[0]})`)
+  process.exit(1)
+}
+console.log(`createPool alone: ${(core.outputFiles[0].contents.length / 1024).toFixed(1)} KiB minified, without ethers`)
