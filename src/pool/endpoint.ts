@@ -81,7 +81,7 @@ export class Endpoint {
       lastError: undefined,
       samples: new SampleWindow(),
     }
-    this.transport = createHttpTransport({ url: config.url, headers: config.headers, endpoint: config.id, fetch: options.fetch })
+    this.transport = createHttpTransport({ url: config.url, headers: config.headers, endpoint: config.id, fetch: options.fetch, batch: options.batch, clock: options.clock })
     this.breaker = createBreaker(options.breaker, (state) => {
       this.record.breaker = state
       hooks.onBreaker(this, state)

@@ -5,6 +5,7 @@ import { DEFAULT_BREAKER, type BreakerOptions } from '../policy/breaker.js'
 import { DEFAULT_HEARTBEAT, type HeartbeatOptions } from '../health/heartbeat.js'
 import { DEFAULT_HEDGE, type HedgeOptions } from '../policy/hedge.js'
 import { DEFAULT_CACHE, type CacheOptions } from './cache.js'
+import { DEFAULT_BATCH, type BatchOptions } from '../transport/batch.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { endpointId } from './endpointId.js'
 
@@ -61,6 +62,12 @@ export type PoolOptions = {
    * block is final, and the chain id (answered from the pool's own knowledge). Cleared on a reorg. `false` turns it off.
    */
   cache?: CacheOptions | false
+  /**
+   * JSON-RPC batching per endpoint: requests to one endpoint within `wait` ms (up to `maxSize`) go in
+   * one HTTP request. A batch the endpoint refuses is split and each request sent alone. `true` for
+   * the defaults. @default false
+   */
+  batch?: BatchOptions | boolean
   /** Cool-down of an endpoint after a rate-limit answer without `Retry-After` (ms). @default 1_000 */
   rateLimitCooldown?: number
   /** Upper bound on a `Retry-After` the pool honours (ms). @default 60_000 */
@@ -97,6 +104,7 @@ export type ResolvedPoolOptions = {
   hedge: Required<HedgeOptions> | false
   dedupe: boolean
   cache: Required<CacheOptions> | false
+  batch: Required<BatchOptions> | false
   rateLimitCooldown: number
   maxRetryAfter: number
   unauthorizedCooldown: number
@@ -148,6 +156,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     hedge: resolveHedge(options.hedge),
     dedupe: options.dedupe ?? true,
     cache: resolveCache(options.cache),
+    batch: resolveBatch(options.batch),
     rateLimitCooldown: duration('rateLimitCooldown', options.rateLimitCooldown, 1_000, true),
     maxRetryAfter: duration('maxRetryAfter', options.maxRetryAfter, 60_000, true),
     unauthorizedCooldown: duration('unauthorizedCooldown', options.unauthorizedCooldown, 60_000, true),
@@ -189,6 +198,14 @@ function resolveHedge(options: HedgeOptions | false | undefined): Required<Hedge
     initialDelay: duration('hedge.initialDelay', h.initialDelay, 0),
     budget: fraction('hedge.budget', h.budget),
   }
+}
+
+function resolveBatch(options: BatchOptions | boolean | undefined): Required<BatchOptions> | false {
+  if (options === undefined || options === false) return false
+  const b = withDefaults('batch', DEFAULT_BATCH, options === true ? {} : options)
+  const maxSize = count('batch.maxSize', b.maxSize, 0)
+  if (maxSize < 1) throw new InvalidOptionError('batch.maxSize', 'expected an integer >= 1')
+  return { maxSize, wait: duration('batch.wait', b.wait, 0, true) }
 }
 
 function resolveCache(options: CacheOptions | false | undefined): Required<CacheOptions> | false {

@@ -4,6 +4,13 @@ export type JsonRpcRequest = { jsonrpc: '2.0'; id: number; method: string; param
 
 export type JsonRpcErrorObject = { code: number; message: string; data?: unknown }
 
+/** One JSON-RPC request object, serialised; `paramsJson` saves serialising params twice. */
+export function encodeRequest(id: number, method: string, params: readonly unknown[], paramsJson?: string): string {
+  return paramsJson === undefined
+    ? JSON.stringify({ jsonrpc: '2.0', id, method, params } satisfies JsonRpcRequest)
+    : `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${paramsJson}}`
+}
+
 /** Is `value` a well-formed JSON-RPC error object? */
 export function isJsonRpcErrorObject(value: unknown): value is JsonRpcErrorObject {
   if (typeof value !== 'object' || value === null) return false
