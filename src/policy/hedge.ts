@@ -9,7 +9,65 @@ export type HedgeOptions = {
   budget?: number
 }
 
+import { AbortedError } from '../errors/errors.js'
+import type { Clock, TimerHandle } from '../util/clock.js'
+
 export const DEFAULT_HEDGE: Required<HedgeOptions> = { delay: 'adaptive', minDelay: 50, initialDelay: 500, budget: 0.1 }
+
+/** One attempt in a hedged race: gets its own signal, so a loser can be aborted alone. */
+export type Racer<T> = (signal: AbortSignal) => Promise<T>
+
+/**
+ * Runs `first`; if it has not settled after `delay`, asks `hedge()` for a second racer (it may
+ * decline: no budget, no other endpoint). The first answer wins and the other racer is aborted with a
+ * neutral `AbortedError`. Rejects only when every racer started has failed — with the last error, at
+ * once, without waiting for a hedge that has not started — for the retry loop to judge.
+ */
+export function raceWithHedge<T>(first: Racer<T>, hedge: () => Racer<T> | undefined, options: { delay: number; signal: AbortSignal; clock: Clock }): Promise<T> {
+  const { delay, signal, clock } = options
+  return new Promise((resolve, reject) => {
+    const racers: AbortController[] = []
+    let pending = 0
+    let done = false
+    let timer: TimerHandle | undefined
+    const settle = () => {
+      done = true
+      if (timer !== undefined) clock.clearTimeout(timer)
+      timer = undefined
+    }
+    const race = (racer: Racer<T>) => {
+      const controller = new AbortController()
+      const onAbort = () => controller.abort(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      racers.push(controller)
+      pending++
+      racer(controller.signal).then(
+        (value) => {
+          signal.removeEventListener('abort', onAbort)
+          if (done) return
+          settle()
+          const lost = new AbortedError({ details: 'hedged request answered elsewhere' })
+          for (const other of racers) if (other !== controller) other.abort(lost)
+          resolve(value)
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort)
+          pending--
+          if (done || pending > 0) return
+          settle()
+          reject(error)
+        },
+      )
+    }
+    race(first)
+    timer = clock.setTimeout(() => {
+      timer = undefined
+      if (done || signal.aborted) return
+      const second = hedge()
+      if (second) race(second)
+    }, delay)
+  })
+}
 
 /** How long to wait for the first attempt before hedging: the endpoint's recent p95, never below the floor. */
 export function hedgeDelay(p95: number | undefined, options: Required<HedgeOptions>): number {

@@ -20,15 +20,15 @@ import {
 import { blockTarget, type BlockTarget } from '../health/blockTarget.js'
 import { HealthMonitor } from '../health/heartbeat.js'
 import { backoffDelay } from '../policy/backoff.js'
-import { HedgeBudget, hedgeDelay } from '../policy/hedge.js'
+import { HedgeBudget, hedgeDelay, raceWithHedge } from '../policy/hedge.js'
 import { isIdempotentRead } from '../policy/methods.js'
 import { withTimeout } from '../policy/timeout.js'
-import type { TimerHandle } from '../util/clock.js'
 import { sleep } from '../util/sleep.js'
 import { Endpoint } from './endpoint.js'
 import type { PoolEvents } from './events.js'
 import { snapshotEndpoint, type PoolStats } from './stats.js'
 import { AnswerCache } from './cache.js'
+import { Flights } from './flights.js'
 import { duration, MAX_TIMER, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js'
 
 export type RequestOptions = {
@@ -83,19 +83,6 @@ export type Pool = {
   destroy(): Promise<void>
 }
 
-/** One upstream request and the callers waiting for it (more than one when de-duplicated). */
-type Flight = {
-  call: Call
-  promise: Promise<unknown>
-  controller: AbortController
-  callers: number
-  settled: boolean
-  /** Key in the de-duplication map, when shareable. */
-  key: string | undefined
-  /** Why the last caller left early: the flight is aborted with it. */
-  leaveReason?: ResilientRpcError
-}
-
 type Call = {
   method: string
   params: readonly unknown[]
@@ -138,8 +125,8 @@ class PoolImpl implements Pool {
   #destroyed = false
 
   readonly #health: HealthMonitor | undefined
-  /** In-flight shareable requests by key (de-duplication). */
-  readonly #flights = new Map<string, Flight>()
+  /** Upstream requests and their callers (de-duplication). */
+  readonly #flights = new Flights<Call>(this.#active)
   readonly #hedgeBudget: HedgeBudget | undefined
   readonly #cache: AnswerCache | undefined
   /** Highest `eth_blockNumber` answer served, so answers never go backwards. */
@@ -240,8 +227,9 @@ class PoolImpl implements Pool {
       const cached = this.#cache!.get(cacheKey)
       if (cached) return cached.value as T
     }
-    const flight = this.#board(call)
-    let left = false
+    const shareable = this.#options.dedupe && isIdempotentRead(method)
+    const flight = this.#flights.board(shareable ? this.#flightKey(call) : undefined, call, (signal) => this.#run(call, signal))
+    let leaving: ResilientRpcError | undefined
     try {
       // The caller's deadline and signal bound the caller's wait; the flight lives while anyone waits for it.
       const result = await withTimeout(() => flight.promise, {
@@ -253,54 +241,17 @@ class PoolImpl implements Pool {
       if (cacheKey !== undefined) this.#cache!.offer(cacheKey, method, call.target, result, this.#referenceHead)
       return (method === 'eth_blockNumber' ? this.#monotonicHead(result) : result) as T
     } catch (error) {
-      left = !flight.settled
-      if (left) flight.leaveReason = options.signal?.aborted ? new AbortedError({ cause: options.signal.reason }) : isResilientRpcError(error) ? error : new AbortedError({ cause: error })
+      if (!flight.settled) leaving = options.signal?.aborted ? new AbortedError({ cause: options.signal.reason }) : isResilientRpcError(error) ? error : new AbortedError({ cause: error })
       throw this.#finalError(error, flight.call, options.signal)
     } finally {
-      this.#leave(flight, left)
+      this.#flights.leave(flight, leaving)
     }
   }
 
-  /**
-   * Joins the in-flight request identical to `call` (an idempotent read with the same method, params
-   * and, for latest-state reads, the same reference head), or starts a new one.
-   */
-  #board(call: Call): Flight {
-    const key = this.#options.dedupe && isIdempotentRead(call.method) ? this.#flightKey(call) : undefined
-    const existing = key === undefined ? undefined : this.#flights.get(key)
-    if (existing) {
-      existing.callers++
-      return existing
-    }
-    const controller = new AbortController()
-    this.#active.add(controller)
-    const flight: Flight = { call, controller, callers: 1, settled: false, key, promise: undefined as never }
-    flight.promise = this.#run(call, controller.signal).finally(() => {
-      flight.settled = true
-      this.#active.delete(controller)
-      if (key !== undefined && this.#flights.get(key) === flight) this.#flights.delete(key)
-    })
-    // Every caller may have left by the time it settles: its outcome must not be an unhandled rejection.
-    flight.promise.catch(() => {})
-    if (key !== undefined) this.#flights.set(key, flight)
-    return flight
-  }
-
+  /** Identical idempotent reads share a flight: same method and params, and for latest reads the same head. */
   #flightKey(call: Call): string {
     const head = call.target.kind === 'latest' ? String(this.#referenceHead ?? '') : ''
     return `${call.method}|${call.paramsJson}|${head}`
-  }
-
-  /**
-   * A caller is done with a flight. When the last one leaves before it settled (deadline or abort),
-   * the flight is aborted with that caller's reason: a deadline counts against the endpoint in flight,
-   * an abort does not.
-   */
-  #leave(flight: Flight, early: boolean): void {
-    flight.callers--
-    if (flight.callers > 0 || flight.settled) return
-    if (flight.key !== undefined && this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key)
-    if (early) flight.controller.abort(flight.leaveReason ?? new AbortedError())
   }
 
   /** `eth_blockNumber` never goes backwards through the pool, whichever endpoint answers (a reorg resets it). */
@@ -428,63 +379,23 @@ class PoolImpl implements Pool {
 
   /**
    * One attempt that may become two: if `first` has not answered after the hedge delay (its recent
-   * p95), the same request also goes to another endpoint, within the hedge budget. The first answer
-   * wins and the other attempt is aborted (a neutral outcome for its endpoint). Rejects only when
-   * every attempt it started has failed, with the last error, for the retry loop to judge.
+   * p95), the same request also goes to another endpoint, within the hedge budget.
    */
   #hedgedAttempt(first: Endpoint, call: Call, signal: AbortSignal): Promise<unknown> {
     const budget = this.#hedgeBudget!
-    const options = this.#options.hedge as Exclude<ResolvedPoolOptions['hedge'], false>
-    const { clock } = this.#options
     budget.earn()
-    const delay = hedgeDelay(first.record.samples.recentP95(), options)
-    return new Promise((resolve, reject) => {
-      const racers: AbortController[] = []
-      let pending = 0
-      let done = false
-      let hedgeTimer: TimerHandle | undefined
-      const settle = () => {
-        done = true
-        if (hedgeTimer !== undefined) clock.clearTimeout(hedgeTimer)
-        hedgeTimer = undefined
-      }
-      const race = (endpoint: Endpoint) => {
-        // Each racer has its own signal, linked to the request's, so a loser can be aborted alone.
-        const controller = new AbortController()
-        const onAbort = () => controller.abort(signal.reason)
-        signal.addEventListener('abort', onAbort, { once: true })
-        racers.push(controller)
-        pending++
-        this.#attempt(endpoint, call, controller.signal).then(
-          (value) => {
-            signal.removeEventListener('abort', onAbort)
-            if (done) return
-            settle()
-            const lost = new AbortedError({ details: 'hedged request answered elsewhere' })
-            for (const other of racers) if (other !== controller) other.abort(lost)
-            resolve(value)
-          },
-          (error: unknown) => {
-            signal.removeEventListener('abort', onAbort)
-            pending--
-            // The last attempt still running failed: hand it to the retry loop at once, hedge or not.
-            if (done || pending > 0) return
-            settle()
-            reject(error)
-          },
-        )
-      }
-      race(first)
-      hedgeTimer = clock.setTimeout(() => {
-        hedgeTimer = undefined
-        if (done) return
-        const second = budget.available() && !signal.aborted ? this.#tryAcquire(call, first) : undefined
-        if (!second) return
+    const delay = hedgeDelay(first.record.samples.recentP95(), this.#options.hedge as Exclude<ResolvedPoolOptions['hedge'], false>)
+    return raceWithHedge(
+      (s) => this.#attempt(first, call, s),
+      () => {
+        const second = budget.available() ? this.#tryAcquire(call, first) : undefined
+        if (!second) return undefined
         budget.spend()
         this.#emit('request:hedge', { method: call.method, endpoint: first.id, hedge: second.id, delay })
-        race(second)
-      }, delay)
-    })
+        return (s) => this.#attempt(second, call, s)
+      },
+      { delay, signal, clock: this.#options.clock },
+    )
   }
 
   /** Picks and reserves another endpoint for a hedge, without waiting; never `avoid` itself. */
