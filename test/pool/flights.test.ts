@@ -20,7 +20,7 @@ describe('Flights', () => {
     for (const f of [a, b, c, d]) flights.leave(f, new AbortedError())
   })
 
-  it('is aborted only when its last caller leaves early, with that caller\\'s reason', async () => {
+  it("is aborted only when its last caller leaves early, with that caller's reason", async () => {
     const active = new Set<AbortController>()
     const flights = new Flights<string>(active)
     const f = flights.board('k', 'a', never)
