@@ -69,7 +69,7 @@ type Conn = {
   abandoned: Map<number, string>
   subs: Map<string, Sub>
   timers: Set<TimerHandle>
-  /** Aborted when the generation ends: the handshake and internal calls stop with it. */
+  /** Aborted when the generation ends: the handshake's own waits stop with it. */
   stop: AbortController
   awaitingPong: boolean
   keepaliveDeadline: TimerHandle | undefined
@@ -326,7 +326,9 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
   const runHandshake = async (conn: Conn) => {
     if (conn.dead) return
     try {
-      await o.handshake((method, params = []) => callOn(conn, method, params, conn.stop.signal), { signal: conn.stop.signal, endpoint, generation: conn.generation })
+      // Internal calls carry no signal: endConn() rejects whatever a generation still has pending, and
+      // one abort listener per call on a shared signal would trip Node's listener-leak warning.
+      await o.handshake((method, params = []) => callOn(conn, method, params), { signal: conn.stop.signal, endpoint, generation: conn.generation })
     } catch (error) {
       if (!conn.dead) endConn(conn, asRpcError(error, endpoint, 'websocket handshake failed'), 'reconnect')
       return
@@ -377,7 +379,6 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
     const error = how === 'destroy' ? reason : closedError(reason)
     for (const call of [...conn.pending.values()]) settle(call, { error })
     conn.pending.clear()
-    // After the pending calls: the handshake and internal calls then fail like any other request.
     conn.stop.abort(reason)
     for (const sub of conn.subs.values()) {
       if (sub.conn !== conn) continue
@@ -450,7 +451,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       return
     }
     // Any answer, even an error, proves the socket alive; a rejection because the socket died is moot.
-    callOn(conn, keepalive.method, [], conn.stop.signal).then(
+    callOn(conn, keepalive.method, []).then(
       () => onKeepaliveAnswer(conn),
       (error: unknown) => {
         if (isResilientRpcError(error, 'RPC_ERROR') || isResilientRpcError(error, 'INVALID_RESPONSE')) onKeepaliveAnswer(conn)
@@ -506,7 +507,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
 
   const resubscribe = (conn: Conn, sub: Sub) => {
     if (sub.ended) return
-    callOn(conn, 'eth_subscribe', sub.params, conn.stop.signal, undefined, (result) => {
+    callOn(conn, 'eth_subscribe', sub.params, undefined, undefined, (result) => {
       const previous = sub.lastServerId
       bind(sub, conn, result)
       if (sub.ended || previous === undefined) return
@@ -654,6 +655,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
 
 // ---- helpers --------------------------------------------------------------------------------------
 
+/** The text of a frame: a string, or UTF-8 bytes (some nodes send JSON in binary frames). */
 function frameText(data: unknown): string | undefined {
   if (typeof data === 'string') return data
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {

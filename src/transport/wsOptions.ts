@@ -11,6 +11,7 @@ import { defaultWebSocket } from './wsSocket.js'
 
 // The public shape of the WebSocket transport (src/transport/ws.ts): its options with their
 // defaults and validation, events, subscriptions and stats. Kept apart so ws.ts holds only behaviour.
+
 /** What a WebSocket event carries that this transport reads: `data` (message), `code` (close), `error` (ws's error event). */
 export type WebSocketEventLike = { data?: unknown; code?: number; error?: unknown }
 
@@ -243,7 +244,13 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
   const initial = duration('reconnect.initial', r.initial, DEFAULT_RECONNECT.initial, true)
   const max = duration('reconnect.max', r.max, DEFAULT_RECONNECT.max, true)
   if (max < initial) throw new InvalidOptionError('reconnect.max', `expected >= reconnect.initial (${initial}), got ${max}`)
+  for (const name of ['handshake', 'random'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new InvalidOptionError(name, 'expected a function')
+  }
+  if (r.giveUp !== undefined && typeof r.giveUp !== 'function') throw new InvalidOptionError('reconnect.giveUp', 'expected a function')
+  if (keepalive && (typeof keepalive.method !== 'string' || keepalive.method === '')) throw new InvalidOptionError('keepalive.method', 'expected a JSON-RPC method name')
   const expected = options.chainId
+  if (expected !== undefined && typeof expected !== 'bigint') throw new InvalidOptionError('chainId', `expected a bigint, got ${typeof expected}`)
   return {
     url: options.url,
     endpoint: options.endpoint,
@@ -281,5 +288,3 @@ function oneOf<T extends string>(name: string, value: T | undefined, fallback: T
   if (!allowed.includes(v)) throw new InvalidOptionError(name, `expected one of ${allowed.join(', ')}, got ${String(v)}`)
   return v
 }
-
-/** The text of a frame: a string, or UTF-8 bytes (some nodes send JSON in binary frames). */
