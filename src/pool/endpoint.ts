@@ -3,6 +3,9 @@ import type { EndpointVerdict } from '../errors/classify.js'
 import type { RateLimitedError, ResilientRpcError } from '../errors/errors.js'
 import { createBreaker, type Breaker } from '../policy/breaker.js'
 import { createHttpTransport, type Transport } from '../transport/http.js'
+import { createWsTransport } from '../transport/ws.js'
+import type { WsTransport } from '../transport/wsOptions.js'
+import { isResilientRpcError } from '../errors/errors.js'
 import type { ResolvedEndpoint, ResolvedPoolOptions } from './options.js'
 import { SampleWindow } from './sampleWindow.js'
 
@@ -34,6 +37,10 @@ export type EndpointRecord = SelectableEndpoint & {
 
 export type EndpointHooks = {
   onBreaker(endpoint: Endpoint, state: BreakerState): void
+  /** A WebSocket endpoint's connection dropped. */
+  onConnection?(endpoint: Endpoint): void
+  /** A WebSocket endpoint is about to try to reconnect after `delay` ms. */
+  onReconnect?(endpoint: Endpoint, attempt: number, delay: number): void
 }
 
 // Weight of the newest sample in the latency average: ~5 samples dominate, so a recovering endpoint
@@ -81,7 +88,19 @@ export class Endpoint {
       lastError: undefined,
       samples: new SampleWindow(),
     }
-    this.transport = createHttpTransport({ url: config.url, headers: config.headers, endpoint: config.id, fetch: options.fetch, batch: options.batch, clock: options.clock })
+    const ws = config.url.startsWith('ws:') || config.url.startsWith('wss:')
+    this.transport = ws
+      ? createWsTransport({ url: config.url, endpoint: config.id, headers: config.headers, chainId: options.chainId, clock: options.clock, random: options.random })
+      : createHttpTransport({ url: config.url, headers: config.headers, endpoint: config.id, fetch: options.fetch, batch: options.batch, clock: options.clock })
+    if (ws) {
+      // A dropped socket is news now, not at the next failed heartbeat: the endpoint is down until a
+      // new connection has passed its handshake and a heartbeat has verified it again.
+      ;(this.transport as WsTransport).on('closed', (e) => {
+        if (this.record.health === 'up') this.setHealth('down', isResilientRpcError(e.reason) ? e.reason : undefined)
+        hooks.onConnection?.(this)
+      })
+      ;(this.transport as WsTransport).on('reconnect:attempt', (e) => hooks.onReconnect?.(this, e.attempt, e.delay))
+    }
     this.breaker = createBreaker(options.breaker, (state) => {
       this.record.breaker = state
       hooks.onBreaker(this, state)
@@ -173,5 +192,6 @@ export class Endpoint {
 
   destroy(): void {
     this.breaker.destroy()
+    void (this.transport as Partial<WsTransport>).destroy?.()
   }
 }

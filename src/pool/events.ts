@@ -16,6 +16,8 @@ export type PoolEvents = {
   'chain:reorg': [e: { from: bigint; to: bigint }]
   /** The first attempt of a read was slow: the same request went to `hedge` too; the first answer wins. */
   'request:hedge': [e: { method: string; endpoint: string; hedge: string; delay: number }]
+  /** A WebSocket endpoint will try to reconnect after `delay` ms (exponential back-off with jitter). */
+  'reconnect:attempt': [e: { endpoint: string; attempt: number; delay: number }]
   /** A request attempt failed and another attempt follows after `delay` ms. */
   'request:retry': [e: { method: string; attempt: number; endpoint: string; error: ResilientRpcError; delay: number }]
   /** A listener threw; the pool carried on. */

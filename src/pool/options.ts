@@ -13,7 +13,7 @@ import { endpointId } from './endpointId.js'
 export type EndpointConfig =
   | string
   | {
-      /** `http://` or `https://` URL. Userinfo (`user:pass@`) is sent as a Basic `Authorization` header. */
+      /** `http(s)://` or `ws(s)://` URL. Userinfo (`user:pass@`) is sent as a Basic `Authorization` header. */
       url: string
       /** Name shown in errors, events and `stats()` instead of `scheme://host:port#index`. */
       name?: string
@@ -232,8 +232,7 @@ function resolveEndpoint(config: EndpointConfig, index: number): ResolvedEndpoin
     // Never echo the URL: it may hold an API key.
     throw new InvalidOptionError(`${path}.url`, 'not a valid absolute URL')
   }
-  if (url.protocol === 'ws:' || url.protocol === 'wss:') throw new InvalidOptionError(`${path}.url`, 'WebSocket endpoints are not supported yet; use http:// or https://')
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidOptionError(`${path}.url`, `unsupported scheme ${JSON.stringify(url.protocol)}; expected http: or https:`)
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) throw new InvalidOptionError(`${path}.url`, `unsupported scheme ${JSON.stringify(url.protocol)}; expected http:, https:, ws: or wss:`)
   if (entry.name !== undefined && (typeof entry.name !== 'string' || entry.name.trim() === '')) throw new InvalidOptionError(`${path}.name`, 'expected a non-empty string')
   const weight = entry.weight ?? 1
   if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) throw new InvalidOptionError(`${path}.weight`, `expected a finite number > 0, got ${String(weight)}`)

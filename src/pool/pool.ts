@@ -139,6 +139,8 @@ class PoolImpl implements Pool {
         this.#emit(state === 'open' ? 'circuit:open' : state === 'half-open' ? 'circuit:halfOpen' : 'circuit:close', { endpoint: ep.id })
         this.#sync()
       },
+      onConnection: () => this.#sync(),
+      onReconnect: (ep: Endpoint, attempt: number, delay: number) => this.#emit('reconnect:attempt', { endpoint: ep.id, attempt, delay }),
     }
     this.#endpoints = options.endpoints.map((config, i) => new Endpoint(config, i, options, hooks))
     if (options.hedge && options.endpoints.length > 1) this.#hedgeBudget = new HedgeBudget(options.hedge.budget)

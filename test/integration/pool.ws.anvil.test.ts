@@ -1,0 +1,103 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
+import { startAnvil, type Anvil } from '../support/anvil.js'
+import { waitFor } from '../support/async.js'
+import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { runInChild } from '../support/runInChild.js'
+import { createWsFaultProxy, type WsFaultProxy } from '../support/wsFaultProxy.js'
+
+// WebSocket endpoints in the pool, next to HTTP ones, against anvil through fault proxies.
+
+let anvil: Anvil
+let ws: WsFaultProxy[]
+let http: FaultProxy
+let pool: Pool | undefined
+
+beforeAll(async () => {
+  anvil = await startAnvil()
+  ws = await Promise.all([0, 1].map(() => createWsFaultProxy(anvil.url)))
+  http = await createFaultProxy(anvil.url)
+})
+
+afterAll(async () => {
+  await Promise.all([...ws.map((p) => p.close()), http.close()])
+  await anvil.stop()
+})
+
+beforeEach(() => {
+  for (const p of ws) {
+    p.setMode({ kind: 'pass' })
+    p.resetCounts()
+  }
+  http.setMode({ kind: 'pass' })
+  http.resetCounts()
+})
+
+afterEach(async () => {
+  await pool?.destroy()
+  pool = undefined
+})
+
+function makePool(endpoints: PoolOptions['endpoints'], options: Partial<PoolOptions> = {}): Pool {
+  pool = createPool({ endpoints, chainId: 31337, attemptTimeout: 500, heartbeat: { interval: 100, timeout: 400 }, ...options })
+  return pool
+}
+
+const balances = (p: WsFaultProxy | FaultProxy) => p.methodCounts()['eth_getBalance'] ?? 0
+const getBalance = (p: Pool, i = 0) => p.request<string>('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'])
+
+describe('WebSocket endpoints in the pool', () => {
+  it('serve requests next to HTTP ones, verified by chain id before they count as up', async () => {
+    const p = makePool([
+      { url: ws[0]!.url, name: 'ws0' },
+      { url: http.url, name: 'http' },
+    ], { strategy: 'weighted-round-robin' })
+    await p.ready({ minHealthy: 2, timeout: 5_000 })
+    expect(ws[0]!.methodCounts()['eth_chainId']).toBeGreaterThanOrEqual(1)
+    for (let i = 0; i < 10; i++) expect(await getBalance(p, i)).toBe('0x0')
+    expect(balances(ws[0]!)).toBeGreaterThan(0)
+    expect(balances(http)).toBeGreaterThan(0)
+  })
+
+  it('a dropped socket takes the endpoint down at once; it reconnects with back-off and serves again', async () => {
+    const p = makePool([
+      { url: ws[0]!.url, name: 'ws0' },
+      { url: ws[1]!.url, name: 'ws1' },
+    ], { strategy: 'weighted-round-robin' })
+    const reconnects: number[] = []
+    p.on('reconnect:attempt', (e) => e.endpoint === 'ws0' && reconnects.push(e.attempt))
+    await p.ready({ minHealthy: 2, timeout: 5_000 })
+    ws[0]!.setMode({ kind: 'drop' })
+    await waitFor(() => p.stats().endpoints[0]!.status === 'down', 'ws0 to go down')
+    ws[0]!.resetCounts()
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => getBalance(p, i)))
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    expect(balances(ws[0]!)).toBe(0)
+    ws[0]!.setMode({ kind: 'pass' })
+    await waitFor(() => p.stats().endpoints[0]!.status === 'up', 'ws0 to come back', 10_000)
+    expect(reconnects.length).toBeGreaterThan(0)
+    // The new connection proved its chain again before serving.
+    expect(ws[0]!.methodCounts()['eth_chainId']).toBeGreaterThanOrEqual(1)
+    for (let i = 0; i < 10; i++) await getBalance(p, i)
+    expect(balances(ws[0]!)).toBeGreaterThan(0)
+  })
+
+  it('a silent socket is found out and its requests fail over', async () => {
+    const p = makePool([
+      { url: ws[0]!.url, name: 'ws0' },
+      { url: http.url, name: 'http' },
+    ])
+    await p.ready({ minHealthy: 2, timeout: 5_000 })
+    ws[0]!.setMode({ kind: 'silent' })
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => getBalance(p, i)))
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    await waitFor(() => p.stats().endpoints[0]!.status === 'down', 'ws0 to be marked down')
+  })
+
+  it('leaves nothing running after destroy(): a child with a WebSocket endpoint exits on its own', async () => {
+    const result = await runInChild('test/integration/fixtures/destroyWsPool.ts', { env: { ENDPOINT: ws[0]!.url }, timeout: 10_000 })
+    expect(result.stderr).toBe('')
+    expect(result.stdout.trim()).toBe('0x7a69')
+    expect(result.exitedOnItsOwn).toBe(true)
+  })
+})
