@@ -30,7 +30,7 @@ const cleanups: Array<() => unknown> = []
 async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
   pool = createPool({
     endpoints: proxies.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
-    attemptTimeout: 300,
+    attemptTimeout: 1_000, // generous: a retry after a timeout on a loaded machine would break the "sent once" counts
     heartbeat: { interval: 100, timeout: 200 },
     breaker: { resetTimeout: 300, volumeThreshold: 3 },
     ...options,
