@@ -14,8 +14,11 @@ import type { Clock, TimerHandle } from '../util/clock.js'
 
 export const DEFAULT_HEDGE: Required<HedgeOptions> = { delay: 'adaptive', minDelay: 50, initialDelay: 500, budget: 0.1 }
 
-/** One attempt in a hedged race: gets its own signal, so a loser can be aborted alone. */
-export type Racer<T> = (signal: AbortSignal) => Promise<T>
+/**
+ * One attempt in a hedged race. It gets its own controller (which it must link to the request's signal
+ * itself, e.g. through `withTimeout`'s `controller` option), so a loser can be aborted alone.
+ */
+export type Racer<T> = (controller: AbortController) => Promise<T>
 
 /**
  * Runs `first`; if it has not settled after `delay`, asks `hedge()` for a second racer (it may
@@ -37,21 +40,19 @@ export function raceWithHedge<T>(first: Racer<T>, hedge: () => Racer<T> | undefi
     }
     const race = (racer: Racer<T>) => {
       const controller = new AbortController()
-      const onAbort = () => controller.abort(signal.reason)
-      signal.addEventListener('abort', onAbort, { once: true })
       racers.push(controller)
       pending++
-      racer(controller.signal).then(
+      racer(controller).then(
         (value) => {
-          signal.removeEventListener('abort', onAbort)
           if (done) return
           settle()
-          const lost = new AbortedError({ details: 'hedged request answered elsewhere' })
-          for (const other of racers) if (other !== controller) other.abort(lost)
+          if (racers.length > 1) {
+            const lost = new AbortedError({ details: 'hedged request answered elsewhere' })
+            for (const other of racers) if (other !== controller) other.abort(lost)
+          }
           resolve(value)
         },
         (error: unknown) => {
-          signal.removeEventListener('abort', onAbort)
           pending--
           if (done || pending > 0) return
           settle()

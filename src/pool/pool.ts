@@ -22,7 +22,7 @@ import { HealthMonitor } from '../health/heartbeat.js'
 import { backoffDelay } from '../policy/backoff.js'
 import { HedgeBudget, hedgeDelay, raceWithHedge } from '../policy/hedge.js'
 import { isIdempotentRead } from '../policy/methods.js'
-import { withTimeout } from '../policy/timeout.js'
+import { waitAtMost, withTimeout } from '../policy/timeout.js'
 import { sleep } from '../util/sleep.js'
 import { Endpoint } from './endpoint.js'
 import type { PoolEvents } from './events.js'
@@ -234,7 +234,7 @@ class PoolImpl implements Pool {
     let leaving: ResilientRpcError | undefined
     try {
       // The caller's deadline and signal bound the caller's wait; the flight lives while anyone waits for it.
-      const result = await withTimeout(() => flight.promise, {
+      const result = await waitAtMost(flight.promise, {
         timeout,
         signal: options.signal,
         clock: this.#options.clock,
@@ -388,13 +388,13 @@ class PoolImpl implements Pool {
     budget.earn()
     const delay = hedgeDelay(first.record.samples.recentP95(), this.#options.hedge as Exclude<ResolvedPoolOptions['hedge'], false>)
     return raceWithHedge(
-      (s) => this.#attempt(first, call, s),
+      (controller) => this.#attempt(first, call, signal, controller),
       () => {
         const second = budget.available() ? this.#tryAcquire(call, first) : undefined
         if (!second) return undefined
         budget.spend()
         this.#emit('request:hedge', { method: call.method, endpoint: first.id, hedge: second.id, delay })
-        return (s) => this.#attempt(second, call, s)
+        return (controller) => this.#attempt(second, call, signal, controller)
       },
       { delay, signal, clock: this.#options.clock },
     )
@@ -479,7 +479,7 @@ class PoolImpl implements Pool {
     for (const wake of [...this.#waiters]) wake()
   }
 
-  async #attempt(endpoint: Endpoint, call: Call, signal: AbortSignal): Promise<unknown> {
+  async #attempt(endpoint: Endpoint, call: Call, signal: AbortSignal, controller?: AbortController): Promise<unknown> {
     const { clock } = this.#options
     const record = endpoint.record
     // Reserved by #acquire. A half-open breaker lets one request through; its outcome decides whether it closes.
@@ -492,6 +492,7 @@ class PoolImpl implements Pool {
         timeout: call.attemptTimeout,
         signal,
         clock,
+        controller,
         onTimeout: () => new TimeoutError('attempt', call.attemptTimeout, { endpoint: endpoint.id }),
       })
       endpoint.recordSuccess(clock.now() - start)
