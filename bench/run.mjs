@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// `npm run bench [-- --flags]`: bundles bench/*.ts (with src/ from source) into node_modules/.cache,
+// then runs the bench with --expose-gc in its own process group, so Ctrl-C, an error or a crash
+// never leaves a server, proxy or anvil behind. Flags and environment variables: docs/performance.md.
+import { spawn } from 'node:child_process'
+import { mkdir, rm } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+// Inside the repository's node_modules: the bundles import ethers, viem, p-retry… by bare name,
+// which resolves by walking up from the bundle's own path.
+const OUT = join(ROOT, 'node_modules', '.cache', 'resilient-rpc-bench')
+const GRACE_MS = 10_000
+
+await rm(OUT, { recursive: true, force: true })
+await mkdir(OUT, { recursive: true })
+await build({
+  entryPoints: Object.fromEntries(['main', 'server', 'worker', 'memory', 'profile'].map((name) => [name, join(ROOT, 'bench', `${name}.ts`)])),
+  outdir: OUT,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  packages: 'external',
+  target: `node${process.versions.node.split('.')[0]}`,
+  // Maps profiled bundle code back to src/ (bench/profileReport.ts); not loaded at run time.
+  sourcemap: 'external',
+  logLevel: 'warning',
+})
+
+const child = spawn(process.execPath, ['--expose-gc', join(OUT, 'main.mjs'), ...process.argv.slice(2)], {
+  cwd: process.cwd(),
+  env: { ...process.env, BENCH_REPO_ROOT: ROOT },
+  stdio: 'inherit',
+  // Its own process group: on the way out, one kill reaches everything it started.
+  detached: process.platform !== 'win32',
+})
+
+const killGroup = (signal) => {
+  if (child.pid === undefined) return
+  try {
+    if (process.platform === 'win32') child.kill(signal)
+    else process.kill(-child.pid, signal)
+  } catch {
+    // ESRCH: already gone.
+  }
+}
+
+let graceTimer
+const forward = (signal) => {
+  // The bench stops its servers, proxies and anvil itself; the group kill is the fallback.
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+  graceTimer ??= setTimeout(() => killGroup('SIGKILL'), GRACE_MS)
+}
+process.on('SIGINT', () => forward('SIGINT'))
+process.on('SIGTERM', () => forward('SIGTERM'))
+process.on('exit', () => killGroup('SIGKILL'))
+
+child.on('exit', (code, signal) => {
+  clearTimeout(graceTimer)
+  // Whatever the bench left behind (it should be nothing) goes with it.
+  killGroup('SIGKILL')
+  process.exit(code ?? (signal === 'SIGINT' ? 130 : 1))
+})
