@@ -20,6 +20,9 @@ export const DEFAULT_HEDGE: Required<HedgeOptions> = { delay: 'adaptive', minDel
  */
 export type Racer<T> = (controller: AbortController) => Promise<T>
 
+/** `details` of the error a hedged race's loser is aborted with. */
+export const HEDGE_LOST = 'hedged request answered elsewhere'
+
 /**
  * Runs `first`; if it has not settled after `delay`, asks `hedge()` for a second racer (it may
  * decline: no budget, no other endpoint). The first answer wins and the other racer is aborted with a
@@ -47,7 +50,7 @@ export function raceWithHedge<T>(first: Racer<T>, hedge: () => Racer<T> | undefi
           if (done) return
           settle()
           if (racers.length > 1) {
-            const lost = new AbortedError({ details: 'hedged request answered elsewhere' })
+            const lost = new AbortedError({ details: HEDGE_LOST })
             for (const other of racers) if (other !== controller) other.abort(lost)
           }
           resolve(value)

@@ -20,7 +20,7 @@ import {
 import { blockTarget, type BlockTarget } from '../health/blockTarget.js'
 import { HealthMonitor } from '../health/heartbeat.js'
 import { backoffDelay } from '../policy/backoff.js'
-import { HedgeBudget, hedgeDelay, raceWithHedge } from '../policy/hedge.js'
+import { HEDGE_LOST, HedgeBudget, hedgeDelay, raceWithHedge } from '../policy/hedge.js'
 import { isIdempotentRead } from '../policy/methods.js'
 import { waitAtMost, withTimeout } from '../policy/timeout.js'
 import { sleep } from '../util/sleep.js'
@@ -521,6 +521,9 @@ class PoolImpl implements Pool {
       const error = this.#attemptError(thrown, endpoint)
       const now = clock.now()
       call.attempts.push({ endpoint: endpoint.id, error, duration: now - start })
+      // Losing a hedged race is no failure, but it is news of slowness: without it a hanging endpoint
+      // keeps no latency and least-connections keeps choosing it (found by the bad-day benchmark).
+      if (error.details === HEDGE_LOST) endpoint.observeLatency(now - start)
       endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now)
       throw error
     } finally {

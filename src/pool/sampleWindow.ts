@@ -26,7 +26,8 @@ export class SampleWindow {
    * delay), fresh enough to follow a change in an endpoint's speed.
    */
   recentP95(): number | undefined {
-    if (this.#sinceCached >= 16) {
+    // An empty window's `undefined` is not worth keeping for 16 samples: the first sample counts at once.
+    if (this.#sinceCached >= 16 || (this.#cachedP95 === undefined && this.#count > 0)) {
       this.#cachedP95 = this.p95()
       this.#sinceCached = 0
     }

@@ -402,3 +402,16 @@ describe('hedging', () => {
     expect(fake.calls.map((c) => c.host)).toEqual(['a', 'b'])
   })
 })
+
+describe('hedging and latency', () => {
+  it('an endpoint that loses a hedged race gets the time it took as a latency sample, so it stops looking fast', async () => {
+    fake.set('a', { kind: 'hang' })
+    fake.set('b', { kind: 'ok' })
+    const p = makePool({ hedge: { delay: 100 }, strategy: 'weighted-round-robin' }, ['http://a', 'http://b'])
+    const r = start(p.request('eth_getBalance', ['0x1', 'latest']))
+    await vi.advanceTimersByTimeAsync(100)
+    await r.done
+    await vi.advanceTimersByTimeAsync(0)
+    expect(p.stats().endpoints[0]).toMatchObject({ failures: 0, latencyEwma: 100 })
+  })
+})

@@ -64,3 +64,12 @@ describe('SampleWindow', () => {
     expect(w.p95()).toBe(95)
   })
 })
+
+describe('recentP95', () => {
+  it('does not keep an empty window\'s undefined once samples arrive', () => {
+    const w = new SampleWindow(100)
+    expect(w.recentP95()).toBeUndefined()
+    w.push(40)
+    expect(w.recentP95()).toBe(40)
+  })
+})
