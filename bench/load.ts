@@ -31,39 +31,71 @@ export type LoadResult = {
 // Grace for timer slop: a client whose own 3 s deadline fires at 3.004 s still met it.
 const DEADLINE_GRACE_MS = 100
 
+/** What both load shapes record: each settled request's latency and outcome, and what is in flight. */
+class Tally {
+  readonly latencies: number[] = []
+  readonly errors = new Map<string, number>()
+  ok = 0
+  pending = 0
+  lastSettled = 0
+  readonly #deadlineMs: number
+
+  constructor(deadlineMs: number) {
+    this.#deadlineMs = deadlineMs
+  }
+
+  fail(reason: string): void {
+    this.errors.set(reason, (this.errors.get(reason) ?? 0) + 1)
+  }
+
+  /** Times one request; never rejects. */
+  async measure(op: Op): Promise<void> {
+    this.pending++
+    const t0 = performance.now()
+    try {
+      await op()
+      const t = performance.now()
+      this.latencies.push(t - t0)
+      if (t - t0 <= this.#deadlineMs + DEADLINE_GRACE_MS) this.ok++
+      else this.fail('resolved after the deadline')
+      this.lastSettled = t
+    } catch (error) {
+      const t = performance.now()
+      this.latencies.push(t - t0)
+      this.fail(describeError(error))
+      this.lastSettled = t
+    } finally {
+      this.pending--
+    }
+  }
+
+  /** Requests that never settled count as failures at the cap, so they show in max and success rate. */
+  giveUp(end: number): void {
+    const now = performance.now()
+    for (let i = 0; i < this.pending; i++) {
+      this.latencies.push(now - end)
+      this.fail('never settled (harness gave up)')
+    }
+    this.lastSettled = now
+  }
+
+  result(start: number): LoadResult {
+    return { count: this.latencies.length, ok: this.ok, latencies: Float64Array.from(this.latencies), elapsedMs: Math.max(1, this.lastSettled - start), errors: this.errors }
+  }
+}
+
 /** Closed-loop load: `concurrency` workers, each sending its next request as soon as its last settles. */
 export async function runLoad(op: Op, options: LoadOptions): Promise<LoadResult> {
   const { concurrency, durationMs, maxRequests = Infinity, deadlineMs = Infinity, drainCapMs = 15_000 } = options
-  const latencies: number[] = []
-  const errors = new Map<string, number>()
+  const tally = new Tally(deadlineMs)
   let started = 0
-  let ok = 0
-  let pending = 0
-  let lastSettled = 0
   const start = performance.now()
   const end = start + durationMs
-  const fail = (reason: string) => errors.set(reason, (errors.get(reason) ?? 0) + 1)
 
   const worker = async () => {
     while (started < maxRequests && performance.now() < end) {
       started++
-      pending++
-      const t0 = performance.now()
-      try {
-        await op()
-        const t = performance.now()
-        latencies.push(t - t0)
-        if (t - t0 <= deadlineMs + DEADLINE_GRACE_MS) ok++
-        else fail('resolved after the deadline')
-        lastSettled = t
-      } catch (error) {
-        const t = performance.now()
-        latencies.push(t - t0)
-        fail(describeError(error))
-        lastSettled = t
-      } finally {
-        pending--
-      }
+      await tally.measure(op)
     }
   }
 
@@ -74,16 +106,8 @@ export async function runLoad(op: Op, options: LoadOptions): Promise<LoadResult>
   })
   const outcome = await Promise.race([workers.then(() => 'done' as const), capped])
   clearTimeout(capTimer)
-  if (outcome === 'capped') {
-    // Requests that never settled: count them as failures at the cap, so they show in max and success rate.
-    const now = performance.now()
-    for (let i = 0; i < pending; i++) {
-      latencies.push(now - end)
-      fail('never settled (harness gave up)')
-    }
-    lastSettled = now
-  }
-  return { count: latencies.length, ok, latencies: Float64Array.from(latencies), elapsedMs: Math.max(1, lastSettled - start), errors }
+  if (outcome === 'capped') tally.giveUp(end)
+  return tally.result(start)
 }
 
 export type OpenLoadOptions = {
@@ -105,13 +129,8 @@ const TICK_MS = 2
 /** Open-loop load: requests arrive at a fixed rate, as traffic from many independent users would. */
 export async function runOpenLoad(op: Op, options: OpenLoadOptions): Promise<LoadResult> {
   const { rate, durationMs, deadlineMs = Infinity, drainCapMs = 15_000, maxInFlight = 5_000 } = options
-  const latencies: number[] = []
-  const errors = new Map<string, number>()
-  const fail = (reason: string) => errors.set(reason, (errors.get(reason) ?? 0) + 1)
-  let ok = 0
+  const tally = new Tally(deadlineMs)
   let started = 0
-  let pending = 0
-  let lastSettled = 0
   let allSent!: () => void
   let drained: (() => void) | undefined
   const sending = new Promise<void>((resolve) => (allSent = resolve))
@@ -119,24 +138,8 @@ export async function runOpenLoad(op: Op, options: OpenLoadOptions): Promise<Loa
   const end = start + durationMs
 
   const one = async () => {
-    pending++
-    const t0 = performance.now()
-    try {
-      await op()
-      const t = performance.now()
-      latencies.push(t - t0)
-      if (t - t0 <= deadlineMs + DEADLINE_GRACE_MS) ok++
-      else fail('resolved after the deadline')
-      lastSettled = t
-    } catch (error) {
-      const t = performance.now()
-      latencies.push(t - t0)
-      fail(describeError(error))
-      lastSettled = t
-    } finally {
-      pending--
-      if (pending === 0) drained?.()
-    }
+    await tally.measure(op)
+    if (tally.pending === 0) drained?.()
   }
 
   const tick = () => {
@@ -144,9 +147,9 @@ export async function runOpenLoad(op: Op, options: OpenLoadOptions): Promise<Loa
     const due = Math.floor((Math.min(now, end) - start) * (rate / 1000)) + 1
     while (started < due) {
       started++
-      if (pending >= maxInFlight) {
-        latencies.push(0)
-        fail('not sent: harness in-flight cap')
+      if (tally.pending >= maxInFlight) {
+        tally.latencies.push(0)
+        tally.fail('not sent: harness in-flight cap')
         continue
       }
       void one()
@@ -156,23 +159,16 @@ export async function runOpenLoad(op: Op, options: OpenLoadOptions): Promise<Loa
   }
   tick()
   await sending
-  if (pending > 0) {
+  if (tally.pending > 0) {
     let capTimer: NodeJS.Timeout | undefined
     const outcome = await Promise.race([
       new Promise<'done'>((resolve) => (drained = () => resolve('done'))),
       new Promise<'capped'>((resolve) => (capTimer = setTimeout(() => resolve('capped'), drainCapMs))),
     ])
     clearTimeout(capTimer)
-    if (outcome === 'capped') {
-      const now = performance.now()
-      for (let i = 0; i < pending; i++) {
-        latencies.push(now - end)
-        fail('never settled (harness gave up)')
-      }
-      lastSettled = now
-    }
+    if (outcome === 'capped') tally.giveUp(end)
   }
-  return { count: latencies.length, ok, latencies: Float64Array.from(latencies), elapsedMs: Math.max(1, lastSettled - start), errors }
+  return tally.result(start)
 }
 
 /** A short, stable label for an error: its library code or name, never its message's variable parts. */
