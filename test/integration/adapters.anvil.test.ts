@@ -6,7 +6,7 @@ import { createEthersProvider } from '../../src/adapters/ethers.js'
 import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
 import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
 import { startAnvil, type Anvil } from '../support/anvil.js'
-import { waitFor } from '../support/async.js'
+import { resetProxies, waitFor } from '../support/async.js'
 import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
 import { runInChild } from '../support/runInChild.js'
 
@@ -78,10 +78,7 @@ afterAll(async () => {
 })
 
 beforeEach(() => {
-  for (const p of proxies) {
-    p.setMode({ kind: 'pass' })
-    p.resetCounts()
-  }
+  resetProxies(...proxies)
 })
 
 afterEach(async () => {

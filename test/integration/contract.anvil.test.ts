@@ -13,7 +13,7 @@ import {
 } from '../../src/index.js'
 import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
 import { startAnvil, type Anvil } from '../support/anvil.js'
-import { waitFor } from '../support/async.js'
+import { resetProxies, waitFor } from '../support/async.js'
 import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
 
 // Contract reads, confirmation depth, waiting and sending, against anvil through fault proxies.
@@ -51,10 +51,7 @@ afterAll(async () => {
 let snapshot: string
 beforeEach(async () => {
   snapshot = await anvil.snapshot()
-  for (const p of proxies) {
-    p.setMode({ kind: 'pass' })
-    p.resetCounts()
-  }
+  resetProxies(...proxies)
 })
 
 afterEach(async () => {

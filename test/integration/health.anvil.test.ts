@@ -4,7 +4,7 @@ import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '..
 import { startAnvil, type Anvil } from '../support/anvil.js'
 import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
 import { runInChild } from '../support/runInChild.js'
-import { waitFor } from '../support/async.js'
+import { resetProxies, waitFor } from '../support/async.js'
 
 // Endpoint health against a real node: three fault proxies in front of one anvil. Heartbeats run
 // every 50 ms so that state changes show within a few hundred ms; nothing asserts on wall-clock time.
@@ -28,10 +28,7 @@ afterAll(async () => {
 let snapshot: string
 beforeEach(async () => {
   snapshot = await anvil.snapshot()
-  for (const p of proxies) {
-    p.setMode({ kind: 'pass' })
-    p.resetCounts()
-  }
+  resetProxies(...proxies)
 })
 
 afterEach(async () => {

@@ -3,7 +3,7 @@ import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '..
 import { startAnvil, type Anvil } from '../support/anvil.js'
 import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
 import { runInChild } from '../support/runInChild.js'
-import { waitFor } from '../support/async.js'
+import { resetProxies, waitFor } from '../support/async.js'
 
 // One anvil, three fault proxies in front of it: three endpoints of one chain. Assertions are on
 // request counts at the proxies and on typed outcomes, never on wall-clock times.
@@ -24,10 +24,7 @@ afterAll(async () => {
 })
 
 beforeEach(() => {
-  for (const p of proxies) {
-    p.setMode({ kind: 'pass' })
-    p.resetCounts()
-  }
+  resetProxies(...proxies)
 })
 
 afterEach(async () => {

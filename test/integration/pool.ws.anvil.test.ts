@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
 import { startAnvil, type Anvil } from '../support/anvil.js'
-import { waitFor } from '../support/async.js'
+import { resetProxies, waitFor } from '../support/async.js'
 import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
 import { runInChild } from '../support/runInChild.js'
 import { createWsFaultProxy, type WsFaultProxy } from '../support/wsFaultProxy.js'
@@ -25,12 +25,7 @@ afterAll(async () => {
 })
 
 beforeEach(() => {
-  for (const p of ws) {
-    p.setMode({ kind: 'pass' })
-    p.resetCounts()
-  }
-  http.setMode({ kind: 'pass' })
-  http.resetCounts()
+  resetProxies(...ws, http)
 })
 
 afterEach(async () => {

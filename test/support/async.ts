@@ -16,3 +16,11 @@ export async function waitFor(check: () => boolean, what: string, ms = 5_000): P
     await new Promise((r) => setTimeout(r, 10))
   }
 }
+
+/** Puts fault proxies (HTTP or WebSocket) back to pass-through with zeroed counters, between tests. */
+export function resetProxies(...proxies: Array<{ setMode(mode: { kind: 'pass' }): void; resetCounts(): void }>): void {
+  for (const p of proxies) {
+    p.setMode({ kind: 'pass' })
+    p.resetCounts()
+  }
+}
