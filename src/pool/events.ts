@@ -20,6 +20,8 @@ export type PoolEvents = {
   'reconnect:attempt': [e: { endpoint: string; attempt: number; delay: number }]
   /** A request attempt failed and another attempt follows after `delay` ms. */
   'request:retry': [e: { method: string; attempt: number; endpoint: string; error: ResilientRpcError; delay: number }]
+  /** A subscription (`pool.subscribe`) now gets its items from this source; a backfill follows every switch. */
+  'subscription:source': [e: { id: number } & ({ kind: 'websocket'; endpoint: string } | { kind: 'polling' })]
   /** A listener threw; the pool carried on. */
   error: [error: unknown]
 }

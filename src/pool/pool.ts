@@ -29,6 +29,8 @@ import type { PoolEvents } from './events.js'
 import { snapshotEndpoint, type PoolStats } from './stats.js'
 import { AnswerCache } from './cache.js'
 import { Flights } from './flights.js'
+import { createSubscription, type BlockHeader, type HeadsSubscribeOptions, type LogFilter, type LogsSubscribeOptions, type RpcLog, type SubscriptionHost } from '../subscriptions/subscription.js'
+import type { WsTransport } from '../transport/wsOptions.js'
 import { duration, MAX_TIMER, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js'
 
 export type RequestOptions = {
@@ -71,6 +73,22 @@ export type Pool = {
    * @throws `POOL_DESTROYED`, `INVALID_OPTION` (synchronously)
    */
   requestEach<T = unknown>(method: string, params?: readonly unknown[], options?: RequestOptions): Array<{ endpoint: string; result: Promise<T> }>
+  /**
+   * Calls `listener` with each new block header, exactly once and in order, whatever happens to the
+   * endpoints: over a WebSocket `eth_subscribe` when a WebSocket endpoint is up (moving to another
+   * when it goes down), else by polling; missed heads are fetched after every reconnect or switch
+   * (up to `maxBackfill`, else `onGap`), and heads that left the chain are reported to `onReorg`
+   * before their replacements. Never throws after it returns; failures go to `onError`.
+   * @returns a function that ends the subscription (idempotent)
+   * @throws `POOL_DESTROYED`, `INVALID_OPTION` (synchronously)
+   */
+  subscribe(kind: 'newHeads', listener: (head: BlockHeader) => void, options?: HeadsSubscribeOptions): () => void
+  /**
+   * Calls `listener` with each log matching `filter` from the next block on, exactly once and in
+   * chain order, like the `newHeads` subscription: missed logs are fetched with `eth_getLogs` from the
+   * last delivered block; logs that left the chain are reported to `onRemoved`.
+   */
+  subscribe(kind: 'logs', filter: LogFilter, listener: (log: RpcLog) => void, options?: LogsSubscribeOptions): () => void
   /** The pool's reference head (see docs/architecture.md), `undefined` before heartbeats know it or without them. */
   referenceHead(): bigint | undefined
   /** A frozen snapshot of the pool and every endpoint. */
@@ -131,6 +149,11 @@ class PoolImpl implements Pool {
   readonly #cache: AnswerCache | undefined
   /** Highest `eth_blockNumber` answer served, so answers never go backwards. */
   #servedHead: bigint | undefined
+  /** Live subscriptions, by id: ended on destroy(). */
+  readonly #subscriptions = new Map<number, () => void>()
+  #nextSubscription = 1
+  /** Told whenever an endpoint's status changes (subscriptions follow the WebSocket endpoints). */
+  readonly #changeListeners = new Set<() => void>()
 
   constructor(options: ResolvedPoolOptions) {
     this.#options = options
@@ -174,6 +197,7 @@ class PoolImpl implements Pool {
     const now = this.#options.clock.now()
     const reference = this.#referenceHead
     const judgeAhead = this.#judgeAhead()
+    let changed = false
     for (const e of this.#endpoints) {
       e.refresh(now)
       const r = e.record
@@ -183,7 +207,9 @@ class PoolImpl implements Pool {
       r.status = to
       const reason = this.#statusError(e, to, reference)
       this.#emit('endpoint:state', { endpoint: e.id, from, to, ...(reason ? { reason } : {}) })
+      changed = true
     }
+    if (changed) for (const listener of [...this.#changeListeners]) listener()
     this.#notify()
   }
 
@@ -577,6 +603,43 @@ class PoolImpl implements Pool {
     }
   }
 
+  subscribe(kind: 'newHeads' | 'logs', ...args: unknown[]): () => void {
+    if (this.#destroyed) throw new PoolDestroyedError()
+    if (kind !== 'newHeads' && kind !== 'logs') throw new InvalidOptionError('kind', `expected 'newHeads' or 'logs', got ${String(kind)}`)
+    const [filter, listener, options] = kind === 'logs' ? args : [undefined, ...args]
+    if (kind === 'logs' && (typeof filter !== 'object' || filter === null)) throw new InvalidOptionError('filter', 'expected a log filter object')
+    const id = this.#nextSubscription++
+    const end = createSubscription(this.#subscriptionHost(id), id, kind, filter as LogFilter | undefined, listener as (item: never) => void, (options ?? {}) as HeadsSubscribeOptions)
+    const signal = (options as HeadsSubscribeOptions | undefined)?.signal
+    const unsubscribe = () => {
+      this.#subscriptions.delete(id)
+      signal?.removeEventListener('abort', unsubscribe)
+      end()
+    }
+    if (signal?.aborted) return unsubscribe
+    this.#subscriptions.set(id, unsubscribe)
+    signal?.addEventListener('abort', unsubscribe, { once: true })
+    return unsubscribe
+  }
+
+  #subscriptionHost(id: number): SubscriptionHost {
+    return {
+      request: (method, params, signal) => this.request(method, params, { signal }),
+      webSockets: () =>
+        this.#endpoints
+          .filter((e) => e.record.status === 'up' && typeof (e.transport as Partial<WsTransport>).subscribe === 'function')
+          .sort((a, b) => (a.record.tier === b.record.tier ? (a.record.latencyEwma ?? Infinity) - (b.record.latencyEwma ?? Infinity) : a.record.tier === 'primary' ? -1 : 1))
+          .map((e) => ({ id: e.id, transport: e.transport as WsTransport })),
+      onChange: (listener) => {
+        this.#changeListeners.add(listener)
+        return () => this.#changeListeners.delete(listener)
+      },
+      sourceChanged: (_id, source) => this.#emit('subscription:source', { id, ...source }),
+      error: (error) => this.#emit('error', error),
+      clock: this.#options.clock,
+    }
+  }
+
   stats(): PoolStats {
     this.#sync()
     const now = this.#options.clock.now()
@@ -595,6 +658,8 @@ class PoolImpl implements Pool {
     // Reverse of construction: pending calls first (their aborts cancel fetches and waits), then breakers.
     const reason = new PoolDestroyedError()
     this.#health?.stop()
+    for (const end of [...this.#subscriptions.values()]) end()
+    this.#changeListeners.clear()
     for (const controller of this.#active) controller.abort(reason)
     this.#active.clear()
     for (const e of this.#endpoints) e.destroy()

@@ -1,0 +1,142 @@
+import { InvalidResponseError } from '../errors/errors.js'
+
+/** A block header as the node sent it (`newHeads` shape); `number`, `hash` and `parentHash` are checked. */
+export type BlockHeader = {
+  readonly number: string
+  readonly hash: string
+  readonly parentHash: string
+  readonly [field: string]: unknown
+}
+
+export type BlockRef = { readonly number: bigint; readonly hash: string }
+
+/** Blocks already delivered left the canonical chain; the heads that replace them follow. */
+export type HeadsReorg = {
+  /** The newest delivered block still canonical, if it is known. */
+  readonly ancestor: BlockRef | undefined
+  /** Delivered blocks no longer canonical, oldest first. */
+  readonly removed: readonly BlockRef[]
+}
+
+/** Blocks (or logs of blocks) `from`…`to` were never delivered: more than `maxBackfill` went by unseen. */
+export type SubscriptionGap = { readonly from: bigint; readonly to: bigint; readonly reason: string }
+
+export type HeadSink = {
+  head(header: BlockHeader): void
+  reorg(e: HeadsReorg): void
+  gap(e: SubscriptionGap): void
+}
+
+export type FetchBlock = (hash: string, signal: AbortSignal) => Promise<unknown>
+
+const HASH = /^0x[0-9a-fA-F]{64}$/
+const QUANTITY = /^0x[0-9a-fA-F]+$/
+
+/** Checks the three fields the tracker relies on, and drops a full block's body (heads are headers). */
+export function toHeader(value: unknown, endpoint?: string): BlockHeader {
+  const v = value as Record<string, unknown> | null
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    typeof v.number !== 'string' ||
+    !QUANTITY.test(v.number) ||
+    typeof v.hash !== 'string' ||
+    !HASH.test(v.hash) ||
+    typeof v.parentHash !== 'string' ||
+    !HASH.test(v.parentHash)
+  ) {
+    throw new InvalidResponseError(`not a block header: ${JSON.stringify(value)?.slice(0, 80)}`, { endpoint })
+  }
+  if (!('transactions' in v) && !('uncles' in v)) return v as BlockHeader
+  const { transactions: _t, uncles: _u, ...header } = v
+  return header as BlockHeader
+}
+
+/**
+ * Turns heads from any source, in any order, with gaps and repeats, into one exactly-once, in-order
+ * stream with reorg notices. Remembers the hashes of the last `window` delivered numbers: a head
+ * that does not extend the last delivered one is linked to them through its parents (fetched by
+ * hash), so missed blocks are delivered and blocks that left the chain are reported.
+ */
+export class HeadTracker {
+  readonly #delivered = new Map<bigint, string>()
+  #last: BlockRef | undefined
+  readonly #fetch: FetchBlock
+  readonly #sink: HeadSink
+  readonly #window: bigint
+
+  constructor(fetch: FetchBlock, sink: HeadSink, maxBackfill: number) {
+    this.#fetch = fetch
+    this.#sink = sink
+    this.#window = BigInt(Math.max(1, maxBackfill))
+  }
+
+  /** The last delivered head. */
+  get last(): BlockRef | undefined {
+    return this.#last
+  }
+
+  /**
+   * Delivers `header` and whatever it takes to reach it from the last delivered head. Rejects (with
+   * nothing delivered past the last consistent point) if fetching a parent fails; call again.
+   */
+  async advance(header: BlockHeader, signal: AbortSignal): Promise<void> {
+    const number = BigInt(header.number)
+    const last = this.#last
+    if (last === undefined) return this.#deliver([header])
+    if (this.#delivered.get(number) === header.hash) return
+    if (number < last.number - this.#window) return // older than anything we could link to: a stale source
+    // Walk back through parents until one is a delivered block, or the walk has gone as far as allowed.
+    const path: BlockHeader[] = [header]
+    const floor = number - this.#window // blocks at or below it are not fetched: that far is a gap
+    const lowest = last.number - this.#window + 1n
+    for (;;) {
+      const top = path[0]!
+      const parentNumber = BigInt(top.number) - 1n
+      if (this.#delivered.get(parentNumber) === top.parentHash) return this.#link(path, { number: parentNumber, hash: top.parentHash })
+      if (parentNumber <= floor || parentNumber < lowest || parentNumber < 0n) return this.#unlinked(path, parentNumber)
+      const parent = toHeader(await this.#fetch(top.parentHash, signal))
+      if (signal.aborted) throw signal.reason
+      if (BigInt(parent.number) !== parentNumber || parent.hash.toLowerCase() !== top.parentHash.toLowerCase()) {
+        throw new InvalidResponseError(`block ${top.parentHash} came back as ${parent.number}/${parent.hash}`)
+      }
+      path.unshift(parent)
+    }
+  }
+
+  /** `path` continues from the delivered block `ancestor`: blocks after the ancestor were reorged out. */
+  #link(path: BlockHeader[], ancestor: BlockRef): void {
+    const removed = this.#removeAbove(ancestor.number)
+    if (removed.length > 0) this.#sink.reorg({ ancestor, removed })
+    this.#deliver(path)
+  }
+
+  /** No delivered block is an ancestor of `path` within reach: report a gap, or a reorg deeper than the window. */
+  #unlinked(path: BlockHeader[], parentNumber: bigint): void {
+    const last = this.#last!
+    const removed = this.#removeAbove(parentNumber)
+    if (removed.length > 0) this.#sink.reorg({ ancestor: undefined, removed })
+    if (parentNumber > last.number) this.#sink.gap({ from: last.number + 1n, to: parentNumber, reason: `more than maxBackfill (${this.#window}) blocks missed` })
+    this.#deliver(path)
+  }
+
+  #removeAbove(number: bigint): BlockRef[] {
+    const removed: BlockRef[] = []
+    for (const [n, hash] of this.#delivered) if (n > number) removed.push({ number: n, hash })
+    removed.sort((a, b) => (a.number < b.number ? -1 : 1))
+    for (const r of removed) this.#delivered.delete(r.number)
+    return removed
+  }
+
+  #deliver(path: readonly BlockHeader[]): void {
+    for (const header of path) {
+      const number = BigInt(header.number)
+      this.#delivered.set(number, header.hash)
+      this.#last = { number, hash: header.hash }
+      // The sink guards the listener: a throw there must not stop the rest of the path.
+      this.#sink.head(header)
+    }
+    const oldest = this.#last!.number - this.#window
+    for (const n of this.#delivered.keys()) if (n <= oldest) this.#delivered.delete(n)
+  }
+}
