@@ -4,6 +4,17 @@ export type { Pool, RequestOptions, ReadyOptions } from './pool/pool.js'
 export type { PoolStats, EndpointStats } from './pool/stats.js'
 export type { PoolOptions, EndpointConfig } from './pool/options.js'
 export type { PoolEvents } from './pool/events.js'
+export type {
+  BlockHeader,
+  HeadsReorg,
+  SubscriptionGap,
+  LogFilter,
+  RpcLog,
+  SubscribeOptions,
+  HeadsSubscribeOptions,
+  LogsSubscribeOptions,
+  SubscriptionSource,
+} from './subscriptions/subscription.js'
 export type { Strategy, Tier, BreakerState, EndpointStatus, EndpointHealth } from './balancer/select.js'
 export type { HeartbeatOptions } from './health/heartbeat.js'
 export type { BackoffOptions } from './policy/backoff.js'

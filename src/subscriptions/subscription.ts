@@ -1,7 +1,7 @@
 import { AbortedError, InvalidOptionError, isResilientRpcError, NetworkError, type ResilientRpcError } from '../errors/errors.js'
 import type { WsSubscription, WsTransport } from '../transport/wsOptions.js'
 import { unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
-import { HeadTracker, toHeader, type BlockHeader, type HeadsReorg, type SubscriptionGap } from './heads.js'
+import { HeadTracker, toHeader, type BlockHeader, type BlockRef, type HeadsReorg, type SubscriptionGap } from './heads.js'
 import { LogTracker, type LogFilter, type RpcLog } from './logs.js'
 
 export type SubscriptionKind = 'newHeads' | 'logs'
@@ -290,4 +290,4 @@ export function createSubscription(
 
 const hex = (n: bigint) => `0x${n.toString(16)}`
 
-export type { BlockHeader, HeadsReorg, SubscriptionGap, LogFilter, RpcLog }
+export type { BlockHeader, BlockRef, HeadsReorg, SubscriptionGap, LogFilter, RpcLog }
