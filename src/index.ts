@@ -2,7 +2,7 @@
 export { createPool } from './pool/pool.js'
 export type { Pool, RequestOptions, ReadyOptions } from './pool/pool.js'
 export type { PoolStats, EndpointStats } from './pool/stats.js'
-export type { PoolOptions, EndpointConfig } from './pool/options.js'
+export type { PoolOptions, EndpointConfig, PoolWebSocketOptions } from './pool/options.js'
 export type { PoolEvents } from './pool/events.js'
 export type {
   BlockHeader,

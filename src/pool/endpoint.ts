@@ -90,7 +90,7 @@ export class Endpoint {
     }
     const ws = config.url.startsWith('ws:') || config.url.startsWith('wss:')
     this.transport = ws
-      ? createWsTransport({ url: config.url, endpoint: config.id, headers: config.headers, chainId: options.chainId, clock: options.clock, random: options.random })
+      ? createWsTransport({ ...options.webSocket, url: config.url, endpoint: config.id, headers: config.headers, chainId: options.chainId, clock: options.clock, random: options.random })
       : createHttpTransport({ url: config.url, headers: config.headers, endpoint: config.id, fetch: options.fetch, batch: options.batch, clock: options.clock })
     if (ws) {
       // A dropped socket is news now, not at the next failed heartbeat: the endpoint is down until a

@@ -6,6 +6,7 @@ import { DEFAULT_HEARTBEAT, type HeartbeatOptions } from '../health/heartbeat.js
 import { DEFAULT_HEDGE, type HedgeOptions } from '../policy/hedge.js'
 import { DEFAULT_CACHE, type CacheOptions } from './cache.js'
 import { DEFAULT_BATCH, type BatchOptions } from '../transport/batch.js'
+import type { WsTransportOptions } from '../transport/wsOptions.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { endpointId } from './endpointId.js'
 
@@ -68,6 +69,12 @@ export type PoolOptions = {
    * the defaults. @default false
    */
   batch?: BatchOptions | boolean
+  /**
+   * For `ws://` / `wss://` endpoints: keepalive, reconnect back-off and give-up policy, connect
+   * timeout (see `createWsTransport`). A WebSocket endpoint is down while it reconnects; with the
+   * default it never gives up. @default the WebSocket transport's defaults
+   */
+  webSocket?: PoolWebSocketOptions
   /** Cool-down of an endpoint after a rate-limit answer without `Retry-After` (ms). @default 1_000 */
   rateLimitCooldown?: number
   /** Upper bound on a `Retry-After` the pool honours (ms). @default 60_000 */
@@ -105,6 +112,7 @@ export type ResolvedPoolOptions = {
   dedupe: boolean
   cache: Required<CacheOptions> | false
   batch: Required<BatchOptions> | false
+  webSocket: PoolWebSocketOptions
   rateLimitCooldown: number
   maxRetryAfter: number
   unauthorizedCooldown: number
@@ -157,6 +165,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     dedupe: options.dedupe ?? true,
     cache: resolveCache(options.cache),
     batch: resolveBatch(options.batch),
+    webSocket: resolveWebSocket(options.webSocket),
     rateLimitCooldown: duration('rateLimitCooldown', options.rateLimitCooldown, 1_000, true),
     maxRetryAfter: duration('maxRetryAfter', options.maxRetryAfter, 60_000, true),
     unauthorizedCooldown: duration('unauthorizedCooldown', options.unauthorizedCooldown, 60_000, true),
@@ -327,4 +336,13 @@ function fraction(name: string, value: number): number {
 function percentage(name: string, value: number): number {
   if (typeof value !== 'number' || !(value >= 0 && value <= 100)) throw new InvalidOptionError(name, `expected a percentage in [0, 100], got ${String(value)}`)
   return value
+}
+
+export type PoolWebSocketOptions = Pick<WsTransportOptions, 'keepalive' | 'reconnect' | 'connectTimeout' | 'protocols' | 'WebSocket'>
+
+// The transport validates these itself when each endpoint builds it (still inside createPool).
+function resolveWebSocket(options: PoolWebSocketOptions | undefined): PoolWebSocketOptions {
+  if (options === undefined) return {}
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('webSocket', 'expected an object')
+  return options
 }

@@ -89,6 +89,27 @@ describe('WebSocket endpoints in the pool', () => {
     await waitFor(() => p.stats().endpoints[0]!.status === 'down', 'ws0 to be marked down')
   })
 
+  it('takes the WebSocket keepalive and give-up policy from the pool options', async () => {
+    const p = makePool([{ url: ws[0]!.url, name: 'ws0' }, { url: http.url, name: 'http' }], {
+      webSocket: { keepalive: { interval: 50, timeout: 100, mode: 'ping' }, reconnect: { initial: 20, maxAttempts: 2 } },
+    })
+    await p.ready({ minHealthy: 2, timeout: 5_000 })
+    await waitFor(() => ws[0]!.pings() >= 2, 'protocol pings every 50 ms')
+    const reconnects: number[] = []
+    p.on('reconnect:attempt', (e) => reconnects.push(e.attempt))
+    ws[0]!.setMode({ kind: 'drop' })
+    await waitFor(() => reconnects.length === 2, 'two reconnect attempts')
+    // Gave up after two: no third attempt follows, and the endpoint stays down.
+    await new Promise((r) => setTimeout(r, 500))
+    expect(reconnects).toEqual([1, 2])
+    expect(p.stats().endpoints[0]!.status).toBe('down')
+    expect(await getBalance(p)).toBe('0x0')
+  })
+
+  it('rejects an invalid WebSocket option when the pool is created', () => {
+    expect(() => createPool({ endpoints: [ws[0]!.url], webSocket: { reconnect: { initial: -1 } } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
+  })
+
   it('leaves nothing running after destroy(): a child with a WebSocket endpoint exits on its own', async () => {
     const result = await runInChild('test/integration/fixtures/destroyWsPool.ts', { env: { ENDPOINT: ws[0]!.url }, timeout: 10_000 })
     expect(result.stderr).toBe('')
