@@ -62,13 +62,16 @@ describe('pool against anvil through fault proxies', () => {
     const p = await makePool({ breaker: { volumeThreshold: 1000 } })
     proxies[A]!.setMode({ kind: 'hang' })
     const retriesOnA: number[] = []
+    let hedgedFromA = 0
     p.on('request:retry', (e) => e.endpoint === 'A' && retriesOnA.push(e.attempt))
+    // On a loaded machine a slow answer elsewhere can make A's attempt lose a hedged race instead of timing out.
+    p.on('request:hedge', (e) => e.endpoint === 'A' && hedgedFromA++)
     const n = 12
     const results = await Promise.all(Array.from({ length: n }, (_, i) => getBalance(p, i)))
     expect(results).toEqual(Array(n).fill('0x0'))
     // Every request that met A moved on after that one attempt: A saw at most one per request.
     expect(balances(proxies[A]!)).toBeLessThanOrEqual(n)
-    expect(retriesOnA.length).toBe(balances(proxies[A]!))
+    expect(retriesOnA.length + hedgedFromA).toBe(balances(proxies[A]!))
     expect(retriesOnA.every((attempt) => attempt === 1)).toBe(true)
   })
 
@@ -76,7 +79,9 @@ describe('pool against anvil through fault proxies', () => {
     const p = await makePool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100 } })
     proxies[A]!.setMode({ kind: 'reset' })
     for (let i = 0; i < 12; i++) await getBalance(p, i)
-    expect(p.stats().endpoints[A]!.breaker).toBe('open')
+    // Requests open the breaker, unless (on a slow machine) two failed heartbeats took A down first.
+    const a = p.stats().endpoints[A]!
+    expect(a.breaker === 'open' || a.status === 'down').toBe(true)
     const seenByA = balances(proxies[A]!)
     for (let i = 0; i < 12; i++) await getBalance(p, i)
     expect(balances(proxies[A]!)).toBe(seenByA)
