@@ -28,6 +28,8 @@ export type HeadSink = {
 }
 
 export type FetchBlock = (hash: string, signal: AbortSignal) => Promise<unknown>
+/** The canonical hash at a height, `undefined` if there is no block there. */
+export type CanonicalHash = (number: bigint, signal: AbortSignal) => Promise<string | undefined>
 
 const HASH = /^0x[0-9a-fA-F]{64}$/
 const QUANTITY = /^0x[0-9a-fA-F]+$/
@@ -47,9 +49,9 @@ export function toHeader(value: unknown, endpoint?: string): BlockHeader {
   ) {
     throw new InvalidResponseError(`not a block header: ${JSON.stringify(value)?.slice(0, 80)}`, { endpoint })
   }
-  if (!('transactions' in v) && !('uncles' in v)) return v as BlockHeader
+  // Hashes are compared as strings: one spelling for every source.
   const { transactions: _t, uncles: _u, ...header } = v
-  return header as BlockHeader
+  return { ...header, hash: v.hash.toLowerCase(), parentHash: v.parentHash.toLowerCase() } as BlockHeader
 }
 
 /**
@@ -64,11 +66,14 @@ export class HeadTracker {
   readonly #fetch: FetchBlock
   readonly #sink: HeadSink
   readonly #window: bigint
+  readonly #canonicalHash: CanonicalHash | undefined
 
-  constructor(fetch: FetchBlock, sink: HeadSink, maxBackfill: number) {
+  /** Without `canonicalHash`, a head below every remembered block is always taken for a slow source's. */
+  constructor(fetch: FetchBlock, sink: HeadSink, maxBackfill: number, canonicalHash?: CanonicalHash) {
     this.#fetch = fetch
     this.#sink = sink
     this.#window = BigInt(Math.max(1, maxBackfill))
+    this.#canonicalHash = canonicalHash
   }
 
   /** The last delivered head. */
@@ -85,11 +90,21 @@ export class HeadTracker {
     const last = this.#last
     if (last === undefined) return this.#deliver([header])
     if (this.#delivered.get(number) === header.hash) return
-    if (number < last.number - this.#window) return // older than anything we could link to: a stale source
+    // Older than anything remembered: a slow source's head, or the chain got shorter than where this
+    // stream started. Only the chain itself can tell: is the oldest remembered block still there?
+    const lowest = this.#lowest()
+    if (number < lowest) {
+      if (this.#canonicalHash === undefined) return
+      const hash = await this.#canonicalHash(lowest, signal)
+      if (signal.aborted) throw signal.reason
+      if (hash?.toLowerCase() === this.#delivered.get(lowest)) return
+      const removed = this.#removeAbove(-1n)
+      this.#sink.reorg({ ancestor: undefined, removed })
+      return this.#deliver([header])
+    }
     // Walk back through parents until one is a delivered block, or the walk has gone as far as allowed.
     const path: BlockHeader[] = [header]
     const floor = number - this.#window // blocks at or below it are not fetched: that far is a gap
-    const lowest = last.number - this.#window + 1n
     for (;;) {
       const top = path[0]!
       const parentNumber = BigInt(top.number) - 1n
@@ -97,7 +112,7 @@ export class HeadTracker {
       if (parentNumber <= floor || parentNumber < lowest || parentNumber < 0n) return this.#unlinked(path, parentNumber)
       const parent = toHeader(await this.#fetch(top.parentHash, signal))
       if (signal.aborted) throw signal.reason
-      if (BigInt(parent.number) !== parentNumber || parent.hash.toLowerCase() !== top.parentHash.toLowerCase()) {
+      if (BigInt(parent.number) !== parentNumber || parent.hash !== top.parentHash) {
         throw new InvalidResponseError(`block ${top.parentHash} came back as ${parent.number}/${parent.hash}`)
       }
       path.unshift(parent)
@@ -114,10 +129,18 @@ export class HeadTracker {
   /** No delivered block is an ancestor of `path` within reach: report a gap, or a reorg deeper than the window. */
   #unlinked(path: BlockHeader[], parentNumber: bigint): void {
     const last = this.#last!
-    const removed = this.#removeAbove(parentNumber)
+    // A delivered block where the path's parent should be, with another hash, left the chain too.
+    const known = this.#delivered.get(parentNumber)
+    const removed = this.#removeAbove(known !== undefined && known !== path[0]!.parentHash ? parentNumber - 1n : parentNumber)
     if (removed.length > 0) this.#sink.reorg({ ancestor: undefined, removed })
     if (parentNumber > last.number) this.#sink.gap({ from: last.number + 1n, to: parentNumber, reason: `more than maxBackfill (${this.#window}) blocks missed` })
     this.#deliver(path)
+  }
+
+  #lowest(): bigint {
+    let lowest = this.#last!.number
+    for (const n of this.#delivered.keys()) if (n < lowest) lowest = n
+    return lowest
   }
 
   #removeAbove(number: bigint): BlockRef[] {

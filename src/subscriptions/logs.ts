@@ -68,6 +68,14 @@ const after = (a: Position, b: Position | undefined) => b === undefined || a.blo
 export class LogTracker {
   #cursor: Position | undefined
   #scanned: bigint | undefined
+  /** Hash of the `scanned` block when it was scanned: a reorg of blocks without our logs shows there. */
+  #scannedHash: string | undefined
+  /**
+   * Whether live logs come from a subscription that has been up since the last successful sync. Only
+   * then is a live log proof that the blocks before it were seen: after an interruption, live logs
+   * wait for a sync (they are dropped; the sync fetches them).
+   */
+  #continuous = false
   readonly #blocks = new Map<bigint, Delivered>()
   readonly #source: LogSource
   readonly #sink: LogSink
@@ -84,9 +92,15 @@ export class LogTracker {
     return this.#scanned
   }
 
+  /** The live source was (re)started: logs may have been missed until the next successful sync. */
+  interrupt(): void {
+    this.#continuous = false
+  }
+
   /**
-   * A log pushed by a subscription. Returns `true` when it contradicts what was delivered (same
-   * block, another hash): the caller should `sync()` to sort out the reorg.
+   * A log pushed by a subscription. Returns `true` when the caller should `sync()`: the log
+   * contradicts what was delivered (same block, another hash: a reorg), or it arrived while the
+   * stream is interrupted (it is not delivered; the sync fetches it in order with what was missed).
    */
   live(value: unknown): boolean {
     const log = toLog(value)
@@ -95,11 +109,15 @@ export class LogTracker {
       this.#remove(at.block, (l) => l.blockHash === log.blockHash && l.logIndex === log.logIndex)
       return false
     }
+    if (!this.#continuous || this.#scanned === undefined) return true
     const known = this.#blocks.get(at.block)
-    if (known !== undefined && known.hash !== log.blockHash) return true
+    if (known !== undefined && known.hash !== log.blockHash.toLowerCase()) return true
     if (!after(at, this.#cursor)) return false
-    // A continuous subscription saw every block before this one.
-    if (this.#scanned !== undefined && at.block - 1n > this.#scanned) this.#scanned = at.block - 1n
+    // An uninterrupted subscription saw every block before this one.
+    if (at.block - 1n > this.#scanned) {
+      this.#scanned = at.block - 1n
+      this.#scannedHash = undefined
+    }
     this.#deliver(log, at)
     return false
   }
@@ -110,10 +128,15 @@ export class LogTracker {
     if (this.#scanned === undefined) {
       // The first sync fixes where the stream starts: logs from the next block on.
       this.#scanned = to
+      this.#scannedHash = (await this.#source.blockHash(to, signal))?.toLowerCase()
+      this.#continuous = true
       return
     }
     let from = this.#scanned + 1n
-    if (from > to) return
+    if (from > to) {
+      this.#continuous = true
+      return
+    }
     if (to - from + 1n > this.#window) {
       const skippedTo = to - this.#window
       this.#sink.gap({ from, to: skippedTo, reason: `more than maxBackfill (${this.#window}) blocks missed` })
@@ -132,7 +155,11 @@ export class LogTracker {
       const at = position(log)
       if (after(at, this.#cursor)) this.#deliver(log, at)
     }
-    if (to > this.#scanned) this.#scanned = to
+    if (to > this.#scanned) {
+      this.#scanned = to
+      this.#scannedHash = (await this.#source.blockHash(to, signal))?.toLowerCase()
+    }
+    this.#continuous = true
   }
 
   async #checkCanonical(to: bigint, signal: AbortSignal): Promise<void> {
@@ -140,10 +167,25 @@ export class LogTracker {
     for (const number of numbers) {
       const hash = number > to ? undefined : await this.#source.blockHash(number, signal)
       if (signal.aborted) throw signal.reason
-      if (hash !== undefined && hash.toLowerCase() === this.#blocks.get(number)!.hash.toLowerCase()) break
+      if (hash !== undefined && hash.toLowerCase() === this.#blocks.get(number)!.hash) break
       this.#remove(number, () => true)
     }
-    if (this.#scanned !== undefined && this.#scanned > to) this.#scanned = to
+    if (this.#scanned !== undefined && this.#scanned > to) {
+      this.#scanned = to
+      this.#scannedHash = undefined
+    }
+    // Blocks without our logs can be reorged too, and the new ones may have some: scanned again from
+    // the newest block known canonical (our last delivered log's, checked above).
+    if (this.#scanned !== undefined && this.#scannedHash !== undefined) {
+      const hash = await this.#source.blockHash(this.#scanned, signal)
+      if (signal.aborted) throw signal.reason
+      if (hash?.toLowerCase() !== this.#scannedHash) {
+        const floor = this.#scanned - this.#window
+        const back = this.#cursor !== undefined && this.#cursor.block > floor ? this.#cursor.block : floor
+        this.#scanned = back < this.#scanned ? back : this.#scanned
+        this.#scannedHash = undefined
+      }
+    }
   }
 
   #remove(block: bigint, which: (log: RpcLog) => boolean): void {
@@ -157,7 +199,10 @@ export class LogTracker {
     // The stream rewinds to just before the first removed log, so its replacement is delivered.
     const first = position(gone.at(-1)!)
     if (this.#cursor !== undefined && !after(first, this.#cursor)) this.#cursor = this.#lastDelivered()
-    if (this.#scanned !== undefined && this.#scanned >= block) this.#scanned = block - 1n
+    if (this.#scanned !== undefined && this.#scanned >= block) {
+      this.#scanned = block - 1n
+      this.#scannedHash = undefined
+    }
   }
 
   #lastDelivered(): Position | undefined {
@@ -173,7 +218,7 @@ export class LogTracker {
 
   #deliver(log: RpcLog, at: Position): void {
     const entry = this.#blocks.get(at.block)
-    if (entry === undefined) this.#blocks.set(at.block, { hash: log.blockHash, logs: [log] })
+    if (entry === undefined) this.#blocks.set(at.block, { hash: log.blockHash.toLowerCase(), logs: [log] })
     else entry.logs.push(log)
     this.#cursor = at
     this.#sink.log(log)

@@ -9,7 +9,7 @@ export type SubscriptionKind = 'newHeads' | 'logs'
 export type SubscribeOptions = {
   /** Ends the subscription when aborted (like calling the returned function). */
   signal?: AbortSignal
-  /** Blocks fetched at most to fill a gap (after a reconnect, a failover or while polling). @default 128 */
+  /** Blocks delivered at most to fill a gap (after a reconnect, a failover or while polling); older ones are reported to `onGap`. @default 128 */
   maxBackfill?: number
   /** Polling interval when no WebSocket endpoint is up (ms). @default 1000 */
   pollInterval?: number
@@ -93,6 +93,7 @@ export function createSubscription(
     }
   }
   const deliver = listener as (item: unknown) => void
+  const blockHash = async (n: bigint, s: AbortSignal) => ((await host.request('eth_getBlockByNumber', [hex(n), false], s)) as { hash?: string } | null)?.hash
 
   const heads =
     kind === 'newHeads'
@@ -100,6 +101,7 @@ export function createSubscription(
           (hash, s) => host.request('eth_getBlockByHash', [hash, false], s),
           { head: (h) => call(deliver, h), reorg: (e) => call(options.onReorg, e), gap: (e) => call(options.onGap, e) },
           maxBackfill,
+          blockHash,
         )
       : undefined
   const logs =
@@ -107,7 +109,7 @@ export function createSubscription(
       ? new LogTracker(
           {
             getLogs: (from, to, s) => host.request('eth_getLogs', [{ ...filter, fromBlock: hex(from), toBlock: hex(to) }], s),
-            blockHash: async (n, s) => ((await host.request('eth_getBlockByNumber', [hex(n), false], s)) as { hash?: string } | null)?.hash,
+            blockHash,
           },
           { log: (l) => call(deliver, l), removed: (l) => call(options.onRemoved, l), gap: (e) => call(options.onGap, e) },
           maxBackfill,
@@ -238,12 +240,17 @@ export function createSubscription(
     // Polling goes on until the WebSocket subscription is confirmed: no gap while it is set up.
     const source: WsSource = { kind: 'websocket', endpoint: next.id, sub: undefined }
     ws = source
+    logs?.interrupt()
     const params = kind === 'newHeads' ? ['newHeads'] : ['logs', filter ?? {}]
     next.transport
       .subscribe(params, (value) => ws === source && enqueue({ kind: 'item', value }), {
         signal,
         // The node forgot the subscription while the socket was away: what it sent meanwhile is lost.
-        onResubscribed: () => ws === source && enqueue({ kind: 'sync' }),
+        onResubscribed: () => {
+          if (ws !== source) return
+          logs?.interrupt()
+          enqueue({ kind: 'sync' })
+        },
         onError: (error) => {
           if (ws !== source) return
           report(error)
@@ -271,7 +278,7 @@ export function createSubscription(
       )
   }
 
-  const offChange = host.onChange(reconcile)
+  let offChange = () => {}
   const end = () => {
     if (signal.aborted) return
     stop.abort(new AbortedError({ details: 'unsubscribed' }))
@@ -282,8 +289,12 @@ export function createSubscription(
     queue.length = 0
     options.signal?.removeEventListener('abort', end)
   }
-  if (options.signal?.aborted) return end
+  if (options.signal?.aborted) {
+    end()
+    return end
+  }
   options.signal?.addEventListener('abort', end, { once: true })
+  offChange = host.onChange(reconcile)
   reconcile()
   return end
 }

@@ -41,7 +41,8 @@ class Chain {
 type Event = { head: BlockRef } | { reorg: HeadsReorg } | { gap: SubscriptionGap }
 const ref = (b: BlockHeader): BlockRef => ({ number: BigInt(b.number), hash: b.hash })
 
-function setup(chain: Chain, maxBackfill = 16) {
+/** `tip`: the canonical chain's tip, for the tracker's question "which block is at height n now?". */
+function setup(chain: Chain, maxBackfill = 16, tip?: BlockHeader) {
   const events: Event[] = []
   const fetched: string[] = []
   let failOn: string | undefined
@@ -54,7 +55,7 @@ function setup(chain: Chain, maxBackfill = 16) {
     head: (h) => events.push({ head: ref(h) }),
     reorg: (e) => events.push({ reorg: e }),
     gap: (e) => events.push({ gap: e }),
-  }, maxBackfill)
+  }, maxBackfill, tip && (async (n: bigint) => chain.ancestry(tip)[Number(n)]?.hash))
   const signal = new AbortController().signal
   const feed = async (...heads: BlockHeader[]) => {
     for (const h of heads) await tracker.advance(h, signal)
@@ -233,8 +234,13 @@ describe('toHeader', () => {
   const hash = (c: string) => `0x${c.repeat(64)}`
   const good = { number: '0x1a', hash: hash('a'), parentHash: hash('b'), miner: '0x00' }
 
-  it('returns a header unchanged', () => {
-    expect(toHeader(good)).toBe(good)
+  it('returns a header with the same fields', () => {
+    expect(toHeader(good)).toEqual(good)
+  })
+
+  it('spells hashes in lower case, so one block from two sources compares equal', () => {
+    const upper = { ...good, hash: good.hash.toUpperCase().replace('0X', '0x'), parentHash: good.parentHash.toUpperCase().replace('0X', '0x') }
+    expect(toHeader(upper)).toEqual(good)
   })
 
   it('strips a full block of its transactions and uncles, keeping the other fields', () => {
@@ -313,11 +319,15 @@ function applied(events: readonly Event[]) {
 }
 
 async function checkFeed(chain: Chain, feed: readonly BlockHeader[], tip: BlockHeader) {
-  const t = setup(chain, 256)
+  const t = setup(chain, 256, tip)
   await t.feed(...feed, tip)
   const first = t.events.find((e): e is { head: BlockRef } => 'head' in e)!.head
-  const canonical = chain.ancestry(tip).filter((b) => BigInt(b.number) >= first.number).map(ref)
-  expect(applied(t.events)).toEqual(canonical)
+  // What remains is the canonical chain up to the tip, from the first delivered height, or from lower
+  // when the chain got shorter than that height (every delivered block was removed, the new tip delivered).
+  const list = applied(t.events)
+  const start = list[0]!.number
+  expect(start <= first.number).toBe(true)
+  expect(list).toEqual(chain.ancestry(tip).filter((b) => BigInt(b.number) >= start).map(ref))
   expect(t.tracker.last).toEqual(ref(tip))
 }
 
@@ -335,6 +345,56 @@ describe('HeadTracker property', () => {
           .sort((x, y) => x.at - y.at)
           .map((x) => x.b)
         await checkFeed(chain, [announced[0]!, ...picked], tip)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe('HeadTracker: heads it cannot link', () => {
+  it('a canonical head older than the first delivered one (a lagging source) is ignored, not taken for a reorg', async () => {
+    const chain = new Chain()
+    const blocks = chain.grow(chain.genesis(), 12)
+    const t = setup(chain, 128, blocks[11])
+    await t.feed(blocks[9]!) // 10
+    await t.feed(blocks[7]!) // 8, from a node two blocks behind
+    expect(t.events).toEqual(heads(blocks[9]!))
+    expect(t.tracker.last).toEqual(ref(blocks[9]!))
+  })
+
+  it('a canonical head exactly maxBackfill below the tip is ignored like any older one', async () => {
+    const chain = new Chain()
+    const blocks = chain.grow(chain.genesis(), 20)
+    const t = setup(chain, 3)
+    await t.feed(...blocks) // 1..20
+    const before = [...t.events]
+    await t.feed(blocks[16]!) // 17 = 20 - maxBackfill
+    expect(t.events).toEqual(before)
+  })
+
+  it('a reorg deeper than the window reports every remembered block that left the chain', async () => {
+    const chain = new Chain()
+    const blocks = chain.grow(chain.genesis(), 20)
+    const fork = chain.grow(blocks[16]!, 4) // 18'..21' on top of 17
+    const t = setup(chain, 3)
+    await t.feed(...blocks) // remembers 18, 19, 20
+    await t.feed(fork[3]!) // 21'
+    const reorg = t.events.find((e): e is { reorg: HeadsReorg } => 'reorg' in e)
+    // 18 is known to be gone: 19'.parentHash is 18', not the delivered 18.
+    expect(reorg?.reorg.removed).toEqual([ref(blocks[17]!), ref(blocks[18]!), ref(blocks[19]!)])
+  })
+
+  it('property: any first head, then random subsets and reorderings, yield the canonical chain from the first delivered head', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 30 }), fc.infiniteStream(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 4 }))), async (steps, coins) => {
+        const chain = new Chain()
+        const { announced, tip } = build(chain, steps)
+        const picked = announced
+          .map((b, i) => ({ b, ...((([keep, delay]) => ({ keep, at: i + delay }))(coins.next().value as [boolean, number])) }))
+          .filter((x) => x.keep)
+          .sort((x, y) => x.at - y.at)
+          .map((x) => x.b)
+        await checkFeed(chain, picked, tip)
       }),
       { numRuns: 300 },
     )

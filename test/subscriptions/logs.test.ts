@@ -236,3 +236,19 @@ describe('LogTracker', () => {
     }
   })
 })
+
+describe('LogTracker: reorgs of blocks without delivered logs', () => {
+  it('a polled reorg that replaces a block without logs by one with logs delivers them', async () => {
+    const chain = new Chain()
+    chain.grow(10)
+    const t = setup(chain)
+    await t.sync(10)
+    chain.grow(12, { 11: [0] }) // 12 has no matching log
+    await t.sync(12)
+    chain.truncate(11)
+    chain.block(12, [0]) // 12' does
+    chain.block(13)
+    await t.sync(13)
+    expect(t.events).toEqual(logs(...chain.logs(11), ...chain.logs(12)))
+  })
+})

@@ -400,3 +400,44 @@ describe('createSubscription: ending and options', () => {
     expect(() => createSubscription(f.host, 1, 'newHeads', undefined, 'nope' as never, {})).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'listener' }))
   })
 })
+
+describe('createSubscription: known gaps in recovery', () => {
+  it('an options.signal aborted before the call: nothing starts, even when endpoints change later', async () => {
+    const f = fakeHost()
+    const a = fakeTransport()
+    const s = subscribeHeads(f, { signal: AbortSignal.abort() })
+    f.sockets.push({ id: 'ws#0', transport: a.transport })
+    f.changed()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(a.subscribe).not.toHaveBeenCalled()
+    expect(f.requests).toEqual([])
+    expect(f.changeListeners.size).toBe(0)
+    s.end()
+  })
+
+  it('logs mined while the socket was away are delivered even if the backfill after onResubscribed failed once', async () => {
+    const f = fakeHost()
+    const a = fakeTransport()
+    f.sockets.push({ id: 'ws#0', transport: a.transport })
+    const got: RpcLog[] = []
+    const onError = vi.fn()
+    const end = createSubscription(f.host, 3, 'logs', {}, ((l: RpcLog) => got.push(l)) as (item: never) => void, { pollInterval: 100, onError })
+    a.calls[0]!.resolve()
+    await flush() // the first sync fixes the start at 5
+    const mk = (n: number) => ({ address: `0x${'1'.repeat(40)}`, topics: [], data: '0x', blockNumber: hex(n), blockHash: hashOf(n), transactionHash: hashOf(n + 100), transactionIndex: '0x0', logIndex: '0x0' })
+    // The socket drops; block 7 has a log the node never pushes (it was mined while away).
+    f.mine(2)
+    f.chainLogs.push(mk(7))
+    f.failures.push('eth_getLogs')
+    a.calls[0]!.options.onResubscribed!({} as never)
+    await flush()
+    expect(onError).toHaveBeenCalledTimes(1)
+    // Back on the new connection, a live log for block 9 arrives before the retry.
+    f.mine(2)
+    f.chainLogs.push(mk(9))
+    a.calls[0]!.onMessage(mk(9))
+    await vi.advanceTimersByTimeAsync(100)
+    expect(got.map((l) => Number(BigInt(l.blockNumber)))).toContain(7)
+    end()
+  })
+})
