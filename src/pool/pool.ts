@@ -91,6 +91,8 @@ export type Pool = {
   subscribe(kind: 'logs', filter: LogFilter, listener: (log: RpcLog) => void, options?: LogsSubscribeOptions): () => void
   /** The pool's reference head (see docs/architecture.md), `undefined` before heartbeats know it or without them. */
   referenceHead(): bigint | undefined
+  /** Aborts (with `POOL_DESTROYED`) when the pool is destroyed: helpers built on the pool stop with it. */
+  readonly signal: AbortSignal
   /** A frozen snapshot of the pool and every endpoint. */
   stats(): PoolStats
   /** Subscribes to a pool event (see `PoolEvents`). */
@@ -141,6 +143,7 @@ class PoolImpl implements Pool {
   readonly #waiters = new Set<() => void>()
   #cursor = 0
   #destroyed = false
+  readonly #lifetime = new AbortController()
 
   readonly #health: HealthMonitor | undefined
   /** Upstream requests and their callers (de-duplication). */
@@ -182,6 +185,10 @@ class PoolImpl implements Pool {
       })
       this.#health.start()
     }
+  }
+
+  get signal(): AbortSignal {
+    return this.#lifetime.signal
   }
 
   get #referenceHead(): bigint | undefined {
@@ -657,6 +664,7 @@ class PoolImpl implements Pool {
     this.#destroyed = true
     // Reverse of construction: pending calls first (their aborts cancel fetches and waits), then breakers.
     const reason = new PoolDestroyedError()
+    this.#lifetime.abort(reason)
     this.#health?.stop()
     for (const end of [...this.#subscriptions.values()]) end()
     this.#changeListeners.clear()

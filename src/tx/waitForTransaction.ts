@@ -57,6 +57,11 @@ export async function waitForTransaction(pool: Pool, hash: string, options: Wait
     onState?.(state)
   }
 
+  // The pool's end is this wait's end too, not only at the next poll.
+  const controller = new AbortController()
+  const onDestroyed = () => controller.abort(pool.signal.reason)
+  if (pool.signal.aborted) throw pool.signal.reason
+  pool.signal.addEventListener('abort', onDestroyed, { once: true })
   try {
     return await withTimeout(
       async (deadline) => {
@@ -82,7 +87,7 @@ export async function waitForTransaction(pool: Pool, hash: string, options: Wait
           await sleep(pollInterval, { signal: deadline, clock })
         }
       },
-      { timeout, signal, clock, onTimeout: () => new TimeoutError('request', timeout) },
+      { timeout, signal, clock, controller, onTimeout: () => new TimeoutError('request', timeout) },
     )
   } catch (error) {
     if (signal?.aborted) throw new AbortedError({ cause: signal.reason })
@@ -90,5 +95,7 @@ export async function waitForTransaction(pool: Pool, hash: string, options: Wait
       throw new ConfirmationTimeoutError(hash, wanted, last, { cause: error })
     }
     throw error
+  } finally {
+    pool.signal.removeEventListener('abort', onDestroyed)
   }
 }

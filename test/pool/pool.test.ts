@@ -268,6 +268,17 @@ describe('circuit breaker', () => {
 })
 
 describe('destroy', () => {
+  it('aborts pool.signal with POOL_DESTROYED, once', async () => {
+    const p = makePool({}, ['http://a'])
+    const reasons: unknown[] = []
+    p.signal.addEventListener('abort', () => reasons.push(p.signal.reason))
+    expect(p.signal.aborted).toBe(false)
+    await p.destroy()
+    await p.destroy()
+    expect(reasons).toHaveLength(1)
+    expect(isResilientRpcError(reasons[0], 'POOL_DESTROYED')).toBe(true)
+  })
+
   it('rejects pending requests, rejects later ones at once, and leaves no timer behind', async () => {
     fake.set('a', { kind: 'hang' })
     const p = makePool({}, ['http://a'])

@@ -291,16 +291,23 @@ describe('waitForTransaction: deadline, abort, destroy', () => {
     expect(outcome.error).toMatchObject({ code: 'POOL_DESTROYED' })
   })
 
-  it('destroying the pool between polls ends the wait with POOL_DESTROYED at the next poll', async () => {
+  it('destroying the pool between polls ends the wait with POOL_DESTROYED at once, leaving no timer', async () => {
     const { outcome, done } = wait()
     await vi.advanceTimersByTimeAsync(1_500)
     const before = polls()
     await pool!.destroy()
-    // The wait owns its poll timer, not the pool: the next poll finds the pool gone.
-    await vi.advanceTimersByTimeAsync(500)
-    await done
+    // No time passes: the pool's signal ends the sleep between polls.
+    await vi.advanceTimersByTimeAsync(0)
     expect(outcome.error).toMatchObject({ code: 'POOL_DESTROYED' })
+    await done
     expect(polls()).toBe(before)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('a wait started on a destroyed pool rejects with POOL_DESTROYED', async () => {
+    const p = makePool()
+    await p.destroy()
+    await expect(waitForTransaction(p, TX)).rejects.toMatchObject({ code: 'POOL_DESTROYED' })
   })
 })
 
