@@ -20,6 +20,8 @@ export type PoolEvents = {
   'reconnect:attempt': [e: { endpoint: string; attempt: number; delay: number }]
   /** A request attempt failed and another attempt follows after `delay` ms. */
   'request:retry': [e: { method: string; attempt: number; endpoint: string; error: ResilientRpcError; delay: number }]
+  /** A request failed (its final error, attempts listed in `error.attempts`); a caller's abort is not reported. */
+  'request:error': [e: { method: string; error: ResilientRpcError }]
   /** A listener threw; the pool carried on. */
   error: [error: unknown]
 }

@@ -47,6 +47,9 @@ describe('resolvePoolOptions', () => {
         clock: systemClock,
         random: Math.random,
         fetch: undefined,
+        tracer: undefined,
+        logger: undefined,
+        logRateLimit: {},
       })
       expect(r.backoff).toEqual(DEFAULT_BACKOFF)
       expect(r.breaker).toEqual(DEFAULT_BREAKER)
@@ -110,6 +113,9 @@ describe('resolvePoolOptions', () => {
         clock,
         random,
         fetch: fetchImpl,
+        tracer: undefined,
+        logger: undefined,
+        logRateLimit: {},
       })
     })
 
