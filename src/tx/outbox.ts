@@ -118,7 +118,8 @@ export type OutboxHandle = {
   readonly state: OutboxState
   /**
    * Resolves with the final state (`confirmed`, `replaced`, `dropped` or `expired`); rejects with
-   * `ABORTED` when the send's signal aborts or the outbox closes first. Never an unhandled rejection.
+   * `ABORTED` when the send's signal aborts or the outbox closes first, `POOL_DESTROYED` when the pool
+   * is destroyed (the stored entry stays, to be resumed). Never an unhandled rejection.
    */
   readonly done: Promise<FinalOutboxState>
 }
@@ -543,7 +544,9 @@ class Tracked {
           receipt,
         })
         return
-      } catch {
+      } catch (error) {
+        // A destroyed pool never comes back: nothing can keep the transaction alive any more.
+        if (isResilientRpcError(error, 'POOL_DESTROYED')) return this.stop(error, false)
         // Endpoints down or failing (or the end of this entry: the loop condition sees it).
         await sleep(pollInterval, { signal, clock }).catch(() => {})
       }

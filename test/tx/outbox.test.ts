@@ -245,6 +245,17 @@ describe('createOutbox', () => {
     expect(saved.size).toBe(0)
   })
 
+  it('rejects POOL_DESTROYED once the pool is destroyed, keeping the stored entry', async () => {
+    const storage = createMemoryOutboxStorage()
+    const { outbox } = makeOutbox({ storage })
+    const handle = await outbox.send(signed)
+    await vi.advanceTimersByTimeAsync(0)
+    await pool.destroy()
+    await vi.advanceTimersByTimeAsync(1_000)
+    await expect(handle.done).rejects.toMatchObject({ code: 'POOL_DESTROYED' })
+    expect((await storage.load()).map((e) => e.hash)).toEqual([hash])
+  })
+
   it('sending the same bytes twice tracks them once', async () => {
     const { outbox } = makeOutbox()
     const [one, two] = await Promise.all([outbox.send(signed), outbox.send(signed)])
