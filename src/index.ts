@@ -15,6 +15,7 @@ export type {
   LogsSubscribeOptions,
   SubscriptionSource,
 } from './subscriptions/subscription.js'
+export type { Logger, LogFn, LogRateLimit } from './observability/logger.js'
 export type { Strategy, Tier, BreakerState, EndpointStatus, EndpointHealth } from './balancer/select.js'
 export type { HeartbeatOptions } from './health/heartbeat.js'
 export type { BackoffOptions } from './policy/backoff.js'
@@ -60,6 +61,8 @@ export { decodeRevert } from './contract/revert.js'
 export { waitForTransaction } from './tx/waitForTransaction.js'
 export type { WaitForTransactionOptions, TransactionReceipt } from './tx/waitForTransaction.js'
 export { sendRawTransaction } from './tx/sendRawTransaction.js'
+export { createOutbox, createMemoryOutboxStorage } from './tx/outbox.js'
+export type { Outbox, OutboxOptions, OutboxSendOptions, OutboxHandle, OutboxState, OutboxStatus, FinalOutboxState, OutboxEntry, OutboxStorage, OutboxEvents, OutboxStateEvent } from './tx/outbox.js'
 export { createEip1193Provider } from './adapters/eip1193.js'
 export type { Eip1193Provider, Eip1193ProviderOptions, Eip1193RequestArguments, Eip1193Events } from './adapters/eip1193.js'
 export { ProviderRpcError, PROVIDER_ERROR_CODES } from './adapters/providerRpcError.js'

@@ -22,6 +22,8 @@ export type PoolEvents = {
   'request:retry': [e: { method: string; attempt: number; endpoint: string; error: ResilientRpcError; delay: number }]
   /** A subscription (`pool.subscribe`) now gets its items from this source; a backfill follows every switch. */
   'subscription:source': [e: { id: number } & ({ kind: 'websocket'; endpoint: string } | { kind: 'polling' })]
+  /** A request failed (its final error, attempts listed in `error.attempts`); a caller's abort is not reported. */
+  'request:error': [e: { method: string; error: ResilientRpcError }]
   /** A listener threw; the pool carried on. */
   error: [error: unknown]
 }

@@ -9,6 +9,8 @@ import { DEFAULT_BATCH, type BatchOptions } from '../transport/batch.js'
 import type { WsTransportOptions } from '../transport/wsOptions.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { endpointId } from './endpointId.js'
+import { validateLogger, type Logger, type LogRateLimit } from '../observability/logger.js'
+import type { Tracer } from '../observability/tracing.js'
 
 /** One endpoint: a URL, or a URL with settings. */
 export type EndpointConfig =
@@ -87,6 +89,20 @@ export type PoolOptions = {
   random?: () => number
   /** `fetch` implementation for HTTP endpoints. @default globalThis.fetch */
   fetch?: typeof fetch
+  /**
+   * OpenTelemetry tracer (`trace.getTracer('my-service')` from `@opentelemetry/api`, an optional peer
+   * dependency): one span per request (`rpc <method>`) with a child span per attempt and per hedge.
+   * Without it, no tracing work is done. @default undefined
+   */
+  tracer?: Tracer
+  /**
+   * A pino-style logger (`{ debug, info, warn, error }`, each `(obj, msg)`): endpoint status changes,
+   * breakers, reconnects, reorgs, readiness and failed requests are logged, endpoints only by their
+   * redacted ids. Silent without it. @default undefined
+   */
+  logger?: Logger
+  /** Rate limit of `logger` per message kind (and endpoint). @default { max: 10, interval: 60_000 } */
+  logRateLimit?: LogRateLimit
 }
 
 export type ResolvedEndpoint = {
@@ -119,6 +135,9 @@ export type ResolvedPoolOptions = {
   clock: Clock
   random: () => number
   fetch: typeof fetch | undefined
+  tracer: Tracer | undefined
+  logger: Logger | undefined
+  logRateLimit: LogRateLimit
 }
 
 const STRATEGIES: readonly Strategy[] = ['least-connections', 'weighted-round-robin']
@@ -172,7 +191,14 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
     fetch: options.fetch,
+    tracer: options.tracer,
+    logger: validateLogger(options.logger),
+    logRateLimit: options.logRateLimit ?? {},
   }
+  if (result.tracer !== undefined && (typeof result.tracer !== 'object' || result.tracer === null || typeof result.tracer.startSpan !== 'function')) {
+    throw new InvalidOptionError('tracer', 'expected an OpenTelemetry Tracer (trace.getTracer(name))')
+  }
+  if (typeof result.logRateLimit !== 'object' || result.logRateLimit === null) throw new InvalidOptionError('logRateLimit', 'expected an object')
   if (typeof result.random !== 'function') throw new InvalidOptionError('random', 'expected a function')
   for (const key of ['now', 'setTimeout', 'clearTimeout'] as const) {
     if (typeof result.clock[key] !== 'function') throw new InvalidOptionError(`clock.${key}`, 'expected a function')

@@ -22,6 +22,8 @@ import { HealthMonitor } from '../health/heartbeat.js'
 import { backoffDelay } from '../policy/backoff.js'
 import { HEDGE_LOST, HedgeBudget, hedgeDelay, raceWithHedge } from '../policy/hedge.js'
 import { isIdempotentRead } from '../policy/methods.js'
+import { attachLogger } from '../observability/logger.js'
+import { startRequestSpan, type RequestSpan } from '../observability/tracing.js'
 import { waitAtMost, withTimeout } from '../policy/timeout.js'
 import { sleep } from '../util/sleep.js'
 import { Endpoint } from './endpoint.js'
@@ -120,6 +122,8 @@ type Call = {
   trial: boolean
   /** Set while the call waits for an endpoint: what kept each one out. */
   waitingOn: EndpointExclusion[] | undefined
+  /** The request's span, with a `tracer` only. */
+  span?: RequestSpan
 }
 
 /**
@@ -185,6 +189,8 @@ class PoolImpl implements Pool {
       })
       this.#health.start()
     }
+    // A subscriber like any other: logging adds no call to the request path.
+    if (options.logger) attachLogger(this, options.logger, { ...options.logRateLimit, clock: options.clock })
   }
 
   get signal(): AbortSignal {
@@ -256,11 +262,18 @@ class PoolImpl implements Pool {
     const call = this.#newCall(method, params, options)
     const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)
     if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason })
+    const span = (call.span = startRequestSpan(this.#options.tracer, method))
     const cacheKey = this.#cache && isIdempotentRead(method) ? `${method}|${call.paramsJson}` : undefined
     if (cacheKey !== undefined) {
-      if (method === 'eth_chainId' && this.#health?.chainId !== undefined) return `0x${this.#health.chainId.toString(16)}` as T
+      if (method === 'eth_chainId' && this.#health?.chainId !== undefined) {
+        span?.end(undefined, 0, { 'resilient_rpc.cache': true })
+        return `0x${this.#health.chainId.toString(16)}` as T
+      }
       const cached = this.#cache!.get(cacheKey)
-      if (cached) return cached.value as T
+      if (cached) {
+        span?.end(undefined, 0, { 'resilient_rpc.cache': true })
+        return cached.value as T
+      }
     }
     const shareable = this.#options.dedupe && isIdempotentRead(method)
     const flight = this.#flights.board(shareable ? this.#flightKey(call) : undefined, call, (signal) => this.#run(call, signal))
@@ -274,10 +287,15 @@ class PoolImpl implements Pool {
         onTimeout: () => new TimeoutError('request', timeout),
       })
       if (cacheKey !== undefined) this.#cache!.offer(cacheKey, method, call.target, result, this.#referenceHead)
+      // A caller that joined another's flight gets a span without children: the attempts are the other's.
+      span?.end(undefined, flight.call.tried.length, flight.call === call ? undefined : { 'resilient_rpc.shared': true })
       return (method === 'eth_blockNumber' ? this.#monotonicHead(result) : result) as T
     } catch (error) {
       if (!flight.settled) leaving = options.signal?.aborted ? new AbortedError({ cause: options.signal.reason }) : isResilientRpcError(error) ? error : new AbortedError({ cause: error })
-      throw this.#finalError(error, flight.call, options.signal)
+      const final = this.#finalError(error, flight.call, options.signal)
+      span?.end(final, flight.call.tried.length, flight.call === call ? undefined : { 'resilient_rpc.shared': true })
+      if (final.code !== 'ABORTED') this.#emit('request:error', { method, error: final })
+      throw final
     } finally {
       this.#flights.leave(flight, leaving)
     }
@@ -435,7 +453,7 @@ class PoolImpl implements Pool {
         if (!second) return undefined
         budget.spend()
         this.#emit('request:hedge', { method: call.method, endpoint: first.id, hedge: second.id, delay })
-        return (controller) => this.#attempt(second, call, signal, controller)
+        return (controller) => this.#attempt(second, call, signal, controller, true)
       },
       { delay, signal, clock: this.#options.clock },
     )
@@ -472,6 +490,7 @@ class PoolImpl implements Pool {
     const eligible = this.#endpoints.filter((e) => exclusionReason(e.record, now, ctx) === undefined)
     return eligible.map((endpoint) => {
       const call = this.#newCall(method, params, { ...options, retries: 0 })
+      const span = (call.span = startRequestSpan(this.#options.tracer, method, 'broadcast'))
       this.#reserve(endpoint, call)
       const controller = new AbortController()
       this.#active.add(controller)
@@ -482,9 +501,17 @@ class PoolImpl implements Pool {
         controller,
         onTimeout: () => new TimeoutError('request', timeout),
       })
-        .catch((error: unknown) => {
-          throw this.#finalError(error, call, options.signal)
-        })
+        .then(
+          (value) => {
+            span?.end(undefined, 1)
+            return value
+          },
+          (error: unknown) => {
+            const final = this.#finalError(error, call, options.signal)
+            span?.end(final, 1)
+            throw final
+          },
+        )
         .finally(() => this.#active.delete(controller))
       return { endpoint: endpoint.id, result: result as Promise<T> }
     })
@@ -520,13 +547,15 @@ class PoolImpl implements Pool {
     for (const wake of [...this.#waiters]) wake()
   }
 
-  async #attempt(endpoint: Endpoint, call: Call, signal: AbortSignal, controller?: AbortController): Promise<unknown> {
+  async #attempt(endpoint: Endpoint, call: Call, signal: AbortSignal, controller?: AbortController, hedge = false): Promise<unknown> {
     const { clock } = this.#options
     const record = endpoint.record
     // Reserved by #acquire. A half-open breaker lets one request through; its outcome decides whether it closes.
     const { trial } = call
     const start = clock.now()
     call.running.set(endpoint, start)
+    // `retry`: how many of this request's attempts had failed before this one started.
+    const span = call.span?.attempt(endpoint.id, call.attempts.length, hedge)
     let failed = false
     try {
       const result = await withTimeout((s) => endpoint.transport.request(call.method, call.params, { signal: s, paramsJson: call.paramsJson }), {
@@ -548,6 +577,7 @@ class PoolImpl implements Pool {
       if (result === null && distance < 0n) {
         throw new EndpointLaggingError(distance, `Endpoint answered null while ${-distance} blocks behind the reference head`, { endpoint: endpoint.id })
       }
+      span?.end()
       return result
     } catch (thrown) {
       failed = true
@@ -558,6 +588,7 @@ class PoolImpl implements Pool {
       // keeps no latency and least-connections keeps choosing it (found by the bad-day benchmark).
       if (error.details === HEDGE_LOST) endpoint.observeLatency(now - start)
       endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now)
+      span?.end(error)
       throw error
     } finally {
       call.running.delete(endpoint)

@@ -48,6 +48,9 @@ describe('resolvePoolOptions', () => {
         clock: systemClock,
         random: Math.random,
         fetch: undefined,
+        tracer: undefined,
+        logger: undefined,
+        logRateLimit: {},
       })
       expect(r.backoff).toEqual(DEFAULT_BACKOFF)
       expect(r.breaker).toEqual(DEFAULT_BREAKER)
@@ -112,6 +115,9 @@ describe('resolvePoolOptions', () => {
         clock,
         random,
         fetch: fetchImpl,
+        tracer: undefined,
+        logger: undefined,
+        logRateLimit: {},
       })
     })
 
