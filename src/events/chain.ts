@@ -35,7 +35,10 @@ export class CanonicalChain {
 
   /** The canonical hash of block `n` (lower-case) if it is held now. */
   hash(n: bigint): string | undefined {
-    return this.#blocks.get(n)?.hash
+    const known = this.#blocks.get(n)?.hash
+    if (known !== undefined || this.#low === undefined || n !== this.#low - 1n) return known
+    // The block just below the run is named by its child's parent link.
+    return this.#blocks.get(this.#low)!.parentHash
   }
 
   /** A head from the stream. One that does not extend the run (after a gap) starts a new run. */
@@ -78,10 +81,10 @@ export class CanonicalChain {
   async resolve(n: bigint, fetch: FetchBlockByHash, signal: AbortSignal): Promise<string | undefined> {
     const generation = this.#generation
     for (;;) {
-      const known = this.#blocks.get(n)
-      if (known !== undefined) return known.hash
-      if (this.#tip === undefined || n > this.#tip || n <= this.#tip - this.#window || this.#low === undefined || n > this.#low) return undefined
-      const low = this.#low
+      if (this.#tip === undefined || n > this.#tip || n <= this.#tip - this.#window || n < 0n) return undefined
+      const known = this.hash(n)
+      if (known !== undefined) return known
+      const low = this.#low!
       const want = this.#blocks.get(low)!.parentHash
       const parent = toHeader(await fetch(want, signal))
       signal.throwIfAborted()

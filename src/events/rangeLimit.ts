@@ -7,6 +7,8 @@ import { isResilientRpcError, type ResilientRpcError } from '../errors/errors.js
 const RANGE_MESSAGE =
   /more than \d+ results|query returned more than|block range|range (is )?too (large|wide|big)|range of blocks|too many (results|logs|blocks)|response size|(limited|limit(ed)?) to (a )?[\d,]+|exceed(s|ed)? .*(range|results|limit|size|blocks|logs)|max(imum)? (block )?range|query timeout exceeded|payload too large/i
 const RANGE_CODES = new Set([-32005, -32614])
+// "Daily request count exceeded, request rate limited" is about us, not the range.
+const RATE = /rate.?limit|too many requests|quota|credits/i
 
 /**
  * Whether an `eth_getLogs` failure means "ask for fewer blocks": a JSON-RPC error about the range or
@@ -18,10 +20,10 @@ export function isRangeLimitError(error: unknown): boolean {
   const visit = (e: unknown): boolean => {
     if (e === undefined || e === null || seen.has(e)) return false
     seen.add(e)
-    if (isResilientRpcError(e, 'RPC_ERROR')) {
+    if (isResilientRpcError(e, 'RPC_ERROR') && !RATE.test(e.rpcMessage)) {
       if (RANGE_MESSAGE.test(e.rpcMessage)) return true
       // -32005 alone is also Infura's rate limit: only with a message about limits is it a range refusal.
-      if (RANGE_CODES.has(e.rpcCode) && /limit|exceed|too many|range/i.test(e.rpcMessage) && !/rate/i.test(e.rpcMessage)) return true
+      if (RANGE_CODES.has(e.rpcCode) && /limit|exceed|too many|range/i.test(e.rpcMessage)) return true
     }
     if (isResilientRpcError(e, 'HTTP_ERROR') && e.status === 413) return true
     if (isResilientRpcError(e)) {

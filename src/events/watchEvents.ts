@@ -281,7 +281,7 @@ export function watchEvents(pool: Pool, options: WatchEventsOptions, handler: Ev
     const target = tip - BigInt(confirmations)
     if (processed === undefined) {
       // The start: before it, nothing is ours to deliver.
-      processed = o.fromBlock === 'latest' ? target : o.fromBlock - 1n
+      processed = o.fromBlock === 'latest' ? (target < -1n ? -1n : target) : o.fromBlock - 1n
       return true
     }
     if (processed >= target) return false
