@@ -51,6 +51,7 @@ export {
   ContractRevertError,
   ConfirmationTimeoutError,
   TransactionRejectedError,
+  HandlerError,
 } from './errors/errors.js'
 export type { ErrorCode, ErrorByCode, Attempt, EndpointExclusion, DecodedRevert, TransactionState } from './errors/errors.js'
 export { createContract } from './contract/contract.js'
@@ -70,3 +71,6 @@ export { createEthersProvider } from './adapters/ethers.js'
 export type { EthersProviderOptions } from './adapters/ethers.js'
 export type { FilterOptions } from './filters/filters.js'
 export type { SendRawTransactionOptions } from './tx/sendRawTransaction.js'
+export { watchEvents } from './events/watchEvents.js'
+export type { WatchEventsOptions, WatchContext, EventHandler, EventWatcher } from './events/watchEvents.js'
+export type { WatchedEvent, TopicFilter } from './events/decoder.js'

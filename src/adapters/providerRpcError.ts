@@ -51,6 +51,7 @@ export const PROVIDER_ERROR_CODES: Readonly<Record<Exclude<ErrorCode, 'RPC_ERROR
   CALL_REVERTED: 3,
   CONFIRMATION_TIMEOUT: -32603,
   TX_REJECTED: -32003,
+  HANDLER_FAILED: -32603,
 })
 
 /** Maps whatever a pool request threw to the `ProviderRpcError` an EIP-1193 provider rejects with. */

@@ -35,7 +35,7 @@ export type Contract = {
  * Parses every ABI entry strictly. ethers' `Interface` drops an entry it cannot parse with a console
  * warning, which would turn a typo into "no such function" at the first call.
  */
-function parseAbi(abi: InterfaceAbi): Interface {
+export function parseAbi(abi: InterfaceAbi): Interface {
   let entries: unknown
   try {
     entries = typeof abi === 'string' ? JSON.parse(abi) : abi

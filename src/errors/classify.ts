@@ -91,6 +91,7 @@ function classifyBase(error: unknown): ErrorClass {
     case 'CALL_REVERTED':
     case 'CONFIRMATION_TIMEOUT':
     case 'TX_REJECTED':
+    case 'HANDLER_FAILED':
       return { retryable: false, verdict: 'neutral' }
   }
 }

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'CALL_REVERTED'
   | 'CONFIRMATION_TIMEOUT'
   | 'TX_REJECTED'
+  | 'HANDLER_FAILED'
 
 /** One try of a request against one endpoint, as listed by errors that end a request. */
 export type Attempt = {
@@ -344,6 +345,17 @@ export class TransactionRejectedError extends ResilientRpcError {
   }
 }
 
+/** A callback given to the library (an event handler, `onCheckpoint`) threw; `cause` is what it threw. It is retried. */
+export class HandlerError extends ResilientRpcError {
+  override name = 'HandlerError'
+  /** How many times in a row it has failed on this item. */
+  readonly failures: number
+  constructor(what: string, failures: number, options: ResilientRpcErrorOptions = {}) {
+    super('HANDLER_FAILED', `${what} threw (${failures} time${failures === 1 ? '' : 's'} in a row)`, options)
+    this.failures = failures
+  }
+}
+
 /** The class behind each code, so `isResilientRpcError(e, 'TIMEOUT')` narrows to `TimeoutError`. */
 export type ErrorByCode = {
   TIMEOUT: TimeoutError
@@ -366,4 +378,5 @@ export type ErrorByCode = {
   CALL_REVERTED: ContractRevertError
   CONFIRMATION_TIMEOUT: ConfirmationTimeoutError
   TX_REJECTED: TransactionRejectedError
+  HANDLER_FAILED: HandlerError
 }

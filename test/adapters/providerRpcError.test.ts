@@ -30,6 +30,7 @@ describe('PROVIDER_ERROR_CODES', () => {
         "CHAIN_MISMATCH": 4901,
         "CIRCUIT_OPEN": -32603,
         "CONFIRMATION_TIMEOUT": -32603,
+        "HANDLER_FAILED": -32603,
         "HTTP_ERROR": -32603,
         "INVALID_ABI": -32602,
         "INVALID_OPTION": -32602,

@@ -16,6 +16,9 @@ export type FaultMode =
   | { kind: 'stale' } // head frozen at setMode: eth_blockNumber and block tags answer that height
   | { kind: 'wrongChain'; chainId?: number } // eth_chainId only; default 999
   | { kind: 'lie'; ahead?: number } // eth_blockNumber = real head + ahead (default 1000)
+  // eth_getLogs over more than maxBlocks numbered blocks answered with a JSON-RPC error (default -32005
+  // 'query returned more than 10000 results'); narrower ranges, by-hash queries and other methods pass
+  | { kind: 'logRange'; maxBlocks: number; code?: number; message?: string }
 
 export type FaultProxy = {
   /** http://127.0.0.1:PORT; any path is accepted and ignored (e.g. /v3/SECRETKEY). */
@@ -44,6 +47,7 @@ type Upstream = { status: number; contentType: string; body: string }
 /** How one request entry is served: answered by the proxy, or forwarded (maybe rewritten). */
 type Plan =
   | { local: true; entry: RpcEntry; result: unknown }
+  | { local: true; entry: RpcEntry; error: { code: number; message: string } }
   | { local: false; entry: RpcEntry; post?: (result: unknown) => unknown }
 
 const BLOCK_TAGS = new Set(['latest', 'pending', 'safe', 'finalized'])
@@ -137,6 +141,15 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
     if (mode.kind === 'wrongChain' && entry.method === 'eth_chainId') {
       return { local: true, entry, result: toHex(mode.chainId ?? 999) }
     }
+    if (mode.kind === 'logRange' && entry.method === 'eth_getLogs' && Array.isArray(entry.params) && isEntry(entry.params[0])) {
+      const { fromBlock, toBlock } = entry.params[0] as { fromBlock?: unknown; toBlock?: unknown }
+      const quantity = (x: unknown) => (typeof x === 'string' && /^0x[0-9a-fA-F]+$/.test(x) ? BigInt(x) : undefined)
+      const from = quantity(fromBlock)
+      const to = quantity(toBlock)
+      if (from !== undefined && to !== undefined && to - from + 1n > BigInt(mode.maxBlocks)) {
+        return { local: true, entry, error: { code: mode.code ?? -32005, message: mode.message ?? 'query returned more than 10000 results' } }
+      }
+    }
     if (mode.kind === 'lie' && entry.method === 'eth_blockNumber') {
       const ahead = BigInt(mode.ahead ?? 1000)
       return { local: false, entry, post: (r) => (typeof r === 'string' ? toHex(BigInt(r) + ahead) : r) }
@@ -174,6 +187,7 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
     }
     const out = plans.flatMap((p): unknown[] => {
       const key = JSON.stringify(p.entry.id)
+      if (p.local && 'error' in p) return p.entry.id === undefined ? [] : [{ jsonrpc: '2.0', id: p.entry.id, error: p.error }]
       if (p.local) return p.entry.id === undefined ? [] : [{ jsonrpc: '2.0', id: p.entry.id, result: p.result }]
       const a = byId.get(key)
       if (!isEntry(a)) return []
@@ -242,7 +256,7 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
         })
       }
       if (ac.signal.aborted) return
-      const needsRewrite = valid && (mode.kind === 'stale' || mode.kind === 'wrongChain' || mode.kind === 'lie')
+      const needsRewrite = valid && (mode.kind === 'stale' || mode.kind === 'wrongChain' || mode.kind === 'lie' || mode.kind === 'logRange')
       const up = needsRewrite ? await rewrite(mode, head, parsed, ac.signal) : await forward(body, ac.signal)
       send(res, up.status, up.body, { 'content-type': up.contentType })
     } catch (e) {
