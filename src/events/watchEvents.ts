@@ -4,7 +4,7 @@ import { backoffDelay, type BackoffOptions } from '../policy/backoff.js'
 import type { Pool } from '../pool/pool.js'
 import type { BlockHeader, HeadsReorg } from '../subscriptions/heads.js'
 import { toLog, type RpcLog } from '../subscriptions/logs.js'
-import { systemClock, unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
+import { systemClock, type Clock } from '../util/clock.js'
 import { sleep } from '../util/sleep.js'
 import { CanonicalChain } from './chain.js'
 import { createEventDecoder, type TopicFilter, type WatchedEvent } from './decoder.js'
@@ -54,8 +54,6 @@ export type WatchEventsOptions = {
   parallel?: number
   /** Head polling interval when no WebSocket endpoint is up (ms), passed to `pool.subscribe`. @default 1_000 */
   pollInterval?: number
-  /** While no head arrives, how often the watcher checks its pool is still there (ms). @default 10_000 */
-  idleCheck?: number
   /** Back-off between retries of a failing handler or fetch. @default { initial: 250, max: 30_000, factor: 2, jitter: 0.5 } */
   retryBackoff?: BackoffOptions
   /** @default the system clock */
@@ -83,7 +81,7 @@ export type EventWatcher = {
 
 type Delivered = { hash: string; events: WatchedEvent[] }
 
-const DEFAULTS = { confirmations: 0, range: 2_000, reorgWindow: 64, maxBufferedLogs: 10_000, parallel: 4, idleCheck: 10_000 }
+const DEFAULTS = { confirmations: 0, range: 2_000, reorgWindow: 64, maxBufferedLogs: 10_000, parallel: 4 }
 const DEFAULT_RETRY: Required<BackoffOptions> = { initial: 250, max: 30_000, factor: 2, jitter: 0.5 }
 
 /**
@@ -133,25 +131,17 @@ export function watchEvents(pool: Pool, options: WatchEventsOptions, handler: Ev
     wakeUp = undefined
     w?.()
   }
-  /** Resolves on the next head or reorg, on stop, or after `idleCheck` (returning `true` then). */
+  /** Resolves on the next head or reorg, or on stop (a destroyed pool stops the watcher). */
   const idle = () =>
-    new Promise<boolean>((resolve) => {
-      if (news || signal.aborted) return resolve(false)
-      let timer: TimerHandle | undefined
-      const done = (timedOut: boolean) => {
-        if (timer !== undefined) clock.clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
+    new Promise<void>((resolve) => {
+      if (news || signal.aborted) return resolve()
+      const done = () => {
+        signal.removeEventListener('abort', done)
         wakeUp = undefined
-        resolve(timedOut)
+        resolve()
       }
-      const onAbort = () => done(false)
-      timer = clock.setTimeout(() => {
-        timer = undefined
-        done(true)
-      }, o.idleCheck)
-      unrefTimer(timer)
-      wakeUp = () => done(false)
-      signal.addEventListener('abort', onAbort, { once: true })
+      wakeUp = done
+      signal.addEventListener('abort', done, { once: true })
     })
 
   // ---- the head stream --------------------------------------------------------------------------
@@ -300,7 +290,7 @@ export function watchEvents(pool: Pool, options: WatchEventsOptions, handler: Ev
           failures = 0
           continue
         }
-        if ((await idle()) && !signal.aborted) await pool.request('eth_blockNumber', [], { signal })
+        await idle()
       } catch (error) {
         if (signal.aborted) return
         if (isResilientRpcError(error, 'POOL_DESTROYED')) return
@@ -319,6 +309,7 @@ export function watchEvents(pool: Pool, options: WatchEventsOptions, handler: Ev
     stopper.abort(new AbortedError({ details: 'watcher stopped' }))
     unsubscribe()
     options.signal?.removeEventListener('abort', end)
+    pool.signal.removeEventListener('abort', end)
     wake()
   }
   const done = run()
@@ -328,8 +319,11 @@ export function watchEvents(pool: Pool, options: WatchEventsOptions, handler: Ev
       end()
       delivered.clear()
     })
-  if (options.signal?.aborted) end()
-  else options.signal?.addEventListener('abort', end, { once: true })
+  if (options.signal?.aborted || pool.signal.aborted) end()
+  else {
+    options.signal?.addEventListener('abort', end, { once: true })
+    pool.signal.addEventListener('abort', end, { once: true })
+  }
 
   return {
     stop: () => {
@@ -399,7 +393,6 @@ function resolveOptions(options: WatchEventsOptions, handler: EventHandler) {
     range: int('range', 1),
     maxBufferedLogs: int('maxBufferedLogs', 1),
     parallel: int('parallel', 1),
-    idleCheck: int('idleCheck', 10),
     pollInterval: options.pollInterval,
     retryBackoff: { ...DEFAULT_RETRY, ...options.retryBackoff },
     clock: options.clock ?? systemClock,

@@ -20,7 +20,9 @@ function fakeChain() {
   let listener: ((h: BlockHeader) => void) | undefined
   let subscribeOptions: HeadsSubscribeOptions | undefined
   const header = (b: Block): BlockHeader => ({ number: `0x${b.number.toString(16)}`, hash: b.hash, parentHash: b.parentHash })
+  const lifetime = new AbortController()
   const pool = {
+    signal: lifetime.signal,
     subscribe(_kind: 'newHeads', l: (h: BlockHeader) => void, o: HeadsSubscribeOptions) {
       listener = l
       subscribeOptions = o
@@ -196,7 +198,7 @@ describe('watchEvents', () => {
   })
 
   it('stop and an aborted signal leave no timer and no head listener; nothing is handled after', async () => {
-    const t = setup({ idleCheck: 1_000 })
+    const t = setup({})
     await flush()
     expect(t.listening()).toBe(true)
     await t.watcher.stop()

@@ -218,7 +218,7 @@ describe('watchEvents', () => {
     const p = makePool()
     await p.ready({ minHealthy: 4, timeout: 5_000 })
     const events: WatchedEvent[] = []
-    const w = watch(p, { idleCheck: 50 }, (e) => void events.push(e))
+    const w = watch(p, {}, (e) => void events.push(e))
     // 'latest' is fixed by the first head: the event must come after it.
     await waitFor(() => w.checkpoint() !== undefined, 'the start')
     await ping(1)
