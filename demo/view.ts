@@ -29,6 +29,9 @@ const num = (v: bigint | number | undefined) => (v === undefined ? dash : String
 export const percent = (v: number | undefined) => (v === undefined ? dash : `${Math.round(v * 100)}%`)
 export const millis = (v: number | undefined) => (v === undefined ? dash : `${Math.round(v)} ms`)
 
+// eslint-disable-next-line no-control-regex
+const stripLength = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length
+
 /** Pads to a visible width, ignoring ANSI colour codes. */
 function pad(s: string, width: number, right = false): string {
   const visible = stripLength(s)
@@ -54,9 +57,6 @@ export function endpointRows(stats: PoolStats, modes: readonly FaultMode[], shar
   const line = (cells: readonly string[]) => cells.map((cell, c) => pad(cell, widths[c]!, right[c])).join('  ')
   return [paint(color, '1', line(headers)), ...rows.map(line)]
 }
-
-// eslint-disable-next-line no-control-regex
-const stripLength = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length
 
 /** A bar through the storm, one segment per phase, the current phase named under it. */
 export function progressLines(frame: Pick<Frame, 'elapsedMs' | 'durationMs' | 'phases' | 'phaseIndex'>, color: boolean, width = 48): string[] {
