@@ -188,14 +188,14 @@ async function main(): Promise<number> {
       `  pool events      ${counters.stateChanges} state changes, ${counters.breakerOpens} breaker opens, ${counters.hedges} hedged reads, ${counters.retries} retries`,
       `  endpoints now    ${last.stats.endpoints.map((e) => `${e.endpoint} ${e.status}`).join(' · ')}`,
       `  drain            ${((Date.now() - drainStart) / 1000).toFixed(1)} s after the storm`,
-      lost === 0
+      lost === 0 && total.started > 0
         ? `result: every request settled (${total.started} started, none lost, none pending)`
-        : `result: FAILED: ${lost} request(s) never settled`,
+        : `result: FAILED: ${total.started === 0 ? 'no request was started' : `${lost} request(s) never settled`}`,
       `DEMO RESULT started=${total.started} settled=${settled(total)} ok=${total.ok} failed=${total.failed} timedout=${total.timedOut} aborted=${total.aborted} lost=${lost}`,
     ]
     say(lines.join('\n'))
     if (interrupted) return 130
-    return lost === 0 ? 0 : 1
+    return lost === 0 && total.started > 0 ? 0 : 1
   } catch (error) {
     if (interrupted) {
       say(`\ninterrupted by ${interrupted}`)
