@@ -82,7 +82,8 @@ afterAll(async () => {
   await rm(DIR, { recursive: true, force: true })
 })
 
-describe('resilient-rpc CLI against anvil', () => {
+// Each command is a fresh node process (about a second each on a loaded 2-core machine).
+describe('resilient-rpc CLI against anvil', { timeout: 90_000 }, () => {
   it('health: a table of endpoints by redacted id; exit 0 with enough up, 3 without', async () => {
     const ok = await cli(['health', '--rpc', urls, '--min-healthy', '2', '--timeout', '4000'])
     expect(ok.stderr).toBe('')
@@ -168,7 +169,8 @@ describe('resilient-rpc CLI against anvil', () => {
     const { error } = JSON.parse(result.stdout) as { error: { code: string; message: string; exit: number } }
     expect(error).toMatchObject({ code: 'NO_ENDPOINT', exit: 1 })
     expect(error.message).toContain(`http://127.0.0.1:${hanging.port}#0`)
-    expect(result.ms).toBeLessThan(8_000)
+    // Well before the 20 s kill: nothing (the hanging socket included) kept the process alive.
+    expect(result.ms).toBeLessThan(15_000)
   })
 
   it('a config file gives endpoints with headers and pool options; headers and userinfo are never shown', async () => {
