@@ -16,4 +16,6 @@ export default defineConfig([
   // p-retry and p-timeout are ESM-only. The CJS build bundles them (with p-retry's is-network-error)
   // so `require('resilient-rpc')` works on every Node 20, not only where require(esm) exists (20.19+).
   { ...shared, format: ['cjs'], dts: true, noExternal: ['p-retry', 'p-timeout', 'is-network-error'] },
+  // The `resilient-rpc` bin (package.json "bin"): Node-only ESM; the entry's shebang makes it executable.
+  { entry: { cli: 'src/cli/main.ts' }, format: ['esm'], platform: 'node', target: 'node20', sourcemap: true },
 ])

@@ -1,0 +1,79 @@
+import { Fragment, FunctionFragment, type ParamType } from 'ethers'
+import { UsageError } from './args.js'
+import type { ConfigSources } from './config.js'
+
+/**
+ * The `--abi` value: a signature (`"function value() view returns (uint256)"`, or without the
+ * leading `function`; several separated by `;`) or the path of a JSON file holding an ABI array or
+ * a build artifact with an `abi` field. A value with a parenthesis is a signature, anything else a path.
+ */
+export async function loadAbi(spec: string, readFile: ConfigSources['readFile']): Promise<unknown[]> {
+  if (spec.includes('(')) {
+    return spec
+      .split(';')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+      .map((s) => (/^(function|error|event|constructor|fallback|receive|struct)\b/.test(s) ? s : `function ${s}`))
+  }
+  let text: string
+  try {
+    text = await readFile(spec)
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    throw new UsageError(`cannot read ABI file ${JSON.stringify(spec)}${code ? ` (${code})` : ''}; for a signature, write e.g. "function value() view returns (uint256)"`)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw new UsageError(`ABI file ${JSON.stringify(spec)} is not valid JSON: ${(error as Error).message}`)
+  }
+  if (Array.isArray(value)) return value
+  const inner = (value as { abi?: unknown } | null)?.abi
+  if (Array.isArray(inner)) return inner
+  throw new UsageError(`ABI file ${JSON.stringify(spec)} must hold a JSON array or an object with an "abi" array`)
+}
+
+/** The function to call: `--fn`, or the ABI's only function when there is just one. */
+export function pickFunction(abi: readonly unknown[], fn: string | undefined): string {
+  if (fn !== undefined) return fn
+  const functions = abi.flatMap((entry) => {
+    try {
+      const f = Fragment.from(entry as string)
+      return f instanceof FunctionFragment ? [f.format()] : []
+    } catch {
+      // createContract reports the broken entry with its position.
+      return []
+    }
+  })
+  if (functions.length === 1) return functions[0]!
+  throw new UsageError(`read needs --fn NAME: the ABI has ${functions.length} functions`)
+}
+
+/**
+ * Turns command-line strings into what ethers encodes for each input: JSON for arrays and tuples,
+ * true/false for bool, the string itself for numbers, addresses and bytes (ethers parses those).
+ */
+export function coerceArgs(inputs: readonly ParamType[], args: readonly string[]): unknown[] {
+  if (args.length !== inputs.length) {
+    throw new UsageError(`expected ${inputs.length} argument(s) (${inputs.map((p) => p.format('full')).join(', ') || 'none'}), got ${args.length}`)
+  }
+  return inputs.map((input, i) => coerce(input, args[i]!, i))
+}
+
+function coerce(input: ParamType, text: string, index: number): unknown {
+  const where = `argument ${index + 1} (${input.format('full')})`
+  if (input.baseType === 'array' || input.baseType === 'tuple') {
+    try {
+      return JSON.parse(text)
+    } catch {
+      throw new UsageError(`${where} must be JSON, e.g. '["1","2"]'`)
+    }
+  }
+  if (input.baseType === 'bool') {
+    if (text === 'true' || text === '1') return true
+    if (text === 'false' || text === '0') return false
+    throw new UsageError(`${where} must be true or false, got ${JSON.stringify(text)}`)
+  }
+  return text
+}

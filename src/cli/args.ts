@@ -1,0 +1,152 @@
+import { parseArgs } from 'node:util'
+
+/** The CLI's exit codes (documented in docs/cli.md). */
+export const EXIT = {
+  /** The command did what was asked. */
+  OK: 0,
+  /** The request failed: timeout, no endpoint, node error, revert, retries exhausted. */
+  FAILED: 1,
+  /** Bad arguments, config file or options; nothing was sent. */
+  USAGE: 2,
+  /** `health`: fewer endpoints up than `--min-healthy`. */
+  UNHEALTHY: 3,
+  /** Interrupted by SIGINT or SIGTERM. */
+  INTERRUPTED: 130,
+} as const
+
+/** Options every command takes. */
+export type CommonArgs = {
+  /** Endpoint URLs from `--rpc` (comma-separated, repeatable); empty when not given. */
+  rpc: string[]
+  config: string | undefined
+  json: boolean
+  /** Deadline of the command (ms). */
+  timeout: number | undefined
+}
+
+export type Command =
+  | { command: 'help'; topic?: string }
+  | { command: 'version' }
+  | (CommonArgs & { command: 'health'; minHealthy: number })
+  | (CommonArgs & { command: 'call'; method: string; params: unknown[] })
+  | (CommonArgs & {
+      command: 'read'
+      address: string
+      abi: string
+      fn: string | undefined
+      args: string[]
+      confirmations: number | undefined
+      block: string | undefined
+    })
+
+/** A mistake in how the CLI was called; exits with `EXIT.USAGE` and a hint. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+const COMMANDS = ['health', 'call', 'read'] as const
+const OPTIONS = {
+  rpc: { type: 'string', multiple: true },
+  config: { type: 'string', short: 'c' },
+  json: { type: 'boolean', default: false },
+  timeout: { type: 'string', short: 't' },
+  'min-healthy': { type: 'string' },
+  address: { type: 'string', short: 'a' },
+  abi: { type: 'string' },
+  fn: { type: 'string', short: 'f' },
+  confirmations: { type: 'string' },
+  block: { type: 'string', short: 'b' },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+} as const
+
+/** Which command takes which options (besides the common ones). */
+const OWN_OPTIONS: Record<(typeof COMMANDS)[number], readonly string[]> = {
+  health: ['min-healthy'],
+  call: [],
+  read: ['address', 'abi', 'fn', 'confirmations', 'block'],
+}
+
+/**
+ * Parses the command line (without `node` and the script). Pure: reads no files and no environment.
+ * @throws UsageError naming the first problem
+ */
+export function parseCliArgs(argv: readonly string[]): Command {
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+  const { values, positionals } = parsed
+  const [name, ...rest] = positionals
+  if (values.version) return { command: 'version' }
+  if (values.help || name === 'help') return name === 'help' ? { command: 'help', topic: rest[0] } : { command: 'help', topic: name }
+  if (name === undefined) throw new UsageError('missing command: health, call or read')
+  if (!(COMMANDS as readonly string[]).includes(name)) throw new UsageError(`unknown command ${JSON.stringify(name)}: expected health, call or read`)
+  const command = name as (typeof COMMANDS)[number]
+  for (const option of Object.values(OWN_OPTIONS).flat()) {
+    if (values[option as keyof typeof values] !== undefined && !OWN_OPTIONS[command].includes(option)) {
+      throw new UsageError(`--${option} does not apply to ${command}`)
+    }
+  }
+
+  const common: CommonArgs = {
+    rpc: splitUrls(values.rpc ?? []),
+    config: values.config,
+    json: values.json,
+    timeout: values.timeout === undefined ? undefined : integer('--timeout', values.timeout, 1),
+  }
+
+  switch (command) {
+    case 'health': {
+      if (rest.length > 0) throw new UsageError(`health takes no arguments, got ${JSON.stringify(rest[0])}`)
+      const minHealthy = values['min-healthy'] === undefined ? 1 : integer('--min-healthy', values['min-healthy'], 0)
+      return { ...common, command, minHealthy }
+    }
+    case 'call': {
+      const [method, paramsJson, ...extra] = rest
+      if (!method) throw new UsageError('call needs a METHOD, e.g. `call eth_blockNumber`')
+      if (extra.length > 0) throw new UsageError('call takes METHOD and one PARAMS-JSON array; quote the JSON')
+      return { ...common, command, method, params: parseParams(paramsJson) }
+    }
+    case 'read': {
+      if (!values.address) throw new UsageError('read needs --address')
+      if (!values.abi) throw new UsageError('read needs --abi (a JSON ABI file or a signature like "function value() view returns (uint256)")')
+      if (values.confirmations !== undefined && values.block !== undefined) throw new UsageError('give --confirmations or --block, not both')
+      return {
+        ...common,
+        command,
+        address: values.address,
+        abi: values.abi,
+        fn: values.fn,
+        args: rest,
+        confirmations: values.confirmations === undefined ? undefined : integer('--confirmations', values.confirmations, 0),
+        block: values.block,
+      }
+    }
+  }
+}
+
+/** `--rpc a,b --rpc c` → [a, b, c]; blanks dropped. */
+export function splitUrls(values: readonly string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((u) => u.trim()).filter((u) => u !== '')
+}
+
+function integer(flag: string, text: string, min: number): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} expects an integer >= ${min}, got ${JSON.stringify(text)}`)
+  return n
+}
+
+function parseParams(json: string | undefined): unknown[] {
+  if (json === undefined) return []
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch (error) {
+    throw new UsageError(`PARAMS must be a JSON array, e.g. '["latest", false]': ${(error as Error).message}`)
+  }
+  if (!Array.isArray(value)) throw new UsageError(`PARAMS must be a JSON array, e.g. '["latest", false]', got ${typeof value}`)
+  return value
+}

@@ -1,0 +1,101 @@
+import { createContract, isResilientRpcError, resolveBlock, type Pool } from '../index.js'
+import { coerceArgs, loadAbi, pickFunction } from './abi.js'
+import { EXIT, UsageError, type Command } from './args.js'
+import type { ConfigSources } from './config.js'
+import { formatResult, healthRows, healthTable, healthyCount, plain, toJson } from './format.js'
+
+/** Where a command writes, and what it may read. */
+export type CliIo = ConfigSources & {
+  stdout(text: string): void
+  stderr(text: string): void
+  /** Aborted on SIGINT/SIGTERM: requests in flight are cancelled. */
+  signal?: AbortSignal
+}
+
+/** How long `health` waits for heartbeats when `--timeout` is not given (ms). */
+export const HEALTH_WAIT = 5_000
+/** Deadline of `call` and `read` when `--timeout` is not given (ms). */
+export const REQUEST_TIMEOUT = 10_000
+const POLL = 50
+
+type Health = Extract<Command, { command: 'health' }>
+type Call = Extract<Command, { command: 'call' }>
+type Read = Extract<Command, { command: 'read' }>
+
+/**
+ * Waits until every endpoint has answered a heartbeat or given up (down, quarantined, …), or until
+ * `ms` passes: a hanging endpoint costs the whole wait, and is then shown as `connecting`.
+ */
+async function settleHealth(pool: Pool, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  const until = Date.now() + ms
+  const settled = () => pool.stats().endpoints.every((e) => e.status !== 'connecting' && (e.status !== 'up' || e.head !== undefined))
+  while (!settled() && Date.now() < until) {
+    signal?.throwIfAborted()
+    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL, Math.max(1, until - Date.now()))))
+  }
+}
+
+export async function health(pool: Pool, args: Health, io: CliIo): Promise<number> {
+  await settleHealth(pool, args.timeout ?? HEALTH_WAIT, io.signal)
+  const stats = pool.stats()
+  const rows = healthRows(stats)
+  const healthy = healthyCount(rows)
+  const ok = healthy >= args.minHealthy
+  if (args.json) {
+    io.stdout(`${toJson({ ok, healthy, minHealthy: args.minHealthy, chainId: stats.chainId, referenceHead: stats.referenceHead, endpoints: rows })}\n`)
+  } else {
+    io.stdout(`${healthTable(rows)}\n\n${healthy}/${rows.length} endpoint(s) up; at least ${args.minHealthy} needed: ${ok ? 'ok' : 'NOT ENOUGH'}\n`)
+  }
+  return ok ? EXIT.OK : EXIT.UNHEALTHY
+}
+
+export async function call(pool: Pool, args: Call, io: CliIo): Promise<number> {
+  const result = await pool.request(args.method, args.params, { timeout: args.timeout ?? REQUEST_TIMEOUT, signal: io.signal })
+  io.stdout(`${args.json ? toJson({ result }) : formatResult(result)}\n`)
+  return EXIT.OK
+}
+
+/** What `read` checks before it sends anything: a problem here is a usage error, not a failed request. */
+export type PreparedRead = { functionName: string; abi: unknown[] }
+
+export async function prepareRead(args: Read, io: CliIo): Promise<PreparedRead> {
+  const abi = await loadAbi(args.abi, io.readFile)
+  return { abi, functionName: pickFunction(abi, args.fn) }
+}
+
+export async function read(pool: Pool, args: Read, prepared: PreparedRead, io: CliIo): Promise<number> {
+  // 1. Everything that needs no node: ABI, address, function, arguments, block option.
+  let contract
+  let fragment
+  let values: unknown[]
+  try {
+    contract = createContract(pool, args.address, prepared.abi as string[])
+    fragment = contract.interface.getFunction(prepared.functionName)
+    if (!fragment) throw new UsageError(`the ABI has no function ${JSON.stringify(prepared.functionName)}`)
+    values = coerceArgs(fragment.inputs, args.args)
+    contract.encode(prepared.functionName, values)
+  } catch (error) {
+    if (error instanceof UsageError) throw error
+    if (isResilientRpcError(error)) throw new UsageError(error.message)
+    throw new UsageError(`${JSON.stringify(prepared.functionName)} does not name one function of the ABI (overloaded? give the full signature, e.g. "balanceOf(address)")`)
+  }
+  const blockTag = parseBlock(args.block)
+
+  // 2. One deadline for the block lookup and the call.
+  const timeout = args.timeout ?? REQUEST_TIMEOUT
+  const started = Date.now()
+  const block = await resolveBlock(pool, { confirmations: args.confirmations, blockTag, timeout, signal: io.signal })
+  const result = await contract.read(prepared.functionName, values, { blockTag: block as `0x${string}`, timeout: Math.max(1, timeout - (Date.now() - started)), signal: io.signal })
+  const at = /^0x[0-9a-fA-F]{1,16}$/.test(block) ? BigInt(block).toString() : block
+  if (args.json) io.stdout(`${toJson({ result: plain(result), function: fragment.format(), block: at })}\n`)
+  else io.stdout(`${formatResult(plain(result))}\n`)
+  return EXIT.OK
+}
+
+/** `--block`: a decimal number, or what resolveBlock takes (hex number, hash, tag). */
+function parseBlock(text: string | undefined): bigint | `0x${string}` | 'latest' | 'safe' | 'finalized' | 'pending' | 'earliest' | undefined {
+  if (text === undefined) return undefined
+  if (/^\d+$/.test(text)) return BigInt(text)
+  if (/^0x[0-9a-fA-F]+$/.test(text) || ['latest', 'safe', 'finalized', 'pending', 'earliest'].includes(text)) return text as `0x${string}`
+  throw new UsageError(`--block expects a block number, a block hash or a tag (latest, safe, finalized, pending, earliest), got ${JSON.stringify(text)}`)
+}

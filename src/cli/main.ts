@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The `resilient-rpc` bin. All logic lives in run.ts; this file only wires it to the process.
+import { readFile } from 'node:fs/promises'
+import { runCli } from './run.js'
+
+const interrupt = new AbortController()
+const onSignal = () => interrupt.abort()
+process.once('SIGINT', onSignal)
+process.once('SIGTERM', onSignal)
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  readFile: (path) => readFile(path, 'utf8'),
+  signal: interrupt.signal,
+})
+process.off('SIGINT', onSignal)
+process.off('SIGTERM', onSignal)
+// No process.exit(): stdout is flushed first, and the pool was destroyed, so nothing keeps us alive.
+process.exitCode = code
