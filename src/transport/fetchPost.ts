@@ -1,4 +1,5 @@
 import { ResilientRpcError } from '../errors/errors.js'
+import { toRealSignal } from '../util/abort.js'
 import { networkError, parseAnswer, statusError, tooLarge, type HttpAnswer, type HttpPoster, type HttpPosterOptions } from './httpAnswer.js'
 
 /** POSTs JSON-RPC bodies with `fetch`: the transport of browsers, and of Node when a `fetch` is injected. */
@@ -8,8 +9,10 @@ export function createFetchPoster(doFetch: typeof fetch, options: HttpPosterOpti
     async post(body: string, signal: AbortSignal): Promise<HttpAnswer> {
       let response: Response
       let text: string
+      // fetch insists on a real AbortSignal; the pool's own are lighter (src/util/abort.ts).
+      const real = toRealSignal(signal)
       try {
-        response = await doFetch(url, { method: 'POST', headers, body, signal })
+        response = await doFetch(url, { method: 'POST', headers, body, signal: real.signal })
         const refused = statusError(response.status, () => response.headers.get('retry-after'), options)
         if (refused) {
           void response.body?.cancel().catch(() => {})
@@ -31,6 +34,8 @@ export function createFetchPoster(doFetch: typeof fetch, options: HttpPosterOpti
         if (signal.aborted) throw signal.reason
         if (error instanceof ResilientRpcError) throw error
         throw networkError(error, options)
+      } finally {
+        real.release()
       }
       return parseAnswer(response.status, text, options)
     },
