@@ -3,7 +3,7 @@ import { createDefaultPoster } from '../platform/node.js'
 import { encodeRequest, isJsonRpcErrorObject, unwrapResponse } from './jsonrpc.js'
 import { createBatcher, type BatchOptions } from './batch.js'
 import { createFetchPoster } from './fetchPost.js'
-import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_SOCKETS, type HttpPosterOptions } from './httpAnswer.js'
+import { DEFAULT_IDLE_SOCKET_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_SOCKETS, type HttpPosterOptions } from './httpAnswer.js'
 import { systemClock, type Clock } from '../util/clock.js'
 
 /** Sends one JSON-RPC call to one endpoint. Stateless between calls except for the id counter. */
@@ -36,6 +36,8 @@ export type HttpTransportOptions = {
   maxResponseBytes?: number
   /** Most connections open to the endpoint at once (Node's `node:http` transport only). @default 64 */
   maxSockets?: number
+  /** How long an idle kept-alive connection stays open (ms; Node's `node:http` transport only). @default 4_000 */
+  idleSocketTimeout?: number
 }
 
 /** Creates a JSON-RPC over HTTP transport. Every failure surfaces as a `ResilientRpcError`. */
@@ -49,6 +51,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     now: options.now ?? Date.now,
     maxResponseBytes: positiveInteger('maxResponseBytes', options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES),
     maxSockets: positiveInteger('maxSockets', options.maxSockets ?? DEFAULT_MAX_SOCKETS),
+    idleSocketTimeout: positiveInteger('idleSocketTimeout', options.idleSocketTimeout ?? DEFAULT_IDLE_SOCKET_TIMEOUT),
   }
   const poster = options.fetch ? createFetchPoster(options.fetch, posterOptions) : createDefaultPoster(posterOptions)
   const post = (body: string, signal: AbortSignal) => poster.post(body, signal)

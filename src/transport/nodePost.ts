@@ -8,18 +8,15 @@ import type { Readable } from 'node:stream'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import { networkError, parseAnswer, statusError, tooLarge, type HttpAnswer, type HttpPoster, type HttpPosterOptions } from './httpAnswer.js'
 
-// Idle connections close after this long: below the 5 s keep-alive timeout of Node servers (and most
-// proxies' longer ones), so a request rarely goes out on a socket the server is closing.
-const IDLE_SOCKET_MS = 4_000
-
 /** POSTs JSON-RPC bodies over `node:http`/`node:https`, reusing connections. */
 export function createNodePoster(options: HttpPosterOptions): HttpPoster {
   const { maxResponseBytes } = options
   const target = new URL(options.url)
   const secure = target.protocol === 'https:'
   // Idle sockets are unref'd by the agent itself (Agent#keepSocketAlive), so they never keep a process
-  // alive; `destroy()` closes them at once.
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const }
+  // alive; `destroy()` closes them at once. The agent's `timeout` only closes idle sockets: a request
+  // in flight is bounded by its signal (tested).
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, timeout: options.idleSocketTimeout, scheduling: 'lifo' as const }
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions)
   const send = secure ? httpsRequest : httpRequest
   // Shared by every request: node:http copies options and headers. Content-Length comes from `end(body)`.

@@ -363,6 +363,13 @@ describe('createHttpTransport over node:http: connections', () => {
     expect(new Set(remotePorts()).size).toBe(2)
   })
 
+  it('closes a connection idle for idleSocketTimeout, and a request in flight longer than that still gets its answer', async () => {
+    const t = transport({ idleSocketTimeout: 100 })
+    handler = (_req, res, body) => setTimeout(() => json(res, 200, { jsonrpc: '2.0', id: body.id, result: '0x2a' }), 300)
+    await expect(t.request('eth_blockNumber', [], { signal: live() })).resolves.toBe('0x2a')
+    await received[0]!.closed
+  })
+
   it('destroy() closes idle connections', async () => {
     const t = transport()
     await t.request('eth_blockNumber', [], { signal: live() })
