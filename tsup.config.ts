@@ -1,10 +1,16 @@
+import { resolve } from 'node:path'
 import { defineConfig } from 'tsup'
+
+const NODE_PLATFORM = resolve('src/platform/node.ts')
+const BROWSER_PLATFORM = resolve('src/platform/browser.ts')
 
 const shared = {
   entry: { index: 'src/index.ts' },
   sourcemap: true,
   target: 'es2022',
   platform: 'neutral',
+  // Keep `node:` on built-ins: no bundler mistakes them for npm packages (or polyfills them).
+  removeNodeProtocol: false,
   // `neutral` resolves only the `exports` "import"/"default" conditions; these keep Node's and browsers' picks.
   esbuildOptions(options: { mainFields?: string[] }) {
     options.mainFields = ['module', 'main']
@@ -12,10 +18,34 @@ const shared = {
 } as const
 
 export default defineConfig([
-  { ...shared, format: ['esm'], dts: true },
+  // Node: the node:http transport and `ws` (src/platform/node.ts); built-ins stay imports.
+  { ...shared, format: ['esm'], dts: true, external: [/^node:/] },
   // p-retry and p-timeout are ESM-only. The CJS build bundles them (with p-retry's is-network-error)
   // so `require('resilient-rpc')` works on every Node 20, not only where require(esm) exists (20.19+).
-  { ...shared, format: ['cjs'], dts: true, noExternal: ['p-retry', 'p-timeout', 'is-network-error'] },
+  { ...shared, format: ['cjs'], dts: true, external: [/^node:/], noExternal: ['p-retry', 'p-timeout', 'is-network-error'] },
   // The `resilient-rpc` bin (package.json "bin"): Node-only ESM; the entry's shebang makes it executable.
   { entry: { cli: 'src/cli/main.ts' }, format: ['esm'], platform: 'node', target: 'node20', sourcemap: true },
+  // Browsers (the `browser` export condition): the same code with src/platform/browser.ts in place of
+  // src/platform/node.ts, so neither `node:*` nor `ws` is reachable. Types are index.d.ts's.
+  {
+    ...shared,
+    entry: { browser: 'src/index.ts' },
+    format: ['esm'],
+    platform: 'browser',
+    dts: false,
+    esbuildOptions(options: { mainFields?: string[] }) {
+      options.mainFields = ['browser', 'module', 'main']
+    },
+    esbuildPlugins: [
+      {
+        name: 'browser-platform',
+        setup(build) {
+          build.onResolve({ filter: /platform\/node\.js$/ }, async (args) => {
+            const resolved = await build.resolve(args.path.replace(/\.js$/, '.ts'), { resolveDir: args.resolveDir, kind: args.kind })
+            return resolved.path === NODE_PLATFORM ? { path: BROWSER_PLATFORM } : undefined
+          })
+        },
+      },
+    ],
+  },
 ])

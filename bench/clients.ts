@@ -2,17 +2,19 @@
  * The clients under test, each behind the same two operations. Client-side caching and batching are
  * turned off wherever a library does them by default, so every call is one HTTP request.
  */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { FallbackProvider, FetchRequest, JsonRpcProvider, Network } from 'ethers'
 import { createPublicClient, defineChain, fallback, http, type PublicClient } from 'viem'
 import { createPool, type PoolOptions } from '../src/index.js'
 import { CALL_DATA, CALL_PARAMS, CALL_TO, CHAIN_ID } from './fixtures.js'
 import type { Op } from './load.js'
 
-export type ClientKind = 'fetch' | 'fetch-deadline' | 'ethers' | 'ethers-fallback' | 'viem' | 'viem-fallback' | 'pool' | 'pool-1s'
+export type ClientKind = 'fetch' | 'fetch-deadline' | 'node-http' | 'ethers' | 'ethers-fallback' | 'viem' | 'viem-fallback' | 'pool' | 'pool-1s'
 
 export const CLIENT_LABELS: Record<ClientKind, string> = {
   fetch: 'raw fetch',
   'fetch-deadline': 'raw fetch + AbortController deadline',
+  'node-http': 'raw node:http (keep-alive agent)',
   ethers: 'ethers JsonRpcProvider',
   'ethers-fallback': 'ethers FallbackProvider',
   viem: 'viem http',
@@ -25,6 +27,7 @@ export const CLIENT_LABELS: Record<ClientKind, string> = {
 export const MULTI_ENDPOINT: Record<ClientKind, boolean> = {
   fetch: true,
   'fetch-deadline': true,
+  'node-http': true,
   ethers: false,
   'ethers-fallback': true,
   viem: false,
@@ -68,6 +71,8 @@ async function build(kind: ClientKind, urls: readonly string[], deadlineMs: numb
       return rawFetch(urls, deadlineMs)
     case 'fetch-deadline':
       return rawFetch(urls, deadlineMs ?? 30_000, true)
+    case 'node-http':
+      return rawNodeHttp(urls)
     case 'ethers': {
       const provider = ethersProvider(urls[0]!, deadlineMs)
       return {
@@ -169,5 +174,46 @@ function rawFetch(urls: readonly string[], deadlineMs: number | undefined, ownCo
     blockNumber: () => rpc('eth_blockNumber', []),
     call: () => rpc('eth_call', CALL_PARAMS),
     destroy: async () => {},
+  }
+}
+
+/**
+ * The floor of the pool's own Node transport: one `node:http` POST per call over a keep-alive agent
+ * per endpoint, round-robin, no signal, no retries. The pool's overhead over it is the pool's logic alone.
+ */
+function rawNodeHttp(urls: readonly string[]): BenchClient {
+  const targets = urls.map((url) => ({ url: new URL(url), agent: new HttpAgent({ keepAlive: true, maxSockets: 64 }) }))
+  let nextId = 1
+  let next = 0
+  const rpc = (method: string, params: readonly unknown[]) =>
+    new Promise<unknown>((resolve, reject) => {
+      const id = nextId++
+      const { url, agent } = targets[next]!
+      next = (next + 1) % targets.length
+      const req = httpRequest({ hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          try {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown; result?: unknown; error?: { message?: string } }
+            if (body.id !== id) throw new Error('id mismatch')
+            if (body.error) throw new Error(body.error.message ?? 'JSON-RPC error')
+            resolve(body.result)
+          } catch (error) {
+            reject(error)
+          }
+        })
+        res.on('error', reject)
+      })
+      req.on('error', reject)
+      req.end(JSON.stringify({ jsonrpc: '2.0', id, method, params }))
+    })
+  return {
+    kind: 'node-http',
+    blockNumber: () => rpc('eth_blockNumber', []),
+    call: () => rpc('eth_call', CALL_PARAMS),
+    destroy: async () => {
+      for (const t of targets) t.agent.destroy()
+    },
   }
 }

@@ -70,12 +70,12 @@ const config = {
 }
 for (const s of config.only) if (!SCENARIOS.includes(s)) throw new Error(`--only takes ${SCENARIOS.join(',')}; got ${s}`)
 
-/** --clients=fetch,pool,… narrows every scenario to those clients (raw fetch is always kept: it is the floor). */
+/** --clients=fetch,pool,… narrows every scenario to those clients (raw fetch and raw node:http are always kept: they are the floors). */
 const onlyClients = setting('clients')?.split(',') as ClientKind[] | undefined
 for (const k of onlyClients ?? []) if (!(k in CLIENT_LABELS)) throw new Error(`--clients takes ${Object.keys(CLIENT_LABELS).join(',')}; got ${k}`)
-const pick = (kinds: ClientKind[]) => kinds.filter((k) => k === 'fetch' || !onlyClients || onlyClients.includes(k))
-const OVERHEAD_KINDS = pick(['fetch', 'fetch-deadline', 'ethers', 'ethers-fallback', 'viem', 'viem-fallback', 'pool'])
-const ANVIL_KINDS = pick(['fetch', 'ethers', 'ethers-fallback', 'viem', 'viem-fallback', 'pool'])
+const pick = (kinds: ClientKind[]) => kinds.filter((k) => k === 'fetch' || k === 'node-http' || !onlyClients || onlyClients.includes(k))
+const OVERHEAD_KINDS = pick(['fetch', 'fetch-deadline', 'node-http', 'ethers', 'ethers-fallback', 'viem', 'viem-fallback', 'pool'])
+const ANVIL_KINDS = pick(['fetch', 'node-http', 'ethers', 'ethers-fallback', 'viem', 'viem-fallback', 'pool'])
 const BAD_DAY_KINDS = pick(['fetch', 'ethers-fallback', 'viem-fallback', 'pool', 'pool-1s'])
 // Raw fetch is left out by default (time); name it in --clients to get the floor's heap too.
 const MEMORY_KINDS = onlyClients?.includes('fetch') ? pick(['fetch', 'ethers', 'viem', 'pool']) : pick(['ethers', 'viem', 'pool'])
@@ -529,6 +529,16 @@ function targets(overhead: Cell[] | undefined, badDay: BadDayRow[] | undefined, 
         `mean ${(p1.mean * 1000).toFixed(0)} vs ${(f1.mean * 1000).toFixed(0)} µs = ${added >= 0 ? '+' : ''}${added.toFixed(0)} µs (p50 ${p1.p50 >= f1.p50 ? '+' : ''}${((p1.p50 - f1.p50) * 1000).toFixed(0)} µs${overDeadline})`,
         verdict(added < 50),
       ])
+      // The pool's Node transport is node:http, not fetch: over the same transport, what the pool's own logic adds.
+      const n1 = get(method, 1, 'node-http')
+      if (n1) {
+        const logic = (p1.mean - n1.mean) * 1000
+        rows.push([
+          `instant, ${method}, conc 1: pool adds < 50 µs/request over raw node:http (same transport)`,
+          `mean ${(p1.mean * 1000).toFixed(0)} vs ${(n1.mean * 1000).toFixed(0)} µs = ${logic >= 0 ? '+' : ''}${logic.toFixed(0)} µs (p50 ${p1.p50 >= n1.p50 ? '+' : ''}${((p1.p50 - n1.p50) * 1000).toFixed(0)} µs)`,
+          verdict(logic < 50),
+        ])
+      }
     }
   }
   if (badDay) {

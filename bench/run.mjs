@@ -4,14 +4,15 @@
 // never leaves a server, proxy or anvil behind. Flags and environment variables: docs/performance.md.
 import { spawn } from 'node:child_process'
 import { mkdir, rm } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { basename, dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 // Inside the repository's node_modules: the bundles import ethers, viem, p-retry… by bare name,
 // which resolves by walking up from the bundle's own path.
-const OUT = join(ROOT, 'node_modules', '.cache', 'resilient-rpc-bench')
+// Named after the checkout: git worktrees that share one node_modules must not overwrite each other's bundles.
+const OUT = join(ROOT, 'node_modules', '.cache', `resilient-rpc-bench-${basename(ROOT)}`)
 const GRACE_MS = 10_000
 
 await rm(OUT, { recursive: true, force: true })
@@ -27,6 +28,9 @@ await build({
   target: `node${process.versions.node.split('.')[0]}`,
   // Maps profiled bundle code back to src/ (bench/profileReport.ts); not loaded at run time.
   sourcemap: 'external',
+  // Sources as absolute URLs through OUT as written, not as the runtime sees it: when node_modules is
+  // a symlink (worktrees), the bundle's real path would map them into the other checkout.
+  sourceRoot: `${pathToFileURL(OUT).href}/`,
   logLevel: 'warning',
 })
 

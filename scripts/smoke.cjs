@@ -1,5 +1,6 @@
-// Smoke test of the built package on one Node version: `require` and `import` both load it, and a
-// request through a pool reaches a JSON-RPC server. Run by CI on the lowest supported Node.
+// Smoke test of the built package on one Node version: `require`, `import` and the browser entry
+// (which runs on the global fetch, present in Node too) all load it, and a request through a pool
+// reaches a JSON-RPC server. Run by CI on the lowest supported Node.
 const http = require('node:http')
 const path = require('node:path')
 const { pathToFileURL } = require('node:url')
@@ -19,7 +20,8 @@ async function main() {
   const root = path.resolve(__dirname, '..')
   const cjs = require(root)
   const esm = await import(pathToFileURL(path.join(root, 'dist/index.js')).href)
-  for (const [kind, mod] of [['require', cjs], ['import', esm]]) {
+  const browser = await import(pathToFileURL(path.join(root, require(path.join(root, 'package.json')).exports['.'].browser.default)).href)
+  for (const [kind, mod] of [['require', cjs], ['import', esm], ['browser', browser]]) {
     const pool = mod.createPool({ endpoints: [url] })
     const result = await pool.request('eth_blockNumber', [], { timeout: 5_000 })
     await pool.destroy()
@@ -27,7 +29,7 @@ async function main() {
     if (!mod.isResilientRpcError(new mod.TimeoutError('request', 1), 'TIMEOUT')) throw new Error(`${kind}: error guard broken`)
   }
   server.close()
-  console.log(`smoke ok on Node ${process.version}: require and import`)
+  console.log(`smoke ok on Node ${process.version}: require, import and the browser entry`)
 }
 
 main().catch((error) => {

@@ -19,7 +19,7 @@ export type LeastConnectionsPick = {
 
 // Latencies are compared in quarter-octave buckets (~19% wide): two endpoints 3 ms and 3.2 ms away
 // are equally fast, and round-robin should share between them rather than pin to the marginally faster one.
-function latencyBucket(latency: number | undefined): number {
+export function latencyBucket(latency: number | undefined): number {
   return latency === undefined ? 0 : Math.round(Math.log2(1 + latency) * 4)
 }
 

@@ -1,6 +1,6 @@
 import type { EndpointExclusion } from '../errors/errors.js'
 import type { BlockTarget } from '../health/blockTarget.js'
-import { pickLeastConnections } from './leastConnections.js'
+import { latencyBucket } from './leastConnections.js'
 import { pickWeighted } from './weighted.js'
 
 export type Strategy = 'least-connections' | 'weighted-round-robin'
@@ -128,34 +128,29 @@ export function exclusionReason(e: SelectableEndpoint, now: number, ctx: Omit<Se
   return undefined
 }
 
+const NO_WEIGHTS: ReadonlyArray<readonly [number, number]> = []
+const NO_GROUP = 5
+
 /**
  * Chooses the endpoint for the next attempt. Pure. Preference order:
  * 1. untried primaries, 2. untried backups, 3. tried endpoints other than the one just tried
  * (primaries first), 4. the one just tried. Within a group the strategy decides.
+ * Runs on every attempt, so the common case (least-connections, someone eligible) allocates nothing
+ * but the answer: reasons are only spelt out when nobody can take the request.
  */
 export function selectEndpoint(endpoints: readonly SelectableEndpoint[], ctx: SelectContext): Selection {
   const last = ctx.tried.length > 0 ? ctx.tried[ctx.tried.length - 1] : undefined
-  const groups: number[][] = [[], [], [], [], []]
-  const excluded: EndpointExclusion[] = []
-  let retryAt: number | undefined
-  for (let i = 0; i < endpoints.length; i++) {
-    const e = endpoints[i]!
-    const reason = exclusionReason(e, ctx.now, ctx)
-    if (reason !== undefined) {
-      excluded.push({ endpoint: e.id, reason })
-      if (e.health === 'up' && e.restriction !== undefined && ctx.now < e.restrictedUntil) {
-        retryAt = retryAt === undefined ? e.restrictedUntil : Math.min(retryAt, e.restrictedUntil)
-      }
-      continue
-    }
-    const backup = e.tier === 'backup' ? 1 : 0
-    const group = i === last ? 4 : ctx.tried.includes(i) ? 2 + backup : backup
-    groups[group]!.push(i)
+  // 1. The best group any eligible endpoint is in.
+  let best = NO_GROUP
+  for (let i = 0; i < endpoints.length && best > 0; i++) {
+    const group = groupOf(endpoints, i, ctx, last)
+    if (group < best) best = group
   }
-  const group = groups.find((g) => g.length > 0)
-  if (group === undefined) return { kind: 'none', excluded, retryAt }
+  if (best === NO_GROUP) return nobody(endpoints, ctx)
 
   if (ctx.strategy === 'weighted-round-robin') {
+    const group: number[] = []
+    for (let i = 0; i < endpoints.length; i++) if (groupOf(endpoints, i, ctx, last) === best) group.push(i)
     const pick = pickWeighted(group.map((i) => endpoints[i]!))!
     return {
       kind: 'picked',
@@ -164,9 +159,53 @@ export function selectEndpoint(endpoints: readonly SelectableEndpoint[], ctx: Se
       currentWeights: group.map((i, k) => [i, pick.currentWeights[k]!] as const),
     }
   }
-  // The cursor is an endpoint index, so round-robin survives endpoints entering and leaving the group.
-  const start = Math.max(0, group.findIndex((i) => i >= ctx.cursor))
-  const pick = pickLeastConnections(group.map((i) => endpoints[i]!), start)!
-  const index = group[pick.index]!
-  return { kind: 'picked', index, cursor: index + 1, currentWeights: [] }
+  // 2. Least connections within the group, ties round-robin: the group's members are scanned in index
+  //    order from the first one at or after the cursor (an endpoint index, so round-robin survives
+  //    endpoints entering and leaving the group), wrapping around; the first of equals wins. Same
+  //    comparison as pickLeastConnections.
+  const n = endpoints.length
+  const cursor = ctx.cursor >= 0 && ctx.cursor < n ? ctx.cursor : 0
+  let index = -1
+  let bestLoad = Infinity
+  let bestFailing = Infinity
+  let bestLatency = Infinity
+  for (let step = 0; step < n; step++) {
+    const i = (cursor + step) % n
+    if (groupOf(endpoints, i, ctx, last) !== best) continue
+    const e = endpoints[i]!
+    const load = e.inFlight / e.weight
+    const failing = e.consecutiveFailures > 0 ? 1 : 0
+    const latency = latencyBucket(e.latencyEwma)
+    if (load < bestLoad || (load === bestLoad && (failing < bestFailing || (failing === bestFailing && latency < bestLatency)))) {
+      index = i
+      bestLoad = load
+      bestFailing = failing
+      bestLatency = latency
+    }
+  }
+  return { kind: 'picked', index, cursor: index + 1, currentWeights: NO_WEIGHTS }
+}
+
+/** The preference group (0 best … 4) of an eligible endpoint, `NO_GROUP` for an excluded one. */
+function groupOf(endpoints: readonly SelectableEndpoint[], i: number, ctx: SelectContext, last: number | undefined): number {
+  const e = endpoints[i]!
+  if (exclusionReason(e, ctx.now, ctx) !== undefined) return NO_GROUP
+  if (i === last) return 4
+  const backup = e.tier === 'backup' ? 1 : 0
+  return ctx.tried.includes(i) ? 2 + backup : backup
+}
+
+/** Nobody can take the request: why each endpoint is out, and when a cool-down ends first. */
+function nobody(endpoints: readonly SelectableEndpoint[], ctx: SelectContext): Selection {
+  const excluded: EndpointExclusion[] = []
+  let retryAt: number | undefined
+  for (const e of endpoints) {
+    const reason = exclusionReason(e, ctx.now, ctx)
+    if (reason === undefined) continue
+    excluded.push({ endpoint: e.id, reason })
+    if (e.health === 'up' && e.restriction !== undefined && ctx.now < e.restrictedUntil) {
+      retryAt = retryAt === undefined ? e.restrictedUntil : Math.min(retryAt, e.restrictedUntil)
+    }
+  }
+  return { kind: 'none', excluded, retryAt }
 }

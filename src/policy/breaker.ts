@@ -66,7 +66,16 @@ export function createBreaker(options: Required<BreakerOptions>, onStateChange: 
   return {
     state: () => state,
     recordSuccess() {
-      if (accepting()) cb.fire(SUCCEED).catch(ignore)
+      if (!accepting()) return
+      // Closed, a success changes no state: it only counts, and opossum counts by its own 'fire' and
+      // 'success' events (its Status listens to them). Emitting them skips fire()'s promise, semaphore
+      // and replay, the breaker's whole cost on the success path. Half-open, the state machine decides.
+      if (cb.closed) {
+        cb.emit('fire')
+        cb.emit('success', undefined, 0)
+      } else {
+        cb.fire(SUCCEED).catch(ignore)
+      }
     },
     recordFailure(error) {
       if (accepting()) cb.fire(error).catch(ignore)

@@ -10,6 +10,7 @@ export type HedgeOptions = {
 }
 
 import { AbortedError } from '../errors/errors.js'
+import { createAbortController } from '../util/abort.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
 
 export const DEFAULT_HEDGE: Required<HedgeOptions> = { delay: 'adaptive', minDelay: 50, initialDelay: 500, budget: 0.1 }
@@ -42,7 +43,7 @@ export function raceWithHedge<T>(first: Racer<T>, hedge: () => Racer<T> | undefi
       timer = undefined
     }
     const race = (racer: Racer<T>) => {
-      const controller = new AbortController()
+      const controller = createAbortController()
       racers.push(controller)
       pending++
       racer(controller).then(

@@ -1,5 +1,5 @@
-import pTimeout from 'p-timeout'
 import { AbortedError, TimeoutError } from '../errors/errors.js'
+import { createAbortController } from '../util/abort.js'
 import { systemClock, type Clock } from '../util/clock.js'
 
 export type WithTimeoutOptions = {
@@ -73,31 +73,54 @@ export function waitAtMost<T>(promise: Promise<T>, options: { timeout: number; s
  * timeout cancels the underlying I/O instead of only abandoning the race. Settles as soon as the child
  * aborts even if `run` ignores its signal: no call outlives its deadline.
  */
-export async function withTimeout<T>(run: (signal: AbortSignal) => Promise<T>, options: WithTimeoutOptions): Promise<T> {
+export function withTimeout<T>(run: (signal: AbortSignal) => Promise<T>, options: WithTimeoutOptions): Promise<T> {
   const { timeout, signal: parent, onTimeout, clock = systemClock } = options
-  const controller = options.controller ?? new AbortController()
+  const controller = options.controller ?? createAbortController()
   const child = controller.signal
   if (parent?.aborted) controller.abort(parent.reason)
-  // Our own timer aborts the child with our error; p-timeout only races the work against the child
-  // signal. (Given a time limit, p-timeout builds a TimeoutError with a stack trace on every call:
-  // a quarter of the pool's CPU per request, measured.)
-  let timer = timeout === Infinity || child.aborted ? undefined : clock.setTimeout(() => controller.abort(onTimeout()), timeout)
-  // Whoever aborts the child (parent, owner's teardown, a won hedge), the timer goes at once: a
-  // destroyed owner leaves no timer behind, not even for the microtasks until `finally`.
-  const clearTimer = () => {
-    if (timer !== undefined) clock.clearTimeout(timer)
-    timer = undefined
-  }
-  child.addEventListener('abort', clearTimer, { once: true })
-  // One listener on the parent, removed in `finally`: never `AbortSignal.any` on a long-lived parent (it leaks on Node 20).
-  const onParentAbort = () => controller.abort(parent!.reason)
-  parent?.addEventListener('abort', onParentAbort, { once: true })
-  try {
-    child.throwIfAborted()
-    return await pTimeout(run(child), { milliseconds: Infinity, signal: child })
-  } finally {
-    clearTimer()
-    child.removeEventListener('abort', clearTimer)
-    parent?.removeEventListener('abort', onParentAbort)
-  }
+  if (child.aborted) return Promise.reject(child.reason)
+  return new Promise<T>((resolve, reject) => {
+    // Our own timer aborts the child with our error. (p-timeout, given a time limit, builds a
+    // TimeoutError with a stack trace on every call: a quarter of the pool's CPU per request, measured.)
+    let timer =
+      timeout === Infinity
+        ? undefined
+        : clock.setTimeout(() => {
+            timer = undefined
+            controller.abort(onTimeout())
+          }, timeout)
+    const cleanup = () => {
+      if (timer !== undefined) clock.clearTimeout(timer)
+      timer = undefined
+      child.removeEventListener('abort', onChildAbort)
+      parent?.removeEventListener('abort', onParentAbort)
+    }
+    // The child's one listener: whoever aborts it (parent, timer, the owner's teardown, a won hedge),
+    // the timer goes at once and the call settles with the reason, whatever `run` does.
+    const onChildAbort = () => {
+      cleanup()
+      reject(child.reason)
+    }
+    // One listener on the parent, removed on settling: never `AbortSignal.any` on a long-lived parent (it leaks on Node 20).
+    const onParentAbort = () => controller.abort(parent!.reason)
+    child.addEventListener('abort', onChildAbort, { once: true })
+    parent?.addEventListener('abort', onParentAbort, { once: true })
+    let work: Promise<T>
+    try {
+      work = run(child)
+    } catch (error) {
+      cleanup()
+      return reject(error)
+    }
+    work.then(
+      (value) => {
+        cleanup()
+        resolve(value)
+      },
+      (error: unknown) => {
+        cleanup()
+        reject(error)
+      },
+    )
+  })
 }

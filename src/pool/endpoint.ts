@@ -91,7 +91,16 @@ export class Endpoint {
     const ws = config.url.startsWith('ws:') || config.url.startsWith('wss:')
     this.transport = ws
       ? createWsTransport({ ...options.webSocket, url: config.url, endpoint: config.id, headers: config.headers, chainId: options.chainId, clock: options.clock, random: options.random })
-      : createHttpTransport({ url: config.url, headers: config.headers, endpoint: config.id, fetch: options.fetch, batch: options.batch, clock: options.clock })
+      : createHttpTransport({
+          url: config.url,
+          headers: config.headers,
+          endpoint: config.id,
+          fetch: options.fetch,
+          batch: options.batch,
+          clock: options.clock,
+          maxResponseBytes: options.maxResponseBytes,
+          maxSockets: options.maxSockets,
+        })
     if (ws) {
       // A dropped socket is news now, not at the next failed heartbeat: the endpoint is down until a
       // new connection has passed its handshake and a heartbeat has verified it again.
@@ -192,6 +201,6 @@ export class Endpoint {
 
   destroy(): void {
     this.breaker.destroy()
-    void (this.transport as Partial<WsTransport>).destroy?.()
+    void this.transport.destroy?.()
   }
 }

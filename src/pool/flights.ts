@@ -1,4 +1,5 @@
 import type { ResilientRpcError } from '../errors/errors.js'
+import { createAbortController } from '../util/abort.js'
 
 /** One upstream request and the callers waiting for it (more than one when de-duplicated). */
 export type Flight<C> = {
@@ -33,7 +34,7 @@ export class Flights<C> {
       existing.callers++
       return existing
     }
-    const controller = new AbortController()
+    const controller = createAbortController()
     this.#active.add(controller)
     const promise = run(controller.signal).finally(() => {
       flight.settled = true

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3'
 import pRetry from 'p-retry'
-import { exclusionReason, headDistance, selectEndpoint, type BreakerState, type EndpointStatus } from '../balancer/select.js'
+import { exclusionReason, headDistance, selectEndpoint, type BreakerState, type EndpointStatus, type SelectContext } from '../balancer/select.js'
 import { classifyError } from '../errors/classify.js'
 import {
   AbortedError,
@@ -406,6 +406,11 @@ class PoolImpl implements Pool {
     return { target: call?.target, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health, judgeAhead: this.#judgeAhead() }
   }
 
+  /** What selection needs for one pick: one object per attempt (spreading #selectContext made two). */
+  #pickContext(call: Call, strategy: ResolvedPoolOptions['strategy'], now: number): SelectContext {
+    return { strategy, target: call.target, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health, judgeAhead: this.#judgeAhead(), cursor: this.#cursor, tried: call.tried, now }
+  }
+
   /** One endpoint far ahead of the others is distrusted only when a majority (three or more live) outvotes it. */
   #judgeAhead(): boolean {
     let live = 0
@@ -420,7 +425,7 @@ class PoolImpl implements Pool {
       signal.throwIfAborted()
       const now = clock.now()
       for (const e of this.#endpoints) e.refresh(now)
-      const selection = selectEndpoint(this.#records, { ...this.#selectContext(call), strategy, cursor: this.#cursor, tried: call.tried, now })
+      const selection = selectEndpoint(this.#records, this.#pickContext(call, strategy, now))
       if (selection.kind === 'picked') {
         call.waitingOn = undefined
         this.#cursor = selection.cursor
@@ -462,7 +467,7 @@ class PoolImpl implements Pool {
   /** Picks and reserves another endpoint for a hedge, without waiting; never `avoid` itself. */
   #tryAcquire(call: Call, avoid: Endpoint): Endpoint | undefined {
     const now = this.#options.clock.now()
-    const selection = selectEndpoint(this.#records, { ...this.#selectContext(call), strategy: this.#options.strategy, cursor: this.#cursor, tried: call.tried, now })
+    const selection = selectEndpoint(this.#records, this.#pickContext(call, this.#options.strategy, now))
     if (selection.kind !== 'picked' || selection.index === avoid.record.index) return undefined
     this.#cursor = selection.cursor
     for (const [i, w] of selection.currentWeights) this.#records[i]!.currentWeight = w

@@ -211,6 +211,16 @@ describe('createBreaker', () => {
     expect(b.state()).toBe(state)
   })
 
+  it('successes while closed (counted without a replay through opossum) dilute failures', async () => {
+    const b = make()
+    await record(b, 'SSSSSSSSSS FFFFFFFFF')
+    // 9 of 19 failed: 47 % ≤ 50 %.
+    expect(b.state()).toBe('closed')
+    await record(b, 'FF')
+    // 11 of 21: 52 %.
+    expect(b.state()).toBe('open')
+  })
+
   it('rolling window: old successes stop diluting new failures', async () => {
     const b = make()
     await record(b, 'SSSSSSSSSS')

@@ -51,6 +51,8 @@ describe('resolvePoolOptions', () => {
         tracer: undefined,
         logger: undefined,
         logRateLimit: {},
+        maxResponseBytes: 32 * 1024 * 1024,
+        maxSockets: 64,
       })
       expect(r.backoff).toEqual(DEFAULT_BACKOFF)
       expect(r.breaker).toEqual(DEFAULT_BREAKER)
@@ -89,6 +91,8 @@ describe('resolvePoolOptions', () => {
         clock,
         random,
         fetch: fetchImpl,
+        maxResponseBytes: 1_000,
+        maxSockets: 2,
       })
       expect(r).toEqual({
         endpoints: [
@@ -118,6 +122,8 @@ describe('resolvePoolOptions', () => {
         tracer: undefined,
         logger: undefined,
         logRateLimit: {},
+        maxResponseBytes: 1_000,
+        maxSockets: 2,
       })
     })
 
@@ -323,6 +329,9 @@ describe('resolvePoolOptions', () => {
       { name: 'clock without now', options: { endpoints: [URL_A], clock: { setTimeout, clearTimeout } }, option: 'clock.now' },
       { name: 'clock without clearTimeout', options: { endpoints: [URL_A], clock: { now: Date.now, setTimeout } }, option: 'clock.clearTimeout' },
       { name: 'fetch not a function', options: { endpoints: [URL_A], fetch: 'node-fetch' }, option: 'fetch' },
+      { name: 'maxResponseBytes 0', options: { endpoints: [URL_A], maxResponseBytes: 0 }, option: 'maxResponseBytes', message: />= 1/ },
+      { name: 'maxResponseBytes 1.5', options: { endpoints: [URL_A], maxResponseBytes: 1.5 }, option: 'maxResponseBytes' },
+      { name: 'maxSockets 0', options: { endpoints: [URL_A], maxSockets: 0 }, option: 'maxSockets', message: />= 1/ },
     ] as Array<{ name: string; options: unknown; option: string; message?: RegExp }>)('$name → $option', ({ options, option, message }) => {
       const e = rejection(options)
       expect(e.option).toBe(option)

@@ -1,0 +1,78 @@
+import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, UnauthorizedError, type ResilientRpcErrorOptions } from '../errors/errors.js'
+import { parseRetryAfter } from './retryAfter.js'
+
+/** What an HTTP POST of a JSON-RPC body came back with, once the body is read and parsed. */
+export type HttpAnswer = { status: number; ok: boolean; parsed: unknown }
+
+/**
+ * Sends one JSON-RPC body over HTTP. One per transport; the way bytes travel (`fetch`, `node:http`)
+ * is its business, the errors it throws are the same for all.
+ */
+export type HttpPoster = {
+  /**
+   * POSTs `body` and parses the answer. Throws for what no JSON-RPC answer can be: network failures,
+   * 401/403, 429, a body over the size bound or not JSON. A non-2xx JSON body is returned for the
+   * caller to read (nodes send reverts with 400/500 too). An abort rejects with `signal.reason`.
+   */
+  post(body: string, signal: AbortSignal): Promise<HttpAnswer>
+  /** Closes pooled connections. Idempotent. */
+  destroy(): void
+}
+
+export type HttpPosterOptions = {
+  url: string
+  /** Every header to send, names in lower case. */
+  headers: Record<string, string>
+  errorOptions: ResilientRpcErrorOptions
+  /** Wall clock for HTTP-date `Retry-After` values (ms since epoch). */
+  now: () => number
+  /** Largest (decoded) response body read; a larger one fails with `INVALID_RESPONSE`. */
+  maxResponseBytes: number
+  /** Most connections open to the endpoint at once (`node:http` only; browsers decide themselves). */
+  maxSockets: number
+  /** How long an idle kept-alive connection stays open (ms, `node:http` only). */
+  idleSocketTimeout: number
+}
+
+/** Largest response body read by default: far above any sane JSON-RPC answer, far below a memory problem. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+/** Connections per endpoint by default (`node:http`). */
+export const DEFAULT_MAX_SOCKETS = 64
+// Idle connections close after this long: below the 5 s keep-alive timeout of Node servers (and most
+// proxies' longer ones), so a request rarely goes out on a socket the server is closing.
+export const DEFAULT_IDLE_SOCKET_TIMEOUT = 4_000
+
+/** Statuses that mean "not this endpoint, not now", decided without trusting the body. `undefined` for the others. */
+export function statusError(status: number, retryAfter: () => string | null | undefined, options: HttpPosterOptions): Error | undefined {
+  if (status === 401 || status === 403) return new UnauthorizedError(status, options.errorOptions)
+  if (status === 429) return new RateLimitedError(parseRetryAfter(retryAfter(), options.now()), options.errorOptions)
+  return undefined
+}
+
+export function tooLarge(bytes: number | undefined, options: HttpPosterOptions): InvalidResponseError {
+  const size = bytes === undefined ? 'more than' : `${bytes} bytes, over`
+  return new InvalidResponseError(`body is too large (${size} the ${options.maxResponseBytes}-byte limit)`, options.errorOptions)
+}
+
+/** Parses a complete body; a non-JSON body is an `HttpError` for a non-2xx status, else `INVALID_RESPONSE`. */
+export function parseAnswer(status: number, text: string, options: HttpPosterOptions): HttpAnswer {
+  const ok = status >= 200 && status < 300
+  try {
+    return { status, ok, parsed: JSON.parse(text) }
+  } catch (cause) {
+    if (!ok) throw new HttpError(status, options.errorOptions)
+    throw new InvalidResponseError('body is not JSON', { ...options.errorOptions, cause, details: `body starts with ${JSON.stringify(text.slice(0, 40))}` })
+  }
+}
+
+/** A failure below HTTP, as the typed error; only the error code (ECONNREFUSED, …) is kept in `details`. */
+export function networkError(error: unknown, options: HttpPosterOptions): NetworkError {
+  return new NetworkError({ ...options.errorOptions, cause: error, details: networkDetails(error) })
+}
+
+// Only the error code: messages of lower layers may quote the full URL.
+function networkDetails(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause
+  const code = cause?.code ?? (error as { code?: unknown } | undefined)?.code
+  return typeof code === 'string' ? code : undefined
+}
