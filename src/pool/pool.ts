@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3'
 import pRetry from 'p-retry'
-import { exclusionReason, headDistance, selectEndpoint, type BreakerState, type EndpointStatus } from '../balancer/select.js'
+import { exclusionReason, headDistance, limitReason, selectEndpoint, type BreakerState, type EndpointStatus } from '../balancer/select.js'
 import { classifyError } from '../errors/classify.js'
 import {
   AbortedError,
@@ -11,17 +11,20 @@ import {
   NetworkError,
   NoHealthyEndpointError,
   PoolDestroyedError,
+  QueueFullError,
   RetriesExhaustedError,
+  RetryBudgetExhaustedError,
   TimeoutError,
   type Attempt,
   type EndpointExclusion,
   type ResilientRpcError,
 } from '../errors/errors.js'
-import { blockTarget, type BlockTarget } from '../health/blockTarget.js'
+import { blockTarget, pinBlock, type BlockTarget } from '../health/blockTarget.js'
 import { HealthMonitor } from '../health/heartbeat.js'
 import { backoffDelay } from '../policy/backoff.js'
 import { HEDGE_LOST, HedgeBudget, hedgeDelay, raceWithHedge } from '../policy/hedge.js'
 import { isIdempotentRead } from '../policy/methods.js'
+import { RetryBudget } from '../policy/retryBudget.js'
 import { waitAtMost, withTimeout } from '../policy/timeout.js'
 import { sleep } from '../util/sleep.js'
 import { Endpoint } from './endpoint.js'
@@ -29,6 +32,7 @@ import type { PoolEvents } from './events.js'
 import { snapshotEndpoint, type PoolStats } from './stats.js'
 import { AnswerCache } from './cache.js'
 import { Flights } from './flights.js'
+import { quorumRead, type AskOutcome } from './quorum.js'
 import { duration, MAX_TIMER, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js'
 
 export type RequestOptions = {
@@ -40,6 +44,12 @@ export type RequestOptions = {
   attemptTimeout?: number
   /** Retries after the first attempt. @default the pool's `retries` */
   retries?: number
+  /**
+   * Quorum read (idempotent reads only): ask distinct endpoints until this many agree on the
+   * normalised result (sorted keys, lower-cased hex). A read of the latest state is first pinned to
+   * the reference head's block. `1` is an ordinary request. @default 1
+   */
+  quorum?: number
 }
 
 export type ReadyOptions = {
@@ -56,6 +66,8 @@ export type Pool = {
    * Sends a JSON-RPC request through the pool and resolves with its `result`.
    * @throws `TIMEOUT` (deadline passed), `ABORTED` (signal), `NO_ENDPOINT` (none could take it before the
    * deadline), `RPC_ERROR` (the node's answer, e.g. a revert; never retried), `RETRIES_EXHAUSTED`,
+   * `RETRY_BUDGET_EXHAUSTED` (a retry was due, the pool's retry budget is spent), `QUEUE_FULL` (every
+   * endpoint at its limits and `maxQueue` requests waiting), `QUORUM_FAILED` (with `quorum`),
    * `POOL_DESTROYED`, `INVALID_OPTION`, or the fatal error of the one attempt made.
    */
   request<T = unknown>(method: string, params?: readonly unknown[], options?: RequestOptions): Promise<T>
@@ -100,6 +112,8 @@ type Call = {
   trial: boolean
   /** Set while the call waits for an endpoint: what kept each one out. */
   waitingOn: EndpointExclusion[] | undefined
+  /** Endpoints (indexes) the call must not use; each pick is added (a quorum read asks each endpoint once). */
+  avoid?: Set<number>
 }
 
 /**
@@ -121,6 +135,8 @@ class PoolImpl implements Pool {
   readonly #emitter = new EventEmitter<PoolEvents>()
   readonly #active = new Set<AbortController>()
   readonly #waiters = new Set<() => void>()
+  /** Requests waiting because every endpoint that could serve them is at its limits (bounded by `maxQueue`). */
+  #queued = 0
   #cursor = 0
   #destroyed = false
 
@@ -128,6 +144,8 @@ class PoolImpl implements Pool {
   /** Upstream requests and their callers (de-duplication). */
   readonly #flights = new Flights<Call>(this.#active)
   readonly #hedgeBudget: HedgeBudget | undefined
+  /** Retries and hedges across the pool, as a share of first attempts. */
+  readonly #retryBudget: RetryBudget | undefined
   readonly #cache: AnswerCache | undefined
   /** Highest `eth_blockNumber` answer served, so answers never go backwards. */
   #servedHead: bigint | undefined
@@ -145,6 +163,7 @@ class PoolImpl implements Pool {
     this.#endpoints = options.endpoints.map((config, i) => new Endpoint(config, i, options, hooks))
     if (options.hedge && options.endpoints.length > 1) this.#hedgeBudget = new HedgeBudget(options.hedge.budget)
     if (options.cache) this.#cache = new AnswerCache(options.cache)
+    if (options.retryBudget) this.#retryBudget = new RetryBudget(options.retryBudget)
     this.#records = this.#endpoints.map((e) => e.record)
     if (options.heartbeat) {
       this.#health = new HealthMonitor(this.#endpoints, options, options.heartbeat, {
@@ -223,6 +242,7 @@ class PoolImpl implements Pool {
     const call = this.#newCall(method, params, options)
     const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)
     if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason })
+    if (options.quorum !== undefined && options.quorum !== 1) return this.#quorum(call, options.quorum, timeout, options.signal) as Promise<T>
     const cacheKey = this.#cache && isIdempotentRead(method) ? `${method}|${call.paramsJson}` : undefined
     if (cacheKey !== undefined) {
       if (method === 'eth_chainId' && this.#health?.chainId !== undefined) return `0x${this.#health.chainId.toString(16)}` as T
@@ -247,6 +267,63 @@ class PoolImpl implements Pool {
       throw this.#finalError(error, flight.call, options.signal)
     } finally {
       this.#flights.leave(flight, leaving)
+    }
+  }
+
+  /**
+   * A quorum read (see quorum.ts): validated here, pinned to one block when it reads the latest
+   * state, run under the request's deadline and signal; the asks are single attempts on distinct endpoints.
+   */
+  async #quorum(call: Call, quorum: number, timeout: number, callerSignal: AbortSignal | undefined): Promise<unknown> {
+    if (!Number.isInteger(quorum) || quorum < 1 || quorum > this.#endpoints.length) {
+      throw new InvalidOptionError('quorum', `expected an integer from 1 to ${this.#endpoints.length} (the number of endpoints), got ${String(quorum)}`)
+    }
+    if (!isIdempotentRead(call.method)) throw new InvalidOptionError('quorum', `only idempotent reads can be asked of several endpoints, not ${call.method}`)
+    const { clock } = this.#options
+    // Not withTimeout: its race would reject with the bare TimeoutError, and a quorum read that times
+    // out should still say what it heard; quorumRead itself settles as soon as the signal aborts.
+    const controller = new AbortController()
+    const signal = controller.signal
+    const timer = timeout === Infinity ? undefined : clock.setTimeout(() => controller.abort(new TimeoutError('request', timeout)), timeout)
+    const onCallerAbort = () => controller.abort(callerSignal!.reason)
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true })
+    this.#active.add(controller)
+    try {
+      let params = call.params
+      if (call.target.kind === 'latest') {
+        // Honest endpoints agree only about one state: pin the read to the block the pool trusts.
+        const head = this.#referenceHead ?? BigInt(await this.request<string>('eth_blockNumber', [], { signal, timeout }))
+        params = pinBlock(call.method, params, head) ?? params
+      }
+      const ask = async (asked: Set<number>, askSignal: AbortSignal): Promise<AskOutcome> => {
+        const one = this.#newCall(call.method, params, { attemptTimeout: call.attemptTimeout, retries: 0 })
+        one.avoid = asked
+        const endpoint = await this.#acquire(one, askSignal)
+        try {
+          return { endpoint: endpoint.id, result: await this.#attempt(endpoint, one, askSignal) }
+        } catch (error) {
+          return { endpoint: endpoint.id, error: this.#attemptError(error, endpoint) }
+        }
+      }
+      // Down and quarantined endpoints are not waited for: the read fails once nobody else is left to ask.
+      const askable = (asked: ReadonlySet<number>) => this.#records.filter((r) => !asked.has(r.index) && r.health !== 'quarantined' && r.health !== 'down').length
+      const host = {
+        clock,
+        ask,
+        askable,
+        first: () => this.#retryBudget?.recordFirst(clock.now()),
+        extra: () => this.#retryBudget?.trySpend(clock.now()) !== false,
+      }
+      return await quorumRead(host, quorum, signal)
+    } catch (error) {
+      if (callerSignal?.aborted) throw new AbortedError({ cause: callerSignal.reason })
+      // The deadline passed while the block was being pinned: say so, not that the pin was aborted.
+      if (isResilientRpcError(error, 'ABORTED') && isResilientRpcError(signal.reason, 'TIMEOUT')) throw signal.reason
+      throw error
+    } finally {
+      if (timer !== undefined) clock.clearTimeout(timer)
+      callerSignal?.removeEventListener('abort', onCallerAbort)
+      this.#active.delete(controller)
     }
   }
 
@@ -321,11 +398,13 @@ class PoolImpl implements Pool {
     const retryable = (error: unknown) => classifyError(error, { method: call.method }).retryable
     const afterFailure = async (error: unknown, attemptNumber: number, retriesLeft: number) => {
       if (retriesLeft === 0 || !retryable(error)) return
+      if (this.#retryBudget?.trySpend(clock.now()) === false) throw new RetryBudgetExhaustedError({ cause: error, attempts: [...call.attempts] })
       // Failing over to an endpoint this request has not tried needs no back-off; coming back to one does.
       const delay = this.#hasUntried(call) ? 0 : backoffDelay(call.backoffs++, backoff, random)
       this.#emit('request:retry', { method: call.method, attempt: attemptNumber, endpoint: call.attempts.at(-1)?.endpoint ?? '', error: error as ResilientRpcError, delay })
       await sleep(delay, { signal, clock })
     }
+    this.#retryBudget?.recordFirst(clock.now())
     // 1. The first attempt runs bare: most requests need one, and p-retry's set-up is a tenth of the
     //    pool's CPU per request (measured).
     try {
@@ -379,7 +458,15 @@ class PoolImpl implements Pool {
         return this.#reserve(this.#endpoints[selection.index]!, call)
       }
       call.waitingOn = selection.excluded
-      await this.#waitForChange(signal, selection.retryAt === undefined ? undefined : selection.retryAt - now)
+      // Waiting for an endpoint under its own limits is queueing, bounded by maxQueue; waiting for one to come back is not.
+      const queued = selection.limited
+      if (queued && this.#queued >= this.#options.maxQueue) throw new QueueFullError(this.#options.maxQueue, selection.excluded)
+      if (queued) this.#queued++
+      try {
+        await this.#waitForChange(signal, selection.retryAt === undefined ? undefined : selection.retryAt - now)
+      } finally {
+        if (queued) this.#queued--
+      }
     }
   }
 
@@ -398,9 +485,12 @@ class PoolImpl implements Pool {
     return raceWithHedge(
       (controller) => this.#attempt(first, call, signal, controller),
       () => {
-        const second = budget.available() ? this.#tryAcquire(call, first) : undefined
+        // A hedge is an extra attempt: it needs the hedge budget's token and room in the pool's retry budget.
+        const now = this.#options.clock.now()
+        const second = budget.available() && this.#retryBudget?.available(now) !== false ? this.#tryAcquire(call, first) : undefined
         if (!second) return undefined
         budget.spend()
+        this.#retryBudget?.trySpend(now)
         this.#emit('request:hedge', { method: call.method, endpoint: first.id, hedge: second.id, delay })
         return (controller) => this.#attempt(second, call, signal, controller)
       },
@@ -411,6 +501,7 @@ class PoolImpl implements Pool {
   /** Picks and reserves another endpoint for a hedge, without waiting; never `avoid` itself. */
   #tryAcquire(call: Call, avoid: Endpoint): Endpoint | undefined {
     const now = this.#options.clock.now()
+    for (const e of this.#endpoints) e.refresh(now)
     const selection = selectEndpoint(this.#records, { ...this.#selectContext(call), strategy: this.#options.strategy, cursor: this.#cursor, tried: call.tried, now })
     if (selection.kind !== 'picked' || selection.index === avoid.record.index) return undefined
     this.#cursor = selection.cursor
@@ -425,7 +516,9 @@ class PoolImpl implements Pool {
     if (call.trial) record.trialInFlight = true
     record.inFlight++
     record.requests++
+    endpoint.takeToken(this.#options.clock.now())
     call.tried.push(record.index)
+    call.avoid?.add(record.index)
     return endpoint
   }
 
@@ -436,7 +529,8 @@ class PoolImpl implements Pool {
     const now = this.#options.clock.now()
     for (const e of this.#endpoints) e.refresh(now)
     const ctx = this.#selectContext(probe)
-    const eligible = this.#endpoints.filter((e) => exclusionReason(e.record, now, ctx) === undefined)
+    // A broadcast respects the endpoints' limits too: one at its limit is not sent this copy.
+    const eligible = this.#endpoints.filter((e) => exclusionReason(e.record, now, ctx) === undefined && limitReason(e.record, now) === undefined)
     return eligible.map((endpoint) => {
       const call = this.#newCall(method, params, { ...options, retries: 0 })
       this.#reserve(endpoint, call)
@@ -524,7 +618,7 @@ class PoolImpl implements Pool {
       // Losing a hedged race is no failure, but it is news of slowness: without it a hanging endpoint
       // keeps no latency and least-connections keeps choosing it (found by the bad-day benchmark).
       if (error.details === HEDGE_LOST) endpoint.observeLatency(now - start)
-      endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now)
+      endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now, start)
       throw error
     } finally {
       call.running.delete(endpoint)
@@ -585,7 +679,8 @@ class PoolImpl implements Pool {
     return Object.freeze({
       chainId: this.#health?.chainId ?? this.#options.chainId,
       referenceHead: reference,
-      endpoints: Object.freeze(this.#records.map((r) => snapshotEndpoint(r, exclusionReason(r, now, ctx), reference))),
+      endpoints: Object.freeze(this.#endpoints.map((e) => snapshotEndpoint(e.record, exclusionReason(e.record, now, ctx), reference, e.limiter.budget(now)))),
+      retryBudget: this.#retryBudget?.stats(now),
     })
   }
 
