@@ -431,7 +431,7 @@ class PoolImpl implements Pool {
   }
 
   #selectContext(call: Call | undefined) {
-    return { target: call?.target, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health, judgeAhead: this.#judgeAhead() }
+    return { target: call?.target, avoid: call?.avoid, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health, judgeAhead: this.#judgeAhead() }
   }
 
   /** One endpoint far ahead of the others is distrusted only when a majority (three or more live) outvotes it. */

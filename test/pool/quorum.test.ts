@@ -175,6 +175,15 @@ describe('pool.request with { quorum }', () => {
     expect(reads.every((c) => c.params[1] === '0x10')).toBe(true)
   })
 
+  it('never asks one endpoint twice, even the fastest one', async () => {
+    // Weighted round-robin with a heavy a would pick a again and again; a's lie must count once.
+    answer({ a: { kind: 'ok', result: '0x1' }, b: { kind: 'ok', result: '0x2' }, c: { kind: 'ok', result: '0x3' } })
+    const p = makePool({ endpoints: [{ url: 'http://a', weight: 100 }, 'http://b', 'http://c'], strategy: 'weighted-round-robin' })
+    const error = await p.request('eth_getBalance', [ADDR, '0x5'], { quorum: 2 }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'QUORUM_FAILED' })
+    expect(fake.calls.map((c) => c.host).sort()).toEqual(['a', 'b', 'c'])
+  })
+
   it('rejects with QUORUM_FAILED listing each distinct answer and who gave it', async () => {
     answer({ a: { kind: 'ok', result: '0x64' }, b: { kind: 'ok', result: '0x65' }, c: { kind: 'ok', result: '0x66' } })
     const p = makePool()
