@@ -298,7 +298,14 @@ class PoolImpl implements Pool {
       const ask = async (asked: Set<number>, askSignal: AbortSignal): Promise<AskOutcome> => {
         const one = this.#newCall(call.method, params, { attemptTimeout: call.attemptTimeout, retries: 0 })
         one.avoid = asked
-        const endpoint = await this.#acquire(one, askSignal)
+        let endpoint: Endpoint
+        try {
+          endpoint = await this.#acquire(one, askSignal)
+        } catch (error) {
+          // A full queue is an answer of sorts (listed with the failures); an abort ends the ask.
+          if (askSignal.aborted || !isResilientRpcError(error)) throw error
+          return { endpoint: '(none)', error }
+        }
         try {
           return { endpoint: endpoint.id, result: await this.#attempt(endpoint, one, askSignal) }
         } catch (error) {
