@@ -22,6 +22,7 @@ import {
 import { blockTarget, pinBlock, type BlockTarget } from '../health/blockTarget.js'
 import { HealthMonitor } from '../health/heartbeat.js'
 import { backoffDelay } from '../policy/backoff.js'
+import { LimitQueue } from '../policy/bulkhead.js'
 import { HEDGE_LOST, HedgeBudget, hedgeDelay, raceWithHedge } from '../policy/hedge.js'
 import { isIdempotentRead } from '../policy/methods.js'
 import { RetryBudget } from '../policy/retryBudget.js'
@@ -136,7 +137,7 @@ class PoolImpl implements Pool {
   readonly #active = new Set<AbortController>()
   readonly #waiters = new Set<() => void>()
   /** Requests waiting because every endpoint that could serve them is at its limits (bounded by `maxQueue`). */
-  #queued = 0
+  readonly #queue: LimitQueue
   #cursor = 0
   #destroyed = false
 
@@ -152,6 +153,7 @@ class PoolImpl implements Pool {
 
   constructor(options: ResolvedPoolOptions) {
     this.#options = options
+    this.#queue = new LimitQueue(options.clock)
     const hooks = {
       onBreaker: (ep: Endpoint, state: BreakerState) => {
         this.#emit(state === 'open' ? 'circuit:open' : state === 'half-open' ? 'circuit:halfOpen' : 'circuit:close', { endpoint: ep.id })
@@ -450,30 +452,40 @@ class PoolImpl implements Pool {
 
   /** Picks and reserves an endpoint for the next attempt, waiting (until the deadline) while none can take it. */
   async #acquire(call: Call, signal: AbortSignal): Promise<Endpoint> {
-    const { clock, strategy } = this.#options
+    const { clock, strategy, maxQueue } = this.#options
+    // Place in the queue of requests waiting on endpoints' limits, once this request has one.
+    let ticket: number | undefined
     for (;;) {
       signal.throwIfAborted()
       const now = clock.now()
       for (const e of this.#endpoints) e.refresh(now)
       const selection = selectEndpoint(this.#records, { ...this.#selectContext(call), strategy, cursor: this.#cursor, tried: call.tried, now })
-      if (selection.kind === 'picked') {
+      // A newcomer does not jump the queue: the capacity it found goes to the head, and it queues.
+      const barging = selection.kind === 'picked' && ticket === undefined && this.#queue.size > 0
+      if (selection.kind === 'picked' && !barging) {
         call.waitingOn = undefined
         this.#cursor = selection.cursor
         for (const [i, w] of selection.currentWeights) this.#records[i]!.currentWeight = w
         // Reserve the endpoint in the same tick as the pick: requests picking concurrently must see
         // each other's in-flight counts, or least-connections sends them all to one endpoint.
-        return this.#reserve(this.#endpoints[selection.index]!, call)
+        const endpoint = this.#reserve(this.#endpoints[selection.index]!, call)
+        // There may be capacity for the next waiter too (a burst of tokens, several free slots).
+        if (ticket !== undefined) this.#queue.wakeHead()
+        return endpoint
       }
-      call.waitingOn = selection.excluded
-      // Waiting for an endpoint under its own limits is queueing, bounded by maxQueue; waiting for one to come back is not.
-      const queued = selection.limited
-      if (queued && this.#queued >= this.#options.maxQueue) throw new QueueFullError(this.#options.maxQueue, selection.excluded)
-      if (queued) this.#queued++
-      try {
-        await this.#waitForChange(signal, selection.retryAt === undefined ? undefined : selection.retryAt - now)
-      } finally {
-        if (queued) this.#queued--
+      if (selection.kind === 'none') call.waitingOn = selection.excluded
+      if (barging || (selection.kind === 'none' && selection.limited)) {
+        // Waiting for an endpoint under its own limits is queueing, bounded by maxQueue; waiting for one to come back is not.
+        if (ticket === undefined && this.#queue.size >= maxQueue) throw new QueueFullError(maxQueue, selection.kind === 'none' ? selection.excluded : [])
+        ticket ??= this.#queue.ticket()
+        const at = selection.kind === 'none' ? selection.retryAt : undefined
+        const waiting = this.#queue.wait(ticket, at, signal)
+        if (barging) this.#queue.wakeHead()
+        await waiting
+        continue
       }
+      if (selection.kind === 'picked') continue
+      await this.#waitForChange(signal, selection.retryAt === undefined ? undefined : selection.retryAt - now)
     }
   }
 
@@ -584,6 +596,7 @@ class PoolImpl implements Pool {
   }
 
   #notify(): void {
+    this.#queue.wakeHead()
     if (this.#waiters.size === 0) return
     for (const wake of [...this.#waiters]) wake()
   }
