@@ -1,7 +1,7 @@
 // The dApp example (examples/dapp) in headless Chromium: bundled from the package's `browser` entry,
 // reading a contract on anvil through fault proxies (HTTP with CORS, and one WebSocket) while one
 // endpoint hangs. Run with `npm run build && npm run test:browser` (not part of `vitest run`).
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, extname, join, resolve } from 'node:path'
@@ -135,6 +135,7 @@ beforeAll(async () => {
   const dist = join(ROOT, 'dist/browser.js')
   const distTime = statSync(dist, { throwIfNoEntry: false })?.mtimeMs ?? 0
   if (distTime < newest(join(ROOT, 'src'))) throw new Error('dist/browser.js is missing or older than src/: run `npm run build` first')
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true })
   outdir = mkdtempSync(join(ROOT, '.tmp/dapp-'))
   built = await buildDapp({ outdir })
 
