@@ -8,6 +8,8 @@ export type LeastConnectionsCandidate = {
   latencyEwma: number | undefined
   /** Failed attempts since the last success. */
   consecutiveFailures: number
+  /** Lost its last hedged race: ranked like a failing endpoint (a hint, not a failure). */
+  lostRace?: boolean
 }
 
 export type LeastConnectionsPick = {
@@ -41,7 +43,7 @@ export function pickLeastConnections(candidates: readonly LeastConnectionsCandid
     const c = candidates[i]!
     const load = c.inFlight / c.weight
     // An endpoint that fails fast (connection refused) has no latency to lose: it must not win on being quick.
-    const failing = c.consecutiveFailures > 0 ? 1 : 0
+    const failing = c.consecutiveFailures > 0 || c.lostRace === true ? 1 : 0
     const latency = latencyBucket(c.latencyEwma)
     if (load < bestLoad || (load === bestLoad && (failing < bestFailing || (failing === bestFailing && latency < bestLatency)))) {
       best = i

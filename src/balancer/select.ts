@@ -45,6 +45,11 @@ export type SelectableEndpoint = {
   latencyEwma: number | undefined
   /** Failed attempts since the last success. */
   consecutiveFailures: number
+  /**
+   * Its last attempt lost a hedged race (another endpoint answered first). Not a failure — nothing is
+   * blamed — but selection prefers others, as after a failure, until it answers again.
+   */
+  lostRace?: boolean
   /** Bulkhead: attempts the endpoint may have in flight at once. @default Infinity */
   maxConcurrency?: number
   /** Rate limit: clock time at which the endpoint has a token for a request (now or earlier: it has one). @default 0 */
@@ -192,7 +197,7 @@ export function selectEndpoint(endpoints: readonly SelectableEndpoint[], ctx: Se
     if (groupOf(endpoints, i, ctx, last) !== best) continue
     const e = endpoints[i]!
     const load = e.inFlight / e.weight
-    const failing = e.consecutiveFailures > 0 ? 1 : 0
+    const failing = e.consecutiveFailures > 0 || e.lostRace === true ? 1 : 0
     const latency = latencyBucket(e.latencyEwma)
     if (load < bestLoad || (load === bestLoad && (failing < bestFailing || (failing === bestFailing && latency < bestLatency)))) {
       index = i

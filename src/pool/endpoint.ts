@@ -85,6 +85,7 @@ export class Endpoint {
       currentWeight: 0,
       latencyEwma: undefined,
       consecutiveFailures: 0,
+      lostRace: false,
       requests: 0,
       successes: 0,
       failures: 0,
@@ -131,6 +132,16 @@ export class Endpoint {
     return endpointStatus(this.record, now, referenceHead, this.#options.maxLag, judgeAhead)
   }
 
+  /**
+   * Its attempt lost a hedged race: no failure (the breaker hears nothing), but news of slowness —
+   * the time it took is a latency sample, and selection prefers others until it answers again.
+   * Without this a hanging endpoint stays the least loaded and keeps being picked first.
+   */
+  recordLostRace(latency: number): void {
+    this.observeLatency(latency)
+    this.record.lostRace = true
+  }
+
   /** Folds a latency sample into the EWMA. */
   observeLatency(latency: number): void {
     const r = this.record
@@ -141,6 +152,7 @@ export class Endpoint {
     const r = this.record
     r.successes++
     r.consecutiveFailures = 0
+    r.lostRace = false
     r.samples.push(latency)
     this.observeLatency(latency)
     r.effectiveWeight = Math.min(r.weight, r.effectiveWeight + r.weight / 10)

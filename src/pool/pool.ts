@@ -717,7 +717,7 @@ class PoolImpl implements Pool {
       call.attempts.push({ endpoint: endpoint.id, error, duration: now - start })
       // Losing a hedged race is no failure, but it is news of slowness: without it a hanging endpoint
       // keeps no latency and least-connections keeps choosing it (found by the bad-day benchmark).
-      if (error.details === HEDGE_LOST) endpoint.observeLatency(now - start)
+      if (error.details === HEDGE_LOST) endpoint.recordLostRace(now - start)
       endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now, start)
       span?.end(error)
       throw error

@@ -425,4 +425,33 @@ describe('hedging and latency', () => {
     await vi.advanceTimersByTimeAsync(0)
     expect(p.stats().endpoints[0]).toMatchObject({ failures: 0, latencyEwma: 100 })
   })
+
+  it('after losing a hedged race, an endpoint is picked after the others until it answers again', async () => {
+    fake.set('a', { kind: 'hang' })
+    fake.set('b', { kind: 'ok', result: '0xb' })
+    const p = makePool({ hedge: { delay: 100, budget: 1 } }, ['http://a', 'http://b'])
+    let hedges = 0
+    p.on('request:hedge', () => hedges++)
+    const first = start(p.request('eth_getBalance', ['0x1', 'latest']))
+    await vi.advanceTimersByTimeAsync(100)
+    await first.done
+    expect(fake.calls.map((c) => c.host)).toEqual(['a', 'b'])
+    // Both idle and equally fast on paper: without the hint, round-robin would try the hanging one again.
+    for (let i = 2; i <= 4; i++) {
+      const next = start(p.request('eth_getBalance', [`0x${i}`, 'latest']))
+      await vi.advanceTimersByTimeAsync(0)
+      await next.done
+      expect(next.outcome.value).toBe('0xb')
+    }
+    expect(fake.calls.map((c) => c.host)).toEqual(['a', 'b', 'b', 'b', 'b'])
+    expect(hedges).toBe(1)
+    // An answer clears the hint.
+    fake.set('a', { kind: 'ok' })
+    fake.set('b', { kind: 'hang' })
+    const back = start(p.request('eth_getBalance', ['0x5', 'latest']))
+    await vi.advanceTimersByTimeAsync(100)
+    await back.done
+    expect(fake.calls.map((c) => c.host).slice(5)).toEqual(['b', 'a'])
+    expect(p.stats().endpoints[0]).toMatchObject({ failures: 0, consecutiveFailures: 0 })
+  })
 })
