@@ -52,8 +52,13 @@ export {
   ConfirmationTimeoutError,
   TransactionRejectedError,
   HandlerError,
+  RetryBudgetExhaustedError,
+  QueueFullError,
+  QuorumError,
 } from './errors/errors.js'
-export type { ErrorCode, ErrorByCode, Attempt, EndpointExclusion, DecodedRevert, TransactionState } from './errors/errors.js'
+export type { ErrorCode, ErrorByCode, Attempt, EndpointExclusion, DecodedRevert, TransactionState, QuorumAnswer } from './errors/errors.js'
+export type { RateLimitOptions, RateBudget } from './policy/rateLimit.js'
+export type { RetryBudgetOptions, RetryBudgetStats } from './policy/retryBudget.js'
 export { createContract } from './contract/contract.js'
 export type { Contract, ReadOptions } from './contract/contract.js'
 export { resolveBlock } from './contract/blockTag.js'

@@ -28,6 +28,8 @@ export class ProviderRpcError extends Error {
  *   connected to no chain; an endpoint on another chain is 4901 "Chain disconnected".
  * - A revert decoded by `createContract` is 3 "execution reverted" with the revert data, as nodes send it;
  *   every endpoint refusing a transaction is -32003 "Transaction rejected".
+ * - A full queue (the endpoints' own limits) is -32005 "Limit exceeded", like a provider's 429;
+ *   a spent retry budget and a failed quorum are upstream failures, -32603.
  * - A caller's abort is 4001, the one code every library treats as a final "the requester declined";
  *   `data.code === 'ABORTED'` tells it apart from a wallet user's rejection.
  */
@@ -52,6 +54,9 @@ export const PROVIDER_ERROR_CODES: Readonly<Record<Exclude<ErrorCode, 'RPC_ERROR
   CONFIRMATION_TIMEOUT: -32603,
   TX_REJECTED: -32003,
   HANDLER_FAILED: -32603,
+  RETRY_BUDGET_EXHAUSTED: -32603,
+  QUORUM_FAILED: -32603,
+  QUEUE_FULL: -32005,
 })
 
 /** Maps whatever a pool request threw to the `ProviderRpcError` an EIP-1193 provider rejects with. */

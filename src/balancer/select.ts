@@ -45,6 +45,10 @@ export type SelectableEndpoint = {
   latencyEwma: number | undefined
   /** Failed attempts since the last success. */
   consecutiveFailures: number
+  /** Bulkhead: attempts the endpoint may have in flight at once. @default Infinity */
+  maxConcurrency?: number
+  /** Rate limit: clock time at which the endpoint has a token for a request (now or earlier: it has one). @default 0 */
+  nextTokenAt?: number
 }
 
 export type SelectContext = {
@@ -66,6 +70,8 @@ export type SelectContext = {
   cursor: number
   /** Endpoints (indexes) this request already tried, oldest first. */
   tried: readonly number[]
+  /** Endpoints (indexes) this request must not use at all (a quorum read asks each endpoint once). */
+  avoid?: ReadonlySet<number>
   now: number
 }
 
@@ -83,8 +89,10 @@ export type Selection =
       kind: 'none'
       /** Why each endpoint is out. */
       excluded: EndpointExclusion[]
-      /** Earliest clock time at which a time-bound exclusion (cooldown) ends, if any. */
+      /** Earliest clock time at which a time-bound exclusion (cooldown, rate limit) ends, if any. */
       retryAt: number | undefined
+      /** Whether some endpoint is out only because of its own limits (concurrency, rate): the request would queue. */
+      limited: boolean
     }
 
 /** Where an endpoint's head stands against the reference head: blocks ahead (> 0) or behind (< 0). */
@@ -130,6 +138,16 @@ export function exclusionReason(e: SelectableEndpoint, now: number, ctx: Omit<Se
 
 const NO_WEIGHTS: ReadonlyArray<readonly [number, number]> = []
 const NO_GROUP = 5
+
+/**
+ * Why an endpoint that could serve is at its own limits now (bulkhead full, no rate-limit token),
+ * or `undefined`. Separate from `exclusionReason`: a limit is a moment's wait, not a status.
+ */
+export function limitReason(e: SelectableEndpoint, now: number): string | undefined {
+  if (e.maxConcurrency !== undefined && e.inFlight >= e.maxConcurrency) return `at its concurrency limit (${e.maxConcurrency} in flight)`
+  if (e.nextTokenAt !== undefined && e.nextTokenAt > now) return `at its rate limit (next token in ${Math.ceil(e.nextTokenAt - now)} ms)`
+  return undefined
+}
 
 /**
  * Chooses the endpoint for the next attempt. Pure. Preference order:
@@ -189,23 +207,40 @@ export function selectEndpoint(endpoints: readonly SelectableEndpoint[], ctx: Se
 /** The preference group (0 best … 4) of an eligible endpoint, `NO_GROUP` for an excluded one. */
 function groupOf(endpoints: readonly SelectableEndpoint[], i: number, ctx: SelectContext, last: number | undefined): number {
   const e = endpoints[i]!
+  if (ctx.avoid?.has(i)) return NO_GROUP
   if (exclusionReason(e, ctx.now, ctx) !== undefined) return NO_GROUP
+  if (limitReason(e, ctx.now) !== undefined) return NO_GROUP
   if (i === last) return 4
   const backup = e.tier === 'backup' ? 1 : 0
   return ctx.tried.includes(i) ? 2 + backup : backup
 }
 
-/** Nobody can take the request: why each endpoint is out, and when a cool-down ends first. */
+/** Nobody can take the request: why each endpoint is out, and when a cool-down ends or a token is due first. */
 function nobody(endpoints: readonly SelectableEndpoint[], ctx: SelectContext): Selection {
   const excluded: EndpointExclusion[] = []
   let retryAt: number | undefined
-  for (const e of endpoints) {
+  let limited = false
+  for (let i = 0; i < endpoints.length; i++) {
+    const e = endpoints[i]!
+    if (ctx.avoid?.has(i)) {
+      excluded.push({ endpoint: e.id, reason: 'already asked by this request' })
+      continue
+    }
     const reason = exclusionReason(e, ctx.now, ctx)
-    if (reason === undefined) continue
-    excluded.push({ endpoint: e.id, reason })
-    if (e.health === 'up' && e.restriction !== undefined && ctx.now < e.restrictedUntil) {
-      retryAt = retryAt === undefined ? e.restrictedUntil : Math.min(retryAt, e.restrictedUntil)
+    if (reason !== undefined) {
+      excluded.push({ endpoint: e.id, reason })
+      if (e.health === 'up' && e.restriction !== undefined && ctx.now < e.restrictedUntil) {
+        retryAt = retryAt === undefined ? e.restrictedUntil : Math.min(retryAt, e.restrictedUntil)
+      }
+      continue
+    }
+    const limit = limitReason(e, ctx.now)
+    if (limit !== undefined) {
+      excluded.push({ endpoint: e.id, reason: limit })
+      limited = true
+      // A full bulkhead frees up when an attempt ends (the pool wakes its waiters then); a token is due at a known time.
+      if (e.nextTokenAt !== undefined && e.nextTokenAt > ctx.now) retryAt = retryAt === undefined ? e.nextTokenAt : Math.min(retryAt, e.nextTokenAt)
     }
   }
-  return { kind: 'none', excluded, retryAt }
+  return { kind: 'none', excluded, retryAt, limited }
 }

@@ -92,6 +92,10 @@ function classifyBase(error: unknown): ErrorClass {
     case 'CONFIRMATION_TIMEOUT':
     case 'TX_REJECTED':
     case 'HANDLER_FAILED':
+    // The pool's own limits: another attempt would only add the load they exist to prevent.
+    case 'RETRY_BUDGET_EXHAUSTED':
+    case 'QUEUE_FULL':
+    case 'QUORUM_FAILED':
       return { retryable: false, verdict: 'neutral' }
   }
 }

@@ -27,6 +27,9 @@ export type ErrorCode =
   | 'CONFIRMATION_TIMEOUT'
   | 'TX_REJECTED'
   | 'HANDLER_FAILED'
+  | 'RETRY_BUDGET_EXHAUSTED'
+  | 'QUEUE_FULL'
+  | 'QUORUM_FAILED'
 
 /** One try of a request against one endpoint, as listed by errors that end a request. */
 export type Attempt = {
@@ -356,6 +359,66 @@ export class HandlerError extends ResilientRpcError {
   }
 }
 
+/**
+ * A retry was due but the pool's retry budget (retries and hedges as a share of first attempts) is
+ * spent: the fleet is failing broadly and more attempts would only add load. Never retried; lists the
+ * attempts made, `cause` is the last one's error.
+ */
+export class RetryBudgetExhaustedError extends ResilientRpcError {
+  override name = 'RetryBudgetExhaustedError'
+  constructor(options: ResilientRpcErrorOptions = {}) {
+    super('RETRY_BUDGET_EXHAUSTED', 'Retry budget exhausted: too many retries across the pool, not retrying', options)
+  }
+}
+
+/**
+ * Every endpoint that could serve the request is at its `maxConcurrency` or `rateLimit`, and
+ * `maxQueue` requests are already waiting for one. Fails fast; never retried.
+ */
+export class QueueFullError extends ResilientRpcError {
+  override name = 'QueueFullError'
+  /** The `maxQueue` that was reached. */
+  readonly maxQueue: number
+  readonly excluded: readonly EndpointExclusion[]
+  constructor(maxQueue: number, excluded: readonly EndpointExclusion[], options: ResilientRpcErrorOptions = {}) {
+    super('QUEUE_FULL', `Queue full: ${maxQueue} requests already wait for an endpoint under its limits`, {
+      ...options,
+      details: excluded.map((e) => `${e.endpoint}: ${e.reason}`).join('; ') || options.details,
+    })
+    this.maxQueue = maxQueue
+    this.excluded = excluded
+  }
+}
+
+/** One distinct (normalised) answer of a quorum read and the endpoints (redacted ids) that gave it. */
+export type QuorumAnswer = { result: unknown; endpoints: readonly string[] }
+
+/**
+ * A quorum read found no `quorum` endpoints agreeing on one answer before it ran out of endpoints
+ * (or of time). Lists each distinct answer with who gave it; the endpoints that failed are in
+ * `attempts`. Never retried.
+ */
+export class QuorumError extends ResilientRpcError {
+  override name = 'QuorumError'
+  readonly quorum: number
+  readonly answers: readonly QuorumAnswer[]
+  constructor(quorum: number, answers: readonly QuorumAnswer[], options: ResilientRpcErrorOptions = {}) {
+    const best = answers.reduce((n, a) => Math.max(n, a.endpoints.length), 0)
+    super('QUORUM_FAILED', `Quorum not reached: ${answers.length} distinct answer${answers.length === 1 ? '' : 's'}, at most ${best} of ${quorum} agreeing`, {
+      ...options,
+      details:
+        answers.map((a) => `${a.endpoints.join(', ')}: ${preview(a.result)}`).join('; ') || options.details,
+    })
+    this.quorum = quorum
+    this.answers = answers
+  }
+}
+
+function preview(result: unknown): string {
+  const text = JSON.stringify(result) ?? String(result)
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+}
+
 /** The class behind each code, so `isResilientRpcError(e, 'TIMEOUT')` narrows to `TimeoutError`. */
 export type ErrorByCode = {
   TIMEOUT: TimeoutError
@@ -379,4 +442,7 @@ export type ErrorByCode = {
   CONFIRMATION_TIMEOUT: ConfirmationTimeoutError
   TX_REJECTED: TransactionRejectedError
   HANDLER_FAILED: HandlerError
+  RETRY_BUDGET_EXHAUSTED: RetryBudgetExhaustedError
+  QUEUE_FULL: QueueFullError
+  QUORUM_FAILED: QuorumError
 }

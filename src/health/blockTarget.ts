@@ -71,3 +71,18 @@ function numberTarget(tag: string): BlockTarget {
   if (!/^0x[0-9a-fA-F]+$/.test(tag)) return LATEST // 'latest', 'pending', 'safe', 'finalized', 'earliest' (treated as latest: rare, and safe)
   return { kind: 'number', block: BigInt(tag) }
 }
+
+/**
+ * `params` with a `latest` (or omitted) block parameter replaced by `block`, so several endpoints
+ * answer about the same state; `undefined` when the request has no such parameter to pin (already
+ * pinned, by hash, another tag, or a method without one). Pure.
+ */
+export function pinBlock(method: string, params: readonly unknown[], block: bigint): unknown[] | undefined {
+  const index = BLOCK_PARAM_INDEX[method]
+  if (index === undefined || index > params.length) return undefined
+  const param = params[index]
+  if (param !== undefined && param !== 'latest') return undefined
+  const pinned = [...params]
+  pinned[index] = `0x${block.toString(16)}`
+  return pinned
+}

@@ -4,6 +4,7 @@ import { withTimeout } from '../policy/timeout.js'
 import type { Endpoint } from '../pool/endpoint.js'
 import type { ResolvedPoolOptions } from '../pool/options.js'
 import { unrefTimer, type TimerHandle } from '../util/clock.js'
+import { sleep } from '../util/sleep.js'
 import { decideChainId } from './chainConsensus.js'
 import { nextReferenceHead, type ReferenceHead } from './referenceHead.js'
 
@@ -190,14 +191,27 @@ export class HealthMonitor {
     if (lowered) this.#hooks.lowered({ ...lowered, reorg: reorg !== undefined })
   }
 
-  #call(endpoint: Endpoint, method: string): Promise<unknown> {
+  async #call(endpoint: Endpoint, method: string): Promise<unknown> {
     const { timeout } = this.#heartbeat
+    await this.#token(endpoint)
     return withTimeout((signal) => endpoint.transport.request(method, [], { signal }), {
       timeout,
       signal: this.#stop.signal,
       clock: this.#options.clock,
       onTimeout: () => new TimeoutError('attempt', timeout, { endpoint: endpoint.id, details: `heartbeat ${method}` }),
     })
+  }
+
+  /**
+   * A ping is a request to the provider too: it draws from the endpoint's rate limit, with priority
+   * (the next token is reserved for it), so a saturated endpoint's heartbeat is late by at most one
+   * token interval and never pushes the endpoint past its rate.
+   */
+  async #token(endpoint: Endpoint): Promise<void> {
+    const { clock } = this.#options
+    while (!endpoint.limiter.take(clock.now(), true)) {
+      await sleep(endpoint.limiter.reservedAt(clock.now()) - clock.now(), { signal: this.#stop.signal, clock })
+    }
   }
 }
 

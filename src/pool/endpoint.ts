@@ -2,6 +2,7 @@ import { endpointStatus, type BreakerState, type EndpointHealth, type EndpointSt
 import type { EndpointVerdict } from '../errors/classify.js'
 import type { RateLimitedError, ResilientRpcError } from '../errors/errors.js'
 import { createBreaker, type Breaker } from '../policy/breaker.js'
+import { RateLimiter } from '../policy/rateLimit.js'
 import { createHttpTransport, type Transport } from '../transport/http.js'
 import { createWsTransport } from '../transport/ws.js'
 import type { WsTransport } from '../transport/wsOptions.js'
@@ -52,6 +53,8 @@ export class Endpoint {
   readonly record: EndpointRecord
   readonly breaker: Breaker
   readonly transport: Transport
+  /** The endpoint's request budget: configured `rateLimit`, lowered by 429s. */
+  readonly limiter: RateLimiter
   readonly #options: ResolvedPoolOptions
 
   constructor(config: ResolvedEndpoint, index: number, options: ResolvedPoolOptions, hooks: EndpointHooks) {
@@ -87,7 +90,10 @@ export class Endpoint {
       failures: 0,
       lastError: undefined,
       samples: new SampleWindow(),
+      maxConcurrency: config.maxConcurrency,
+      nextTokenAt: 0,
     }
+    this.limiter = new RateLimiter(config.rateLimit, options.clock.now())
     const ws = config.url.startsWith('ws:') || config.url.startsWith('wss:')
     this.transport = ws
       ? createWsTransport({ ...options.webSocket, url: config.url, endpoint: config.id, headers: config.headers, chainId: options.chainId, clock: options.clock, random: options.random })
@@ -142,7 +148,7 @@ export class Endpoint {
   }
 
   /** Records what a failed attempt says about this endpoint, per `classifyError`'s verdict. */
-  recordError(verdict: EndpointVerdict, error: ResilientRpcError, now: number): void {
+  recordError(verdict: EndpointVerdict, error: ResilientRpcError, now: number, sentAt = now): void {
     if (verdict === 'neutral') return
     const r = this.record
     r.failures++
@@ -156,13 +162,20 @@ export class Endpoint {
         return
       case 'rate-limited':
       case 'unauthorized':
-        this.restrict(verdict, error, now)
+        this.restrict(verdict, error, now, sentAt)
     }
   }
 
-  /** Takes the endpoint out for a while: a cool-down after a rate limit, or after 401/403. */
-  restrict(verdict: 'rate-limited' | 'unauthorized', error: ResilientRpcError, now: number): void {
+  /**
+   * Takes the endpoint out for a while: a cool-down after a rate limit, or after 401/403. A rate
+   * limit also lowers the endpoint's learned rate (`sentAt`: when the refused request went out).
+   */
+  restrict(verdict: 'rate-limited' | 'unauthorized', error: ResilientRpcError, now: number, sentAt = now): void {
     const r = this.record
+    if (verdict === 'rate-limited') {
+      this.limiter.rateLimited(now, sentAt)
+      this.#updateTokenAt(now)
+    }
     const { maxRetryAfter, rateLimitCooldown, unauthorizedCooldown } = this.#options
     const kind = verdict === 'rate-limited' ? 'cooldown' : 'unauthorized'
     const until =
@@ -175,9 +188,22 @@ export class Endpoint {
     r.lastError = error
   }
 
-  /** Lifts a restriction whose time is up. */
+  /** Takes a rate-limit token for a request about to be sent (selection made sure there is one). */
+  takeToken(now: number): void {
+    this.limiter.take(now)
+    this.#updateTokenAt(now)
+  }
+
+  #updateTokenAt(now: number): void {
+    const at = this.limiter.nextTokenAt(now)
+    // 0 for "has a token": the record stays the same while nothing limits the endpoint.
+    this.record.nextTokenAt = at > now ? at : 0
+  }
+
+  /** Lifts a restriction whose time is up; brings the rate-limit token time up to date. */
   refresh(now: number): void {
     const r = this.record
+    this.#updateTokenAt(now)
     if (r.restriction !== undefined && now >= r.restrictedUntil) {
       r.restriction = undefined
       r.restrictionReason = undefined

@@ -4,6 +4,8 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from '../policy/backoff.js'
 import { DEFAULT_BREAKER, type BreakerOptions } from '../policy/breaker.js'
 import { DEFAULT_HEARTBEAT, type HeartbeatOptions } from '../health/heartbeat.js'
 import { DEFAULT_HEDGE, type HedgeOptions } from '../policy/hedge.js'
+import type { RateLimitOptions } from '../policy/rateLimit.js'
+import { DEFAULT_RETRY_BUDGET, type RetryBudgetOptions } from '../policy/retryBudget.js'
 import { DEFAULT_CACHE, type CacheOptions } from './cache.js'
 import { DEFAULT_BATCH, type BatchOptions } from '../transport/batch.js'
 import type { WsTransportOptions } from '../transport/wsOptions.js'
@@ -27,6 +29,19 @@ export type EndpointConfig =
       tier?: Tier
       /** Extra HTTP headers, e.g. `{ Authorization: 'Bearer …' }`. Never shown anywhere. */
       headers?: Record<string, string>
+      /**
+       * Bulkhead: attempts (hedges included) this endpoint may have in flight at once; beyond it
+       * requests go to another endpoint or wait (see `maxQueue`). Heartbeats are not counted: one
+       * ping at a time is no load. @default Infinity (unlimited)
+       */
+      maxConcurrency?: number
+      /**
+       * Token bucket for the endpoint's quota (a paid plan's requests per second), respected before
+       * the provider answers 429. Heartbeats draw from it too. A 429 lowers the rate (halves it,
+       * never below 1/s), which then recovers to this one over ~10 s; without it, the endpoint is
+       * unlimited until a 429 teaches it a limit. @default undefined (unlimited)
+       */
+      rateLimit?: RateLimitOptions
     }
 
 export type PoolOptions = {
@@ -78,6 +93,18 @@ export type PoolOptions = {
    * default it never gives up. @default the WebSocket transport's defaults
    */
   webSocket?: PoolWebSocketOptions
+  /**
+   * Requests that may wait at once because every endpoint that could serve them is at its
+   * `maxConcurrency` or `rateLimit`; one more fails fast with `QUEUE_FULL`. Waiting for an endpoint
+   * to come back up is not bounded by this. @default Infinity (unlimited)
+   */
+  maxQueue?: number
+  /**
+   * Caps retries and hedges across the pool at a share of first attempts over a sliding window, so a
+   * sick fleet is not hammered by retry storms. A retry over budget fails fast with
+   * `RETRY_BUDGET_EXHAUSTED`. `false` turns it off.
+   */
+  retryBudget?: RetryBudgetOptions | false
   /** Cool-down of an endpoint after a rate-limit answer without `Retry-After` (ms). @default 1_000 */
   rateLimitCooldown?: number
   /** Upper bound on a `Retry-After` the pool honours (ms). @default 60_000 */
@@ -120,6 +147,8 @@ export type ResolvedEndpoint = {
   weight: number
   tier: Tier
   headers: Record<string, string>
+  maxConcurrency: number | undefined
+  rateLimit: Required<RateLimitOptions> | undefined
 }
 
 export type ResolvedPoolOptions = {
@@ -138,6 +167,8 @@ export type ResolvedPoolOptions = {
   cache: Required<CacheOptions> | false
   batch: Required<BatchOptions> | false
   webSocket: PoolWebSocketOptions
+  maxQueue: number
+  retryBudget: Required<RetryBudgetOptions> | false
   rateLimitCooldown: number
   maxRetryAfter: number
   unauthorizedCooldown: number
@@ -196,6 +227,8 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     cache: resolveCache(options.cache),
     batch: resolveBatch(options.batch),
     webSocket: resolveWebSocket(options.webSocket),
+    maxQueue: options.maxQueue === undefined || options.maxQueue === Infinity ? Infinity : count('maxQueue', options.maxQueue, 0),
+    retryBudget: resolveRetryBudget(options.retryBudget),
     rateLimitCooldown: duration('rateLimitCooldown', options.rateLimitCooldown, 1_000, true),
     maxRetryAfter: duration('maxRetryAfter', options.maxRetryAfter, 60_000, true),
     unauthorizedCooldown: duration('unauthorizedCooldown', options.unauthorizedCooldown, 60_000, true),
@@ -248,6 +281,18 @@ function resolveHedge(options: HedgeOptions | false | undefined): Required<Hedge
   }
 }
 
+function resolveRetryBudget(options: RetryBudgetOptions | false | undefined): Required<RetryBudgetOptions> | false {
+  if (options === false) return false
+  const b = withDefaults('retryBudget', DEFAULT_RETRY_BUDGET, options)
+  const ratio = b.ratio
+  if (typeof ratio !== 'number' || !(ratio >= 0) || !Number.isFinite(ratio)) throw new InvalidOptionError('retryBudget.ratio', `expected a finite number >= 0, got ${String(ratio)}`)
+  const minPerSecond = b.minPerSecond
+  if (typeof minPerSecond !== 'number' || !(minPerSecond >= 0) || !Number.isFinite(minPerSecond)) {
+    throw new InvalidOptionError('retryBudget.minPerSecond', `expected a finite number >= 0, got ${String(minPerSecond)}`)
+  }
+  return { ratio, minPerSecond, window: duration('retryBudget.window', b.window, 0) }
+}
+
 function resolveBatch(options: BatchOptions | boolean | undefined): Required<BatchOptions> | false {
   if (options === undefined || options === false) return false
   const b = withDefaults('batch', DEFAULT_BATCH, options === true ? {} : options)
@@ -295,7 +340,29 @@ function resolveEndpoint(config: EndpointConfig, index: number): ResolvedEndpoin
     url.username = ''
     url.password = ''
   }
-  return { id: endpointId(url, index, entry.name), url: url.href, weight, tier, headers }
+  const maxConcurrency = entry.maxConcurrency
+  if (maxConcurrency !== undefined && maxConcurrency !== Infinity && !(Number.isInteger(maxConcurrency) && maxConcurrency >= 1)) {
+    throw new InvalidOptionError(`${path}.maxConcurrency`, `expected an integer >= 1 (or Infinity), got ${String(maxConcurrency)}`)
+  }
+  return {
+    id: endpointId(url, index, entry.name),
+    url: url.href,
+    weight,
+    tier,
+    headers,
+    maxConcurrency: maxConcurrency === Infinity ? undefined : maxConcurrency,
+    rateLimit: resolveRateLimit(`${path}.rateLimit`, entry.rateLimit),
+  }
+}
+
+function resolveRateLimit(path: string, limit: RateLimitOptions | undefined): Required<RateLimitOptions> | undefined {
+  if (limit === undefined) return undefined
+  if (typeof limit !== 'object' || limit === null || Array.isArray(limit)) throw new InvalidOptionError(path, 'expected an object { perSecond, burst? }')
+  const { perSecond } = limit
+  if (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0) throw new InvalidOptionError(`${path}.perSecond`, `expected a finite number > 0, got ${String(perSecond)}`)
+  const burst = limit.burst ?? Math.max(1, perSecond)
+  if (typeof burst !== 'number' || !Number.isFinite(burst) || burst < 1) throw new InvalidOptionError(`${path}.burst`, `expected a finite number >= 1, got ${String(burst)}`)
+  return { perSecond, burst }
 }
 
 // RFC 7617 with charset UTF-8, so a non-Latin-1 password works instead of making btoa throw.

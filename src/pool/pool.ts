@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3'
 import pRetry from 'p-retry'
-import { exclusionReason, headDistance, selectEndpoint, type BreakerState, type EndpointStatus, type SelectContext } from '../balancer/select.js'
+import { exclusionReason, headDistance, limitReason, selectEndpoint, type BreakerState, type EndpointStatus, type SelectContext } from '../balancer/select.js'
 import { classifyError } from '../errors/classify.js'
 import {
   AbortedError,
@@ -11,19 +11,23 @@ import {
   NetworkError,
   NoHealthyEndpointError,
   PoolDestroyedError,
+  QueueFullError,
   RetriesExhaustedError,
+  RetryBudgetExhaustedError,
   TimeoutError,
   type Attempt,
   type EndpointExclusion,
   type ResilientRpcError,
 } from '../errors/errors.js'
-import { blockTarget, type BlockTarget } from '../health/blockTarget.js'
+import { blockTarget, pinBlock, type BlockTarget } from '../health/blockTarget.js'
 import { HealthMonitor } from '../health/heartbeat.js'
 import { backoffDelay } from '../policy/backoff.js'
+import { LimitQueue } from '../policy/bulkhead.js'
 import { HEDGE_LOST, HedgeBudget, hedgeDelay, raceWithHedge } from '../policy/hedge.js'
 import { isIdempotentRead } from '../policy/methods.js'
 import { attachLogger } from '../observability/logger.js'
 import { startRequestSpan, type RequestSpan } from '../observability/tracing.js'
+import { RetryBudget } from '../policy/retryBudget.js'
 import { waitAtMost, withTimeout } from '../policy/timeout.js'
 import { sleep } from '../util/sleep.js'
 import { Endpoint } from './endpoint.js'
@@ -33,6 +37,7 @@ import { AnswerCache } from './cache.js'
 import { Flights } from './flights.js'
 import { createSubscription, type BlockHeader, type HeadsSubscribeOptions, type LogFilter, type LogsSubscribeOptions, type RpcLog, type SubscriptionHost } from '../subscriptions/subscription.js'
 import type { WsTransport } from '../transport/wsOptions.js'
+import { quorumRead, type AskOutcome } from './quorum.js'
 import { duration, MAX_TIMER, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js'
 
 export type RequestOptions = {
@@ -44,6 +49,12 @@ export type RequestOptions = {
   attemptTimeout?: number
   /** Retries after the first attempt. @default the pool's `retries` */
   retries?: number
+  /**
+   * Quorum read (idempotent reads only): ask distinct endpoints until this many agree on the
+   * normalised result (sorted keys, lower-cased hex). A read of the latest state is first pinned to
+   * the reference head's block. `1` is an ordinary request. @default 1
+   */
+  quorum?: number
 }
 
 export type ReadyOptions = {
@@ -60,6 +71,8 @@ export type Pool = {
    * Sends a JSON-RPC request through the pool and resolves with its `result`.
    * @throws `TIMEOUT` (deadline passed), `ABORTED` (signal), `NO_ENDPOINT` (none could take it before the
    * deadline), `RPC_ERROR` (the node's answer, e.g. a revert; never retried), `RETRIES_EXHAUSTED`,
+   * `RETRY_BUDGET_EXHAUSTED` (a retry was due, the pool's retry budget is spent), `QUEUE_FULL` (every
+   * endpoint at its limits and `maxQueue` requests waiting), `QUORUM_FAILED` (with `quorum`),
    * `POOL_DESTROYED`, `INVALID_OPTION`, or the fatal error of the one attempt made.
    */
   request<T = unknown>(method: string, params?: readonly unknown[], options?: RequestOptions): Promise<T>
@@ -124,6 +137,8 @@ type Call = {
   waitingOn: EndpointExclusion[] | undefined
   /** The request's span, with a `tracer` only. */
   span?: RequestSpan
+  /** Endpoints (indexes) the call must not use; each pick is added (a quorum read asks each endpoint once). */
+  avoid?: Set<number>
 }
 
 /**
@@ -145,6 +160,8 @@ class PoolImpl implements Pool {
   readonly #emitter = new EventEmitter<PoolEvents>()
   readonly #active = new Set<AbortController>()
   readonly #waiters = new Set<() => void>()
+  /** Requests waiting because every endpoint that could serve them is at its limits (bounded by `maxQueue`). */
+  readonly #queue: LimitQueue
   #cursor = 0
   #destroyed = false
   readonly #lifetime = new AbortController()
@@ -153,6 +170,8 @@ class PoolImpl implements Pool {
   /** Upstream requests and their callers (de-duplication). */
   readonly #flights = new Flights<Call>(this.#active)
   readonly #hedgeBudget: HedgeBudget | undefined
+  /** Retries and hedges across the pool, as a share of first attempts. */
+  readonly #retryBudget: RetryBudget | undefined
   readonly #cache: AnswerCache | undefined
   /** Highest `eth_blockNumber` answer served, so answers never go backwards. */
   #servedHead: bigint | undefined
@@ -164,6 +183,7 @@ class PoolImpl implements Pool {
 
   constructor(options: ResolvedPoolOptions) {
     this.#options = options
+    this.#queue = new LimitQueue(options.clock)
     const hooks = {
       onBreaker: (ep: Endpoint, state: BreakerState) => {
         this.#emit(state === 'open' ? 'circuit:open' : state === 'half-open' ? 'circuit:halfOpen' : 'circuit:close', { endpoint: ep.id })
@@ -175,6 +195,7 @@ class PoolImpl implements Pool {
     this.#endpoints = options.endpoints.map((config, i) => new Endpoint(config, i, options, hooks))
     if (options.hedge && options.endpoints.length > 1) this.#hedgeBudget = new HedgeBudget(options.hedge.budget)
     if (options.cache) this.#cache = new AnswerCache(options.cache)
+    if (options.retryBudget) this.#retryBudget = new RetryBudget(options.retryBudget)
     this.#records = this.#endpoints.map((e) => e.record)
     if (options.heartbeat) {
       this.#health = new HealthMonitor(this.#endpoints, options, options.heartbeat, {
@@ -262,6 +283,7 @@ class PoolImpl implements Pool {
     const call = this.#newCall(method, params, options)
     const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)
     if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason })
+    if (options.quorum !== undefined && options.quorum !== 1) return this.#quorum(call, options.quorum, timeout, options.signal) as Promise<T>
     const span = (call.span = startRequestSpan(this.#options.tracer, method))
     const cacheKey = this.#cache && isIdempotentRead(method) ? `${method}|${call.paramsJson}` : undefined
     if (cacheKey !== undefined) {
@@ -298,6 +320,70 @@ class PoolImpl implements Pool {
       throw final
     } finally {
       this.#flights.leave(flight, leaving)
+    }
+  }
+
+  /**
+   * A quorum read (see quorum.ts): validated here, pinned to one block when it reads the latest
+   * state, run under the request's deadline and signal; the asks are single attempts on distinct endpoints.
+   */
+  async #quorum(call: Call, quorum: number, timeout: number, callerSignal: AbortSignal | undefined): Promise<unknown> {
+    if (!Number.isInteger(quorum) || quorum < 1 || quorum > this.#endpoints.length) {
+      throw new InvalidOptionError('quorum', `expected an integer from 1 to ${this.#endpoints.length} (the number of endpoints), got ${String(quorum)}`)
+    }
+    if (!isIdempotentRead(call.method)) throw new InvalidOptionError('quorum', `only idempotent reads can be asked of several endpoints, not ${call.method}`)
+    const { clock } = this.#options
+    // Not withTimeout: its race would reject with the bare TimeoutError, and a quorum read that times
+    // out should still say what it heard; quorumRead itself settles as soon as the signal aborts.
+    const controller = new AbortController()
+    const signal = controller.signal
+    const timer = timeout === Infinity ? undefined : clock.setTimeout(() => controller.abort(new TimeoutError('request', timeout)), timeout)
+    const onCallerAbort = () => controller.abort(callerSignal!.reason)
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true })
+    this.#active.add(controller)
+    try {
+      let params = call.params
+      if (call.target.kind === 'latest') {
+        // Honest endpoints agree only about one state: pin the read to the block the pool trusts.
+        const head = this.#referenceHead ?? BigInt(await this.request<string>('eth_blockNumber', [], { signal, timeout }))
+        params = pinBlock(call.method, params, head) ?? params
+      }
+      const ask = async (asked: Set<number>, askSignal: AbortSignal): Promise<AskOutcome> => {
+        const one = this.#newCall(call.method, params, { attemptTimeout: call.attemptTimeout, retries: 0 })
+        one.avoid = asked
+        let endpoint: Endpoint
+        try {
+          endpoint = await this.#acquire(one, askSignal)
+        } catch (error) {
+          // A full queue is an answer of sorts (listed with the failures); an abort ends the ask.
+          if (askSignal.aborted || !isResilientRpcError(error)) throw error
+          return { endpoint: '(none)', error }
+        }
+        try {
+          return { endpoint: endpoint.id, result: await this.#attempt(endpoint, one, askSignal) }
+        } catch (error) {
+          return { endpoint: endpoint.id, error: this.#attemptError(error, endpoint) }
+        }
+      }
+      // Down and quarantined endpoints are not waited for: the read fails once nobody else is left to ask.
+      const askable = (asked: ReadonlySet<number>) => this.#records.filter((r) => !asked.has(r.index) && r.health !== 'quarantined' && r.health !== 'down').length
+      const host = {
+        clock,
+        ask,
+        askable,
+        first: () => this.#retryBudget?.recordFirst(clock.now()),
+        extra: () => this.#retryBudget?.trySpend(clock.now()) !== false,
+      }
+      return await quorumRead(host, quorum, signal)
+    } catch (error) {
+      if (callerSignal?.aborted) throw new AbortedError({ cause: callerSignal.reason })
+      // The deadline passed while the block was being pinned: say so, not that the pin was aborted.
+      if (isResilientRpcError(error, 'ABORTED') && isResilientRpcError(signal.reason, 'TIMEOUT')) throw signal.reason
+      throw error
+    } finally {
+      if (timer !== undefined) clock.clearTimeout(timer)
+      callerSignal?.removeEventListener('abort', onCallerAbort)
+      this.#active.delete(controller)
     }
   }
 
@@ -372,11 +458,13 @@ class PoolImpl implements Pool {
     const retryable = (error: unknown) => classifyError(error, { method: call.method }).retryable
     const afterFailure = async (error: unknown, attemptNumber: number, retriesLeft: number) => {
       if (retriesLeft === 0 || !retryable(error)) return
+      if (this.#retryBudget?.trySpend(clock.now()) === false) throw new RetryBudgetExhaustedError({ cause: error, attempts: [...call.attempts] })
       // Failing over to an endpoint this request has not tried needs no back-off; coming back to one does.
       const delay = this.#hasUntried(call) ? 0 : backoffDelay(call.backoffs++, backoff, random)
       this.#emit('request:retry', { method: call.method, attempt: attemptNumber, endpoint: call.attempts.at(-1)?.endpoint ?? '', error: error as ResilientRpcError, delay })
       await sleep(delay, { signal, clock })
     }
+    this.#retryBudget?.recordFirst(clock.now())
     // 1. The first attempt runs bare: most requests need one, and p-retry's set-up is a tenth of the
     //    pool's CPU per request (measured).
     try {
@@ -403,12 +491,12 @@ class PoolImpl implements Pool {
   }
 
   #selectContext(call: Call | undefined) {
-    return { target: call?.target, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health, judgeAhead: this.#judgeAhead() }
+    return { target: call?.target, avoid: call?.avoid, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health, judgeAhead: this.#judgeAhead() }
   }
 
   /** What selection needs for one pick: one object per attempt (spreading #selectContext made two). */
   #pickContext(call: Call, strategy: ResolvedPoolOptions['strategy'], now: number): SelectContext {
-    return { strategy, target: call.target, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health, judgeAhead: this.#judgeAhead(), cursor: this.#cursor, tried: call.tried, now }
+    return { strategy, target: call.target, avoid: call.avoid, referenceHead: this.#referenceHead, maxLag: this.#options.maxLag, requestTrials: !this.#health, judgeAhead: this.#judgeAhead(), cursor: this.#cursor, tried: call.tried, now }
   }
 
   /** One endpoint far ahead of the others is distrusted only when a majority (three or more live) outvotes it. */
@@ -420,21 +508,39 @@ class PoolImpl implements Pool {
 
   /** Picks and reserves an endpoint for the next attempt, waiting (until the deadline) while none can take it. */
   async #acquire(call: Call, signal: AbortSignal): Promise<Endpoint> {
-    const { clock, strategy } = this.#options
+    const { clock, strategy, maxQueue } = this.#options
+    // Place in the queue of requests waiting on endpoints' limits, once this request has one.
+    let ticket: number | undefined
     for (;;) {
       signal.throwIfAborted()
       const now = clock.now()
       for (const e of this.#endpoints) e.refresh(now)
       const selection = selectEndpoint(this.#records, this.#pickContext(call, strategy, now))
-      if (selection.kind === 'picked') {
+      // A newcomer does not jump the queue: the capacity it found goes to the head, and it queues.
+      const barging = selection.kind === 'picked' && ticket === undefined && this.#queue.size > 0
+      if (selection.kind === 'picked' && !barging) {
         call.waitingOn = undefined
         this.#cursor = selection.cursor
         for (const [i, w] of selection.currentWeights) this.#records[i]!.currentWeight = w
         // Reserve the endpoint in the same tick as the pick: requests picking concurrently must see
         // each other's in-flight counts, or least-connections sends them all to one endpoint.
-        return this.#reserve(this.#endpoints[selection.index]!, call)
+        const endpoint = this.#reserve(this.#endpoints[selection.index]!, call)
+        // There may be capacity for the next waiter too (a burst of tokens, several free slots).
+        if (ticket !== undefined) this.#queue.wakeHead()
+        return endpoint
       }
-      call.waitingOn = selection.excluded
+      if (selection.kind === 'none') call.waitingOn = selection.excluded
+      if (barging || (selection.kind === 'none' && selection.limited)) {
+        // Waiting for an endpoint under its own limits is queueing, bounded by maxQueue; waiting for one to come back is not.
+        if (ticket === undefined && this.#queue.size >= maxQueue) throw new QueueFullError(maxQueue, selection.kind === 'none' ? selection.excluded : [])
+        ticket ??= this.#queue.ticket()
+        const at = selection.kind === 'none' ? selection.retryAt : undefined
+        const waiting = this.#queue.wait(ticket, at, signal)
+        if (barging) this.#queue.wakeHead()
+        await waiting
+        continue
+      }
+      if (selection.kind === 'picked') continue
       await this.#waitForChange(signal, selection.retryAt === undefined ? undefined : selection.retryAt - now)
     }
   }
@@ -454,9 +560,12 @@ class PoolImpl implements Pool {
     return raceWithHedge(
       (controller) => this.#attempt(first, call, signal, controller),
       () => {
-        const second = budget.available() ? this.#tryAcquire(call, first) : undefined
+        // A hedge is an extra attempt: it needs the hedge budget's token and room in the pool's retry budget.
+        const now = this.#options.clock.now()
+        const second = budget.available() && this.#retryBudget?.available(now) !== false ? this.#tryAcquire(call, first) : undefined
         if (!second) return undefined
         budget.spend()
+        this.#retryBudget?.trySpend(now)
         this.#emit('request:hedge', { method: call.method, endpoint: first.id, hedge: second.id, delay })
         return (controller) => this.#attempt(second, call, signal, controller, true)
       },
@@ -467,6 +576,7 @@ class PoolImpl implements Pool {
   /** Picks and reserves another endpoint for a hedge, without waiting; never `avoid` itself. */
   #tryAcquire(call: Call, avoid: Endpoint): Endpoint | undefined {
     const now = this.#options.clock.now()
+    for (const e of this.#endpoints) e.refresh(now)
     const selection = selectEndpoint(this.#records, this.#pickContext(call, this.#options.strategy, now))
     if (selection.kind !== 'picked' || selection.index === avoid.record.index) return undefined
     this.#cursor = selection.cursor
@@ -481,7 +591,9 @@ class PoolImpl implements Pool {
     if (call.trial) record.trialInFlight = true
     record.inFlight++
     record.requests++
+    endpoint.takeToken(this.#options.clock.now())
     call.tried.push(record.index)
+    call.avoid?.add(record.index)
     return endpoint
   }
 
@@ -492,7 +604,8 @@ class PoolImpl implements Pool {
     const now = this.#options.clock.now()
     for (const e of this.#endpoints) e.refresh(now)
     const ctx = this.#selectContext(probe)
-    const eligible = this.#endpoints.filter((e) => exclusionReason(e.record, now, ctx) === undefined)
+    // A broadcast respects the endpoints' limits too: one at its limit is not sent this copy.
+    const eligible = this.#endpoints.filter((e) => exclusionReason(e.record, now, ctx) === undefined && limitReason(e.record, now) === undefined)
     return eligible.map((endpoint) => {
       const call = this.#newCall(method, params, { ...options, retries: 0 })
       const span = (call.span = startRequestSpan(this.#options.tracer, method, 'broadcast'))
@@ -548,6 +661,7 @@ class PoolImpl implements Pool {
   }
 
   #notify(): void {
+    this.#queue.wakeHead()
     if (this.#waiters.size === 0) return
     for (const wake of [...this.#waiters]) wake()
   }
@@ -592,7 +706,7 @@ class PoolImpl implements Pool {
       // Losing a hedged race is no failure, but it is news of slowness: without it a hanging endpoint
       // keeps no latency and least-connections keeps choosing it (found by the bad-day benchmark).
       if (error.details === HEDGE_LOST) endpoint.observeLatency(now - start)
-      endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now)
+      endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now, start)
       span?.end(error)
       throw error
     } finally {
@@ -691,7 +805,8 @@ class PoolImpl implements Pool {
     return Object.freeze({
       chainId: this.#health?.chainId ?? this.#options.chainId,
       referenceHead: reference,
-      endpoints: Object.freeze(this.#records.map((r) => snapshotEndpoint(r, exclusionReason(r, now, ctx), reference))),
+      endpoints: Object.freeze(this.#endpoints.map((e) => snapshotEndpoint(e.record, exclusionReason(e.record, now, ctx), reference, e.limiter.budget(now)))),
+      retryBudget: this.#retryBudget?.stats(now),
     })
   }
 

@@ -1,5 +1,7 @@
 import type { BreakerState, EndpointStatus, Tier } from '../balancer/select.js'
 import type { ErrorCode } from '../errors/errors.js'
+import type { RateBudget } from '../policy/rateLimit.js'
+import type { RetryBudgetStats } from '../policy/retryBudget.js'
 import type { EndpointRecord } from './endpoint.js'
 
 /** A frozen snapshot of one endpoint. Block numbers are `bigint`. */
@@ -19,6 +21,13 @@ export type EndpointStats = Readonly<{
   weight: number
   effectiveWeight: number
   inFlight: number
+  /** The endpoint's `maxConcurrency`, `undefined` when unlimited. */
+  maxConcurrency: number | undefined
+  /**
+   * The endpoint's request budget now: its configured `rateLimit`, lowered after a 429 and recovering,
+   * or learned from 429s when none was configured. `undefined` while unlimited.
+   */
+  rateLimit: RateBudget | undefined
   /** Smoothed latency (ms) of attempts and pings, `undefined` before the first answer. */
   latencyEwma: number | undefined
   /** 95th percentile attempt latency over the last 100 attempts (ms). */
@@ -40,9 +49,11 @@ export type PoolStats = Readonly<{
   /** Highest head that two live endpoints reported (or the only one); see docs/architecture.md. */
   referenceHead: bigint | undefined
   endpoints: readonly EndpointStats[]
+  /** Retries and hedges over the sliding window against what the retry budget allows; `undefined` with `retryBudget: false`. */
+  retryBudget: RetryBudgetStats | undefined
 }>
 
-export function snapshotEndpoint(r: EndpointRecord, statusReason: string | undefined, referenceHead: bigint | undefined): EndpointStats {
+export function snapshotEndpoint(r: EndpointRecord, statusReason: string | undefined, referenceHead: bigint | undefined, rateLimit?: RateBudget): EndpointStats {
   return Object.freeze({
     endpoint: r.id,
     tier: r.tier,
@@ -55,6 +66,8 @@ export function snapshotEndpoint(r: EndpointRecord, statusReason: string | undef
     weight: r.weight,
     effectiveWeight: r.effectiveWeight,
     inFlight: r.inFlight,
+    maxConcurrency: r.maxConcurrency,
+    rateLimit,
     latencyEwma: r.latencyEwma,
     latencyP95: r.samples.p95(),
     errorRate: r.samples.errorRate(),

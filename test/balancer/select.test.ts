@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { endpointStatus, exclusionReason, headDistance, selectEndpoint, type EndpointStatus, type SelectableEndpoint, type SelectContext, type Strategy } from '../../src/balancer/select.js'
+import { endpointStatus, exclusionReason, headDistance, limitReason, selectEndpoint, type EndpointStatus, type SelectableEndpoint, type SelectContext, type Strategy } from '../../src/balancer/select.js'
 import type { BlockTarget } from '../../src/health/blockTarget.js'
 
 const NOW = 1_000_000
@@ -236,6 +236,7 @@ describe('selectEndpoint', () => {
           { endpoint: 'D', reason: 'circuit half-open, trial request in flight' },
         ],
         retryAt: NOW + 500,
+        limited: false,
       })
     })
 
@@ -253,6 +254,7 @@ describe('selectEndpoint', () => {
         kind: 'none',
         excluded: [{ endpoint: 'A', reason: 'circuit open' }, { endpoint: 'B', reason: 'cooldown (for 700 ms more)' }],
         retryAt: NOW + 700,
+        limited: false,
       })
     })
 
@@ -276,11 +278,76 @@ describe('selectEndpoint', () => {
           { endpoint: 'F', reason: '20 blocks ahead of the reference head (unconfirmed)' },
         ],
         retryAt: undefined,
+        limited: false,
       })
     })
 
     it('says none for no endpoints at all', () => {
-      expect(selectEndpoint([], ctx())).toEqual({ kind: 'none', excluded: [], retryAt: undefined })
+      expect(selectEndpoint([], ctx())).toEqual({ kind: 'none', excluded: [], retryAt: undefined, limited: false })
+    })
+  })
+
+  describe('per-endpoint limits', () => {
+    it('skips an endpoint at its concurrency limit or without a rate-limit token', () => {
+      const endpoints = [
+        endpoint('A', { maxConcurrency: 2, inFlight: 2 }),
+        endpoint('B', { nextTokenAt: NOW + 40 }),
+        endpoint('C', { maxConcurrency: 2, inFlight: 1, nextTokenAt: NOW }),
+      ]
+      expect(pickId(endpoints, ctx())).toBe('C')
+    })
+
+    it('limits come second: a down endpoint is down, not limited; the token time wakes the waiter', () => {
+      const endpoints = [
+        endpoint('A', { maxConcurrency: 1, inFlight: 1 }),
+        endpoint('B', { nextTokenAt: NOW + 40 }),
+        endpoint('C', { health: 'down', nextTokenAt: NOW + 10 }),
+      ]
+      expect(selectEndpoint(endpoints, ctx())).toEqual({
+        kind: 'none',
+        excluded: [
+          { endpoint: 'A', reason: 'at its concurrency limit (1 in flight)' },
+          { endpoint: 'B', reason: 'at its rate limit (next token in 40 ms)' },
+          { endpoint: 'C', reason: 'down' },
+        ],
+        retryAt: NOW + 40,
+        limited: true,
+      })
+    })
+
+    it('a picked sequence respects a bulkhead as in-flight counts grow', () => {
+      const endpoints = [endpoint('A', { maxConcurrency: 1 }), endpoint('B', { maxConcurrency: 2 })]
+      const picks: string[] = []
+      for (let i = 0; i < 4; i++) {
+        const s = selectEndpoint(endpoints, ctx())
+        if (s.kind !== 'picked') {
+          picks.push('none')
+          continue
+        }
+        picks.push(endpoints[s.index]!.id)
+        endpoints[s.index]!.inFlight++
+      }
+      expect(picks).toEqual(['A', 'B', 'B', 'none'])
+    })
+
+    it('limitReason is undefined without limits', () => {
+      expect(limitReason(endpoint('A', { inFlight: 1000 }), NOW)).toBeUndefined()
+      expect(limitReason(endpoint('A', { nextTokenAt: NOW }), NOW)).toBeUndefined()
+    })
+  })
+
+  describe('avoid', () => {
+    it('never picks an endpoint the request must avoid, even as the last resort', () => {
+      const endpoints = [endpoint('A'), endpoint('B')]
+      expect(pickId(endpoints, ctx({ avoid: new Set([0]) }))).toBe('B')
+      expect(selectEndpoint(endpoints, ctx({ avoid: new Set([0, 1]) }))).toMatchObject({
+        kind: 'none',
+        excluded: [
+          { endpoint: 'A', reason: 'already asked by this request' },
+          { endpoint: 'B', reason: 'already asked by this request' },
+        ],
+        limited: false,
+      })
     })
   })
 

@@ -12,6 +12,7 @@ const endpoint = (id: string, over: Partial<EndpointStats>): EndpointStats =>
 const stats: PoolStats = {
   chainId: 1n,
   referenceHead: 19_000_000n,
+  retryBudget: undefined,
   endpoints: [
     endpoint('https://rpc.example:443#0', {}),
     endpoint('https://other.example:443#1', { status: 'lagging', statusReason: 'Endpoint is 12 blocks behind the reference head 19000000', head: 18_999_988n, lag: 12n }),

@@ -13,6 +13,7 @@ const endpoint = (id: string, over: Partial<EndpointStats>): EndpointStats =>
 const stats: PoolStats = {
   chainId: 31337n,
   referenceHead: 100n,
+  retryBudget: undefined,
   endpoints: [endpoint('http://127.0.0.1:1#0', { status: 'down', breaker: 'open', head: 90n, lag: 10n, latencyEwma: undefined }), endpoint('http://127.0.0.1:2#1', { inFlight: 3 })],
 }
 

@@ -9,7 +9,10 @@ import {
   NetworkError,
   NoHealthyEndpointError,
   PoolDestroyedError,
+  QueueFullError,
+  QuorumError,
   RateLimitedError,
+  RetryBudgetExhaustedError,
   ResilientRpcError,
   RetriesExhaustedError,
   RpcResponseError,
@@ -41,6 +44,10 @@ describe('classifyError', () => {
     { name: 'INVALID_RESPONSE', error: new InvalidResponseError('not JSON'), expected: RETRY_FAILURE },
     { name: 'RETRIES_EXHAUSTED', error: new RetriesExhaustedError({ attempts: [] }), expected: RETRY_NEUTRAL },
     { name: 'INVALID_OPTION', error: new InvalidOptionError('timeout', 'bad'), expected: FATAL_NEUTRAL },
+    // The pool's own limits: retrying would add the load they exist to keep out.
+    { name: 'RETRY_BUDGET_EXHAUSTED', error: new RetryBudgetExhaustedError(), expected: FATAL_NEUTRAL },
+    { name: 'QUEUE_FULL', error: new QueueFullError(10, []), expected: FATAL_NEUTRAL },
+    { name: 'QUORUM_FAILED', error: new QuorumError(2, []), expected: FATAL_NEUTRAL },
     { name: 'a bare base-class error by code', error: new ResilientRpcError('NETWORK', 'x'), expected: RETRY_FAILURE },
   ] as Array<{ name: string; error: unknown; expected: ErrorClass }>)('$name → $expected', ({ error, expected }) => {
     expect(classifyError(error)).toEqual(expected)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { blockTarget, type BlockTarget } from '../../src/health/blockTarget.js'
+import { blockTarget, pinBlock, type BlockTarget } from '../../src/health/blockTarget.js'
 
 const ADDR = '0x00000000000000000000000000000000000000aa'
 const TX_HASH = `0x${'ab'.repeat(32)}`
@@ -74,5 +74,23 @@ describe('blockTarget', () => {
     { method: 'eth_getLogs', params: [{ fromBlock: '0x1', toBlock: '0xzz' }], expected: LATEST },
   ].map((row) => ({ ...row, call: `${row.method}(${JSON.stringify(row.params).slice(1, -1).replaceAll(ADDR, 'ADDR').replaceAll(TX_HASH, 'TX_HASH')})` })) as Array<{ call: string; method: string; params: unknown[]; expected: BlockTarget }>)('$call → $expected', ({ method, params, expected }) => {
     expect(blockTarget(method, params)).toEqual(expected)
+  })
+})
+
+describe('pinBlock', () => {
+  it('pins a latest or omitted block parameter to the given block', () => {
+    expect(pinBlock('eth_getBalance', ['0xabc', 'latest'], 255n)).toEqual(['0xabc', '0xff'])
+    expect(pinBlock('eth_getBalance', ['0xabc'], 16n)).toEqual(['0xabc', '0x10'])
+    expect(pinBlock('eth_getStorageAt', ['0xabc', '0x0'], 1n)).toEqual(['0xabc', '0x0', '0x1'])
+    expect(pinBlock('eth_call', [{ to: '0xabc' }, 'latest'], 2n)).toEqual([{ to: '0xabc' }, '0x2'])
+  })
+
+  it('leaves alone what is already pinned, other tags and methods without a block parameter', () => {
+    expect(pinBlock('eth_getBalance', ['0xabc', '0x5'], 9n)).toBeUndefined()
+    expect(pinBlock('eth_getBalance', ['0xabc', 'pending'], 9n)).toBeUndefined()
+    expect(pinBlock('eth_getBalance', ['0xabc', { blockHash: '0x1' }], 9n)).toBeUndefined()
+    expect(pinBlock('eth_gasPrice', [], 9n)).toBeUndefined()
+    // A missing earlier parameter is not a missing block parameter.
+    expect(pinBlock('eth_getStorageAt', ['0xabc'], 9n)).toBeUndefined()
   })
 })

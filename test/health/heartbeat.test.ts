@@ -116,6 +116,21 @@ describe('heartbeat', () => {
     expect(p.stats().endpoints[0]!.breaker).toBe('closed')
   })
 
+  it('pings draw from the rate limit with priority: never past the rate, late by at most one token', async () => {
+    const sent: Array<{ at: number; method: string }> = []
+    const t0 = Date.now()
+    fake.set('a', (call) => (sent.push({ at: Date.now() - t0, method: call.method }), node('a')(call)))
+    const p = makePool({ heartbeat: { interval: 500, timeout: 500, failuresToDown: 2, jitter: 0 } }, [{ url: 'http://a', rateLimit: { perSecond: 10, burst: 1 } }] as never)
+    // 30 requests at once keep the endpoint saturated; the heartbeat still gets its tokens.
+    const all = Promise.all(Array.from({ length: 30 }, (_, i) => p.request('eth_getBalance', [`0x${i + 1}`, 'latest'])))
+    await vi.advanceTimersByTimeAsync(6_000)
+    await all
+    expect(sent.filter((s) => s.method === 'eth_blockNumber').length).toBeGreaterThanOrEqual(8)
+    expect(sent.filter((s) => s.method === 'eth_getBalance')).toHaveLength(30)
+    // 10/s with a burst of 1: no two requests of any kind closer than 100 ms apart.
+    for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(100)
+  })
+
   it('stop() aborts a ping in flight and clears every timer', async () => {
     fake.set('a', { kind: 'hang' })
     const p = makePool({}, ['http://a'])

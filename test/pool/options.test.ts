@@ -27,7 +27,7 @@ describe('resolvePoolOptions', () => {
     it('applies every default', () => {
       const r = resolvePoolOptions({ endpoints: [URL_A] })
       expect(r).toEqual({
-        endpoints: [{ id: 'https://a.example:443#0', url: URL_A, weight: 1, tier: 'primary', headers: {} }],
+        endpoints: [{ id: 'https://a.example:443#0', url: URL_A, weight: 1, tier: 'primary', headers: {}, maxConcurrency: undefined, rateLimit: undefined }],
         strategy: 'least-connections',
         defaultTimeout: 30_000,
         attemptTimeout: 5_000,
@@ -42,6 +42,8 @@ describe('resolvePoolOptions', () => {
         cache: { finalityDepth: 64, maxEntries: 1_000 },
         batch: false,
         webSocket: {},
+        maxQueue: Infinity,
+        retryBudget: { ratio: 0.2, minPerSecond: 5, window: 10_000 },
         rateLimitCooldown: 1_000,
         maxRetryAfter: 60_000,
         unauthorizedCooldown: 60_000,
@@ -71,7 +73,7 @@ describe('resolvePoolOptions', () => {
       const random = () => 0.5
       const fetchImpl = (async () => new Response('{}')) as typeof fetch
       const r = resolvePoolOptions({
-        endpoints: [{ url: URL_A, name: 'a', weight: 3, tier: 'backup', headers: { 'X-Api-Key': 'k' } }, URL_B],
+        endpoints: [{ url: URL_A, name: 'a', weight: 3, tier: 'backup', headers: { 'X-Api-Key': 'k' }, maxConcurrency: 4, rateLimit: { perSecond: 10 } }, URL_B],
         strategy: 'weighted-round-robin',
         defaultTimeout: 10_000,
         attemptTimeout: 1_000,
@@ -85,6 +87,8 @@ describe('resolvePoolOptions', () => {
         dedupe: false,
         cache: false,
         batch: { maxSize: 4 },
+        maxQueue: 0,
+        retryBudget: { ratio: 0.5 },
         rateLimitCooldown: 0,
         maxRetryAfter: 0,
         unauthorizedCooldown: 0,
@@ -96,8 +100,8 @@ describe('resolvePoolOptions', () => {
       })
       expect(r).toEqual({
         endpoints: [
-          { id: 'a', url: URL_A, weight: 3, tier: 'backup', headers: { 'X-Api-Key': 'k' } },
-          { id: 'https://b.example:443#1', url: URL_B, weight: 1, tier: 'primary', headers: {} },
+          { id: 'a', url: URL_A, weight: 3, tier: 'backup', headers: { 'X-Api-Key': 'k' }, maxConcurrency: 4, rateLimit: { perSecond: 10, burst: 10 } },
+          { id: 'https://b.example:443#1', url: URL_B, weight: 1, tier: 'primary', headers: {}, maxConcurrency: undefined, rateLimit: undefined },
         ],
         strategy: 'weighted-round-robin',
         defaultTimeout: 10_000,
@@ -113,6 +117,8 @@ describe('resolvePoolOptions', () => {
         cache: false,
         batch: { maxSize: 4, wait: 0 },
         webSocket: {},
+        maxQueue: 0,
+        retryBudget: { ratio: 0.5, minPerSecond: 5, window: 10_000 },
         rateLimitCooldown: 0,
         maxRetryAfter: 0,
         unauthorizedCooldown: 0,
@@ -251,6 +257,16 @@ describe('resolvePoolOptions', () => {
       { name: 'hedge delay 0', options: { endpoints: [URL_A], hedge: { delay: 0 } }, option: 'hedge.delay' },
       { name: 'hedge budget above 1', options: { endpoints: [URL_A], hedge: { budget: 2 } }, option: 'hedge.budget' },
       { name: 'dedupe a string', options: { endpoints: [URL_A], dedupe: 'yes' }, option: 'dedupe' },
+      { name: 'maxConcurrency 0', options: bad({ url: URL_A, maxConcurrency: 0 }), option: 'endpoints[0].maxConcurrency' },
+      { name: 'maxConcurrency fractional', options: bad({ url: URL_A, maxConcurrency: 1.5 }), option: 'endpoints[0].maxConcurrency' },
+      { name: 'rateLimit a number', options: bad({ url: URL_A, rateLimit: 10 }), option: 'endpoints[0].rateLimit' },
+      { name: 'rateLimit perSecond 0', options: bad({ url: URL_A, rateLimit: { perSecond: 0 } }), option: 'endpoints[0].rateLimit.perSecond' },
+      { name: 'rateLimit burst below 1', options: bad({ url: URL_A, rateLimit: { perSecond: 5, burst: 0.5 } }), option: 'endpoints[0].rateLimit.burst' },
+      { name: 'maxQueue negative', options: { endpoints: [URL_A], maxQueue: -1 }, option: 'maxQueue' },
+      { name: 'retryBudget a number', options: { endpoints: [URL_A], retryBudget: 0.2 }, option: 'retryBudget' },
+      { name: 'retryBudget ratio negative', options: { endpoints: [URL_A], retryBudget: { ratio: -0.1 } }, option: 'retryBudget.ratio' },
+      { name: 'retryBudget minPerSecond NaN', options: { endpoints: [URL_A], retryBudget: { minPerSecond: Number.NaN } }, option: 'retryBudget.minPerSecond' },
+      { name: 'retryBudget window 0', options: { endpoints: [URL_A], retryBudget: { window: 0 } }, option: 'retryBudget.window' },
       { name: 'duplicate names', options: { endpoints: [{ url: URL_A, name: 'x' }, { url: URL_B, name: 'y' }, { url: URL_B, name: 'x' }] }, option: 'endpoints[2].name' },
       { name: 'a name equal to another endpoint\'s id', options: { endpoints: [URL_A, { url: URL_B, name: 'https://a.example:443#0' }] }, option: 'endpoints[1].name' },
       { name: 'headers an array', options: bad({ url: URL_A, headers: [['X-Key', 'v']] }), option: 'endpoints[0].headers' },

@@ -191,6 +191,25 @@ describe('createFaultProxy', () => {
     ])
   })
 
+  it('lie with methods alters those methods\' quantities and leaves the head honest', async () => {
+    const real = await anvil.rpc<string>('eth_blockNumber')
+    const addr = `0x${'11'.repeat(20)}`
+    const balance = BigInt(await anvil.rpc<string>('eth_getBalance', [addr, 'latest']))
+    proxy.setMode({ kind: 'lie', ahead: 7, methods: ['eth_getBalance'] })
+    expect(BigInt(await result(proxy.url, 'eth_getBalance', [addr, 'latest']))).toBe(balance + 7n)
+    expect(await result(proxy.url, 'eth_blockNumber')).toBe(real)
+  })
+
+  it('quota answers 429 beyond its token bucket and records arrivals', async () => {
+    proxy.setMode({ kind: 'quota', perSecond: 1, burst: 2 })
+    const replies = await Promise.all([0, 1, 2].map(() => post(proxy.url, call('eth_chainId'))))
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 429])
+    expect(proxy.throttled()).toBe(1)
+    expect(proxy.arrivals()).toHaveLength(3)
+    proxy.resetCounts()
+    expect([proxy.throttled(), proxy.arrivals().length]).toEqual([0, 0])
+  })
+
   it('flap alternates pass and down by wall clock', async () => {
     // Probes sit in the middle of each 300ms window, leaving ±150ms for scheduling jitter.
     const probe = async () => {

@@ -15,10 +15,14 @@ export type FaultMode =
   | { kind: 'flap'; upMs: number; downMs: number; down?: FaultMode } // wall clock from setMode; down defaults to reset
   | { kind: 'stale' } // head frozen at setMode: eth_blockNumber and block tags answer that height
   | { kind: 'wrongChain'; chainId?: number } // eth_chainId only; default 999
-  | { kind: 'lie'; ahead?: number } // eth_blockNumber = real head + ahead (default 1000)
+  // Hex-quantity results of `methods` (default eth_blockNumber) = real value + ahead (default 1000);
+  // other methods pass. Two liars with different `ahead`s tell different lies.
+  | { kind: 'lie'; ahead?: number; methods?: readonly string[] }
   // eth_getLogs over more than maxBlocks numbered blocks answered with a JSON-RPC error (default -32005
   // 'query returned more than 10000 results'); narrower ranges, by-hash queries and other methods pass
   | { kind: 'logRange'; maxBlocks: number; code?: number; message?: string }
+  // A provider's quota: a token bucket (from setMode) in front of pass; a request without a token gets 429.
+  | { kind: 'quota'; perSecond: number; burst: number }
 
 export type FaultProxy = {
   /** http://127.0.0.1:PORT; any path is accepted and ignored (e.g. /v3/SECRETKEY). */
@@ -28,6 +32,10 @@ export type FaultProxy = {
   mode(): FaultMode
   /** Requests received (HTTP requests, counted before the fault applies). */
   count(): number
+  /** Arrival times (Date.now()) of the requests counted by count(). */
+  arrivals(): number[]
+  /** Requests answered 429 by a `quota` mode. */
+  throttled(): number
   /** Per JSON-RPC method counts (batch entries each counted). */
   methodCounts(): Record<string, number>
   /** Headers of the last request received (lower-cased names). */
@@ -88,6 +96,9 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
   // A promise because setMode is synchronous but the head must come from the target.
   let frozenHead: Promise<bigint> | undefined
   let requests = 0
+  let arrivals: number[] = []
+  let throttled = 0
+  let bucket = { tokens: 0, at: 0 }
   let methods: Record<string, number> = {}
   let headers: IncomingHttpHeaders = {}
   let closing: Promise<void> | undefined
@@ -113,6 +124,7 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
     current = mode
     setAt = Date.now()
     frozenHead = undefined
+    if (mode.kind === 'quota') bucket = { tokens: mode.burst, at: setAt }
     const needsHead = mode.kind === 'stale' || (mode.kind === 'flap' && mode.down?.kind === 'stale')
     if (needsHead) {
       frozenHead = fetchHead()
@@ -150,9 +162,9 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
         return { local: true, entry, error: { code: mode.code ?? -32005, message: mode.message ?? 'query returned more than 10000 results' } }
       }
     }
-    if (mode.kind === 'lie' && entry.method === 'eth_blockNumber') {
+    if (mode.kind === 'lie' && (mode.methods ?? ['eth_blockNumber']).includes(entry.method as string)) {
       const ahead = BigInt(mode.ahead ?? 1000)
-      return { local: false, entry, post: (r) => (typeof r === 'string' ? toHex(BigInt(r) + ahead) : r) }
+      return { local: false, entry, post: (r) => (typeof r === 'string' && /^0x[0-9a-fA-F]+$/.test(r) ? toHex(BigInt(r) + ahead) : r) }
     }
     return { local: false, entry }
   }
@@ -200,6 +212,7 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
     requests++
     headers = { ...req.headers }
     const arrivedAt = Date.now()
+    arrivals.push(arrivedAt)
     // Snapshot the mode (and its frozen head) now: setMode may run while the body streams in.
     const declared = current
     const head = frozenHead
@@ -232,6 +245,18 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
         const extra = mode.retryAfter === undefined ? undefined : { 'retry-after': String(mode.retryAfter) }
         const error = { code: 429, message: 'Too Many Requests: rate limit exceeded' }
         return send(res, 429, JSON.stringify({ jsonrpc: '2.0', id: null, error }), extra)
+      }
+      case 'quota': {
+        // Bodies stream in concurrently: an earlier arrival may be judged after a later one.
+        bucket.tokens = Math.min(mode.burst, bucket.tokens + (Math.max(0, arrivedAt - bucket.at) * mode.perSecond) / 1000)
+        bucket.at = Math.max(bucket.at, arrivedAt)
+        if (bucket.tokens >= 1) {
+          bucket.tokens--
+          break
+        }
+        throttled++
+        const error = { code: 429, message: 'Too Many Requests: quota exceeded' }
+        return send(res, 429, JSON.stringify({ jsonrpc: '2.0', id: null, error }))
       }
       case 'garbage':
         return send(res, 200, '<html>oops</html>', { 'content-type': 'text/html' })
@@ -303,8 +328,12 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
     count: () => requests,
     methodCounts: () => ({ ...methods }),
     lastHeaders: () => ({ ...headers }),
+    arrivals: () => [...arrivals],
+    throttled: () => throttled,
     resetCounts() {
       requests = 0
+      arrivals = []
+      throttled = 0
       methods = {}
     },
     openConnections: () => sockets.size,
