@@ -16,6 +16,8 @@ export type {
   SubscriptionSource,
 } from './subscriptions/subscription.js'
 export type { Logger, LogFn, LogRateLimit } from './observability/logger.js'
+export { createPrometheusMetrics, DEFAULT_RPC_BUCKETS } from './metrics/prometheus.js'
+export type { PrometheusMetrics, PrometheusMetricsOptions, PromClient, PromRegistry, MetricsSource } from './metrics/prometheus.js'
 export type { Strategy, Tier, BreakerState, EndpointStatus, EndpointHealth } from './balancer/select.js'
 export type { HeartbeatOptions } from './health/heartbeat.js'
 export type { BackoffOptions } from './policy/backoff.js'

@@ -24,6 +24,11 @@ export type PoolEvents = {
   'subscription:source': [e: { id: number } & ({ kind: 'websocket'; endpoint: string } | { kind: 'polling' })]
   /** A request failed (its final error, attempts listed in `error.attempts`); a caller's abort is not reported. */
   'request:error': [e: { method: string; error: ResilientRpcError }]
+  /**
+   * A request settled, however it ended (from the cache or a shared flight too): its total duration (ms)
+   * and, when it failed, its final error (a caller's abort included). Timed only while someone listens.
+   */
+  'request:done': [e: { method: string; duration: number; error?: ResilientRpcError }]
   /** A listener threw; the pool carried on. */
   error: [error: unknown]
 }

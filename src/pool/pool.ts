@@ -278,7 +278,19 @@ class PoolImpl implements Pool {
     return this
   }
 
-  async request<T>(method: string, params: readonly unknown[] = [], options: RequestOptions = {}): Promise<T> {
+  request<T>(method: string, params?: readonly unknown[], options?: RequestOptions): Promise<T> {
+    // Timed only while someone listens (metrics): an unobserved pool pays one listener count per request.
+    if (this.#emitter.listenerCount('request:done') === 0) return this.#request<T>(method, params, options)
+    const { clock } = this.#options
+    const start = clock.now()
+    const done = (error?: ResilientRpcError) => this.#emit('request:done', { method, duration: clock.now() - start, ...(error ? { error } : {}) })
+    return this.#request<T>(method, params, options).then(
+      (value) => (done(), value),
+      (error: ResilientRpcError) => (done(error), Promise.reject(error)),
+    )
+  }
+
+  async #request<T>(method: string, params: readonly unknown[] = [], options: RequestOptions = {}): Promise<T> {
     if (this.#destroyed) throw new PoolDestroyedError()
     const call = this.#newCall(method, params, options)
     const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)

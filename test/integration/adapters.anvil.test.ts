@@ -51,7 +51,7 @@ const calls = (method: string) => proxies.reduce((sum, p) => sum + (p.methodCoun
 /** Emits ValueChanged by calling set(next) from an unlocked dev account, straight to anvil (automine). */
 async function emitSet(next: bigint): Promise<string> {
   const data = counterInterface.encodeFunctionData('set', [next])
-  return anvil.rpc<string>('eth_sendTransaction', [{ from: DEV, to: counter, data }])
+  return (await anvil.transact({ from: DEV, to: counter, data })).transactionHash
 }
 
 beforeAll(async () => {

@@ -34,8 +34,7 @@ afterAll(async () => {
 beforeEach(async () => {
   resetProxies(...ws, ...http)
   // A fresh contract per test: its logs are the test's alone.
-  const hash = await anvil.rpc<string>('eth_sendTransaction', [{ from: sender, data: counterBytecode + '0'.repeat(64) }])
-  address = (await anvil.rpc<{ contractAddress: string }>('eth_getTransactionReceipt', [hash])).contractAddress
+  address = (await anvil.transact({ from: sender, data: counterBytecode + '0'.repeat(64) })).contractAddress!
 })
 
 afterEach(async () => {
@@ -67,7 +66,7 @@ function watch(p: Pool, options: Partial<WatchEventsOptions>, handler: (e: Watch
   return w
 }
 
-const ping = (n: number, tag = 1) => anvil.rpc<string>('eth_sendTransaction', [{ from: sender, to: address, data: iface.encodeFunctionData('ping', [n, `0x${tag.toString(16).padStart(64, '0')}`]) }])
+const ping = async (n: number, tag = 1) => (await anvil.transact({ from: sender, to: address, data: iface.encodeFunctionData('ping', [n, `0x${tag.toString(16).padStart(64, '0')}`]) })).transactionHash
 const head = async () => BigInt(await anvil.rpc<string>('eth_blockNumber'))
 const deployBlock = async () => BigInt((await anvil.rpc<RpcLog[]>('eth_getLogs', [{ address, fromBlock: '0x0', toBlock: 'latest' }]))[0]?.blockNumber ?? (await head()))
 /** What anvil holds for the contract now: the final canonical chain. */

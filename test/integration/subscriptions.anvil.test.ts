@@ -192,15 +192,8 @@ describe('pool.subscribe("logs")', () => {
     await p.ready({ minHealthy: 3, timeout: 5_000 })
     const iface = new Interface(counterAbi)
     const [from] = await anvil.rpc<string[]>('eth_accounts')
-    const deployHash = await anvil.rpc<string>('eth_sendTransaction', [{ from, data: counterBytecode + '0'.repeat(64) }])
-    // Automine answers before the receipt is queryable on a loaded machine: poll for it.
-    let receipt: { contractAddress: string } | null = null
-    for (let tries = 0; receipt === null && tries < 100; tries++) {
-      receipt = await anvil.rpc<{ contractAddress: string } | null>('eth_getTransactionReceipt', [deployHash])
-      if (receipt === null) await new Promise((r) => setTimeout(r, 20))
-    }
-    const address = receipt!.contractAddress
-    const ping = (n: number) => anvil.rpc('eth_sendTransaction', [{ from, to: address, data: iface.encodeFunctionData('ping', [n, `0x${'ab'.repeat(32)}`]) }])
+    const address = (await anvil.transact({ from, data: counterBytecode + '0'.repeat(64) })).contractAddress!
+    const ping = (n: number) => anvil.transact({ from, to: address, data: iface.encodeFunctionData('ping', [n, `0x${'ab'.repeat(32)}`]) })
 
     const sources = collectSources(p)
     const logs: RpcLog[] = []

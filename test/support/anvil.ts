@@ -13,6 +13,11 @@ export type Anvil = {
   /** Direct JSON-RPC to anvil; throws with the JSON-RPC error message on error responses. */
   rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>
   mine(blocks?: number): Promise<void>
+  /**
+   * eth_sendTransaction, then its receipt: with automine the block exists when the send answers, but
+   * on a loaded machine the receipt (and its logs) can take a moment longer to be queryable.
+   */
+  transact<R = { contractAddress: string | null; blockNumber: string; blockHash: string; status: string }>(tx: Record<string, unknown>): Promise<R & { transactionHash: string }>
   snapshot(): Promise<string>
   revert(id: string): Promise<void>
   /** SIGTERM, then SIGKILL after 2s; resolves once the process has exited. Idempotent. */
@@ -179,6 +184,15 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<Anvil> {
     rpc,
     async mine(blocks = 1) {
       await rpc('anvil_mine', [`0x${blocks.toString(16)}`])
+    },
+    async transact(tx) {
+      const hash = await rpc<string>('eth_sendTransaction', [tx])
+      for (let waited = 0; ; waited += 20) {
+        const receipt = await rpc<Record<string, unknown> | null>('eth_getTransactionReceipt', [hash])
+        if (receipt !== null) return receipt as never
+        if (waited > 10_000) throw new Error(`no receipt for ${hash} after 10 s`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
     },
     snapshot: () => rpc<string>('evm_snapshot'),
     async revert(id) {

@@ -1,0 +1,90 @@
+import * as client from 'prom-client'
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { createPool, createPrometheusMetrics, type Pool, type PrometheusMetrics } from '../../src/index.js'
+import { startAnvil, type Anvil } from '../support/anvil.js'
+import { waitFor } from '../support/async.js'
+import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+
+// The Prometheus adapter against anvil through two fault proxies: one endpoint answers HTTP 500, its
+// failures and the retries they cause are counted, it goes down and falls behind while the chain moves.
+
+let anvil: Anvil
+let proxies: FaultProxy[]
+let pool: Pool | undefined
+let metrics: PrometheusMetrics | undefined
+const [A, B] = [0, 1]
+
+beforeAll(async () => {
+  anvil = await startAnvil()
+  proxies = await Promise.all([0, 1].map(() => createFaultProxy(anvil.url)))
+})
+
+afterAll(async () => {
+  await Promise.all(proxies.map((p) => p.close()))
+  await anvil.stop()
+})
+
+afterEach(async () => {
+  metrics?.close()
+  await pool?.destroy()
+  pool = undefined
+  metrics = undefined
+})
+
+/** Sample lines of the exposition text, by metric name and label subset. */
+function value(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const line = text
+    .split('\n')
+    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)))
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1))
+}
+
+it('counts the failing endpoint’s errors and the retries they cost, and reports heads and lag as it falls behind', async () => {
+  const registry = new client.Registry()
+  pool = createPool({
+    endpoints: proxies.map((p, i) => `${p.url}/v3/SECRET${i}KEY`),
+    chainId: 31337,
+    heartbeat: { interval: 50, timeout: 500, failuresToDown: 2 },
+    hedge: false,
+    attemptTimeout: 2_000,
+  })
+  metrics = createPrometheusMetrics(pool, { client, registry })
+  await pool.ready({ minHealthy: 2, timeout: 10_000 })
+  const [idA, idB] = pool.stats().endpoints.map((e) => e.endpoint) as [string, string]
+  const start = BigInt(await anvil.rpc<string>('eth_blockNumber'))
+  await waitFor(() => pool!.stats().endpoints.every((e) => e.head === start), 'both heads at the start block')
+
+  // 1. A answers 500: reads that tried it first were retried on B, and all succeeded.
+  proxies[A]!.setMode({ kind: 'http500' })
+  proxies[A]!.resetCounts()
+  const reads = 20
+  await Promise.all(Array.from({ length: reads }, (_, i) => pool!.request('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'])))
+  const failedOnA = proxies[A]!.methodCounts()['eth_getBalance'] ?? 0
+  expect(failedOnA).toBeGreaterThan(0)
+
+  // 2. A request no endpoint can serve: anvil refuses an unknown method (final, not retried on B).
+  await expect(pool.request('foo_bar')).rejects.toBeDefined()
+
+  // 3. A goes down (failed heartbeats), its head stays where it was while the chain moves on.
+  await waitFor(() => pool!.stats().endpoints[A]!.status === 'down', 'A down')
+  await anvil.mine(5)
+  await waitFor(() => pool!.referenceHead() === start + 5n, 'the reference head at start + 5')
+
+  const text = await registry.metrics()
+  expect(text).not.toContain('SECRET')
+  expect(value(text, 'resilient_rpc_requests_total', { method: 'eth_getBalance', outcome: 'ok' })).toBe(reads)
+  expect(value(text, 'resilient_rpc_retries_total', { method: 'eth_getBalance', endpoint: idA, code: 'HTTP_ERROR' })).toBe(failedOnA)
+  expect(value(text, 'resilient_rpc_endpoint_failures_total', { endpoint: idA })).toBe(failedOnA + (proxies[A]!.methodCounts()['foo_bar'] ?? 0))
+  const unknownMethod = text.split('\n').filter((l) => l.startsWith('resilient_rpc_requests_total{method="foo_bar"'))
+  expect(unknownMethod).toEqual(['resilient_rpc_requests_total{method="foo_bar",outcome="RPC_ERROR"} 1'])
+  expect(value(text, 'resilient_rpc_request_duration_seconds_count', { method: 'eth_getBalance', outcome: 'ok' })).toBe(reads)
+
+  expect(value(text, 'resilient_rpc_endpoint_status', { endpoint: idA, status: 'down' })).toBe(1)
+  expect(value(text, 'resilient_rpc_endpoint_status', { endpoint: idB, status: 'up' })).toBe(1)
+  expect(value(text, 'resilient_rpc_endpoint_status_changes_total', { endpoint: idA, status: 'down' })).toBe(1)
+  expect(value(text, 'resilient_rpc_reference_head_block')).toBe(Number(start + 5n))
+  expect(value(text, 'resilient_rpc_endpoint_head_block', { endpoint: idB })).toBe(Number(start + 5n))
+  expect(value(text, 'resilient_rpc_endpoint_lag_blocks', { endpoint: idB })).toBe(0)
+  expect(value(text, 'resilient_rpc_endpoint_head_block', { endpoint: idA })).toBe(Number(start))
+  expect(value(text, 'resilient_rpc_endpoint_lag_blocks', { endpoint: idA })).toBe(5)
+})
