@@ -2,18 +2,17 @@
 // `npm run bench [-- --flags]`: bundles bench/*.ts (with src/ from source) into node_modules/.cache,
 // then runs the bench with --expose-gc in its own process group, so Ctrl-C, an error or a crash
 // never leaves a server, proxy or anvil behind. Flags and environment variables: docs/performance.md.
-import { spawn } from 'node:child_process'
 import { mkdir, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
+import { runInGroup } from '../scripts/runInGroup.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 // Inside the repository's node_modules: the bundles import ethers, viem, p-retry… by bare name,
 // which resolves by walking up from the bundle's own path.
 // Named after the checkout: git worktrees that share one node_modules must not overwrite each other's bundles.
 const OUT = join(ROOT, 'node_modules', '.cache', `resilient-rpc-bench-${basename(ROOT)}`)
-const GRACE_MS = 10_000
 
 await rm(OUT, { recursive: true, force: true })
 await mkdir(OUT, { recursive: true })
@@ -34,37 +33,4 @@ await build({
   logLevel: 'warning',
 })
 
-const child = spawn(process.execPath, ['--expose-gc', join(OUT, 'main.mjs'), ...process.argv.slice(2)], {
-  cwd: process.cwd(),
-  env: { ...process.env, BENCH_REPO_ROOT: ROOT },
-  stdio: 'inherit',
-  // Its own process group: on the way out, one kill reaches everything it started.
-  detached: process.platform !== 'win32',
-})
-
-const killGroup = (signal) => {
-  if (child.pid === undefined) return
-  try {
-    if (process.platform === 'win32') child.kill(signal)
-    else process.kill(-child.pid, signal)
-  } catch {
-    // ESRCH: already gone.
-  }
-}
-
-let graceTimer
-const forward = (signal) => {
-  // The bench stops its servers, proxies and anvil itself; the group kill is the fallback.
-  if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-  graceTimer ??= setTimeout(() => killGroup('SIGKILL'), GRACE_MS)
-}
-process.on('SIGINT', () => forward('SIGINT'))
-process.on('SIGTERM', () => forward('SIGTERM'))
-process.on('exit', () => killGroup('SIGKILL'))
-
-child.on('exit', (code, signal) => {
-  clearTimeout(graceTimer)
-  // Whatever the bench left behind (it should be nothing) goes with it.
-  killGroup('SIGKILL')
-  process.exit(code ?? (signal === 'SIGINT' ? 130 : 1))
-})
+runInGroup(join(OUT, 'main.mjs'), { nodeArgs: ['--expose-gc'], args: process.argv.slice(2), env: { ...process.env, BENCH_REPO_ROOT: ROOT } })

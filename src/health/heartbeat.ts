@@ -176,8 +176,10 @@ export class HealthMonitor {
   }
 
   #updateReferenceHead(): void {
+    // An endpoint in a cool-down is not pinged: its head is as old as the cool-down, so it has no vote.
+    const now = this.#options.clock.now()
     const live = this.#endpoints
-      .filter((e) => e.record.health === 'up' && e.record.head !== undefined)
+      .filter((e) => e.record.health === 'up' && e.record.head !== undefined && !(e.record.restriction !== undefined && now < e.record.restrictedUntil))
       .map((e) => ({ head: e.record.head!, lowerStreak: e.record.lowerStreak, fellBack: e.record.fellBack }))
     const { head, confirmed, reorg, corrected } = nextReferenceHead(this.#reference, live)
     this.#reference = { head, confirmed }

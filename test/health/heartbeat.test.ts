@@ -245,6 +245,20 @@ describe('lag and the reference head', () => {
 })
 
 describe('who may outvote whom', () => {
+  it('endpoints in a cool-down (not pinged) do not vote with their stale heads', async () => {
+    const p = makePool()
+    await vi.advanceTimersByTimeAsync(50)
+    fake.set('a', { kind: 'status', status: 429, headers: { 'retry-after': '30' } })
+    fake.set('b', { kind: 'status', status: 429, headers: { 'retry-after': '30' } })
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(statuses(p)).toEqual(['cooldown', 'cooldown', 'up'])
+    heads.c = 110
+    await vi.advanceTimersByTimeAsync(2_000)
+    // a and b still say 100 from before their cool-down; c alone is live and its word is the head.
+    expect(p.stats().referenceHead).toBe(110n)
+    expect(statuses(p)[2]).toBe('up')
+  })
+
   it('with two endpoints, neither is distrusted for being ahead', async () => {
     heads.b = 150
     const p = makePool({ maxLag: 5, chainId: 1 }, ['http://a', 'http://b'])

@@ -84,13 +84,30 @@ function readBody(req: IncomingMessage): Promise<string> {
   })
 }
 
+// Permissive CORS for pages on any origin (the browser test's page is served from another port).
+// Retry-After is exposed so a page's pool can honour it, as it does in Node.
+const CORS_HEADERS: Record<string, string> = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'retry-after',
+}
+
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
   if (res.destroyed || res.writableEnded) return
   res.writeHead(status, { 'content-type': 'application/json', ...headers })
   res.end(body)
 }
 
-export async function createFaultProxy(target: string, opts: { mode?: FaultMode } = {}): Promise<FaultProxy> {
+export type FaultProxyOptions = {
+  mode?: FaultMode
+  /**
+   * Answers CORS preflights (`OPTIONS`, 204, not counted and never faulted: they are the browser's
+   * plumbing, not JSON-RPC) and adds `Access-Control-Allow-Origin: *` to every response, faulted or not.
+   * @default false
+   */
+  cors?: boolean
+}
+
+export async function createFaultProxy(target: string, opts: FaultProxyOptions = {}): Promise<FaultProxy> {
   let current: FaultMode = { kind: 'pass' }
   let setAt = Date.now()
   // A promise because setMode is synchronous but the head must come from the target.
@@ -295,6 +312,18 @@ export async function createFaultProxy(target: string, opts: { mode?: FaultMode 
   const server = createServer((req, res) => {
     req.on('error', () => {})
     res.on('error', () => {})
+    if (opts.cors) {
+      for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value)
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          'access-control-allow-methods': 'POST, OPTIONS',
+          'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'content-type',
+          'access-control-max-age': '600',
+        })
+        res.end()
+        return
+      }
+    }
     handle(req, res).catch((e: unknown) => {
       send(res, 500, JSON.stringify({ error: `faultProxy bug: ${(e as Error).message}` }))
     })
