@@ -11,7 +11,13 @@ export type BlockOptions = {
   finality?: 'safe' | 'finalized'
 }
 
-type CallOptions = { signal?: AbortSignal; timeout?: number }
+/** Deadline and cancellation of the `eth_blockNumber`/`eth_getBlockByNumber` call `resolveBlock` may make. */
+export type ResolveBlockCallOptions = {
+  /** Cancels the lookup. */
+  signal?: AbortSignal
+  /** Deadline of the lookup (ms). @default the pool's `defaultTimeout` */
+  timeout?: number
+}
 
 const HASH = /^0x[0-9a-fA-F]{64}$/
 
@@ -20,7 +26,7 @@ const HASH = /^0x[0-9a-fA-F]{64}$/
  * depth and finality resolve to a block number once, so several reads given the result see one state.
  * @throws `INVALID_OPTION` for conflicting or malformed options, or a finality the chain does not support
  */
-export async function resolveBlock(pool: Pool, options: BlockOptions & CallOptions = {}): Promise<string> {
+export async function resolveBlock(pool: Pool, options: BlockOptions & ResolveBlockCallOptions = {}): Promise<string> {
   const { blockTag, confirmations, finality, signal, timeout } = options
   const given = [blockTag !== undefined, confirmations !== undefined, finality !== undefined].filter(Boolean).length
   if (given > 1) throw new InvalidOptionError('blockTag', 'give at most one of `blockTag`, `confirmations` and `finality`')
