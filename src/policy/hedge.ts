@@ -25,13 +25,19 @@ export type Racer<T> = (controller: AbortController) => Promise<T>
 export const HEDGE_LOST = 'hedged request answered elsewhere'
 
 /**
- * Runs `first`; if it has not settled after `delay`, asks `hedge()` for a second racer (it may
- * decline: no budget, no other endpoint). The first answer wins and the other racer is aborted with a
+ * Runs `first`; if it has not settled after `delay`, asks `hedge(false)` for a second racer (it may
+ * decline: no budget, no other endpoint). If it declined and `rescueAt` (ms from the start) is later,
+ * it asks again then with `hedge(true)`: a last chance before the caller's deadline, which the caller
+ * may grant outside the hedge budget. The first answer wins and the other racer is aborted with a
  * neutral `AbortedError`. Rejects only when every racer started has failed — with the last error, at
  * once, without waiting for a hedge that has not started — for the retry loop to judge.
  */
-export function raceWithHedge<T>(first: Racer<T>, hedge: () => Racer<T> | undefined, options: { delay: number; signal: AbortSignal; clock: Clock }): Promise<T> {
-  const { delay, signal, clock } = options
+export function raceWithHedge<T>(
+  first: Racer<T>,
+  hedge: (rescue: boolean) => Racer<T> | undefined,
+  options: { delay: number; rescueAt?: number; signal: AbortSignal; clock: Clock },
+): Promise<T> {
+  const { delay, rescueAt, signal, clock } = options
   return new Promise((resolve, reject) => {
     const racers: AbortController[] = []
     let pending = 0
@@ -68,8 +74,15 @@ export function raceWithHedge<T>(first: Racer<T>, hedge: () => Racer<T> | undefi
     timer = clock.setTimeout(() => {
       timer = undefined
       if (done || signal.aborted) return
-      const second = hedge()
-      if (second) race(second)
+      const second = hedge(false)
+      if (second) return race(second)
+      if (rescueAt === undefined || rescueAt <= delay) return
+      timer = clock.setTimeout(() => {
+        timer = undefined
+        if (done || signal.aborted) return
+        const rescue = hedge(true)
+        if (rescue) race(rescue)
+      }, rescueAt - delay)
     }, delay)
   })
 }

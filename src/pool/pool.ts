@@ -137,6 +137,8 @@ type Call = {
   waitingOn: EndpointExclusion[] | undefined
   /** The request's span, with a `tracer` only. */
   span?: RequestSpan
+  /** Clock time of the deadline of the caller who started it (shared callers keep their own). */
+  deadlineAt: number
   /** Endpoints (indexes) the call must not use; each pick is added (a quorum read asks each endpoint once). */
   avoid?: Set<number>
 }
@@ -294,6 +296,7 @@ class PoolImpl implements Pool {
     if (this.#destroyed) throw new PoolDestroyedError()
     const call = this.#newCall(method, params, options)
     const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)
+    call.deadlineAt = this.#options.clock.now() + timeout
     if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason })
     if (options.quorum !== undefined && options.quorum !== 1) return this.#quorum(call, options.quorum, timeout, options.signal) as Promise<T>
     const span = (call.span = startRequestSpan(this.#options.tracer, method))
@@ -458,7 +461,7 @@ class PoolImpl implements Pool {
     } catch (cause) {
       throw new InvalidOptionError('params', 'not JSON-serialisable (encode bigints as hex quantities)', { cause })
     }
-    return { method, params, paramsJson, attemptTimeout, retries, target: blockTarget(method, params), attempts: [], running: new Map(), tried: [], backoffs: 0, trial: false, waitingOn: undefined }
+    return { method, params, paramsJson, attemptTimeout, retries, target: blockTarget(method, params), attempts: [], running: new Map(), tried: [], backoffs: 0, trial: false, waitingOn: undefined, deadlineAt: Infinity }
   }
 
   async #run(call: Call, signal: AbortSignal): Promise<unknown> {
@@ -563,25 +566,34 @@ class PoolImpl implements Pool {
 
   /**
    * One attempt that may become two: if `first` has not answered after the hedge delay (its recent
-   * p95), the same request also goes to another endpoint, within the hedge budget.
+   * p95), the same request also goes to another endpoint, within the hedge budget. With the budget
+   * spent, a read whose first attempt would outlive half the time left to its deadline gets one
+   * rescue hedge then, within the retry budget only: without it, an attempt stuck on a hanging
+   * endpoint takes the request down with it whenever the deadline is shorter than the attempt timeout.
    */
   #hedgedAttempt(first: Endpoint, call: Call, signal: AbortSignal): Promise<unknown> {
     const budget = this.#hedgeBudget!
+    const { clock } = this.#options
     budget.earn()
     const delay = hedgeDelay(first.record.samples.recentP95(), this.#options.hedge as Exclude<ResolvedPoolOptions['hedge'], false>)
+    const started = clock.now()
+    const left = call.deadlineAt - started
+    const rescueAt = Number.isFinite(left) && left / 2 < call.attemptTimeout ? left / 2 : undefined
     return raceWithHedge(
       (controller) => this.#attempt(first, call, signal, controller),
-      () => {
-        // A hedge is an extra attempt: it needs the hedge budget's token and room in the pool's retry budget.
-        const now = this.#options.clock.now()
-        const second = budget.available() && this.#retryBudget?.available(now) !== false ? this.#tryAcquire(call, first) : undefined
+      (rescue) => {
+        // A hedge is an extra attempt: it needs room in the pool's retry budget, and (unless it is the
+        // deadline's rescue) the hedge budget's token.
+        const now = clock.now()
+        const allowed = (rescue || budget.available()) && this.#retryBudget?.available(now) !== false
+        const second = allowed ? this.#tryAcquire(call, first) : undefined
         if (!second) return undefined
-        budget.spend()
+        if (!rescue) budget.spend()
         this.#retryBudget?.trySpend(now)
-        this.#emit('request:hedge', { method: call.method, endpoint: first.id, hedge: second.id, delay })
+        this.#emit('request:hedge', { method: call.method, endpoint: first.id, hedge: second.id, delay: now - started })
         return (controller) => this.#attempt(second, call, signal, controller, true)
       },
-      { delay, signal, clock: this.#options.clock },
+      { delay, rescueAt, signal, clock },
     )
   }
 

@@ -393,6 +393,50 @@ describe('hedging', () => {
     expect(hedges).toBe(4)
   })
 
+  it('with the hedge budget spent, a read stuck past half its time left gets one rescue hedge, so a short deadline still succeeds', async () => {
+    fake.set('a', { kind: 'hang' })
+    fake.set('b', { kind: 'ok', result: '0xb' })
+    const p = makePool({ hedge: { delay: 100, budget: 0.01 }, strategy: 'weighted-round-robin', attemptTimeout: 5_000 }, ['http://a', 'http://b'])
+    const hedges: number[] = []
+    p.on('request:hedge', (e) => hedges.push(e.delay))
+    const read = (i: number) => start(p.request('eth_getBalance', [`0x${i}`, 'latest'], { timeout: 1_000 }))
+    // 1st: to a, hedged after 100 ms with the one token a fresh pool has. 2nd: to b.
+    const first = read(1)
+    await vi.advanceTimersByTimeAsync(100)
+    await first.done
+    const second = read(2)
+    await vi.advanceTimersByTimeAsync(0)
+    await second.done
+    expect(hedges).toEqual([100])
+    // 3rd: to a again, no token left: at 100 ms nothing happens; at half the deadline (500 ms) the rescue goes to b.
+    const third = read(3)
+    await vi.advanceTimersByTimeAsync(499)
+    expect(fake.calls.slice(3).map((c) => c.host)).toEqual(['a'])
+    await vi.advanceTimersByTimeAsync(1)
+    await third.done
+    expect(third.outcome.value).toBe('0xb')
+    expect(hedges).toEqual([100, 500])
+  })
+
+  it('no rescue hedge when the attempt timeout already fits in half the time left', async () => {
+    fake.set('a', { kind: 'hang' })
+    fake.set('b', { kind: 'ok', result: '0xb' })
+    const p = makePool({ hedge: { delay: 100, budget: 0.01 }, strategy: 'weighted-round-robin', attemptTimeout: 300 }, ['http://a', 'http://b'])
+    const hedges: number[] = []
+    p.on('request:hedge', (e) => hedges.push(e.delay))
+    await Promise.all([0, 1].map(async (i) => {
+      const r = start(p.request('eth_getBalance', [`0x${i}`, 'latest'], { timeout: 1_000 }))
+      await vi.advanceTimersByTimeAsync(100)
+      await r.done
+    }))
+    const third = start(p.request('eth_getBalance', ['0x3', 'latest'], { timeout: 1_000 }))
+    await vi.advanceTimersByTimeAsync(300)
+    await third.done
+    // The attempt timed out at 300 ms and the retry went to b: a failover, not a hedge.
+    expect(third.outcome.value).toBe('0xb')
+    expect(hedges).toEqual([100])
+  })
+
   it('never hedges a write, and fails over at once when the first attempt fails fast', async () => {
     fake.set('a', { kind: 'hang' })
     fake.set('b', { kind: 'ok' })
