@@ -40,7 +40,7 @@ function fetchFor(script: Answer[]): typeof fetch {
     const text = new TextDecoder().decode(a.body).replaceAll(JSON.stringify(ID), JSON.stringify(id))
     const bytes = text.includes(String(id)) ? new TextEncoder().encode(text) : a.body
     const headers = { ...a.headers, ...(a.contentLength === undefined ? {} : { 'content-length': a.contentLength }) }
-    return new Response(NULL_BODY.has(a.status) ? null : bytes, { status: a.status, headers })
+    return new Response(NULL_BODY.has(a.status) ? null : (bytes as Uint8Array<ArrayBuffer>), { status: a.status, headers })
   }) as typeof fetch
 }
 
