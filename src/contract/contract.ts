@@ -72,9 +72,11 @@ export function createContract(pool: Pool, address: string, abi: InterfaceAbi): 
   }
 
   const fragment = (functionName: string): FunctionFragment => {
+    // Checked first: the message below quotes the name, and JSON.stringify throws on a bigint.
+    if (typeof functionName !== 'string') throw new InvalidOptionError('functionName', `expected a string, got ${typeof functionName}`)
     let f: FunctionFragment | null = null
     try {
-      f = typeof functionName === 'string' ? iface.getFunction(functionName) : null
+      f = iface.getFunction(functionName)
     } catch (cause) {
       // An overloaded name or a malformed signature: ethers throws, the caller gets our error.
       throw new InvalidOptionError('functionName', `${JSON.stringify(functionName)} does not name one function of the ABI (overloaded? give the full signature)`, { cause })
