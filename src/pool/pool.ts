@@ -245,7 +245,16 @@ class PoolImpl implements Pool {
       this.#emit('endpoint:state', { endpoint: e.id, from, to, ...(reason ? { reason } : {}) })
       changed = true
     }
-    if (changed) for (const listener of [...this.#changeListeners]) listener()
+    if (changed) {
+      for (const listener of [...this.#changeListeners]) {
+        try {
+          listener()
+        } catch (error) {
+          // A subscription's trouble is its own: the status sync (and the waiters below) carry on.
+          this.#emit('error', error)
+        }
+      }
+    }
     this.#notify()
   }
 
