@@ -47,7 +47,8 @@ export type SelectableEndpoint = {
   consecutiveFailures: number
   /**
    * Its last attempt lost a hedged race (another endpoint answered first). Not a failure — nothing is
-   * blamed — but selection prefers others, as after a failure, until it answers again.
+   * blamed — but selection ranks it with the endpoints this request already tried, after every other
+   * one, until it answers a request or a heartbeat again.
    */
   lostRace?: boolean
   /** Bulkhead: attempts the endpoint may have in flight at once. @default Infinity */
@@ -217,7 +218,8 @@ function groupOf(endpoints: readonly SelectableEndpoint[], i: number, ctx: Selec
   if (limitReason(e, ctx.now) !== undefined) return NO_GROUP
   if (i === last) return 4
   const backup = e.tier === 'backup' ? 1 : 0
-  return ctx.tried.includes(i) ? 2 + backup : backup
+  // One that just lost a hedged race ranks with the tried ones: only after every endpoint not known to be slow.
+  return ctx.tried.includes(i) || e.lostRace === true ? 2 + backup : backup
 }
 
 /** Nobody can take the request: why each endpoint is out, and when a cool-down ends or a token is due first. */

@@ -125,6 +125,8 @@ export class HealthMonitor {
       // A ping from an older generation must not act on the endpoint's new state.
       if (r.generation !== generation || this.#stop.signal.aborted) return
       endpoint.observeLatency(this.#options.clock.now() - start)
+      // It answers again in time: no longer the slow one of a hedged race.
+      r.lostRace = false
       r.pingFailures = 0
       const below = this.referenceHead !== undefined && head < this.referenceHead
       r.lowerStreak = below ? r.lowerStreak + 1 : 0

@@ -134,7 +134,8 @@ export class Endpoint {
 
   /**
    * Its attempt lost a hedged race: no failure (the breaker hears nothing), but news of slowness —
-   * the time it took is a latency sample, and selection prefers others until it answers again.
+   * the time it took is a latency sample, and selection ranks it after the others until it answers a
+   * request or a heartbeat again.
    * Without this a hanging endpoint stays the least loaded and keeps being picked first.
    */
   recordLostRace(latency: number): void {

@@ -537,3 +537,19 @@ describe('selectEndpoint', () => {
     expect(picks).toEqual(['A', 'B', 'C', 'none@1000', 'A'])
   })
 })
+
+describe('an endpoint that lost a hedged race', () => {
+  it('ranks after every other eligible endpoint, whatever its load, and with the tried ones', () => {
+    const slow = endpoint('A', { lostRace: true, inFlight: 0 })
+    const busy = endpoint('B', { inFlight: 5 })
+    expect(pickId([slow, busy], ctx())).toBe('B')
+    // Still eligible: with nobody better it serves, before an endpoint this request just tried.
+    expect(pickId([slow, busy], ctx({ tried: [1] }))).toBe('A')
+    expect(pickId([slow], ctx())).toBe('A')
+  })
+
+  it('weighted round-robin also passes it over while others can serve', () => {
+    const picks = Array.from({ length: 4 }, () => pickId([endpoint('A', { lostRace: true }), endpoint('B')], ctx({ strategy: 'weighted-round-robin' })))
+    expect(picks).toEqual(['B', 'B', 'B', 'B'])
+  })
+})

@@ -395,27 +395,24 @@ describe('hedging', () => {
 
   it('with the hedge budget spent, a read stuck past half its time left gets one rescue hedge, so a short deadline still succeeds', async () => {
     fake.set('a', { kind: 'hang' })
-    fake.set('b', { kind: 'ok', result: '0xb' })
-    const p = makePool({ hedge: { delay: 100, budget: 0.01 }, strategy: 'weighted-round-robin', attemptTimeout: 5_000 }, ['http://a', 'http://b'])
-    const hedges: number[] = []
-    p.on('request:hedge', (e) => hedges.push(e.delay))
-    const read = (i: number) => start(p.request('eth_getBalance', [`0x${i}`, 'latest'], { timeout: 1_000 }))
-    // 1st: to a, hedged after 100 ms with the one token a fresh pool has. 2nd: to b.
-    const first = read(1)
+    fake.set('b', { kind: 'hang' })
+    fake.set('c', { kind: 'ok', result: '0xc' })
+    const p = makePool({ hedge: { delay: 100, budget: 0.01 }, attemptTimeout: 5_000 }, ['http://a', 'http://b', 'http://c'])
+    const hedges: string[] = []
+    p.on('request:hedge', (e) => hedges.push(`${e.endpoint.slice(7, 8)}->${e.hedge.slice(7, 8)} at ${e.delay}`))
+    // Two reads at once: the first goes to a, the second to b; both hang. The one token a fresh pool
+    // has hedges the first at 100 ms; the second has no token: at half its deadline (500 ms) it is rescued.
+    const first = start(p.request('eth_getBalance', ['0x1', 'latest'], { timeout: 1_000 }))
+    const second = start(p.request('eth_getBalance', ['0x2', 'latest'], { timeout: 1_000 }))
     await vi.advanceTimersByTimeAsync(100)
     await first.done
-    const second = read(2)
-    await vi.advanceTimersByTimeAsync(0)
-    await second.done
-    expect(hedges).toEqual([100])
-    // 3rd: to a again, no token left: at 100 ms nothing happens; at half the deadline (500 ms) the rescue goes to b.
-    const third = read(3)
-    await vi.advanceTimersByTimeAsync(499)
-    expect(fake.calls.slice(3).map((c) => c.host)).toEqual(['a'])
+    expect(first.outcome.value).toBe('0xc')
+    await vi.advanceTimersByTimeAsync(399)
+    expect(second.outcome.settled).toBe(false)
     await vi.advanceTimersByTimeAsync(1)
-    await third.done
-    expect(third.outcome.value).toBe('0xb')
-    expect(hedges).toEqual([100, 500])
+    await second.done
+    expect(second.outcome.value).toBe('0xc')
+    expect(hedges).toEqual(['a->c at 100', 'b->c at 500'])
   })
 
   it('no rescue hedge when the attempt timeout already fits in half the time left', async () => {
