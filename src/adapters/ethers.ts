@@ -13,6 +13,7 @@ import { InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
 import { createFilterEmulator, type FilterEmulator, type FilterOptions } from '../filters/filters.js'
 import { duration } from '../pool/options.js'
 import type { Pool } from '../pool/pool.js'
+import { show } from '../util/show.js'
 
 export type EthersProviderOptions = {
   /**
@@ -55,7 +56,7 @@ export function createEthersProvider(pool: Pool, options: EthersProviderOptions 
   const { chainId } = options
   if (chainId !== undefined) {
     const ok = typeof chainId === 'bigint' ? chainId > 0n : Number.isSafeInteger(chainId) && chainId > 0
-    if (!ok) throw new InvalidOptionError('chainId', `expected an integer > 0, got ${String(chainId)}`)
+    if (!ok) throw new InvalidOptionError('chainId', `expected an integer > 0, got ${show(chainId)}`)
   }
   return new PoolProvider(pool, {
     chainId: chainId === undefined ? pool.stats().chainId : BigInt(chainId),

@@ -1,5 +1,6 @@
 import { InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
 import type { Pool } from '../pool/pool.js'
+import { show, showJson } from '../util/show.js'
 
 /** Which state a read sees. At most one of these may be given. */
 export type BlockOptions = {
@@ -36,7 +37,7 @@ export async function resolveBlock(pool: Pool, options: BlockOptions & ResolveBl
     return toHex(head > depth ? head - depth : 0n)
   }
   if (finality !== undefined) {
-    if (finality !== 'safe' && finality !== 'finalized') throw new InvalidOptionError('finality', `expected 'safe' or 'finalized', got ${JSON.stringify(finality)}`)
+    if (finality !== 'safe' && finality !== 'finalized') throw new InvalidOptionError('finality', `expected 'safe' or 'finalized', got ${showJson(finality)}`)
     const block = await pool.request<{ number?: string } | null>('eth_getBlockByNumber', [finality, false], { signal, timeout }).catch((error: unknown) => {
       // Only the node's answer says the tag is unsupported; an abort or a deadline stays what it is.
       if (isResilientRpcError(error, 'RPC_ERROR')) throw new InvalidOptionError('finality', `the chain did not answer the '${finality}' block tag`, { cause: error })
@@ -48,7 +49,7 @@ export async function resolveBlock(pool: Pool, options: BlockOptions & ResolveBl
   if (blockTag === undefined) return 'latest'
   if (typeof blockTag === 'bigint' || typeof blockTag === 'number') return toHex(toBigInt('blockTag', blockTag))
   if (['latest', 'safe', 'finalized', 'pending', 'earliest'].includes(blockTag) || HASH.test(blockTag) || /^0x[0-9a-fA-F]+$/.test(blockTag)) return blockTag
-  throw new InvalidOptionError('blockTag', `expected a block number, hash or tag, got ${JSON.stringify(blockTag)}`)
+  throw new InvalidOptionError('blockTag', `expected a block number, hash or tag, got ${showJson(blockTag)}`)
 }
 
 /** The block parameter of `eth_call` and friends: a hash goes in an EIP-1898 object. */
@@ -58,7 +59,7 @@ export function blockParameter(block: string): string | { blockHash: string } {
 
 function toBigInt(name: string, value: number | bigint): bigint {
   if ((typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) || (typeof value === 'bigint' && value >= 0n)) return BigInt(value)
-  throw new InvalidOptionError(name, `expected an integer >= 0, got ${String(value)}`)
+  throw new InvalidOptionError(name, `expected an integer >= 0, got ${show(value)}`)
 }
 
 const toHex = (n: bigint) => `0x${n.toString(16)}`

@@ -4,6 +4,7 @@ import { withDeadline } from '../policy/timeout.js'
 import type { Pool } from '../pool/pool.js'
 import { blockParameter, resolveBlock, type BlockOptions } from './blockTag.js'
 import { decodeRevert, isRevert, revertData } from './revert.js'
+import { showJson } from '../util/show.js'
 
 export type ReadOptions = BlockOptions & {
   /** Cancels the read, including the in-flight HTTP call. */
@@ -79,9 +80,9 @@ export function createContract(pool: Pool, address: string, abi: InterfaceAbi): 
       f = iface.getFunction(functionName)
     } catch (cause) {
       // An overloaded name or a malformed signature: ethers throws, the caller gets our error.
-      throw new InvalidOptionError('functionName', `${JSON.stringify(functionName)} does not name one function of the ABI (overloaded? give the full signature)`, { cause })
+      throw new InvalidOptionError('functionName', `${showJson(functionName)} does not name one function of the ABI (overloaded? give the full signature)`, { cause })
     }
-    if (!f) throw new InvalidOptionError('functionName', `the ABI has no function ${JSON.stringify(functionName)}`)
+    if (!f) throw new InvalidOptionError('functionName', `the ABI has no function ${showJson(functionName)}`)
     return f
   }
 

@@ -2,6 +2,7 @@ import type { EventFragment, Interface, InterfaceAbi, Result } from 'ethers'
 import { parseAbi } from '../contract/contract.js'
 import { InvalidAbiError, InvalidOptionError } from '../errors/errors.js'
 import type { RpcLog } from '../subscriptions/logs.js'
+import { showJson } from '../util/show.js'
 
 /** The `topics` of an `eth_getLogs` filter: per position, one topic, any of several, or `null` (any). */
 export type TopicFilter = ReadonlyArray<string | readonly string[] | null>
@@ -62,9 +63,9 @@ export function createEventDecoder(options: DecoderOptions): EventDecoder {
     try {
       one = typeof eventName === 'string' ? iface.getEvent(eventName) : null
     } catch (cause) {
-      throw new InvalidOptionError('eventName', `${JSON.stringify(eventName)} does not name one event of the ABI (overloaded? give the full signature)`, { cause })
+      throw new InvalidOptionError('eventName', `${showJson(eventName)} does not name one event of the ABI (overloaded? give the full signature)`, { cause })
     }
-    if (!one) throw new InvalidOptionError('eventName', `the ABI has no event ${JSON.stringify(eventName)}`)
+    if (!one) throw new InvalidOptionError('eventName', `the ABI has no event ${showJson(eventName)}`)
     selected = [one]
   } else {
     selected = events.filter((e) => !e.anonymous)

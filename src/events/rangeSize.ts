@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors/errors.js'
+import { show } from '../util/show.js'
 
 export type RangeSizeOptions = {
   /** Blocks per `eth_getLogs` range at the start (and the most it grows back to). @default 2_000 */
@@ -21,8 +22,8 @@ export class RangeSize {
   constructor(options: RangeSizeOptions = {}) {
     const initial = options.initial ?? 2_000
     const growAfter = options.growAfter ?? 3
-    if (!Number.isInteger(initial) || initial < 1) throw new InvalidOptionError('range', `expected an integer >= 1, got ${String(initial)}`)
-    if (!Number.isInteger(growAfter) || growAfter < 1) throw new InvalidOptionError('growAfter', `expected an integer >= 1, got ${String(growAfter)}`)
+    if (!Number.isInteger(initial) || initial < 1) throw new InvalidOptionError('range', `expected an integer >= 1, got ${show(initial)}`)
+    if (!Number.isInteger(growAfter) || growAfter < 1) throw new InvalidOptionError('growAfter', `expected an integer >= 1, got ${show(growAfter)}`)
     this.#max = initial
     this.#size = initial
     this.#growAfter = growAfter

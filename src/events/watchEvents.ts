@@ -10,6 +10,7 @@ import { CanonicalChain } from './chain.js'
 import { createEventDecoder, type TopicFilter, type WatchedEvent } from './decoder.js'
 import { isRangeLimitError } from './rangeLimit.js'
 import { RangeSize } from './rangeSize.js'
+import { show } from '../util/show.js'
 
 export type WatchEventsOptions = {
   /** The contract(s) whose logs to watch; omit to watch every address (then give `abi` or `topics`). */
@@ -359,7 +360,7 @@ function resolveOptions(options: WatchEventsOptions, handler: EventHandler) {
   if (typeof handler !== 'function') throw new InvalidOptionError('handler', 'expected a function')
   const int = (name: keyof typeof DEFAULTS, least: number) => {
     const value = options[name] ?? DEFAULTS[name]
-    if (!Number.isInteger(value) || value < least) throw new InvalidOptionError(name, `expected an integer >= ${least}, got ${String(value)}`)
+    if (!Number.isInteger(value) || value < least) throw new InvalidOptionError(name, `expected an integer >= ${least}, got ${show(value)}`)
     return value
   }
   const confirmations = int('confirmations', 0)
@@ -379,9 +380,9 @@ function resolveOptions(options: WatchEventsOptions, handler: EventHandler) {
   let fromBlock: bigint | 'latest'
   if (from === 'latest') fromBlock = 'latest'
   else if ((typeof from === 'bigint' && from >= 0n) || (typeof from === 'number' && Number.isSafeInteger(from) && from >= 0)) fromBlock = BigInt(from)
-  else throw new InvalidOptionError('fromBlock', `expected a block number >= 0 or 'latest', got ${String(from)}`)
+  else throw new InvalidOptionError('fromBlock', `expected a block number >= 0 or 'latest', got ${show(from)}`)
   if (options.pollInterval !== undefined && (!Number.isFinite(options.pollInterval) || options.pollInterval < 10)) {
-    throw new InvalidOptionError('pollInterval', `expected a number of ms >= 10, got ${String(options.pollInterval)}`)
+    throw new InvalidOptionError('pollInterval', `expected a number of ms >= 10, got ${show(options.pollInterval)}`)
   }
   const onCheckpoint = options.onCheckpoint
   if (onCheckpoint !== undefined && typeof onCheckpoint !== 'function') throw new InvalidOptionError('onCheckpoint', 'expected a function')

@@ -3,6 +3,7 @@ import type { Pool, RequestOptions } from '../pool/pool.js'
 import { duration } from '../pool/options.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { invalidParams, parseLogCriteria, type LogCriteria } from './criteria.js'
+import { show, showJson } from '../util/show.js'
 
 /*
  * Stateful filters (eth_newFilter, eth_newBlockFilter, eth_getFilterChanges, …) live on the node that
@@ -90,7 +91,7 @@ export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('filters', 'expected an object')
   const idleTimeout = duration('filters.idleTimeout', options.idleTimeout, 300_000)
   const maxBlockRange = options.maxBlockRange ?? 1_000
-  if (!Number.isSafeInteger(maxBlockRange) || maxBlockRange < 1) throw new InvalidOptionError('filters.maxBlockRange', `expected an integer >= 1, got ${String(maxBlockRange)}`)
+  if (!Number.isSafeInteger(maxBlockRange) || maxBlockRange < 1) throw new InvalidOptionError('filters.maxBlockRange', `expected an integer >= 1, got ${show(maxBlockRange)}`)
   const clock = options.clock ?? systemClock
   const filters = new Map<string, Filter>()
 
@@ -98,7 +99,7 @@ export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead
   const head = async (opts: RequestOptions | undefined): Promise<bigint> => {
     const result = await pool.request<unknown>('eth_blockNumber', [], opts)
     if (typeof result !== 'string' || !/^0x[0-9a-fA-F]+$/.test(result)) {
-      throw new InvalidResponseError('eth_blockNumber result is not a block number', { details: `got ${JSON.stringify(result)?.slice(0, 40)}` })
+      throw new InvalidResponseError('eth_blockNumber result is not a block number', { details: `got ${showJson(result)?.slice(0, 40)}` })
     }
     return BigInt(result)
   }

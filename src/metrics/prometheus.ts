@@ -6,6 +6,7 @@ import type { BreakerState, EndpointStatus } from '../balancer/select.js'
 import { InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
 import type { PoolEvents } from '../pool/events.js'
 import type { PoolStats } from '../pool/stats.js'
+import { show, showJson } from '../util/show.js'
 
 /** The parts of the `prom-client` module the adapter uses: pass the module itself (`import * as client from 'prom-client'`). */
 export type PromClient = {
@@ -238,7 +239,7 @@ function resolve(options: PrometheusMetricsOptions) {
     throw new InvalidOptionError('registry', 'expected a prom-client Registry')
   }
   const prefix = options.prefix ?? 'resilient_rpc_'
-  if (typeof prefix !== 'string' || (prefix !== '' && !METRIC_NAME.test(prefix))) throw new InvalidOptionError('prefix', `expected letters, digits, _ or : (not first a digit), got ${JSON.stringify(prefix)}`)
+  if (typeof prefix !== 'string' || (prefix !== '' && !METRIC_NAME.test(prefix))) throw new InvalidOptionError('prefix', `expected letters, digits, _ or : (not first a digit), got ${showJson(prefix)}`)
   const buckets = options.buckets ?? DEFAULT_RPC_BUCKETS
   if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= buckets[i - 1]!))) {
     throw new InvalidOptionError('buckets', 'expected a non-empty list of increasing positive durations (seconds)')
@@ -251,6 +252,6 @@ function resolve(options: PrometheusMetricsOptions) {
     if (typeof value !== 'string') throw new InvalidOptionError(`labels.${name}`, 'expected a string value')
   }
   const maxMethods = options.maxMethods ?? 100
-  if (!Number.isInteger(maxMethods) || maxMethods < 1) throw new InvalidOptionError('maxMethods', `expected an integer >= 1, got ${String(maxMethods)}`)
+  if (!Number.isInteger(maxMethods) || maxMethods < 1) throw new InvalidOptionError('maxMethods', `expected an integer >= 1, got ${show(maxMethods)}`)
   return { client, registry, prefix, buckets, constant: { ...constant } as Labels, maxMethods }
 }

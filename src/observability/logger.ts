@@ -1,6 +1,7 @@
 import { InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
 import type { PoolEvents } from '../pool/events.js'
 import { systemClock, type Clock } from '../util/clock.js'
+import { show } from '../util/show.js'
 
 /** One log method of a pino-style logger: a structured object first, then the message. */
 export type LogFn = (obj: Record<string, unknown>, msg: string) => void
@@ -88,8 +89,8 @@ class RateLimiter {
 export function attachLogger(pool: Subscribable, logger: Logger, options: LogRateLimit & { clock?: Clock } = {}): () => void {
   const max = options.max ?? DEFAULT_LOG_RATE_LIMIT.max
   const interval = options.interval ?? DEFAULT_LOG_RATE_LIMIT.interval
-  if (!Number.isInteger(max) || max < 1) throw new InvalidOptionError('logRateLimit.max', `expected an integer >= 1, got ${String(max)}`)
-  if (typeof interval !== 'number' || !(interval > 0)) throw new InvalidOptionError('logRateLimit.interval', `expected a duration in ms > 0, got ${String(interval)}`)
+  if (!Number.isInteger(max) || max < 1) throw new InvalidOptionError('logRateLimit.max', `expected an integer >= 1, got ${show(max)}`)
+  if (typeof interval !== 'number' || !(interval > 0)) throw new InvalidOptionError('logRateLimit.interval', `expected a duration in ms > 0, got ${show(interval)}`)
   const limiter = new RateLimiter(max, interval, options.clock ?? systemClock)
 
   const log = (level: Level, kind: string, obj: Record<string, unknown>, msg: string) => {

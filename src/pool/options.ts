@@ -14,6 +14,7 @@ import { systemClock, type Clock } from '../util/clock.js'
 import { endpointId } from './endpointId.js'
 import { validateLogger, type Logger, type LogRateLimit } from '../observability/logger.js'
 import type { Tracer } from '../observability/tracing.js'
+import { show, showJson } from '../util/show.js'
 
 /** One endpoint: a URL, or a URL with settings. */
 export type EndpointConfig =
@@ -192,11 +193,11 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   const { endpoints } = options
   if (!Array.isArray(endpoints) || endpoints.length === 0) throw new InvalidOptionError('endpoints', 'expected a non-empty array of URLs or endpoint objects')
   const strategy = options.strategy ?? 'least-connections'
-  if (!STRATEGIES.includes(strategy)) throw new InvalidOptionError('strategy', `expected one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(strategy)}`)
+  if (!STRATEGIES.includes(strategy)) throw new InvalidOptionError('strategy', `expected one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got ${showJson(strategy)}`)
   const resolved = endpoints.map((e, i) => resolveEndpoint(e, i))
   const ids = new Set<string>()
   for (const [i, e] of resolved.entries()) {
-    if (ids.has(e.id)) throw new InvalidOptionError(`endpoints[${i}].name`, `duplicate endpoint name ${JSON.stringify(e.id)}`)
+    if (ids.has(e.id)) throw new InvalidOptionError(`endpoints[${i}].name`, `duplicate endpoint name ${showJson(e.id)}`)
     ids.add(e.id)
   }
   const backoff = withDefaults('backoff', DEFAULT_BACKOFF, options.backoff)
@@ -285,10 +286,10 @@ function resolveRetryBudget(options: RetryBudgetOptions | false | undefined): Re
   if (options === false) return false
   const b = withDefaults('retryBudget', DEFAULT_RETRY_BUDGET, options)
   const ratio = b.ratio
-  if (typeof ratio !== 'number' || !(ratio >= 0) || !Number.isFinite(ratio)) throw new InvalidOptionError('retryBudget.ratio', `expected a finite number >= 0, got ${String(ratio)}`)
+  if (typeof ratio !== 'number' || !(ratio >= 0) || !Number.isFinite(ratio)) throw new InvalidOptionError('retryBudget.ratio', `expected a finite number >= 0, got ${show(ratio)}`)
   const minPerSecond = b.minPerSecond
   if (typeof minPerSecond !== 'number' || !(minPerSecond >= 0) || !Number.isFinite(minPerSecond)) {
-    throw new InvalidOptionError('retryBudget.minPerSecond', `expected a finite number >= 0, got ${String(minPerSecond)}`)
+    throw new InvalidOptionError('retryBudget.minPerSecond', `expected a finite number >= 0, got ${show(minPerSecond)}`)
   }
   return { ratio, minPerSecond, window: duration('retryBudget.window', b.window, 0) }
 }
@@ -309,7 +310,7 @@ function resolveCache(options: CacheOptions | false | undefined): Required<Cache
 
 function nonNegativeInteger(name: string, value: number | bigint, allowZero: boolean): bigint {
   const ok = typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value))
-  if (!ok || BigInt(value) < (allowZero ? 0n : 1n)) throw new InvalidOptionError(name, `expected an integer ${allowZero ? '>= 0' : '> 0'}, got ${String(value)}`)
+  if (!ok || BigInt(value) < (allowZero ? 0n : 1n)) throw new InvalidOptionError(name, `expected an integer ${allowZero ? '>= 0' : '> 0'}, got ${show(value)}`)
   return BigInt(value)
 }
 
@@ -325,12 +326,12 @@ function resolveEndpoint(config: EndpointConfig, index: number): ResolvedEndpoin
     // Never echo the URL: it may hold an API key.
     throw new InvalidOptionError(`${path}.url`, 'not a valid absolute URL')
   }
-  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) throw new InvalidOptionError(`${path}.url`, `unsupported scheme ${JSON.stringify(url.protocol)}; expected http:, https:, ws: or wss:`)
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) throw new InvalidOptionError(`${path}.url`, `unsupported scheme ${showJson(url.protocol)}; expected http:, https:, ws: or wss:`)
   if (entry.name !== undefined && (typeof entry.name !== 'string' || entry.name.trim() === '')) throw new InvalidOptionError(`${path}.name`, 'expected a non-empty string')
   const weight = entry.weight ?? 1
-  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) throw new InvalidOptionError(`${path}.weight`, `expected a finite number > 0, got ${String(weight)}`)
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) throw new InvalidOptionError(`${path}.weight`, `expected a finite number > 0, got ${show(weight)}`)
   const tier = entry.tier ?? 'primary'
-  if (tier !== 'primary' && tier !== 'backup') throw new InvalidOptionError(`${path}.tier`, `expected 'primary' or 'backup', got ${JSON.stringify(tier)}`)
+  if (tier !== 'primary' && tier !== 'backup') throw new InvalidOptionError(`${path}.tier`, `expected 'primary' or 'backup', got ${showJson(tier)}`)
   const headers = validateHeaders(`${path}.headers`, entry.headers)
   // fetch refuses URLs with credentials; send them the way browsers would, as Basic auth.
   if (url.username || url.password) {
@@ -342,7 +343,7 @@ function resolveEndpoint(config: EndpointConfig, index: number): ResolvedEndpoin
   }
   const maxConcurrency = entry.maxConcurrency
   if (maxConcurrency !== undefined && maxConcurrency !== Infinity && !(Number.isInteger(maxConcurrency) && maxConcurrency >= 1)) {
-    throw new InvalidOptionError(`${path}.maxConcurrency`, `expected an integer >= 1 (or Infinity), got ${String(maxConcurrency)}`)
+    throw new InvalidOptionError(`${path}.maxConcurrency`, `expected an integer >= 1 (or Infinity), got ${show(maxConcurrency)}`)
   }
   return {
     id: endpointId(url, index, entry.name),
@@ -359,9 +360,9 @@ function resolveRateLimit(path: string, limit: RateLimitOptions | undefined): Re
   if (limit === undefined) return undefined
   if (typeof limit !== 'object' || limit === null || Array.isArray(limit)) throw new InvalidOptionError(path, 'expected an object { perSecond, burst? }')
   const { perSecond } = limit
-  if (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0) throw new InvalidOptionError(`${path}.perSecond`, `expected a finite number > 0, got ${String(perSecond)}`)
+  if (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0) throw new InvalidOptionError(`${path}.perSecond`, `expected a finite number > 0, got ${show(perSecond)}`)
   const burst = limit.burst ?? Math.max(1, perSecond)
-  if (typeof burst !== 'number' || !Number.isFinite(burst) || burst < 1) throw new InvalidOptionError(`${path}.burst`, `expected a finite number >= 1, got ${String(burst)}`)
+  if (typeof burst !== 'number' || !Number.isFinite(burst) || burst < 1) throw new InvalidOptionError(`${path}.burst`, `expected a finite number >= 1, got ${show(burst)}`)
   return { perSecond, burst }
 }
 
@@ -415,10 +416,11 @@ function withDefaults<T extends object>(name: string, defaults: Required<T>, ove
 /** Validates a duration option (ms), applying `fallback` when it is not set. */
 export function duration(name: string, value: number | undefined, fallback: number, allowZero = false, allowInfinity = false): number {
   const v = value ?? fallback
-  const tooLong = v > MAX_TIMER && !(allowInfinity && v === Infinity)
+  // typeof first: comparing a symbol (or an object with a throwing valueOf) throws a TypeError.
+  const tooLong = typeof v === 'number' && v > MAX_TIMER && !(allowInfinity && v === Infinity)
   if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0) || tooLong) {
     const range = `${allowZero ? '>= 0' : '> 0'} and <= ${MAX_TIMER}${allowInfinity ? ' (or Infinity)' : ''}`
-    throw new InvalidOptionError(name, `expected a duration in ms ${range}, got ${String(v)}`)
+    throw new InvalidOptionError(name, `expected a duration in ms ${range}, got ${show(v)}`)
   }
   return v
 }
@@ -431,22 +433,22 @@ function atLeastOne(name: string, value: number | undefined, fallback: number): 
 
 function count(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InvalidOptionError(name, `expected an integer >= 0, got ${String(v)}`)
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InvalidOptionError(name, `expected an integer >= 0, got ${show(v)}`)
   return v
 }
 
 function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionError(name, `expected a finite number > 0, got ${String(value)}`)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionError(name, `expected a finite number > 0, got ${show(value)}`)
   return value
 }
 
 function fraction(name: string, value: number): number {
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new InvalidOptionError(name, `expected a number in [0, 1], got ${String(value)}`)
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new InvalidOptionError(name, `expected a number in [0, 1], got ${show(value)}`)
   return value
 }
 
 function percentage(name: string, value: number): number {
-  if (typeof value !== 'number' || !(value >= 0 && value <= 100)) throw new InvalidOptionError(name, `expected a percentage in [0, 100], got ${String(value)}`)
+  if (typeof value !== 'number' || !(value >= 0 && value <= 100)) throw new InvalidOptionError(name, `expected a percentage in [0, 100], got ${show(value)}`)
   return value
 }
 

@@ -39,6 +39,7 @@ import { createSubscription, type BlockHeader, type HeadsSubscribeOptions, type 
 import type { WsTransport } from '../transport/wsOptions.js'
 import { quorumRead, type AskOutcome } from './quorum.js'
 import { duration, MAX_TIMER, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js'
+import { show } from '../util/show.js'
 
 export type RequestOptions = {
   /** Cancels the request, including the in-flight HTTP call. */
@@ -353,7 +354,7 @@ class PoolImpl implements Pool {
    */
   async #quorum(call: Call, quorum: number, timeout: number, callerSignal: AbortSignal | undefined): Promise<unknown> {
     if (!Number.isInteger(quorum) || quorum < 1 || quorum > this.#endpoints.length) {
-      throw new InvalidOptionError('quorum', `expected an integer from 1 to ${this.#endpoints.length} (the number of endpoints), got ${String(quorum)}`)
+      throw new InvalidOptionError('quorum', `expected an integer from 1 to ${this.#endpoints.length} (the number of endpoints), got ${show(quorum)}`)
     }
     if (!isIdempotentRead(call.method)) throw new InvalidOptionError('quorum', `only idempotent reads can be asked of several endpoints, not ${call.method}`)
     const { clock } = this.#options
@@ -430,7 +431,7 @@ class PoolImpl implements Pool {
     if (this.#destroyed) throw new PoolDestroyedError()
     const minHealthy = options.minHealthy ?? 1
     if (!Number.isInteger(minHealthy) || minHealthy < 1 || minHealthy > this.#endpoints.length) {
-      throw new InvalidOptionError('minHealthy', `expected an integer from 1 to ${this.#endpoints.length} (the number of endpoints), got ${String(minHealthy)}`)
+      throw new InvalidOptionError('minHealthy', `expected an integer from 1 to ${this.#endpoints.length} (the number of endpoints), got ${show(minHealthy)}`)
     }
     const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)
     const healthy = () => this.#records.filter((r) => r.health === 'up').length
@@ -463,7 +464,7 @@ class PoolImpl implements Pool {
     if (!Array.isArray(params)) throw new InvalidOptionError('params', 'expected an array')
     const attemptTimeout = duration('attemptTimeout', options.attemptTimeout, this.#options.attemptTimeout, false, true)
     const retries = options.retries ?? this.#options.retries
-    if (!Number.isInteger(retries) || retries < 0) throw new InvalidOptionError('retries', `expected an integer >= 0, got ${String(retries)}`)
+    if (!Number.isInteger(retries) || retries < 0) throw new InvalidOptionError('retries', `expected an integer >= 0, got ${show(retries)}`)
     let paramsJson: string
     try {
       paramsJson = JSON.stringify(params)
@@ -795,8 +796,13 @@ class PoolImpl implements Pool {
 
   subscribe(kind: 'newHeads' | 'logs', ...args: unknown[]): () => void {
     if (this.#destroyed) throw new PoolDestroyedError()
-    if (kind !== 'newHeads' && kind !== 'logs') throw new InvalidOptionError('kind', `expected 'newHeads' or 'logs', got ${String(kind)}`)
+    if (kind !== 'newHeads' && kind !== 'logs') throw new InvalidOptionError('kind', `expected 'newHeads' or 'logs', got ${show(kind)}`)
     const [filter, listener, options] = kind === 'logs' ? args : [undefined, ...args]
+    const given = (options ?? {}) as HeadsSubscribeOptions
+    if (typeof given !== 'object') throw new InvalidOptionError('options', 'expected an object')
+    if (given.signal !== undefined && typeof (given.signal as Partial<AbortSignal>).addEventListener !== 'function') {
+      throw new InvalidOptionError('signal', 'expected an AbortSignal')
+    }
     if (kind === 'logs' && (typeof filter !== 'object' || filter === null)) throw new InvalidOptionError('filter', 'expected a log filter object')
     const id = this.#nextSubscription++
     const end = createSubscription(this.#subscriptionHost(id), id, kind, filter as LogFilter | undefined, listener as (item: never) => void, (options ?? {}) as HeadsSubscribeOptions)

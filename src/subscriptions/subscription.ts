@@ -3,6 +3,7 @@ import type { WsSubscription, WsTransport } from '../transport/wsOptions.js'
 import { unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
 import { HeadTracker, toHeader, type BlockHeader, type BlockRef, type HeadsReorg, type SubscriptionGap } from './heads.js'
 import { LogTracker, type LogFilter, type RpcLog } from './logs.js'
+import { show } from '../util/show.js'
 
 export type SubscriptionKind = 'newHeads' | 'logs'
 
@@ -67,8 +68,8 @@ export function createSubscription(
 ): () => void {
   const maxBackfill = options.maxBackfill ?? DEFAULTS.maxBackfill
   const pollInterval = options.pollInterval ?? DEFAULTS.pollInterval
-  if (!Number.isInteger(maxBackfill) || maxBackfill < 1) throw new InvalidOptionError('maxBackfill', `expected an integer >= 1, got ${String(maxBackfill)}`)
-  if (!Number.isFinite(pollInterval) || pollInterval < 10) throw new InvalidOptionError('pollInterval', `expected a number of ms >= 10, got ${String(pollInterval)}`)
+  if (!Number.isInteger(maxBackfill) || maxBackfill < 1) throw new InvalidOptionError('maxBackfill', `expected an integer >= 1, got ${show(maxBackfill)}`)
+  if (!Number.isFinite(pollInterval) || pollInterval < 10) throw new InvalidOptionError('pollInterval', `expected a number of ms >= 10, got ${show(pollInterval)}`)
   if (typeof listener !== 'function') throw new InvalidOptionError('listener', 'expected a function')
 
   const { clock } = host

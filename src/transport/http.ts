@@ -5,6 +5,7 @@ import { createBatcher, type BatchOptions } from './batch.js'
 import { createFetchPoster } from './fetchPost.js'
 import { DEFAULT_IDLE_SOCKET_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_SOCKETS, type HttpPosterOptions } from './httpAnswer.js'
 import { systemClock, type Clock } from '../util/clock.js'
+import { show } from '../util/show.js'
 
 /** Sends one JSON-RPC call to one endpoint. Stateless between calls except for the id counter. */
 export type Transport = {
@@ -81,6 +82,6 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
 }
 
 function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidOptionError(name, `expected an integer >= 1, got ${String(value)}`)
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidOptionError(name, `expected an integer >= 1, got ${show(value)}`)
   return value
 }

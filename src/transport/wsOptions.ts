@@ -8,6 +8,7 @@ import type { BackoffOptions } from '../policy/backoff.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import type { Transport } from './http.js'
 import { defaultWebSocket } from './wsSocket.js'
+import { show } from '../util/show.js'
 
 // The public shape of the WebSocket transport (src/transport/ws.ts): its options with their
 // defaults and validation, events, subscriptions and stats. Kept apart so ws.ts holds only behaviour.
@@ -236,11 +237,11 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
         }
   const r = options.reconnect ?? {}
   const maxAttempts = r.maxAttempts ?? DEFAULT_RECONNECT.maxAttempts
-  if (maxAttempts !== Infinity && !(Number.isInteger(maxAttempts) && maxAttempts >= 0)) throw new InvalidOptionError('reconnect.maxAttempts', `expected an integer >= 0 or Infinity, got ${String(maxAttempts)}`)
+  if (maxAttempts !== Infinity && !(Number.isInteger(maxAttempts) && maxAttempts >= 0)) throw new InvalidOptionError('reconnect.maxAttempts', `expected an integer >= 0 or Infinity, got ${show(maxAttempts)}`)
   const jitter = r.jitter ?? DEFAULT_RECONNECT.jitter
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) throw new InvalidOptionError('reconnect.jitter', `expected a number in [0, 1], got ${String(jitter)}`)
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) throw new InvalidOptionError('reconnect.jitter', `expected a number in [0, 1], got ${show(jitter)}`)
   const factor = r.factor ?? DEFAULT_RECONNECT.factor
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) throw new InvalidOptionError('reconnect.factor', `expected a finite number >= 1, got ${String(factor)}`)
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) throw new InvalidOptionError('reconnect.factor', `expected a finite number >= 1, got ${show(factor)}`)
   const initial = duration('reconnect.initial', r.initial, DEFAULT_RECONNECT.initial, true)
   const max = duration('reconnect.max', r.max, DEFAULT_RECONNECT.max, true)
   if (max < initial) throw new InvalidOptionError('reconnect.max', `expected >= reconnect.initial (${initial}), got ${max}`)
@@ -278,13 +279,13 @@ async function checkChainId(request: (method: string) => Promise<unknown>, expec
 function duration(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   const v = value ?? fallback
   if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0) || v > MAX_TIMER) {
-    throw new InvalidOptionError(name, `expected a duration in ms ${allowZero ? '>= 0' : '> 0'} and <= ${MAX_TIMER}, got ${String(v)}`)
+    throw new InvalidOptionError(name, `expected a duration in ms ${allowZero ? '>= 0' : '> 0'} and <= ${MAX_TIMER}, got ${show(v)}`)
   }
   return v
 }
 
 function oneOf<T extends string>(name: string, value: T | undefined, fallback: T, allowed: readonly T[]): T {
   const v = value ?? fallback
-  if (!allowed.includes(v)) throw new InvalidOptionError(name, `expected one of ${allowed.join(', ')}, got ${String(v)}`)
+  if (!allowed.includes(v)) throw new InvalidOptionError(name, `expected one of ${allowed.join(', ')}, got ${show(v)}`)
   return v
 }

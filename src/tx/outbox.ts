@@ -7,6 +7,7 @@ import { sleep } from '../util/sleep.js'
 import { systemClock, unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
 import { sendRawTransaction } from './sendRawTransaction.js'
 import { waitForTransaction, type TransactionReceipt } from './waitForTransaction.js'
+import { show } from '../util/show.js'
 
 /**
  * Where an outbox transaction is. Final states: `confirmed`, `replaced`, `dropped`, `expired`.
@@ -227,11 +228,11 @@ class OutboxImpl implements Outbox {
     const existing = this.#tracked.get(hash)
     if (existing) return existing.handle
     const confirmations = options.confirmations ?? 1
-    if (!Number.isSafeInteger(confirmations) || confirmations < 1) throw new InvalidOptionError('confirmations', `expected an integer >= 1, got ${String(confirmations)}`)
+    if (!Number.isSafeInteger(confirmations) || confirmations < 1) throw new InvalidOptionError('confirmations', `expected an integer >= 1, got ${show(confirmations)}`)
     const now = this.#options.clock.now()
     const timeout = duration('timeout', options.timeout, this.#options.timeout, false, true)
     if (options.deadline !== undefined && (typeof options.deadline !== 'number' || Number.isNaN(options.deadline))) {
-      throw new InvalidOptionError('deadline', `expected a time in ms, got ${String(options.deadline)}`)
+      throw new InvalidOptionError('deadline', `expected a time in ms, got ${show(options.deadline)}`)
     }
     const deadline = Math.min(options.deadline ?? Infinity, now + timeout)
     if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason })

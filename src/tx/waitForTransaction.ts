@@ -4,6 +4,7 @@ import { duration } from '../pool/options.js'
 import type { Pool } from '../pool/pool.js'
 import { sleep } from '../util/sleep.js'
 import { systemClock, type Clock } from '../util/clock.js'
+import { show } from '../util/show.js'
 
 /** A transaction receipt as the node returns it (quantities in hex). */
 export type TransactionReceipt = {
@@ -40,7 +41,7 @@ export async function waitForTransaction(pool: Pool, hash: string, options: Wait
   if (typeof hash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(hash)) throw new InvalidOptionError('hash', 'expected a 32-byte hex transaction hash')
   const confirmations = options.confirmations ?? 1
   if (!(typeof confirmations === 'bigint' || Number.isSafeInteger(confirmations)) || BigInt(confirmations) < 1n) {
-    throw new InvalidOptionError('confirmations', `expected an integer >= 1, got ${String(confirmations)}`)
+    throw new InvalidOptionError('confirmations', `expected an integer >= 1, got ${show(confirmations)}`)
   }
   const wanted = BigInt(confirmations)
   const timeout = duration('timeout', options.timeout, 60_000, false, true)

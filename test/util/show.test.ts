@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { createPool } from '../../src/index.js'
+import { show, showJson } from '../../src/util/show.js'
+
+describe('show / showJson', () => {
+  it('prints ordinary values as String / JSON.stringify do', () => {
+    expect([show(5), show('fast'), show(undefined), show(NaN), show(10n), show(Symbol('s'))]).toEqual(['5', 'fast', 'undefined', 'NaN', '10', 'Symbol(s)'])
+    expect([showJson('fast'), showJson({ a: 1 }), showJson(undefined)]).toEqual(['"fast"', '{"a":1}', 'undefined'])
+  })
+
+  it('never throws, whatever the value', () => {
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    const hostile = { toString: () => { throw new Error('no') }, toJSON: () => { throw new Error('no') } }
+    expect(show(Object.create(null))).toBe('[object Object]')
+    expect(show(hostile)).toBe('[object Object]')
+    expect(showJson(10n)).toBe('10')
+    expect(showJson(cyclic)).toBe('[object Object]')
+    expect(showJson(hostile)).toBe('[object Object]')
+  })
+})
+
+describe('options that used to throw a TypeError instead of INVALID_OPTION (found by fuzzing)', () => {
+  it.each([
+    { name: 'a null-prototype object as a count', options: { cache: { maxEntries: Object.create(null) } } },
+    { name: 'a bigint in the strategy', options: { strategy: [0n] } },
+  ])('createPool: $name', ({ options }) => {
+    expect(() => createPool({ endpoints: ['http://a.example'], ...(options as object) })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
+  })
+
+  it('pool.request with a symbol as attemptTimeout, pool.subscribe with a non-signal', async () => {
+    const pool = createPool({ endpoints: ['http://a.example'], heartbeat: false })
+    try {
+      await expect(pool.request('eth_blockNumber', [], { attemptTimeout: Symbol('s') as never })).rejects.toMatchObject({ code: 'INVALID_OPTION' })
+      expect(() => pool.subscribe('newHeads', () => {}, { signal: (() => 1) as never })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
+      expect(() => pool.subscribe(Object.create(null), () => {})).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
+    } finally {
+      await pool.destroy()
+    }
+  })
+})
