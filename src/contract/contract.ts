@@ -52,7 +52,12 @@ export function parseAbi(abi: InterfaceAbi): Interface {
       throw new InvalidAbiError(`entry ${i}: ${problem}`, { cause })
     }
   })
-  return new Interface(fragments)
+  try {
+    return new Interface(fragments)
+  } catch (cause) {
+    // Fragments fine one by one can still clash as a whole (two fallbacks, two constructors).
+    throw new InvalidAbiError(cause instanceof Error ? (cause as { shortMessage?: string }).shortMessage ?? cause.message : 'the fragments do not form one ABI', { cause })
+  }
 }
 
 /**

@@ -194,7 +194,8 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   if (!Array.isArray(endpoints) || endpoints.length === 0) throw new InvalidOptionError('endpoints', 'expected a non-empty array of URLs or endpoint objects')
   const strategy = options.strategy ?? 'least-connections'
   if (!STRATEGIES.includes(strategy)) throw new InvalidOptionError('strategy', `expected one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got ${showJson(strategy)}`)
-  const resolved = endpoints.map((e, i) => resolveEndpoint(e, i))
+  // Array.from, not map: a hole in a sparse array is an endpoint missing, not one to skip.
+  const resolved = Array.from(endpoints, (e, i) => resolveEndpoint(e, i))
   const ids = new Set<string>()
   for (const [i, e] of resolved.entries()) {
     if (ids.has(e.id)) throw new InvalidOptionError(`endpoints[${i}].name`, `duplicate endpoint name ${showJson(e.id)}`)

@@ -304,6 +304,7 @@ class PoolImpl implements Pool {
 
   async #request<T>(method: string, params: readonly unknown[] = [], options: RequestOptions = {}): Promise<T> {
     if (this.#destroyed) throw new PoolDestroyedError()
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'expected an object')
     const call = this.#newCall(method, params, options)
     const timeout = duration('timeout', options.timeout, this.#options.defaultTimeout, false, true)
     call.deadlineAt = this.#options.clock.now() + timeout
@@ -800,7 +801,7 @@ class PoolImpl implements Pool {
     const [filter, listener, options] = kind === 'logs' ? args : [undefined, ...args]
     const given = (options ?? {}) as HeadsSubscribeOptions
     if (typeof given !== 'object') throw new InvalidOptionError('options', 'expected an object')
-    if (given.signal !== undefined && typeof (given.signal as Partial<AbortSignal>).addEventListener !== 'function') {
+    if (given.signal !== undefined && (given.signal === null || typeof (given.signal as Partial<AbortSignal>).addEventListener !== 'function')) {
       throw new InvalidOptionError('signal', 'expected an AbortSignal')
     }
     if (kind === 'logs' && (typeof filter !== 'object' || filter === null)) throw new InvalidOptionError('filter', 'expected a log filter object')

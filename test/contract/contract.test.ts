@@ -92,6 +92,8 @@ describe('createContract: ABI and address checks', () => {
     { name: 'a misspelt type', abi: [counterAbi[1], { type: 'funtion', name: 'value', inputs: [], outputs: [] }], expected: 'Invalid ABI: entry 1: unsupported type: funtion' },
     { name: 'a function without a name', abi: [{ type: 'function', inputs: [], outputs: [] }], expected: 'Invalid ABI: entry 0: invalid identifier' },
     { name: 'a number', abi: ['function value() view returns (uint256)', 'function owner() view returns (address)', 42], expected: 'Invalid ABI: entry 2: unsupported frgament object' },
+    // Fine one by one, clashing as a whole (found by fuzzing: ethers' Interface threw a bare TypeError).
+    { name: 'two fallback functions', abi: [{ type: 'fallback' }, { type: 'fallback' }], expected: 'Invalid ABI: conflicting fallback fragments' },
   ])('rejects $name as INVALID_ABI', ({ abi, expected }) => {
     const error = thrown(() => createContract(makePool(), ADDRESS, abi as never))
     expect(isResilientRpcError(error, 'INVALID_ABI')).toBe(true)

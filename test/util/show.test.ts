@@ -24,8 +24,9 @@ describe('options that used to throw a TypeError instead of INVALID_OPTION (foun
   it.each([
     { name: 'a null-prototype object as a count', options: { cache: { maxEntries: Object.create(null) } } },
     { name: 'a bigint in the strategy', options: { strategy: [0n] } },
+    { name: 'a hole in the endpoints', options: { endpoints: [, 'http://b.example'] } },
   ])('createPool: $name', ({ options }) => {
-    expect(() => createPool({ endpoints: ['http://a.example'], ...(options as object) })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
+    expect(() => createPool({ endpoints: ['http://a.example'], ...(options as object) } as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
   })
 
   it('pool.request with a symbol as attemptTimeout, pool.subscribe with a non-signal', async () => {
@@ -34,6 +35,8 @@ describe('options that used to throw a TypeError instead of INVALID_OPTION (foun
       await expect(pool.request('eth_blockNumber', [], { attemptTimeout: Symbol('s') as never })).rejects.toMatchObject({ code: 'INVALID_OPTION' })
       expect(() => pool.subscribe('newHeads', () => {}, { signal: (() => 1) as never })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
       expect(() => pool.subscribe(Object.create(null), () => {})).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
+      expect(() => pool.subscribe('newHeads', () => {}, { signal: null as never })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
+      await expect(pool.request('eth_blockNumber', [], null as never)).rejects.toMatchObject({ code: 'INVALID_OPTION' })
     } finally {
       await pool.destroy()
     }
