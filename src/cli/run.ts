@@ -30,6 +30,38 @@ Exit codes: 0 ok · 1 request failed · 2 usage or config error · 3 fewer than 
 Endpoints are shown by their redacted id (scheme://host:port#index); keys in URLs and headers never are.
 Docs: docs/cli.md`
 
+/** `resilient-rpc help COMMAND` (or `COMMAND --help`): what one command does, its options, examples. */
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  health: `resilient-rpc health [--min-healthy N] [--timeout MS] [--json]
+
+Waits up to --timeout ms (default 5000) for every endpoint's heartbeat, then prints one row per
+endpoint: redacted id, chain id, head, lag behind the pool's reference head, latency, state.
+Exits 3 when fewer than --min-healthy (default 1) endpoints are up.
+
+Examples:
+  resilient-rpc health --rpc "$RPC_A,$RPC_B" --min-healthy 2
+  RESILIENT_RPC_URLS="$RPC_A,$RPC_B" resilient-rpc health --json`,
+  call: `resilient-rpc call METHOD [PARAMS-JSON] [--timeout MS] [--json]
+
+Sends one JSON-RPC request through the pool (balanced, retried with failover within --timeout,
+default 10000 ms) and prints its result. PARAMS-JSON is a JSON array. A node's error exits 1.
+
+Examples:
+  resilient-rpc call eth_blockNumber
+  resilient-rpc call eth_getBalance '["0x0000000000000000000000000000000000000001","latest"]' --json`,
+  read: `resilient-rpc read --address ADDR --abi FILE|SIGNATURE [--fn NAME] [ARGS…]
+                   [--confirmations N | --block NUMBER|TAG|HASH] [--timeout MS] [--json]
+
+Calls a view function and prints the decoded result. --abi is a human-readable signature
+("balanceOf(address) view returns (uint256)") or a JSON ABI / build artifact file; --fn picks the
+function when the ABI has several. Arguments are checked against the ABI before anything is sent.
+--confirmations N reads at head − N; --block pins a block. A revert is decoded and exits 1.
+
+Examples:
+  resilient-rpc read --address 0x… --abi "totalSupply() view returns (uint256)" --confirmations 12
+  resilient-rpc read --address 0x… --abi ./Token.json --fn balanceOf 0xabc… --json`,
+}
+
 /**
  * Runs one CLI command and resolves with its exit code. Never throws, never exits the process, and
  * destroys the pool it creates, so it can be called from tests as it is from bin.
@@ -49,7 +81,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return fail(EXIT.USAGE, 'USAGE', (error as Error).message)
   }
   if (command.command === 'help') {
-    io.stdout(`${HELP}\n`)
+    const topic = command.topic === undefined ? undefined : COMMAND_HELP[command.topic]
+    io.stdout(`${topic ?? HELP}\n`)
     return EXIT.OK
   }
   if (command.command === 'version') {

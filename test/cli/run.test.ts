@@ -59,6 +59,19 @@ describe('runCli', () => {
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/)
   })
 
+  it('help COMMAND and COMMAND --help print that command alone; an unknown topic gets the general help', async () => {
+    for (const argv of [['help', 'read'], ['read', '--help']]) {
+      const out = await run(argv)
+      expect(out.code).toBe(0)
+      expect(out.stdout).toMatch(/^resilient-rpc read --address ADDR/)
+      expect(out.stdout).toContain('Examples:')
+      expect(out.stdout).not.toContain('resilient-rpc health [')
+    }
+    expect((await run(['help', 'health'])).stdout).toContain('Exits 3 when fewer than --min-healthy')
+    expect((await run(['call', '-h'])).stdout).toMatch(/^resilient-rpc call METHOD/)
+    expect((await run(['help', 'frob'])).stdout).toMatch(/^resilient-rpc \d+\.\d+\.\d+: /)
+  })
+
   it('usage errors exit 2 with a hint, or as one JSON document with --json', async () => {
     expect(await run(['call'])).toEqual({ code: 2, stdout: '', stderr: "resilient-rpc: call needs a METHOD, e.g. `call eth_blockNumber`\nRun 'resilient-rpc --help' for usage.\n" })
     const json = await run(['frob', '--json'])
