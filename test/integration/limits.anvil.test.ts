@@ -1,32 +1,15 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { createPool, isResilientRpcError, type Pool, type PoolOptions, type QuorumError } from '../../src/index.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
-import { resetProxies } from '../support/async.js'
 
-// Production controls against a real node: three fault proxies in front of one anvil. Everything is
-// asserted on what the proxies saw (request counts and arrival times) and on typed outcomes.
+// Production controls against a real node: three fault node.http in front of one anvil. Everything is
+// asserted on what the node.http saw (request counts and arrival times) and on typed outcomes.
 
-let anvil: Anvil
-let proxies: FaultProxy[]
+const node = useProxiedAnvil({ http: 3 })
 let pool: Pool | undefined
 const [A, B, C] = [0, 1, 2]
 // Anvil's first dev account: a balance far from zero, so a lie is visible.
 const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
-
-beforeAll(async () => {
-  anvil = await startAnvil()
-  proxies = await Promise.all([0, 1, 2].map(() => createFaultProxy(anvil.url)))
-})
-
-afterAll(async () => {
-  await Promise.all(proxies.map((p) => p.close()))
-  await anvil.stop()
-})
-
-beforeEach(() => {
-  resetProxies(...proxies)
-})
 
 afterEach(async () => {
   await pool?.destroy()
@@ -35,7 +18,7 @@ afterEach(async () => {
 
 async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
   pool = createPool({
-    endpoints: proxies.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
+    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
     // Generous: the machine running the tests may be busy, and a timed-out attempt would be retried.
     attemptTimeout: 5_000,
     heartbeat: { interval: 300 },
@@ -62,15 +45,15 @@ describe('per-endpoint rate limits', () => {
     // Each provider enforces the same rate with a deeper burst (as providers do). The proxy stamps
     // arrivals in this process, where event-loop lag on a busy machine can bunch up requests that
     // took their tokens 100 ms apart (the tokens themselves were measured within the bound).
-    const p = await makePool({ endpoints: proxies.map((x, i) => ({ url: x.url, name: 'ABC'[i]!, rateLimit: rate })), dedupe: false, hedge: false })
-    for (const x of proxies) {
+    const p = await makePool({ endpoints: node.http.map((x, i) => ({ url: x.url, name: 'ABC'[i]!, rateLimit: rate })), dedupe: false, hedge: false })
+    for (const x of node.http) {
       x.setMode({ kind: 'quota', perSecond: rate.perSecond, burst: rate.burst * 2 })
       x.resetCounts()
     }
     const n = 60
     const results = await Promise.all(Array.from({ length: n }, () => p.request<string>('eth_getBalance', [DEV, 'latest'], { timeout: 30_000 })))
     expect(new Set(results).size).toBe(1)
-    for (const x of proxies) {
+    for (const x of node.http) {
       expect(x.throttled()).toBe(0)
       // A token bucket admits at most burst + rate × T in any window T, heartbeats included; one
       // more for requests bunched on arrival.
@@ -78,7 +61,7 @@ describe('per-endpoint rate limits', () => {
     }
     // Every request got through; on a busy test machine an attempt may time out and be retried, which
     // takes a token like any other attempt (the window bound above holds all the same).
-    const total = proxies.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)
+    const total = node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)
     expect(total).toBeGreaterThanOrEqual(n)
     for (const e of p.stats().endpoints) {
       expect(e.rateLimit?.lowered).toBe(false)
@@ -88,9 +71,9 @@ describe('per-endpoint rate limits', () => {
 
   it('without a configured rate, a 429 teaches the endpoint a lower one', async () => {
     const p = await makePool({ dedupe: false, hedge: false })
-    proxies[A]!.setMode({ kind: 'quota', perSecond: 5, burst: 5 })
+    node.http[A]!.setMode({ kind: 'quota', perSecond: 5, burst: 5 })
     await Promise.all(Array.from({ length: 60 }, () => p.request('eth_getBalance', [DEV, 'latest'], { timeout: 20_000 })))
-    expect(proxies[A]!.throttled()).toBeGreaterThan(0)
+    expect(node.http[A]!.throttled()).toBeGreaterThan(0)
     expect(p.stats().endpoints[A]!.rateLimit).toMatchObject({ configured: undefined, lowered: true })
     expect(p.stats().endpoints[B]!.rateLimit).toBeUndefined()
   })
@@ -100,7 +83,7 @@ describe('retry budget', () => {
   it('a pool under total failure stays within its retry budget', async () => {
     // Heartbeats off and a breaker that never opens: every endpoint stays in rotation, failing.
     pool = createPool({
-      endpoints: proxies.map((x, i) => ({ url: x.url, name: 'ABC'[i]! })),
+      endpoints: node.http.map((x, i) => ({ url: x.url, name: 'ABC'[i]! })),
       heartbeat: false,
       breaker: { volumeThreshold: 100_000 },
       backoff: { initial: 1, max: 5 },
@@ -109,11 +92,11 @@ describe('retry budget', () => {
       hedge: false,
       retryBudget: { ratio: 0.2, minPerSecond: 1, window: 10_000 },
     })
-    for (const x of proxies) x.setMode({ kind: 'http500' })
+    for (const x of node.http) x.setMode({ kind: 'http500' })
     const n = 100
     const outcomes = await Promise.all(Array.from({ length: n }, () => pool!.request('eth_getBalance', [DEV, 'latest']).catch((e: unknown) => e)))
     // eth_getBalance only: a previous test's last heartbeat may still be arriving.
-    const sent = proxies.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)
+    const sent = node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)
     // Without the budget: 4 × 100 = 400. With it: 100 first attempts + 0.2 × 100 + 1/s × 10 s retries.
     expect(sent).toBeLessThanOrEqual(n + 0.2 * n + 10)
     expect(sent).toBeGreaterThan(n)
@@ -126,24 +109,24 @@ describe('retry budget', () => {
 describe('quorum reads', () => {
   it('one lying endpoint of three: the honest answer wins', async () => {
     const p = await makePool()
-    proxies[B]!.setMode({ kind: 'lie', ahead: 1, methods: ['eth_getBalance'] })
-    const honest = await anvil.rpc<string>('eth_getBalance', [DEV, 'latest'])
+    node.http[B]!.setMode({ kind: 'lie', ahead: 1, methods: ['eth_getBalance'] })
+    const honest = await node.anvil.rpc<string>('eth_getBalance', [DEV, 'latest'])
     for (let i = 0; i < 5; i++) {
       await expect(p.request('eth_getBalance', [DEV, 'latest'], { quorum: 2 })).resolves.toBe(honest)
     }
     // Pinned to one block: each ask named a number, not `latest`; B was asked and outvoted at least once.
-    expect(proxies.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)).toBeGreaterThanOrEqual(10)
+    expect(node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)).toBeGreaterThanOrEqual(10)
   })
 
   it('two liars of three (telling different lies): QUORUM_FAILED lists every answer and who gave it', async () => {
     const p = await makePool()
-    proxies[B]!.setMode({ kind: 'lie', ahead: 1, methods: ['eth_getBalance'] })
-    proxies[C]!.setMode({ kind: 'lie', ahead: 2, methods: ['eth_getBalance'] })
-    const honest = BigInt(await anvil.rpc<string>('eth_getBalance', [DEV, 'latest']))
+    node.http[B]!.setMode({ kind: 'lie', ahead: 1, methods: ['eth_getBalance'] })
+    node.http[C]!.setMode({ kind: 'lie', ahead: 2, methods: ['eth_getBalance'] })
+    const honest = BigInt(await node.anvil.rpc<string>('eth_getBalance', [DEV, 'latest']))
     const error = (await p.request('eth_getBalance', [DEV], { quorum: 2 }).catch((e: unknown) => e)) as QuorumError
     expect(error).toMatchObject({ code: 'QUORUM_FAILED' })
     const byEndpoint = Object.fromEntries(error.answers.flatMap((a) => a.endpoints.map((e) => [e, BigInt(a.result as string)])))
     expect(byEndpoint).toEqual({ A: honest, B: honest + 1n, C: honest + 2n })
-    expect(proxies.map((x) => x.methodCounts()['eth_getBalance'])).toEqual([1, 1, 1])
+    expect(node.http.map((x) => x.methodCounts()['eth_getBalance'])).toEqual([1, 1, 1])
   })
 })

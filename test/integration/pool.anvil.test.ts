@@ -1,41 +1,26 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
 import { runInChild } from '../support/runInChild.js'
-import { resetProxies, waitFor } from '../support/async.js'
+import { waitFor } from '../support/async.js'
 
-// One anvil, three fault proxies in front of it: three endpoints of one chain. Assertions are on
-// request counts at the proxies and on typed outcomes, never on wall-clock times.
+// One anvil, three fault node.http in front of it: three endpoints of one chain. Assertions are on
+// request counts at the node.http and on typed outcomes, never on wall-clock times.
 
-let anvil: Anvil
-let proxies: FaultProxy[]
+const node = useProxiedAnvil({ http: 3 })
 let pool: Pool | undefined
 const [A, B, C] = [0, 1, 2]
-
-beforeAll(async () => {
-  anvil = await startAnvil()
-  proxies = await Promise.all([0, 1, 2].map(() => createFaultProxy(anvil.url)))
-})
-
-afterAll(async () => {
-  await Promise.all(proxies.map((p) => p.close()))
-  await anvil.stop()
-})
-
-beforeEach(() => {
-  resetProxies(...proxies)
-})
 
 afterEach(async () => {
   await pool?.destroy()
   pool = undefined
 })
 
-/** A pool over the three proxies, returned once all three passed their first heartbeat. */
+/** A pool over the three node.http, returned once all three passed their first heartbeat. */
 async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
   pool = createPool({
-    endpoints: proxies.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
+    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
     attemptTimeout: 400,
     breaker: { resetTimeout: 300, volumeThreshold: 3 },
     heartbeat: { interval: 1_000 },
@@ -55,12 +40,12 @@ describe('pool against anvil through fault proxies', () => {
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => getBalance(p, i)))
     expect(new Set(results)).toEqual(new Set(['0x0']))
     // Least-connections spreads concurrent load: nobody is left out.
-    for (const x of proxies) expect(balances(x)).toBeGreaterThan(0)
+    for (const x of node.http) expect(balances(x)).toBeGreaterThan(0)
   })
 
   it('a hanging endpoint costs each request at most one attempt', async () => {
     const p = await makePool({ breaker: { volumeThreshold: 1000 } })
-    proxies[A]!.setMode({ kind: 'hang' })
+    node.http[A]!.setMode({ kind: 'hang' })
     const retriesOnA: number[] = []
     let hedgedFromA = 0
     p.on('request:retry', (e) => e.endpoint === 'A' && retriesOnA.push(e.attempt))
@@ -70,43 +55,43 @@ describe('pool against anvil through fault proxies', () => {
     const results = await Promise.all(Array.from({ length: n }, (_, i) => getBalance(p, i)))
     expect(results).toEqual(Array(n).fill('0x0'))
     // Every request that met A moved on after that one attempt: A saw at most one per request.
-    expect(balances(proxies[A]!)).toBeLessThanOrEqual(n)
-    expect(retriesOnA.length + hedgedFromA).toBe(balances(proxies[A]!))
+    expect(balances(node.http[A]!)).toBeLessThanOrEqual(n)
+    expect(retriesOnA.length + hedgedFromA).toBe(balances(node.http[A]!))
     expect(retriesOnA.every((attempt) => attempt === 1)).toBe(true)
   })
 
   it("a dead endpoint's breaker opens and traffic moves; it closes again once the endpoint recovers", async () => {
     const p = await makePool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100 } })
-    proxies[A]!.setMode({ kind: 'reset' })
+    node.http[A]!.setMode({ kind: 'reset' })
     for (let i = 0; i < 12; i++) await getBalance(p, i)
     // Requests open the breaker, unless (on a slow machine) two failed heartbeats took A down first.
     const a = p.stats().endpoints[A]!
     expect(a.breaker === 'open' || a.status === 'down').toBe(true)
-    const seenByA = balances(proxies[A]!)
+    const seenByA = balances(node.http[A]!)
     for (let i = 0; i < 12; i++) await getBalance(p, i)
-    expect(balances(proxies[A]!)).toBe(seenByA)
+    expect(balances(node.http[A]!)).toBe(seenByA)
 
     // The heartbeat is the half-open trial (and the reconnection): once A answers again it closes.
-    proxies[A]!.setMode({ kind: 'pass' })
+    node.http[A]!.setMode({ kind: 'pass' })
     await waitFor(() => p.stats().endpoints[A]!.breaker === 'closed' && p.stats().endpoints[A]!.status === 'up', 'A to recover')
     for (let i = 0; i < 12; i++) await getBalance(p, i)
-    expect(balances(proxies[A]!)).toBeGreaterThan(seenByA + 1)
+    expect(balances(node.http[A]!)).toBeGreaterThan(seenByA + 1)
   })
 
   it('never retries a revert', async () => {
     // Runtime code PUSH1 0 PUSH1 0 REVERT: every call reverts.
     const reverter = '0x00000000000000000000000000000000000000aa'
-    await anvil.rpc('anvil_setCode', [reverter, '0x60006000fd'])
+    await node.anvil.rpc('anvil_setCode', [reverter, '0x60006000fd'])
     const p = await makePool()
     const error = await p.request('eth_call', [{ to: reverter, data: '0x' }, 'latest']).catch((e: unknown) => e)
     expect(isResilientRpcError(error, 'RPC_ERROR')).toBe(true)
     expect((error as { rpcMessage: string }).rpcMessage).toMatch(/revert/i)
-    expect(proxies.reduce((sum, x) => sum + (x.methodCounts()['eth_call'] ?? 0), 0)).toBe(1)
+    expect(node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_call'] ?? 0), 0)).toBe(1)
   })
 
   it('a caller abort stops the fetch: the connection to the hanging endpoint is closed', async () => {
     // A proxy of its own: no idle keep-alive connection from another test can blur the count.
-    const hanging = await createFaultProxy(anvil.url, { mode: { kind: 'hang' } })
+    const hanging = await createFaultProxy(node.anvil.url, { mode: { kind: 'hang' } })
     try {
       // No heartbeat: this is about the request's own fetch, on an endpoint trusted from the start.
       pool = createPool({ endpoints: [hanging.url], attemptTimeout: 60_000, heartbeat: false })
@@ -124,8 +109,8 @@ describe('pool against anvil through fault proxies', () => {
   })
 
   it('short-deadline calls to a hanging endpoint open its breaker; an aborted call leaves it open', async () => {
-    proxies[A]!.setMode({ kind: 'hang' })
-    pool = createPool({ endpoints: [proxies[A]!.url], breaker: { volumeThreshold: 3, resetTimeout: 60_000 }, heartbeat: false })
+    node.http[A]!.setMode({ kind: 'hang' })
+    pool = createPool({ endpoints: [node.http[A]!.url], breaker: { volumeThreshold: 3, resetTimeout: 60_000 }, heartbeat: false })
     for (let i = 0; i < 3; i++) {
       expect(await pool.request('eth_blockNumber', [], { timeout: 100 }).catch((e: unknown) => e)).toMatchObject({ code: 'TIMEOUT' })
     }
@@ -136,37 +121,37 @@ describe('pool against anvil through fault proxies', () => {
     controller.abort()
     expect(await waiting).toMatchObject({ code: 'ABORTED' })
     expect(pool.stats().endpoints[0]!.breaker).toBe('open')
-    expect(proxies[A]!.count()).toBe(3)
+    expect(node.http[A]!.count()).toBe(3)
   })
 
   it('honours 429 Retry-After: the endpoint cools down and the request fails over', async () => {
     // Round-robin, so A gets its turn whatever the latencies (least-connections favours the fastest).
     const p = await makePool({ strategy: 'weighted-round-robin' })
-    proxies[A]!.setMode({ kind: 'http429', retryAfter: 30 })
+    node.http[A]!.setMode({ kind: 'http429', retryAfter: 30 })
     for (let i = 0; i < 10; i++) await getBalance(p, i)
-    expect(balances(proxies[A]!)).toBe(1)
+    expect(balances(node.http[A]!)).toBe(1)
     expect(p.stats().endpoints[A]).toMatchObject({ status: 'cooldown', lastError: { code: 'RATE_LIMITED' } })
   })
 
   it('takes an endpoint answering 401 out of rotation; its requests fail over', async () => {
     const p = await makePool({ strategy: 'weighted-round-robin' })
-    proxies[B]!.setMode({ kind: 'http401' })
+    node.http[B]!.setMode({ kind: 'http401' })
     for (let i = 0; i < 10; i++) await expect(getBalance(p, i)).resolves.toBe('0x0')
-    expect(balances(proxies[B]!)).toBe(1)
+    expect(balances(node.http[B]!)).toBe(1)
     expect(p.stats().endpoints[B]).toMatchObject({ status: 'unauthorized', statusReason: expect.stringMatching(/^HTTP 401: endpoint refused the credentials \(for \d+ ms more\)$/) })
   })
 
   it('retries garbage and 5xx elsewhere', async () => {
     const p = await makePool()
-    proxies[A]!.setMode({ kind: 'garbage' })
-    proxies[B]!.setMode({ kind: 'http500' })
+    node.http[A]!.setMode({ kind: 'garbage' })
+    node.http[B]!.setMode({ kind: 'http500' })
     for (let i = 0; i < 6; i++) await expect(getBalance(p, i)).resolves.toBe('0x0')
-    expect(balances(proxies[C]!)).toBeGreaterThanOrEqual(6)
+    expect(balances(node.http[C]!)).toBeGreaterThanOrEqual(6)
   })
 
   it('fails with a typed error listing every attempt when every endpoint is down', async () => {
     const p = await makePool({ retries: 2, backoff: { initial: 1 } })
-    for (const x of proxies) x.setMode({ kind: 'http500' })
+    for (const x of node.http) x.setMode({ kind: 'http500' })
     const error = await getBalance(p).catch((e: unknown) => e)
     expect(isResilientRpcError(error, 'RETRIES_EXHAUSTED')).toBe(true)
     expect((error as { attempts: { endpoint: string }[] }).attempts.map((a) => a.endpoint).sort()).toEqual(['A', 'B', 'C'])
@@ -174,7 +159,7 @@ describe('pool against anvil through fault proxies', () => {
 
   it('rides through a flapping endpoint without losing a request', async () => {
     const p = await makePool()
-    proxies[A]!.setMode({ kind: 'flap', upMs: 30, downMs: 30 })
+    node.http[A]!.setMode({ kind: 'flap', upMs: 30, downMs: 30 })
     const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => getBalance(p, i)))
     expect(results.filter((r) => r.status === 'rejected')).toEqual([])
   })
@@ -184,9 +169,9 @@ describe('pool against anvil through fault proxies', () => {
     const seen: string[] = []
     pool = createPool({
       endpoints: [
-        { url: `${proxies[A]!.url}/v3/SECRETKEY1`, headers: { Authorization: 'Bearer Bearer-SECRET-TOKEN' } },
-        `${proxies[B]!.url}/v2/SECRETKEY2?apikey=SECRETKEY3`,
-        proxies[C]!.url.replace('http://', 'http://user:hunter2@'),
+        { url: `${node.http[A]!.url}/v3/SECRETKEY1`, headers: { Authorization: 'Bearer Bearer-SECRET-TOKEN' } },
+        `${node.http[B]!.url}/v2/SECRETKEY2?apikey=SECRETKEY3`,
+        node.http[C]!.url.replace('http://', 'http://user:hunter2@'),
       ],
       attemptTimeout: 400,
       retries: 2,
@@ -197,9 +182,9 @@ describe('pool against anvil through fault proxies', () => {
       pool.on(event, (e: unknown) => seen.push(json(e), String((e as { reason?: Error }).reason?.message), String((e as { error?: Error }).error?.message)))
     }
     await pool.ready({ minHealthy: 3, timeout: 5_000 })
-    proxies[A]!.setMode({ kind: 'http401' })
-    proxies[B]!.setMode({ kind: 'garbage' })
-    proxies[C]!.setMode({ kind: 'http429' })
+    node.http[A]!.setMode({ kind: 'http401' })
+    node.http[B]!.setMode({ kind: 'garbage' })
+    node.http[C]!.setMode({ kind: 'http429' })
     const error = (await getBalance(pool).catch((e: unknown) => e)) as Error
     expect(isResilientRpcError(error)).toBe(true)
     seen.push(error.message, json(error), json(pool.stats()))
@@ -208,16 +193,16 @@ describe('pool against anvil through fault proxies', () => {
     const late = (await pool.request('eth_getBalance', ['0x'.padEnd(42, '1'), 'latest'], { timeout: 300 }).catch((e: unknown) => e)) as Error
     seen.push(late.message, json(late), json(pool.stats()))
     // The credentials did reach the endpoints, just never our output.
-    expect(proxies[A]!.lastHeaders()['authorization']).toBe('Bearer Bearer-SECRET-TOKEN')
-    expect(proxies[C]!.lastHeaders()['authorization']).toBe(`Basic ${btoa('user:hunter2')}`)
+    expect(node.http[A]!.lastHeaders()['authorization']).toBe('Bearer Bearer-SECRET-TOKEN')
+    expect(node.http[C]!.lastHeaders()['authorization']).toBe(`Basic ${btoa('user:hunter2')}`)
     const output = seen.join('\n')
     for (const secret of [...secrets, '/v3/', '/v2/', 'apikey', 'user:']) expect(output).not.toContain(secret)
     expect(output).toContain('http://127.0.0.1:')
   })
 
   it('leaves nothing running after destroy(): a child using a hanging endpoint exits on its own', async () => {
-    proxies[A]!.setMode({ kind: 'hang' })
-    const result = await runInChild('test/integration/fixtures/destroyWhileHanging.ts', { env: { ENDPOINT: proxies[A]!.url }, timeout: 10_000 })
+    node.http[A]!.setMode({ kind: 'hang' })
+    const result = await runInChild('test/integration/fixtures/destroyWhileHanging.ts', { env: { ENDPOINT: node.http[A]!.url }, timeout: 10_000 })
     expect(result.stderr).toBe('')
     expect(result.stdout.trim()).toBe('POOL_DESTROYED')
     expect(result.exitedOnItsOwn).toBe(true)

@@ -1,32 +1,15 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
+import type { WsFaultProxy } from '../support/wsFaultProxy.js'
+import { type FaultProxy } from '../support/faultProxy.js'
 import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
-import { resetProxies, waitFor } from '../support/async.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { waitFor } from '../support/async.js'
 import { runInChild } from '../support/runInChild.js'
-import { createWsFaultProxy, type WsFaultProxy } from '../support/wsFaultProxy.js'
 
 // WebSocket endpoints in the pool, next to HTTP ones, against anvil through fault proxies.
 
-let anvil: Anvil
-let ws: WsFaultProxy[]
-let http: FaultProxy
+const node = useProxiedAnvil({ http: 1, ws: 2 })
 let pool: Pool | undefined
-
-beforeAll(async () => {
-  anvil = await startAnvil()
-  ws = await Promise.all([0, 1].map(() => createWsFaultProxy(anvil.url)))
-  http = await createFaultProxy(anvil.url)
-})
-
-afterAll(async () => {
-  await Promise.all([...ws.map((p) => p.close()), http.close()])
-  await anvil.stop()
-})
-
-beforeEach(() => {
-  resetProxies(...ws, http)
-})
 
 afterEach(async () => {
   await pool?.destroy()
@@ -44,60 +27,60 @@ const getBalance = (p: Pool, i = 0) => p.request<string>('eth_getBalance', [`0x$
 describe('WebSocket endpoints in the pool', () => {
   it('serve requests next to HTTP ones, verified by chain id before they count as up', async () => {
     const p = makePool([
-      { url: ws[0]!.url, name: 'ws0' },
-      { url: http.url, name: 'http' },
+      { url: node.ws[0]!.url, name: 'ws0' },
+      { url: node.http[0]!.url, name: 'http' },
     ], { strategy: 'weighted-round-robin' })
     await p.ready({ minHealthy: 2, timeout: 5_000 })
-    expect(ws[0]!.methodCounts()['eth_chainId']).toBeGreaterThanOrEqual(1)
+    expect(node.ws[0]!.methodCounts()['eth_chainId']).toBeGreaterThanOrEqual(1)
     for (let i = 0; i < 10; i++) expect(await getBalance(p, i)).toBe('0x0')
-    expect(balances(ws[0]!)).toBeGreaterThan(0)
-    expect(balances(http)).toBeGreaterThan(0)
+    expect(balances(node.ws[0]!)).toBeGreaterThan(0)
+    expect(balances(node.http[0]!)).toBeGreaterThan(0)
   })
 
   it('a dropped socket takes the endpoint down at once; it reconnects with back-off and serves again', async () => {
     const p = makePool([
-      { url: ws[0]!.url, name: 'ws0' },
-      { url: ws[1]!.url, name: 'ws1' },
+      { url: node.ws[0]!.url, name: 'ws0' },
+      { url: node.ws[1]!.url, name: 'ws1' },
     ], { strategy: 'weighted-round-robin' })
     const reconnects: number[] = []
     p.on('reconnect:attempt', (e) => e.endpoint === 'ws0' && reconnects.push(e.attempt))
     await p.ready({ minHealthy: 2, timeout: 5_000 })
-    ws[0]!.setMode({ kind: 'drop' })
+    node.ws[0]!.setMode({ kind: 'drop' })
     await waitFor(() => p.stats().endpoints[0]!.status === 'down', 'ws0 to go down')
-    ws[0]!.resetCounts()
+    node.ws[0]!.resetCounts()
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => getBalance(p, i)))
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
-    expect(balances(ws[0]!)).toBe(0)
-    ws[0]!.setMode({ kind: 'pass' })
+    expect(balances(node.ws[0]!)).toBe(0)
+    node.ws[0]!.setMode({ kind: 'pass' })
     await waitFor(() => p.stats().endpoints[0]!.status === 'up', 'ws0 to come back', 10_000)
     expect(reconnects.length).toBeGreaterThan(0)
     // The new connection proved its chain again before serving.
-    expect(ws[0]!.methodCounts()['eth_chainId']).toBeGreaterThanOrEqual(1)
+    expect(node.ws[0]!.methodCounts()['eth_chainId']).toBeGreaterThanOrEqual(1)
     for (let i = 0; i < 10; i++) await getBalance(p, i)
-    expect(balances(ws[0]!)).toBeGreaterThan(0)
+    expect(balances(node.ws[0]!)).toBeGreaterThan(0)
   })
 
   it('a silent socket is found out and its requests fail over', async () => {
     const p = makePool([
-      { url: ws[0]!.url, name: 'ws0' },
-      { url: http.url, name: 'http' },
+      { url: node.ws[0]!.url, name: 'ws0' },
+      { url: node.http[0]!.url, name: 'http' },
     ])
     await p.ready({ minHealthy: 2, timeout: 5_000 })
-    ws[0]!.setMode({ kind: 'silent' })
+    node.ws[0]!.setMode({ kind: 'silent' })
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => getBalance(p, i)))
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
     await waitFor(() => p.stats().endpoints[0]!.status === 'down', 'ws0 to be marked down')
   })
 
   it('takes the WebSocket keepalive and give-up policy from the pool options', async () => {
-    const p = makePool([{ url: ws[0]!.url, name: 'ws0' }, { url: http.url, name: 'http' }], {
+    const p = makePool([{ url: node.ws[0]!.url, name: 'ws0' }, { url: node.http[0]!.url, name: 'http' }], {
       webSocket: { keepalive: { interval: 50, timeout: 100, mode: 'ping' }, reconnect: { initial: 20, maxAttempts: 2 } },
     })
     await p.ready({ minHealthy: 2, timeout: 5_000 })
-    await waitFor(() => ws[0]!.pings() >= 2, 'protocol pings every 50 ms')
+    await waitFor(() => node.ws[0]!.pings() >= 2, 'protocol pings every 50 ms')
     const reconnects: number[] = []
     p.on('reconnect:attempt', (e) => reconnects.push(e.attempt))
-    ws[0]!.setMode({ kind: 'drop' })
+    node.ws[0]!.setMode({ kind: 'drop' })
     await waitFor(() => reconnects.length === 2, 'two reconnect attempts')
     // Gave up after two: no third attempt follows, and the endpoint stays down.
     await new Promise((r) => setTimeout(r, 500))
@@ -107,11 +90,11 @@ describe('WebSocket endpoints in the pool', () => {
   })
 
   it('rejects an invalid WebSocket option when the pool is created', () => {
-    expect(() => createPool({ endpoints: [ws[0]!.url], webSocket: { reconnect: { initial: -1 } } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
+    expect(() => createPool({ endpoints: [node.ws[0]!.url], webSocket: { reconnect: { initial: -1 } } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
   })
 
   it('leaves nothing running after destroy(): a child with a WebSocket endpoint exits on its own', async () => {
-    const result = await runInChild('test/integration/fixtures/destroyWsPool.ts', { env: { ENDPOINT: ws[0]!.url }, timeout: 10_000 })
+    const result = await runInChild('test/integration/fixtures/destroyWsPool.ts', { env: { ENDPOINT: node.ws[0]!.url }, timeout: 10_000 })
     expect(result.stderr).toBe('')
     expect(result.stdout.trim()).toBe('0x7a69')
     expect(result.exitedOnItsOwn).toBe(true)

@@ -1,33 +1,14 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { createPool, type BlockHeader, type HeadsReorg, type Pool, type PoolOptions, type RpcLog, type SubscriptionGap } from '../../src/index.js'
 import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
-import { resetProxies, waitFor } from '../support/async.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
-import { createWsFaultProxy, type WsFaultProxy } from '../support/wsFaultProxy.js'
+import { waitFor } from '../support/async.js'
 import { Interface } from 'ethers'
 
 // pool.subscribe against anvil's WebSocket endpoint through fault proxies, with blocks mined by the test.
 
-let anvil: Anvil
-let ws: WsFaultProxy[]
-let http: FaultProxy
+const node = useProxiedAnvil({ http: 1, ws: 2 })
 let pool: Pool | undefined
-
-beforeAll(async () => {
-  anvil = await startAnvil()
-  ws = await Promise.all([0, 1].map(() => createWsFaultProxy(anvil.url)))
-  http = await createFaultProxy(anvil.url)
-})
-
-afterAll(async () => {
-  await Promise.all([...ws.map((p) => p.close()), http.close()])
-  await anvil.stop()
-})
-
-beforeEach(() => {
-  resetProxies(...ws, http)
-})
 
 afterEach(async () => {
   await pool?.destroy()
@@ -37,9 +18,9 @@ afterEach(async () => {
 function makePool(options: Partial<PoolOptions> = {}): Pool {
   pool = createPool({
     endpoints: [
-      { url: ws[0]!.url, name: 'ws0' },
-      { url: ws[1]!.url, name: 'ws1' },
-      { url: http.url, name: 'http' },
+      { url: node.ws[0]!.url, name: 'ws0' },
+      { url: node.ws[1]!.url, name: 'ws1' },
+      { url: node.http[0]!.url, name: 'http' },
     ],
     chainId: 31337,
     attemptTimeout: 500,
@@ -49,8 +30,8 @@ function makePool(options: Partial<PoolOptions> = {}): Pool {
   return pool
 }
 
-const headNumber = async () => BigInt(await anvil.rpc<string>('eth_blockNumber'))
-const canonicalHash = async (n: bigint) => (await anvil.rpc<{ hash: string }>('eth_getBlockByNumber', [`0x${n.toString(16)}`, false])).hash
+const headNumber = async () => BigInt(await node.anvil.rpc<string>('eth_blockNumber'))
+const canonicalHash = async (n: bigint) => (await node.anvil.rpc<{ hash: string }>('eth_getBlockByNumber', [`0x${n.toString(16)}`, false])).hash
 
 /** Checks `heads` are every block from the first to the last, once each, on anvil's canonical chain. */
 async function expectCanonicalRun(heads: readonly BlockHeader[]) {
@@ -78,15 +59,15 @@ describe('pool.subscribe("newHeads")', () => {
     await waitFor(() => heads.length > 0, 'the first head')
 
     for (let round = 0; round < 3; round++) {
-      await anvil.mine(3)
+      await node.anvil.mine(3)
       const serving = sources.at(-1)!
-      const proxy = serving === 'ws0' ? ws[0]! : serving === 'ws1' ? ws[1]! : undefined
+      const proxy = serving === 'ws0' ? node.ws[0]! : serving === 'ws1' ? node.ws[1]! : undefined
       // Drop (or silence) whichever socket serves the subscription, mine while it is gone, bring it back.
       proxy?.setMode({ kind: round === 1 ? 'silent' : 'drop' })
-      await anvil.mine(4)
+      await node.anvil.mine(4)
       await waitFor(() => sources.at(-1) !== serving, `a switch away from ${serving}`)
       proxy?.setMode({ kind: 'pass' })
-      await anvil.mine(2)
+      await node.anvil.mine(2)
     }
     const last = await headNumber()
     await waitFor(() => heads.length > 0 && BigInt(heads.at(-1)!.number) === last, `head ${last}`, 10_000)
@@ -94,7 +75,7 @@ describe('pool.subscribe("newHeads")', () => {
     expect(sources.length).toBeGreaterThanOrEqual(4)
     unsubscribe()
     const delivered = heads.length
-    await anvil.mine(2)
+    await node.anvil.mine(2)
     await new Promise((r) => setTimeout(r, 300))
     expect(heads.length).toBe(delivered)
     expect(errors.filter((e) => (e as { code?: string }).code !== 'NETWORK')).toEqual([])
@@ -107,17 +88,17 @@ describe('pool.subscribe("newHeads")', () => {
     const heads: BlockHeader[] = []
     p.subscribe('newHeads', (h) => heads.push(h), { pollInterval: 50 })
     await waitFor(() => heads.length > 0, 'the first head')
-    ws[0]!.setMode({ kind: 'drop' })
-    ws[1]!.setMode({ kind: 'drop' })
+    node.ws[0]!.setMode({ kind: 'drop' })
+    node.ws[1]!.setMode({ kind: 'drop' })
     await waitFor(() => sources.at(-1) === 'polling', 'polling')
-    const before = http.methodCounts()['eth_getBlockByNumber'] ?? 0
-    await anvil.mine(5)
+    const before = node.http[0]!.methodCounts()['eth_getBlockByNumber'] ?? 0
+    await node.anvil.mine(5)
     const last = await headNumber()
     await waitFor(() => BigInt(heads.at(-1)!.number) === last, `head ${last} by polling`)
-    expect(http.methodCounts()['eth_getBlockByNumber'] ?? 0).toBeGreaterThan(before)
-    ws[1]!.setMode({ kind: 'pass' })
+    expect(node.http[0]!.methodCounts()['eth_getBlockByNumber'] ?? 0).toBeGreaterThan(before)
+    node.ws[1]!.setMode({ kind: 'pass' })
     await waitFor(() => sources.at(-1) === 'ws1', 'back on ws1')
-    await anvil.mine(3)
+    await node.anvil.mine(3)
     const final = await headNumber()
     await waitFor(() => BigInt(heads.at(-1)!.number) === final, `head ${final}`)
     await expectCanonicalRun(heads)
@@ -129,13 +110,13 @@ describe('pool.subscribe("newHeads")', () => {
     const events: Array<{ head: BlockHeader } | { reorg: HeadsReorg }> = []
     p.subscribe('newHeads', (head) => events.push({ head }), { onReorg: (reorg) => events.push({ reorg }), pollInterval: 50 })
     await waitFor(() => events.length > 0, 'the first head')
-    await anvil.mine(4)
+    await node.anvil.mine(4)
     const tip = await headNumber()
     await waitFor(() => events.some((e) => 'head' in e && BigInt(e.head.number) === tip), `head ${tip}`)
     const oldHashes = [await canonicalHash(tip - 1n), await canonicalHash(tip)]
     // Replace the last two blocks with two others (anvil_reorg keeps the height, changes the hashes).
-    await anvil.rpc('anvil_reorg', [2, []])
-    await anvil.mine(1)
+    await node.anvil.rpc('anvil_reorg', [2, []])
+    await node.anvil.mine(1)
     const newTip = await headNumber()
     await waitFor(() => events.some((e) => 'head' in e && BigInt(e.head.number) === newTip), `head ${newTip} after the reorg`)
     const reorgAt = events.findIndex((e) => 'reorg' in e)
@@ -150,7 +131,7 @@ describe('pool.subscribe("newHeads")', () => {
   })
 
   it('past maxBackfill, a gap notice says what was skipped and delivery goes on', async () => {
-    const p = makePool({ endpoints: [{ url: ws[0]!.url, name: 'ws0' }, { url: http.url, name: 'http' }] })
+    const p = makePool({ endpoints: [{ url: node.ws[0]!.url, name: 'ws0' }, { url: node.http[0]!.url, name: 'http' }] })
     await p.ready({ minHealthy: 2, timeout: 5_000 })
     const heads: BlockHeader[] = []
     const gaps: SubscriptionGap[] = []
@@ -158,10 +139,10 @@ describe('pool.subscribe("newHeads")', () => {
     await waitFor(() => heads.length > 0, 'the first head')
     const seen = BigInt(heads.at(-1)!.number)
     // No WebSocket and (with a minute's poll interval) no polling: ten blocks go by unseen.
-    ws[0]!.setMode({ kind: 'drop' })
+    node.ws[0]!.setMode({ kind: 'drop' })
     await waitFor(() => p.stats().endpoints[0]!.status !== 'up', 'ws0 down')
-    await anvil.mine(10)
-    ws[0]!.setMode({ kind: 'pass' })
+    await node.anvil.mine(10)
+    node.ws[0]!.setMode({ kind: 'pass' })
     const last = await headNumber()
     await waitFor(() => BigInt(heads.at(-1)!.number) === last, `head ${last}`)
     expect(gaps).toEqual([{ from: seen + 1n, to: last - 3n, reason: expect.stringContaining('maxBackfill') }])
@@ -175,13 +156,13 @@ describe('pool.subscribe("newHeads")', () => {
     const sources = collectSources(p)
     const unsubscribe = p.subscribe('newHeads', () => {})
     await waitFor(() => sources.some((s) => s.startsWith('ws')), 'a WebSocket source')
-    const proxy = sources.at(-1) === 'ws0' ? ws[0]! : ws[1]!
+    const proxy = sources.at(-1) === 'ws0' ? node.ws[0]! : node.ws[1]!
     expect(proxy.methodCounts()['eth_subscribe']).toBe(1)
     unsubscribe()
     await waitFor(() => (proxy.methodCounts()['eth_unsubscribe'] ?? 0) === 1, 'eth_unsubscribe')
     p.subscribe('newHeads', () => {})
     await p.destroy()
-    await waitFor(() => ws.every((w) => w.openConnections() === 0), 'every socket closed')
+    await waitFor(() => node.ws.every((w) => w.openConnections() === 0), 'every socket closed')
     expect(() => p.subscribe('newHeads', () => {})).toThrow(expect.objectContaining({ code: 'POOL_DESTROYED' }))
   })
 })
@@ -191,9 +172,9 @@ describe('pool.subscribe("logs")', () => {
     const p = makePool()
     await p.ready({ minHealthy: 3, timeout: 5_000 })
     const iface = new Interface(counterAbi)
-    const [from] = await anvil.rpc<string[]>('eth_accounts')
-    const address = (await anvil.transact({ from, data: counterBytecode + '0'.repeat(64) })).contractAddress!
-    const ping = (n: number) => anvil.transact({ from, to: address, data: iface.encodeFunctionData('ping', [n, `0x${'ab'.repeat(32)}`]) })
+    const [from] = await node.anvil.rpc<string[]>('eth_accounts')
+    const address = (await node.anvil.transact({ from, data: counterBytecode + '0'.repeat(64) })).contractAddress!
+    const ping = (n: number) => node.anvil.transact({ from, to: address, data: iface.encodeFunctionData('ping', [n, `0x${'ab'.repeat(32)}`]) })
 
     const sources = collectSources(p)
     const logs: RpcLog[] = []
@@ -203,14 +184,14 @@ describe('pool.subscribe("logs")', () => {
     for (let round = 0; round < 3; round++) {
       await ping(3)
       const serving = sources.at(-1)!
-      const proxy = serving === 'ws0' ? ws[0] : serving === 'ws1' ? ws[1] : undefined
+      const proxy = serving === 'ws0' ? node.ws[0] : serving === 'ws1' ? node.ws[1] : undefined
       proxy?.setMode({ kind: 'drop' })
       await ping(2)
       await waitFor(() => sources.at(-1) !== serving, `a switch away from ${serving}`)
       proxy?.setMode({ kind: 'pass' })
       await ping(1)
     }
-    const emitted = await anvil.rpc<RpcLog[]>('eth_getLogs', [{ address, fromBlock: '0x0', toBlock: 'latest' }])
+    const emitted = await node.anvil.rpc<RpcLog[]>('eth_getLogs', [{ address, fromBlock: '0x0', toBlock: 'latest' }])
     expect(emitted).toHaveLength(18)
     await waitFor(() => logs.length >= emitted.length, `${emitted.length} logs`, 10_000)
     await new Promise((r) => setTimeout(r, 200))
