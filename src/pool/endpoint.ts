@@ -97,7 +97,16 @@ export class Endpoint {
     this.limiter = new RateLimiter(config.rateLimit, options.clock.now())
     const ws = config.url.startsWith('ws:') || config.url.startsWith('wss:')
     this.transport = ws
-      ? createWsTransport({ ...options.webSocket, url: config.url, endpoint: config.id, headers: config.headers, chainId: options.chainId, clock: options.clock, random: options.random })
+      ? createWsTransport({
+          ...options.webSocket,
+          url: config.url,
+          endpoint: config.id,
+          headers: config.headers,
+          chainId: options.chainId,
+          clock: options.clock,
+          random: options.random,
+          maxResponseBytes: options.maxResponseBytes,
+        })
       : createHttpTransport({
           url: config.url,
           headers: config.headers,

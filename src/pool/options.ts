@@ -136,7 +136,12 @@ export type PoolOptions = {
   logger?: Logger
   /** Rate limit of `logger` per message kind (and endpoint). @default { max: 10, interval: 60_000 } */
   logRateLimit?: LogRateLimit
-  /** Largest HTTP response body read (bytes, decoded); a larger one fails with `INVALID_RESPONSE`, never buffered whole. @default 33_554_432 (32 MiB) */
+  /**
+   * Largest HTTP response body (bytes, decoded) or incoming WebSocket message read; a larger one fails
+   * with `INVALID_RESPONSE`, never buffered whole. A too-large WebSocket message also closes its socket
+   * (code 1009), which reconnects. Browsers' `WebSocket` cannot bound a message: it arrives whole and
+   * is then refused. @default 33_554_432 (32 MiB)
+   */
   maxResponseBytes?: number
   /** Most connections open to one HTTP endpoint at once (Node's `node:http` transport; browsers decide themselves). @default 64 */
   maxSockets?: number

@@ -72,6 +72,8 @@ type Conn = {
   /** Aborted when the generation ends: the handshake's own waits stop with it. */
   stop: AbortController
   awaitingPong: boolean
+  /** Ended by a message over `maxResponseBytes`: what its pending requests fail with says so. */
+  oversized: boolean
   keepaliveDeadline: TimerHandle | undefined
   /** Resolves on the socket's own `close` event. */
   closed: Promise<void>
@@ -192,8 +194,22 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       }
     })
 
+  /** A message over the bound ends its connection: no way to tell which request it answered. */
+  const endOversized = (conn: Conn, cause?: unknown) => {
+    conn.oversized = true
+    const reason = new InvalidResponseError(`websocket message is too large (over the ${o.maxResponseBytes}-byte limit)`, {
+      endpoint,
+      cause,
+      details: 'socket closed with code 1009; every request pending on it failed',
+    })
+    endConn(conn, reason, 'reconnect', 1009)
+  }
+
   const onFrame = (conn: Conn, event: WebSocketEventLike) => {
     if (conn.dead) return
+    // `ws` never delivers such a message (maxPayload); a browser's WebSocket does, already whole in
+    // memory. It is still not parsed. A string's length never exceeds its UTF-8 byte count.
+    if (frameSize(event.data) > o.maxResponseBytes) return endOversized(conn)
     const text = frameText(event.data)
     let parsed: unknown
     try {
@@ -259,7 +275,8 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
     state = 'connecting'
     let socket: WebSocketLike
     try {
-      socket = o.headers === undefined ? new o.WebSocket(o.url, o.protocols) : new o.WebSocket(o.url, o.protocols, { headers: o.headers })
+      // Browsers ignore the third argument; `ws` bounds every incoming message by `maxPayload`.
+      socket = new o.WebSocket(o.url, o.protocols, { maxPayload: o.maxResponseBytes, ...(o.headers === undefined ? {} : { headers: o.headers }) })
     } catch (cause) {
       emit('connecting', { endpoint, generation, attempt })
       const reason = new NetworkError({ endpoint, details: 'websocket could not be created', cause })
@@ -292,13 +309,17 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       timers: new Set(),
       stop: new AbortController(),
       awaitingPong: false,
+      oversized: false,
       keepaliveDeadline: undefined,
       closed: new Promise<void>((resolve) => (resolveClosed = resolve)),
       detach: () => {},
     }
     const onOpen = () => void runHandshake(conn)
     const onMessage = (event: WebSocketEventLike) => onFrame(conn, event)
-    const onError = (event: WebSocketEventLike) => endConn(conn, socketError(event, endpoint), 'reconnect')
+    const onError = (event: WebSocketEventLike) => {
+      if ((event.error as { code?: unknown } | undefined)?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') endOversized(conn, event.error)
+      else endConn(conn, socketError(event, endpoint), 'reconnect')
+    }
     const onClose = (event: WebSocketEventLike) => {
       const code = typeof event.code === 'number' ? event.code : undefined
       endConn(conn, new NetworkError({ endpoint, details: `websocket closed by the peer${code === undefined ? '' : ` (code ${code})`}` }), 'reconnect', code)
@@ -376,7 +397,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
     const now = clock.now()
     // A connection that stayed up long enough proves the endpoint healthy again: back-off starts over.
     if (conn.ready && now - conn.openedAt >= o.reconnect.stableAfter) attempt = 0
-    const error = how === 'destroy' ? reason : closedError(reason)
+    const error = how === 'destroy' || conn.oversized ? reason : closedError(reason)
     for (const call of [...conn.pending.values()]) settle(call, { error })
     conn.pending.clear()
     conn.stop.abort(reason)
@@ -654,6 +675,13 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
 }
 
 // ---- helpers --------------------------------------------------------------------------------------
+
+/** A lower bound of a frame's size in bytes (exact for binary frames). */
+function frameSize(data: unknown): number {
+  if (typeof data === 'string') return data.length
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength
+  return 0
+}
 
 /** The text of a frame: a string, or UTF-8 bytes (some nodes send JSON in binary frames). */
 function frameText(data: unknown): string | undefined {

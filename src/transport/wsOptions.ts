@@ -7,6 +7,7 @@ import {
 import type { BackoffOptions } from '../policy/backoff.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import type { Transport } from './http.js'
+import { DEFAULT_MAX_RESPONSE_BYTES } from './httpAnswer.js'
 import { defaultWebSocket } from './wsSocket.js'
 import { show } from '../util/show.js'
 
@@ -32,8 +33,8 @@ export type WebSocketLike = {
   off?(event: 'pong', listener: () => void): unknown
 }
 
-/** A WebSocket constructor: `ws`'s (which takes `{ headers }`) or a browser's (which ignores the third argument). */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) => WebSocketLike
+/** A WebSocket constructor: `ws`'s (which takes `{ headers, maxPayload }`) or a browser's (which ignores the third argument). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string>; maxPayload?: number }) => WebSocketLike
 
 /**
  * Checks a freshly opened connection before it counts as open, e.g. its chain id. `request` sends on
@@ -92,6 +93,16 @@ export type WsTransportOptions = {
   random?: () => number
   /** `unref()` the transport's timers (an open socket keeps Node alive anyway). @default true */
   unref?: boolean
+  /**
+   * Largest incoming message (bytes, after permessage-deflate). A larger one closes the socket (code
+   * 1009), fails every request pending on it with `INVALID_RESPONSE` (retryable: the pool tries another
+   * endpoint) and the transport reconnects per `reconnect`. With `ws` (Node) the bound is `ws`'s
+   * `maxPayload`: the message is cut off while it arrives, never buffered whole. A browser's (or Node's
+   * global) `WebSocket` cannot bound frames: it hands over the whole message first, so there the
+   * bound only stops it from being parsed and used; memory is not protected.
+   * @default 33_554_432 (32 MiB, the pool's `maxResponseBytes`)
+   */
+  maxResponseBytes?: number
 }
 
 /** `idle`: not started or `close()`d; `reconnecting`: waiting out a back-off; `failed`: gave up (`connect()` starts over). */
@@ -196,6 +207,7 @@ export type WsTransport = Transport & {
 const DEFAULT_RECONNECT = { initial: 250, max: 30_000, factor: 2, jitter: 0.5, stableAfter: 10_000, maxAttempts: Infinity }
 const DEFAULT_KEEPALIVE = { interval: 10_000, timeout: 5_000, mode: 'auto', method: 'eth_chainId' } as const
 const MAX_TIMER = 2_147_483_647
+const MAX_PAYLOAD = 2_147_483_647
 
 export type ResolvedOptions = {
   url: string
@@ -210,6 +222,7 @@ export type ResolvedOptions = {
   clock: Clock
   random: () => number
   unref: boolean
+  maxResponseBytes: number
 }
 
 /** Applies defaults and validates, in one place, at construction. */
@@ -250,6 +263,8 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
   }
   if (r.giveUp !== undefined && typeof r.giveUp !== 'function') throw new InvalidOptionError('reconnect.giveUp', 'expected a function')
   if (keepalive && (typeof keepalive.method !== 'string' || keepalive.method === '')) throw new InvalidOptionError('keepalive.method', 'expected a JSON-RPC method name')
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) throw new InvalidOptionError('maxResponseBytes', `expected an integer >= 1, got ${show(maxResponseBytes)}`)
   const expected = options.chainId
   if (expected !== undefined && typeof expected !== 'bigint') throw new InvalidOptionError('chainId', `expected a bigint, got ${typeof expected}`)
   return {
@@ -265,6 +280,9 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
     unref: options.unref ?? true,
+    // ws reads maxPayload as a 32-bit integer (`| 0`): a larger bound would wrap and turn it off. No
+    // string that large can exist in JavaScript anyway.
+    maxResponseBytes: Math.min(maxResponseBytes, MAX_PAYLOAD),
   }
 }
 

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { WebSocketServer, type WebSocket } from 'ws'
+import { WebSocket, WebSocketServer } from 'ws'
+import { classifyError } from '../../src/errors/classify.js'
 import { isResilientRpcError, type ErrorCode, type ResilientRpcError } from '../../src/errors/errors.js'
 import { createWsTransport } from '../../src/transport/ws.js'
 import type { WsTransport, WsTransportEvents, WsTransportOptions } from '../../src/transport/wsOptions.js'
@@ -550,5 +551,84 @@ describe('createWsTransport: options', () => {
     const t = transport({ headers: { authorization: 'Bearer token' } })
     await t.connect()
     expect(auth).toBe('Bearer token')
+  })
+})
+
+describe('createWsTransport: message size bound', () => {
+  /** The server's view of how each connection ended, by close code. */
+  const closeCodes = () => {
+    const codes: number[] = []
+    server.on('connection', (socket) => socket.on('close', (code) => codes.push(code)))
+    return codes
+  }
+
+  it('a message over maxResponseBytes closes the socket with 1009, fails what was pending with INVALID_RESPONSE, then reconnects', async () => {
+    const codes = closeCodes()
+    const t = transport({ maxResponseBytes: 1_024 })
+    const events = record(t)
+    await t.connect()
+    // At the bound passes: 1024 bytes exactly.
+    const exact = 'a'.repeat(1_024 - JSON.stringify({ jsonrpc: '2.0', id: 2, result: '' }).length)
+    script = (msg, peer) => (msg.method === 'exact' ? peer.answer(exact) : msg.method === 'big' ? peer.answer('b'.repeat(2_000)) : msg.method === 'hang' ? undefined : node(msg, peer))
+    expect(await t.request('exact', [], { signal: live() })).toBe(exact)
+    const hanging = start(t.request('hang', [], { signal: live() }))
+    await waitFor(() => methods().includes('hang'), 'the hanging request at the server')
+    const big = await failure(t.request('big', [], { signal: live() }))
+    await hanging.done
+    expectCode(big, 'INVALID_RESPONSE')
+    expect(big.message).toMatchInlineSnapshot(`
+      "Invalid JSON-RPC response: websocket message is too large (over the 1024-byte limit)
+      Endpoint: ws://127.0.0.1:0#3
+      Details: socket closed with code 1009; every request pending on it failed"
+    `)
+    expect(hanging.outcome.error).toBe(big)
+    expect(classifyError(big)).toEqual({ retryable: true, verdict: 'failure' })
+    await waitFor(() => codes.length === 1, 'the server to see the close')
+    expect(codes).toEqual([1009])
+    expect(await t.request('eth_blockNumber', [], { signal: live() })).toBe('0x10')
+    expect(events.names()).toEqual(['connecting', 'open', 'closed', 'reconnect:attempt', 'connecting', 'open'])
+    expect(events.log[2]!.payload).toMatchObject({ code: 1009, reason: { code: 'INVALID_RESPONSE' } })
+  })
+
+  it('binary frames count too, and so do messages split into fragments', async () => {
+    const t = transport({ maxResponseBytes: 1_024 })
+    await t.connect()
+    script = (msg, peer) => {
+      if (msg.method === 'binary') return peer.socket.send(Buffer.alloc(1_025, 0x20), { binary: true })
+      if (msg.method !== 'fragments') return node(msg, peer)
+      // Three 400-byte fragments: each under the bound, the message over it.
+      for (const fin of [false, false, true]) peer.socket.send(Buffer.alloc(400, 0x20), { binary: false, fin })
+    }
+    expectCode(await failure(t.request('binary', [], { signal: live() })), 'INVALID_RESPONSE')
+    expectCode(await failure(t.request('fragments', [], { signal: live() })), 'INVALID_RESPONSE')
+    expect(t.stats().opens).toBe(2)
+  })
+
+  it('a WebSocket that cannot bound frames (a browser\'s) still has the message refused, unparsed, and the socket closed', async () => {
+    const constructed: unknown[] = []
+    // Like a browser: drops the options argument, so the whole message arrives.
+    const Browserish = function (url: string, protocols?: string | string[], options?: unknown) {
+      constructed.push(options)
+      return new WebSocket(url, protocols)
+    } as unknown as WsTransportOptions['WebSocket']
+    const t = transport({ maxResponseBytes: 1_024, WebSocket: Browserish })
+    await t.connect()
+    script = (msg, peer) => (msg.method === 'big' ? peer.answer('b'.repeat(2_000)) : node(msg, peer))
+    const big = await failure(t.request('big', [], { signal: live() }))
+    expectCode(big, 'INVALID_RESPONSE')
+    expect(big.shortMessage).toBe('Invalid JSON-RPC response: websocket message is too large (over the 1024-byte limit)')
+    expect(t.stats().invalidMessages).toBe(0)
+    expect(await t.request('eth_blockNumber', [], { signal: live() })).toBe('0x10')
+    expect(constructed[0]).toEqual({ maxPayload: 1_024 })
+  })
+
+  it('the bound defaults to 32 MiB and is handed to ws as maxPayload', async () => {
+    const seen: unknown[] = []
+    const Spy = function (url: string, protocols?: string | string[], options?: { maxPayload?: number; headers?: Record<string, string> }) {
+      seen.push(options)
+      return new WebSocket(url, protocols, options)
+    } as unknown as WsTransportOptions['WebSocket']
+    await transport({ WebSocket: Spy, headers: { authorization: 'Bearer token' } }).connect()
+    expect(seen).toEqual([{ maxPayload: 32 * 1024 * 1024, headers: { authorization: 'Bearer token' } }])
   })
 })

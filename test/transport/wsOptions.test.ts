@@ -16,7 +16,10 @@ describe('resolveOptions', () => {
       reconnect: { initial: 250, max: 30_000, factor: 2, jitter: 0.5, stableAfter: 10_000, maxAttempts: Infinity, giveUp: undefined },
       random: Math.random,
       unref: true,
+      maxResponseBytes: 32 * 1024 * 1024,
     })
+    // ws reads maxPayload as an int32: a larger bound is clamped, not wrapped into "no bound".
+    expect(resolveOptions({ url: URL, endpoint: 'x', maxResponseBytes: 2 ** 40 }).maxResponseBytes).toBe(2 ** 31 - 1)
     expect(resolveOptions({ url: 'ws://127.0.0.1:8545', endpoint: 'x', keepalive: false }).keepalive).toBe(false)
   })
 
@@ -33,6 +36,9 @@ describe('resolveOptions', () => {
     expect(make({ chainId: 1 as never })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`chainId\`: expected a bigint, got number]`)
     expect(make({ reconnect: { giveUp: true as never } })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`reconnect.giveUp\`: expected a function]`)
     expect(make({ keepalive: { method: '' } })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`keepalive.method\`: expected a JSON-RPC method name]`)
+    expect(make({ maxResponseBytes: 0 })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`maxResponseBytes\`: expected an integer >= 1, got 0]`)
+    expect(make({ maxResponseBytes: 1.5 })).toThrow(/maxResponseBytes/)
+    expect(make({ maxResponseBytes: '1' as never })).toThrow(/maxResponseBytes/)
     expect(make({ WebSocket: 'nope' as never })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`WebSocket\`: no WebSocket implementation available: pass one]`)
   })
 })
