@@ -7,7 +7,7 @@ import { CHAIN_ID, counterAbi, createSender, startLab, type Lab } from './chain.
 import { parseDemoArgs, USAGE, UsageError, type DemoOptions } from './options.js'
 import { PHASES, phaseIndexAt } from './scenario.js'
 import { KINDS, pending, settled, Tally } from './tally.js'
-import { createTerminal, plainLine, renderFrame, type Frame } from './view.js'
+import { createTerminal, keyedEndpoints, plainLine, renderFrame, stateEventText, type Frame } from './view.js'
 
 const READ_TIMEOUT = 8_000
 const TRANSFER_TIMEOUT = 15_000
@@ -60,9 +60,10 @@ async function main(): Promise<number> {
     say(`anvil listening on port ${lab.anvil.port}; proxies on ports ${lab.proxies.map((p) => p.port).join(', ')}`)
 
     pool = createPool({
-      // The key in each URL's path stands for a provider's API key: the pool shows endpoints only by
-      // their redacted id (scheme://host:port#index), so it never appears below.
-      endpoints: lab.proxies.map((p, i) => `${p.url}/v3/demo-secret-key-${i}`),
+      // Each endpoint carries a stand-in for a provider's API key where providers put one: the path,
+      // the query, userinfo and a header. The pool shows endpoints only by their redacted id
+      // (scheme://host:port#index), so none of them appears below (test/demo/demo.test.ts checks).
+      endpoints: keyedEndpoints(lab.proxies.map((p) => p.url)),
       chainId: CHAIN_ID,
       attemptTimeout: 1_000,
       defaultTimeout: READ_TIMEOUT,
@@ -84,7 +85,7 @@ async function main(): Promise<number> {
     }
     pool.on('endpoint:state', (e) => {
       counters.stateChanges++
-      note(`${e.endpoint}: ${e.from} → ${e.to}${e.reason ? ` (${e.reason.shortMessage})` : ''}`)
+      note(stateEventText(e))
     })
     pool.on('circuit:open', (e) => {
       counters.breakerOpens++

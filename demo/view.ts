@@ -1,4 +1,4 @@
-import type { EndpointStats, PoolStats } from '../src/index.js'
+import type { EndpointConfig, EndpointStats, PoolEvents, PoolStats } from '../src/index.js'
 import type { FaultMode } from '../test/support/faultProxy.js'
 import { describeMode, schedule, type Phase } from './scenario.js'
 import { pending, type Counts } from './tally.js'
@@ -56,6 +56,24 @@ export function endpointRows(stats: PoolStats, modes: readonly FaultMode[], shar
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => stripLength(r[c]!))))
   const line = (cells: readonly string[]) => cells.map((cell, c) => pad(cell, widths[c]!, right[c])).join('  ')
   return [paint(color, '1', line(headers)), ...rows.map(line)]
+}
+
+/**
+ * The demo's endpoints: `urls` (http://127.0.0.1:PORT, any path accepted) with a stand-in API key in
+ * each place providers put one — path, query, userinfo — and one in a header.
+ */
+export function keyedEndpoints(urls: readonly string[]): EndpointConfig[] {
+  return urls.map((url, i) => {
+    if (i % 3 === 0) return `${url}/v3/demo-secret-key-${i}`
+    if (i % 3 === 1) return `${url}/rpc?apikey=demo-secret-key-${i}`
+    const { host } = new URL(url)
+    return { url: `http://demo:demo-secret-key-${i}@${host}/`, headers: { 'X-Api-Key': `demo-secret-key-${i}-header` } }
+  })
+}
+
+/** An `endpoint:state` event as an event line: the redacted id and the reason's short message. */
+export function stateEventText(e: PoolEvents['endpoint:state'][0]): string {
+  return `${e.endpoint}: ${e.from} → ${e.to}${e.reason ? ` (${e.reason.shortMessage})` : ''}`
 }
 
 /** A bar through the storm, one segment per phase, the current phase named under it. */

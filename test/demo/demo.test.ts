@@ -81,7 +81,7 @@ describe('npm run demo', () => {
     for (const phase of ['calm', 'hang', 'lag', 'rate limit', 'outage', 'recovery']) expect(run.stdout).toContain(`“${phase}”`)
     expect(run.stdout.match(/^t= *\d+s phase=/gm)?.length).toBeGreaterThanOrEqual(10)
     expect(run.stdout).not.toContain('\x1b[')
-    // The API key in each endpoint URL is never shown.
+    // The stand-in API keys (in a URL path, a query, userinfo and a header: keyedEndpoints) are never shown.
     expect(run.stdout + run.stderr).not.toContain('demo-secret-key')
     expect(run.stderr).toBe('')
 

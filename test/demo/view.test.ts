@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { PHASES } from '../../demo/scenario.js'
-import { endpointRows, plainLine, progressLines, renderFrame, type Frame } from '../../demo/view.js'
-import type { EndpointStats, PoolStats } from '../../src/index.js'
+import { endpointRows, keyedEndpoints, plainLine, progressLines, renderFrame, stateEventText, type Frame } from '../../demo/view.js'
+import { createPool, isResilientRpcError, type EndpointStats, type PoolStats } from '../../src/index.js'
+import { waitFor } from '../support/async.js'
+import { createFaultProxy } from '../support/faultProxy.js'
 
 const endpoint = (id: string, over: Partial<EndpointStats>): EndpointStats =>
   ({
@@ -52,5 +54,35 @@ describe('demo view', () => {
     expect(text).toContain('requests: 12 started · 9 ok · 1 failed · 1 timed out · 1 in flight')
     expect(text).toContain('something happened')
     expect(text).not.toContain('\x1b[')
+  })
+})
+
+describe('demo view of a real pool whose endpoints carry keys', () => {
+  it('no key (path, query, userinfo, header) shows in the rows, the plain line, the frame, or the event lines, while endpoints fail', async () => {
+    // Nothing upstream: every proxy fails on its own, each its own way.
+    const proxies = await Promise.all((['http401', 'http500', 'garbage'] as const).map((kind) => createFaultProxy('http://127.0.0.1:1', { mode: { kind } })))
+    const pool = createPool({ endpoints: keyedEndpoints(proxies.map((p) => p.url)), heartbeat: { interval: 50, timeout: 300 }, retries: 1, backoff: { initial: 5, max: 10 } })
+    const events: string[] = []
+    pool.on('endpoint:state', (e) => events.push(stateEventText(e)))
+    try {
+      const failed = await pool.request('eth_blockNumber', [], { timeout: 500 }).then(
+        () => new Error('expected the request to fail'),
+        (e: unknown) => e as Error,
+      )
+      expect(isResilientRpcError(failed)).toBe(true)
+      await waitFor(() => pool.stats().endpoints.every((e) => e.lastError !== undefined) && events.length >= 2, 'every endpoint to have failed')
+      // The keys did reach the endpoints: the header and userinfo were sent.
+      expect(proxies[2]!.lastHeaders()).toMatchObject({ 'x-api-key': 'demo-secret-key-2-header', authorization: `Basic ${Buffer.from('demo:demo-secret-key-2').toString('base64')}` })
+      const stats = pool.stats()
+      const live: Frame = { ...frame, stats, modes: proxies.map((p) => p.mode()), shares: [undefined, undefined, undefined], events }
+      const text = [...renderFrame(live, true), plainLine(live), ...events, failed.message, ...stats.endpoints.flatMap((e) => [e.statusReason ?? '', e.lastError?.message ?? ''])].join('\n')
+      expect(events.length).toBeGreaterThan(0)
+      for (const p of proxies) expect(text).toContain(`http://127.0.0.1:${p.port}#`)
+      expect(text).not.toContain('demo-secret-key')
+      expect(text).not.toContain(Buffer.from('demo:demo-secret-key-2').toString('base64'))
+    } finally {
+      await pool.destroy()
+      await Promise.all(proxies.map((p) => p.close()))
+    }
   })
 })
