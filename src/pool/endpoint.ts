@@ -7,6 +7,7 @@ import { createHttpTransport, type Transport } from '../transport/http.js'
 import { createWsTransport } from '../transport/ws.js'
 import type { WsTransport } from '../transport/wsOptions.js'
 import { isResilientRpcError } from '../errors/errors.js'
+import { createScrubber, scrubError, secretsOf } from '../util/secrets.js'
 import type { ResolvedEndpoint, ResolvedPoolOptions } from './options.js'
 import { SampleWindow } from './sampleWindow.js'
 
@@ -96,7 +97,7 @@ export class Endpoint {
     }
     this.limiter = new RateLimiter(config.rateLimit, options.clock.now())
     const ws = config.url.startsWith('ws:') || config.url.startsWith('wss:')
-    this.transport = ws
+    const transport = ws
       ? createWsTransport({
           ...options.webSocket,
           url: config.url,
@@ -117,11 +118,14 @@ export class Endpoint {
           maxResponseBytes: options.maxResponseBytes,
           maxSockets: options.maxSockets,
         })
+    const scrub = createScrubber(secretsOf(config.url, config.headers))
+    this.transport = scrub ? scrubbing(transport, scrub) : transport
     if (ws) {
       // A dropped socket is news now, not at the next failed heartbeat: the endpoint is down until a
       // new connection has passed its handshake and a heartbeat has verified it again.
       ;(this.transport as WsTransport).on('closed', (e) => {
-        if (this.record.health === 'up') this.setHealth('down', isResilientRpcError(e.reason) ? e.reason : undefined)
+        const reason = isResilientRpcError(e.reason) ? (scrub ? scrubError(e.reason, scrub) : e.reason) : undefined
+        if (this.record.health === 'up') this.setHealth('down', reason)
         hooks.onConnection?.(this)
       })
       ;(this.transport as WsTransport).on('reconnect:attempt', (e) => hooks.onReconnect?.(this, e.attempt, e.delay))
@@ -251,4 +255,22 @@ export class Endpoint {
     this.breaker.destroy()
     void this.transport.destroy?.()
   }
+}
+
+/**
+ * The transport with every error it hands out cleaned of the endpoint's own secrets: a node may
+ * quote the request (its key) in an error text, and errors travel to events, logs and callers.
+ * Only endpoints that have something to hide pay for the extra promise.
+ */
+function scrubbing(transport: Transport, scrub: (text: string) => string): Transport {
+  const clean = (error: unknown): never => {
+    throw scrubError(error, scrub)
+  }
+  const wrapped: Transport & Partial<WsTransport> = Object.create(transport)
+  wrapped.request = (method, params, options) => transport.request(method, params, options).catch(clean)
+  const ws = transport as Partial<WsTransport>
+  if (typeof ws.subscribe === 'function') {
+    wrapped.subscribe = (params, onMessage, options) => ws.subscribe!(params, onMessage, options).catch(clean)
+  }
+  return wrapped
 }
