@@ -72,13 +72,14 @@ export function createCapture(needles: readonly string[]): Capture {
   const counts: Record<string, number> = {}
   const found: string[] = []
   let chars = 0
+  const mask = (excerpt: string) => needles.reduce((t, n) => t.split(n).join(`<secret, ${n.length} chars>`), excerpt)
   const add = (source: string, text: string) => {
     counts[source] = (counts[source] ?? 0) + 1
     chars += text.length
     for (const needle of needles) {
       const at = text.indexOf(needle)
       // The excerpt is cut around the needle and the needle masked: the report must not leak it either.
-      if (at >= 0 && found.length < 20) found.push(`${source}: …${text.slice(Math.max(0, at - 80), at)}<${needle.length} chars>${text.slice(at + needle.length, at + needle.length + 20)}…`)
+      if (at >= 0 && found.length < 20) found.push(`${source}: …${mask(text.slice(Math.max(0, at - 80), at + needle.length + 20))}…`)
     }
   }
   const level = (name: string) => (obj: Record<string, unknown>, msg: string) => {

@@ -1,4 +1,5 @@
 import { Socket } from 'node:net'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createPool, watchEvents, type Pool, type PoolOptions, type RpcLog } from '../../src/index.js'
 import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
 import { waitFor } from '../support/async.js'
@@ -56,6 +57,8 @@ export type CellResult = {
   /** Pieces captured per source, for the record that the scan had something to scan. */
   captured: Record<string, number>
   durationMs: number
+  /** Worst event-loop delay during the cell (ms): context for the deadline column on a loaded machine. */
+  loopDelayMax: number
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -100,6 +103,8 @@ export async function runCell(node: ChaosNode, cell: Cell, timing: CellTiming = 
   process.on('unhandledRejection', onUnhandled)
 
   const before = handles(node)
+  const loop = monitorEventLoopDelay({ resolution: 10 })
+  loop.enable()
   const capture = createCapture(secretNeedles())
   const pool: Pool = createPool(chaosPoolOptions(node, capture))
   const detach = capture.attach(pool)
@@ -162,6 +167,7 @@ export async function runCell(node: ChaosNode, cell: Cell, timing: CellTiming = 
     // Reported by the events invariant with what is missing.
   }
   await watcher.stop()
+  loop.disable()
   capture.stats(pool)
   detach()
   pool.off('endpoint:state', onState)
@@ -212,5 +218,6 @@ export async function runCell(node: ChaosNode, cell: Cell, timing: CellTiming = 
     verdicts: checkAll(observation),
     captured: capture.counts(),
     durationMs: Date.now() - began,
+    loopDelayMax: Math.round(loop.max / 1e6),
   }
 }

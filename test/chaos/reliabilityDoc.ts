@@ -1,3 +1,4 @@
+import { cpus, loadavg } from 'node:os'
 import { ATTEMPT_TIMEOUT, DEFAULT_TIMING, type CellResult } from './cell.js'
 import { MAX_OVERRUN, MAX_RECOVERY, ROUTING_SLACK } from './invariants.js'
 import { BLOCK_TIME } from './node.js'
@@ -81,6 +82,23 @@ is not a cell: there is one WebSocket endpoint.
 
 ## Results
 
+\`loop delay max\` is the worst event-loop delay of the test process during the cell (which runs
+anvil's proxies and the workload too): a deadline overrun of the same size is the machine's
+scheduling, not the pool's timers. Load average when this file was generated: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')} on ${cpus().length} cores.
+
 ${matrixTable(results)}
+
+Captured and scanned for secrets over the run: ${captured(results)}.
 `
+}
+
+function captured(results: readonly CellResult[]): string {
+  const total: Record<string, number> = {}
+  for (const r of results) for (const [k, n] of Object.entries(r.captured)) total[k] = (total[k] ?? 0) + n
+  return Object.entries(total)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, n]) => `${n} × ${k}`)
+    .join(', ')
 }

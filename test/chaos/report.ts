@@ -3,7 +3,7 @@ import { INVARIANTS } from './invariants.js'
 
 /** The matrix as a Markdown table: one row per cell, each invariant ✓ or ✗, failures explained below it. */
 export function matrixTable(results: readonly CellResult[]): string {
-  const head = ['cell', 'requests', 'ok', 'failed', 'max overrun (ms)', 'events delivered/emitted', 'recovery (ms)', ...INVARIANTS]
+  const head = ['cell', 'requests', 'ok', 'failed', 'max overrun (ms)', 'events delivered/emitted', 'recovery (ms)', 'loop delay max (ms)', ...INVARIANTS]
   const rows = results.map((r) => [
     r.cell,
     String(r.requests),
@@ -12,6 +12,7 @@ export function matrixTable(results: readonly CellResult[]): string {
     String(r.maxOverrun),
     `${r.delivered}/${r.emitted}`,
     r.recoveryMs === undefined ? '–' : String(r.recoveryMs),
+    String(r.loopDelayMax),
     ...INVARIANTS.map((i) => (r.verdicts[i].pass ? '✓' : '✗')),
   ])
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)]

@@ -48,6 +48,8 @@ export type Workload = {
   records: RequestRecord[]
   /** Requests started and not settled yet. */
   pending(): number
+  /** Requests still pending `grace` ms after their deadline: lost, as far as a caller can tell. */
+  overdue(grace: number): number
   /** Sends the pool acknowledged (their pings should be delivered by the watcher). */
   sent(): number
   /** A burst of `eth_blockNumber` probes every 50 ms until one succeeds (recovery measurement). */
@@ -70,7 +72,7 @@ export function startWorkload(o: WorkloadOptions): Workload {
   const keep = o.keep ?? true
   const contract = createContract(pool, address, counterAbi)
   const wallet = new Wallet(SENDER_KEY)
-  const inFlight = new Set<Promise<unknown>>()
+  const inFlight = new Map<Promise<unknown>, { start: number; timeout: number }>()
   let stopped = false
   let sent = 0
   const a = o.attemptTimeout
@@ -79,7 +81,7 @@ export function startWorkload(o: WorkloadOptions): Workload {
   const track = async <T>(kind: RequestKind, method: string, timeout: number, run: () => Promise<T>): Promise<T | undefined> => {
     const start = Date.now()
     const p = run()
-    inFlight.add(p)
+    inFlight.set(p, { start, timeout })
     let record: RequestRecord
     let value: T | undefined
     try {
@@ -145,6 +147,10 @@ export function startWorkload(o: WorkloadOptions): Workload {
   return {
     records,
     pending: () => inFlight.size,
+    overdue(grace) {
+      const now = Date.now()
+      return [...inFlight.values()].filter((r) => now > r.start + r.timeout + grace).length
+    },
     sent: () => sent,
     async probeUntilServed(timeoutMs) {
       const until = Date.now() + timeoutMs
@@ -164,7 +170,7 @@ export function startWorkload(o: WorkloadOptions): Workload {
     async stop() {
       stopped = true
       await Promise.all(loops)
-      await Promise.allSettled([...inFlight])
+      await Promise.allSettled([...inFlight.keys()])
     },
   }
 }
