@@ -132,6 +132,7 @@ export class HealthMonitor {
       r.lowerStreak = below ? r.lowerStreak + 1 : 0
       r.fellBack = below && (r.fellBack || (r.head !== undefined && head < r.head))
       r.head = head
+      r.headAt = this.#options.clock.now()
       // The heartbeat, not a user's request, is the half-open breaker's trial.
       if (r.breaker === 'half-open') endpoint.breaker.recordSuccess()
       if (r.health !== 'up') this.#admit(endpoint)
@@ -178,10 +179,11 @@ export class HealthMonitor {
   }
 
   #updateReferenceHead(): void {
-    // An endpoint in a cool-down is not pinged: its head is as old as the cool-down, so it has no vote.
-    const now = this.#options.clock.now()
+    // An endpoint in a cool-down is not pinged: its head is as old as the cool-down, so it has no vote,
+    // nor once the cool-down is over until a ping reads its head again (the chaos matrix caught a
+    // stale head voting the reference head down in that gap, and confirmation-depth reads with it).
     const live = this.#endpoints
-      .filter((e) => e.record.health === 'up' && e.record.head !== undefined && !(e.record.restriction !== undefined && now < e.record.restrictedUntil))
+      .filter((e) => e.record.health === 'up' && e.record.head !== undefined && e.record.headAt >= e.record.restrictedUntil)
       .map((e) => ({ head: e.record.head!, lowerStreak: e.record.lowerStreak, fellBack: e.record.fellBack }))
     const { head, confirmed, reorg, corrected } = nextReferenceHead(this.#reference, live)
     this.#reference = { head, confirmed }

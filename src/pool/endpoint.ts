@@ -25,6 +25,8 @@ export type EndpointRecord = SelectableEndpoint & {
   chainId: bigint | undefined
   /** Failed heartbeats in a row. */
   pingFailures: number
+  /** When a heartbeat last read its head (clock ms). */
+  headAt: number
   /** Heartbeats in a row that reported a head below the reference head (for reorg detection). */
   lowerStreak: number
   /** Whether its head went back while below the reference head: a reorg witness. */
@@ -73,6 +75,7 @@ export class Endpoint {
       restrictedUntil: 0,
       restrictionReason: undefined,
       head: undefined,
+      headAt: 0,
       status: health,
       generation: 0,
       chainId: undefined,

@@ -259,6 +259,24 @@ describe('who may outvote whom', () => {
     expect(statuses(p)[2]).toBe('up')
   })
 
+  it('an endpoint whose cool-down is over has no vote until a ping reads its head again', async () => {
+    const p = makePool({ rateLimitCooldown: 1_500 })
+    await vi.advanceTimersByTimeAsync(50)
+    fake.set('a', { kind: 'status', status: 429 })
+    fake.set('b', { kind: 'network' })
+    await vi.advanceTimersByTimeAsync(1_500)
+    heads.c = 110
+    await vi.advanceTimersByTimeAsync(550)
+    expect(statuses(p)).toEqual(['cooldown', 'down', 'up'])
+    expect(p.stats().referenceHead).toBe(110n)
+    // The cool-down ends; a's next ping is slow to answer, c's ping lands first.
+    fake.set('a', { kind: 'ok', result: '0x64', delay: 300 })
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(pings('a')).toBe(3)
+    // a's 100 is from before its cool-down: c's word still stands.
+    expect(p.stats().referenceHead).toBe(110n)
+  })
+
   it('with two endpoints, neither is distrusted for being ahead', async () => {
     heads.b = 150
     const p = makePool({ maxLag: 5, chainId: 1 }, ['http://a', 'http://b'])

@@ -105,6 +105,11 @@ export type FaultProxyOptions = {
    * @default false
    */
   cors?: boolean
+  /**
+   * Called with every JSON-RPC entry as it arrives (before the fault applies, params as the client
+   * sent them), for harnesses that must know who was asked what and when. @default undefined
+   */
+  onEntry?: (entry: { at: number; method: string; params: unknown }) => void
 }
 
 export async function createFaultProxy(target: string, opts: FaultProxyOptions = {}): Promise<FaultProxy> {
@@ -245,6 +250,7 @@ export async function createFaultProxy(target: string, opts: FaultProxyOptions =
     for (const e of entries) {
       const m = isEntry(e) && typeof e.method === 'string' ? e.method : '(invalid)'
       methods[m] = (methods[m] ?? 0) + 1
+      opts.onEntry?.({ at: arrivedAt, method: m, params: isEntry(e) ? e.params : undefined })
     }
 
     const mode = effective(declared, arrivedAt)
