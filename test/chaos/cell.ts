@@ -1,5 +1,6 @@
 import { Socket } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { createPickLog } from './picks.js'
 import { createPool, watchEvents, type Pool, type PoolOptions, type RpcLog } from '../../src/index.js'
 import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
 import { waitFor } from '../support/async.js'
@@ -12,7 +13,7 @@ import { startWorkload } from './workload.js'
 export const ATTEMPT_TIMEOUT = 1_000
 
 /** Tight but realistic: a cell lasts seconds, so health must be known within a fraction of one. */
-export function chaosPoolOptions(node: ChaosNode, capture: Capture): PoolOptions {
+export function chaosPoolOptions(node: ChaosNode, capture: Capture, tracer?: PoolOptions['tracer']): PoolOptions {
   return {
     endpoints: secretEndpoints(node),
     chainId: 31337,
@@ -26,6 +27,7 @@ export function chaosPoolOptions(node: ChaosNode, capture: Capture): PoolOptions
     logger: capture.logger,
     // Most verbose: nothing suppressed, so the secret scan sees every message.
     logRateLimit: { max: 1_000_000 },
+    ...(tracer ? { tracer } : {}),
   }
 }
 
@@ -106,12 +108,16 @@ export async function runCell(node: ChaosNode, cell: Cell, timing: CellTiming = 
   const loop = monitorEventLoopDelay({ resolution: 10 })
   loop.enable()
   const capture = createCapture(secretNeedles())
-  const pool: Pool = createPool(chaosPoolOptions(node, capture))
+  const picks = createPickLog()
+  const pool: Pool = createPool(chaosPoolOptions(node, capture, picks.tracer))
   const detach = capture.attach(pool)
   const ids = pool.stats().endpoints.map((e) => e.endpoint)
   const idOf = (target: string) => ids[target === 'http0' ? 0 : target === 'http1' ? 1 : 2]!
   const statuses: Array<{ at: number; endpoint: string; to: string }> = []
-  const onState = (e: { endpoint: string; to: string }) => statuses.push({ at: Date.now(), endpoint: e.endpoint, to: e.to })
+  const onState = (e: { endpoint: string; to: string }) => {
+    statuses.push({ at: Date.now(), endpoint: e.endpoint, to: e.to })
+    picks.status(e.endpoint, e.to)
+  }
   pool.on('endpoint:state', onState)
 
   const healthy = 3 - standing.filter(atPoolStart).length
@@ -188,6 +194,7 @@ export async function runCell(node: ChaosNode, cell: Cell, timing: CellTiming = 
     attemptTimeout: ATTEMPT_TIMEOUT,
     records,
     statuses,
+    log: picks.log,
     outages,
     wrongChain: standing.filter((p) => p.fault === 'wrongChain').map((p) => ({ endpoint: idOf(p.target), entries: node.entries[p.target === 'http0' ? 0 : 1] })),
     // Detection is owed only with the two other endpoints live and honest: with two live endpoints the
@@ -195,7 +202,7 @@ export async function runCell(node: ChaosNode, cell: Cell, timing: CellTiming = 
     // is re-frozen with too little of the cell left to fall two blocks behind.
     lagging: standing
       .filter((p) => p.fault === 'lag')
-      .map((p) => ({ endpoint: idOf(p.target), entries: node.entries[p.target === 'http0' ? 0 : 1], mustDetect: cell.faults.length === 1 })),
+      .map((p) => ({ endpoint: idOf(p.target), mustDetect: cell.faults.length === 1 })),
     delivered,
     emitted: want,
     removedNotices,

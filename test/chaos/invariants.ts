@@ -1,4 +1,5 @@
 import type { ProxyEntry } from './node.js'
+import type { LogEntry } from './picks.js'
 import type { RequestRecord } from './workload.js'
 
 /** What a cell observed, as plain data: the invariants below are pure functions of it. */
@@ -11,8 +12,10 @@ export type Observation = {
   outages: ReadonlyArray<{ from: number; to: number }>
   /** Endpoints (redacted ids) set to a wrong chain from the pool's start, with their proxy's entries. */
   wrongChain: ReadonlyArray<{ endpoint: string; entries: readonly ProxyEntry[] }>
-  /** Endpoints whose head was frozen (lag), with their proxy's entries. */
-  lagging: ReadonlyArray<{ endpoint: string; entries: readonly ProxyEntry[]; mustDetect: boolean }>
+  /** Status events and attempt picks in the order the pool made them. */
+  log: readonly LogEntry[]
+  /** Endpoints whose head was frozen (lag). */
+  lagging: ReadonlyArray<{ endpoint: string; mustDetect: boolean }>
   /** Event keys as the watcher delivered them (duplicates kept) and as anvil holds them at the end. */
   delivered: readonly string[]
   emitted: readonly string[]
@@ -33,47 +36,19 @@ export const INVARIANTS: readonly InvariantName[] = ['served', 'deadline', 'wron
 
 /** How far a request may outlive its deadline (ms). */
 export const MAX_OVERRUN = 250
-/** How long after the pool reports an endpoint lagging a request picked just before may still arrive at it (ms). */
-export const ROUTING_SLACK = 50
+/** Methods the workload only ever sends with `latest`: a pick of one is a latest-state read. */
+export const LATEST_ONLY = new Set(['eth_getBalance', 'eth_getTransactionCount'])
 /** After all-down, the pool must serve again within this (ms). */
 export const MAX_RECOVERY = 1_000
 
 /** What the heartbeat asks a new connection before it decides whether it may serve. */
 const HANDSHAKE = new Set(['eth_chainId', 'eth_blockNumber'])
-const LATEST_TAGS = new Set([undefined, 'latest', 'pending'])
-/** Reads of the latest state, by where their block parameter sits (eth_blockNumber is left to `monotonic`: heartbeats send it too). */
-const STATE_READS: Record<string, number> = {
-  eth_call: 1,
-  eth_getBalance: 1,
-  eth_getTransactionCount: 1,
-  eth_getCode: 1,
-  eth_getStorageAt: 2,
-  eth_getBlockByNumber: 0,
-}
-
-export function isLatestStateRead(e: ProxyEntry): boolean {
-  const at = STATE_READS[e.method]
-  if (at === undefined) return false
-  const params = Array.isArray(e.params) ? e.params : []
-  return LATEST_TAGS.has(params[at] as string | undefined)
-}
-
 const overlaps = (r: RequestRecord, w: { from: number; to: number }) => r.start <= w.to && r.end >= w.from
 
 export function maxOverrun(records: readonly RequestRecord[]): number {
   let max = -Infinity
   for (const r of records) max = Math.max(max, r.end - r.start - r.timeout)
   return records.length === 0 ? 0 : max
-}
-
-/** The status an endpoint had last reported at time `t`. */
-function statusAt(o: Observation, endpoint: string, t: number): string | undefined {
-  let status: string | undefined
-  for (const s of o.statuses) {
-    if (s.at > t) break
-    if (s.endpoint === endpoint) status = s.to
-  }
-  return status
 }
 
 function count(items: readonly string[]): Map<string, number> {
@@ -123,8 +98,14 @@ export function checkAll(o: Observation): Record<InvariantName, Verdict> {
   const lag: string[] = []
   for (const l of o.lagging) {
     if (l.mustDetect && !o.statuses.some((s) => s.endpoint === l.endpoint && s.to === 'lagging')) lag.push(`${l.endpoint} never reported lagging`)
-    const served = l.entries.filter((e) => isLatestStateRead(e) && statusAt(o, l.endpoint, e.at - ROUTING_SLACK) === 'lagging')
-    if (served.length > 0) lag.push(`${served.length} latest reads reached ${l.endpoint} while known lagging (${[...new Set(served.map((e) => e.method))].join(', ')})`)
+    let status: string | undefined
+    const served: string[] = []
+    for (const e of o.log) {
+      if (e.endpoint !== l.endpoint) continue
+      if (e.kind === 'status') status = e.to
+      else if (status === 'lagging' && LATEST_ONLY.has(e.method)) served.push(e.method)
+    }
+    if (served.length > 0) lag.push(`${served.length} latest reads sent to ${l.endpoint} after it was reported lagging (${[...new Set(served)].join(', ')})`)
   }
   out.lag = verdict(lag)
 

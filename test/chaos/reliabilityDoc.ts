@@ -1,6 +1,6 @@
 import { cpus, loadavg } from 'node:os'
 import { ATTEMPT_TIMEOUT, DEFAULT_TIMING, type CellResult } from './cell.js'
-import { MAX_OVERRUN, MAX_RECOVERY, ROUTING_SLACK } from './invariants.js'
+import { MAX_OVERRUN, MAX_RECOVERY } from './invariants.js'
 import { BLOCK_TIME } from './node.js'
 import { matrixTable } from './report.js'
 
@@ -62,13 +62,13 @@ is not a cell: there is one WebSocket endpoint.
   request other than \`eth_chainId\` during the whole cell — so no answer can have come from it.
   Which endpoint served what is read at the proxies (\`request:done\` does not name an endpoint).
 - **monotonic**: no \`eth_blockNumber\` answer is below one that completed before the request began.
-- **lag**: the frozen endpoint is reported \`lagging\` during the cell, and its proxy received no
-  latest-state read (\`eth_call\`, \`eth_getBalance\`, \`eth_getTransactionCount\`, \`eth_getCode\`,
-  \`eth_getStorageAt\`, \`eth_getBlockByNumber\` with \`latest\`/\`pending\`/no tag) while it was *known*
-  lagging: the last \`endpoint:state\` the pool emitted for it, ${ROUTING_SLACK} ms before the request
-  arrived (the time between a pick and its arrival), said \`lagging\`. Reads pinned to a block it has
-  (confirmation depth, by-hash) may still go there. \`eth_blockNumber\` is left to *monotonic*: the
-  proxy cannot tell the pool's heartbeats from the workload's.
+- **lag**: the frozen endpoint is reported \`lagging\` during the cell, and after the pool reported
+  it \`lagging\` it sent it no latest-state read (\`eth_getBalance\`, \`eth_getTransactionCount\`: the
+  workload sends them with \`latest\` only). What the pool sent where is the pool's own account: a
+  \`tracer\` records each attempt's endpoint in one sequence with the \`endpoint:state\` events, so
+  "after" is exact, not a guess from arrival times at a proxy (on a loaded machine a request picked
+  before the status change can reach the proxy tens of ms after it). Reads pinned to a block it has
+  (confirmation depth, by-hash) may still go there.
 - **events**: the watcher delivered exactly the \`Ping\` logs anvil's own \`eth_getLogs\` returns for
   the contract at the end: none missing, none extra, none twice, no \`removed\` notice (there is no reorg).
 - **recovery** (cells with allDown): the first successful request after the proxies pass again
