@@ -1,16 +1,19 @@
 import type { Clock, TimerHandle } from './clock.js'
 import { unrefTimer } from './clock.js'
 
-// One native timer for many coarse deadlines. A request used to set (and nearly always clear) up to
-// three native timers: ~3 µs per pair on Node 20, measured, for timers that almost never fire.
-// Entries go into buckets of `resolution` ms; scheduling is a Map lookup and an array push, and
-// cancelling an O(1) swap-remove, so a settled request leaves nothing behind. The one native timer is
-// armed for the earliest bucket and only moved earlier, never re-armed per entry: a bucket emptied by
-// cancels costs at most one idle wake-up. (undici's fast timers tick every 500 ms over one list and
-// clear lazily; buckets keep cancels exact and the precision at a few ms.)
+// One native timer for many callbacks that are nearly always cancelled (a request's deadline, attempt
+// timeout and hedge delay): a request used to set and clear up to three native timers, ~3 µs per pair
+// on Node 20, measured. Entries are grouped in buckets of `resolution` ms, so scheduling is a Map
+// lookup and a push, and cancelling an O(1) swap-remove: a settled request leaves nothing behind.
+// The native timer is armed for the earliest entry and only ever moved earlier, never re-armed per
+// entry; when the entry it was armed for was cancelled, it costs one idle wake-up, which arms it for
+// the next live entry. Callbacks run at their exact time, as a native timer's would.
+// (undici's fast timers tick every 500 ms over one list and clear lazily; buckets keep cancels exact.)
 
 /** A scheduled callback; pass it to `cancel`. Opaque outside this module. */
 export type WheelTimer = {
+  /** Clock time it is due. */
+  at: number
   /** Set to undefined once fired or cancelled: the entry then holds no reference to the caller's state. */
   fn: ((arg: never) => void) | undefined
   arg: unknown
@@ -20,22 +23,22 @@ export type WheelTimer = {
 }
 
 export type TimerWheelOptions = {
-  /** Width of a bucket (ms): a callback runs up to this much (plus the event loop's lag) after its time. @default 10 */
+  /** Width of a bucket (ms): how finely entries are grouped, not how late they run. @default 10 */
   resolution?: number
 }
 
 export class TimerWheel {
   readonly #clock: Clock
   readonly #resolution: number
-  /** Bucket number (time / resolution, rounded up) → its entries; a bucket is in here iff its number is in #keys. */
+  /** Bucket number (due time / resolution, rounded up) → its entries; a bucket is in here iff its number is in #keys. */
   readonly #buckets = new Map<number, WheelTimer[]>()
   /** Bucket numbers, ascending, from #head on (earlier slots are consumed). */
   #keys: number[] = []
   #head = 0
   #size = 0
   #timer: TimerHandle | undefined
-  /** Bucket number the native timer is armed for. */
-  #armedFor = Infinity
+  /** Clock time the native timer is armed for. */
+  #armedAt = Infinity
   /** The bucket whose callbacks are running: a cancel inside it only marks its entry. */
   #firing: WheelTimer[] | undefined
 
@@ -55,21 +58,22 @@ export class TimerWheel {
   }
 
   /**
-   * Calls `fn(arg)` once, `ms` from now or up to `resolution` ms later. `fn` is meant to be shared (one
+   * Calls `fn(arg)` once, `ms` from now (or later, as a native timer would). `fn` is meant to be shared (one
    * function for every request) and `arg` the per-call state, so scheduling allocates one entry.
    */
   schedule<A>(ms: number, fn: (arg: A) => void, arg: A): WheelTimer {
-    const key = Math.ceil((this.#clock.now() + Math.max(0, ms)) / this.#resolution)
+    const at = this.#clock.now() + Math.max(0, ms)
+    const key = Math.ceil(at / this.#resolution)
     let bucket = this.#buckets.get(key)
     if (bucket === undefined) {
       bucket = []
       this.#buckets.set(key, bucket)
       this.#insertKey(key)
     }
-    const entry: WheelTimer = { fn: fn as (arg: never) => void, arg, bucket, index: bucket.length }
+    const entry: WheelTimer = { at, fn: fn as (arg: never) => void, arg, bucket, index: bucket.length }
     bucket.push(entry)
     this.#size++
-    if (key < this.#armedFor) this.#arm(key)
+    if (at < this.#armedAt) this.#arm(at)
     return entry
   }
 
@@ -81,12 +85,7 @@ export class TimerWheel {
     this.#size--
     const bucket = entry.bucket!
     entry.bucket = undefined
-    if (bucket === this.#firing) return
-    const last = bucket.pop()!
-    if (last !== entry) {
-      bucket[entry.index] = last
-      last.index = entry.index
-    }
+    if (bucket !== this.#firing) removeAt(bucket, entry.index)
   }
 
   /** Drops every entry and the native timer (the owner's destroy). */
@@ -122,50 +121,64 @@ export class TimerWheel {
     keys.splice(lo, 0, key)
   }
 
-  #arm(key: number): void {
+  #arm(at: number): void {
     this.#disarm()
-    this.#armedFor = key
-    const delay = Math.max(1, key * this.#resolution - this.#clock.now())
-    this.#timer = this.#clock.setTimeout(this.#tick, delay)
+    this.#armedAt = at
+    this.#timer = this.#clock.setTimeout(this.#tick, Math.max(0, at - this.#clock.now()))
     unrefTimer(this.#timer)
   }
 
   #disarm(): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
     this.#timer = undefined
-    this.#armedFor = Infinity
+    this.#armedAt = Infinity
   }
 
   readonly #tick = (): void => {
     this.#timer = undefined
-    this.#armedFor = Infinity
-    const due = Math.floor(this.#clock.now() / this.#resolution)
-    const keys = this.#keys
-    while (this.#head < keys.length) {
-      const key = keys[this.#head]!
-      const bucket = this.#buckets.get(key)!
-      if (key > due) {
-        // The next bucket still holding something sets the next wake-up; emptied ones are dropped on the way.
-        if (bucket.length > 0) {
-          this.#arm(key)
-          break
-        }
-      } else if (bucket.length > 0) {
-        this.#fire(bucket)
+    this.#armedAt = Infinity
+    const now = this.#clock.now()
+    while (this.#head < this.#keys.length) {
+      const key = this.#keys[this.#head]!
+      const bucket = this.#buckets.get(key)
+      // stop() from a callback.
+      if (bucket === undefined) return
+      if (bucket.length === 0) {
+        this.#buckets.delete(key)
+        this.#head++
+        continue
       }
-      this.#buckets.delete(key)
-      this.#head++
+      let due: WheelTimer[] | undefined
+      let next = Infinity
+      for (let i = 0; i < bucket.length; ) {
+        const entry = bucket[i]!
+        if (entry.at > now) {
+          if (entry.at < next) next = entry.at
+          i++
+          continue
+        }
+        removeAt(bucket, i)
+        ;(due ??= []).push(entry)
+        entry.bucket = due
+      }
+      if (due === undefined) {
+        // The earliest live entry sets the next wake-up (a callback may have armed one already).
+        if (next < this.#armedAt) this.#arm(next)
+        break
+      }
+      this.#fire(due)
+      // Callbacks may have scheduled into this bucket or cancelled from it: look at it again.
     }
-    if (this.#head > 1_024 && this.#head * 2 > keys.length) {
-      this.#keys = keys.slice(this.#head)
+    if (this.#head > 1_024 && this.#head * 2 > this.#keys.length) {
+      this.#keys = this.#keys.slice(this.#head)
       this.#head = 0
     }
   }
 
-  #fire(bucket: WheelTimer[]): void {
-    this.#firing = bucket
+  #fire(due: WheelTimer[]): void {
+    this.#firing = due
     try {
-      for (const entry of bucket) {
+      for (const entry of due) {
         const fn = entry.fn
         if (fn === undefined) continue
         const arg = entry.arg
@@ -176,7 +189,7 @@ export class TimerWheel {
         try {
           fn(arg as never)
         } catch (error) {
-          // Like a native timer's exception, but the other callbacks of the bucket still run.
+          // Like a native timer's exception, but the other due callbacks still run.
           queueMicrotask(() => {
             throw error
           })
@@ -185,5 +198,14 @@ export class TimerWheel {
     } finally {
       this.#firing = undefined
     }
+  }
+}
+
+/** Swap-removes `bucket[index]`, keeping the moved entry's index right. */
+function removeAt(bucket: WheelTimer[], index: number): void {
+  const last = bucket.pop()!
+  if (index < bucket.length) {
+    bucket[index] = last
+    last.index = index
   }
 }

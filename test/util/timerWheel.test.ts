@@ -15,7 +15,7 @@ describe('TimerWheel', () => {
     expect(timers).toBe(0)
   })
 
-  it('fires each callback once, no earlier than its time and at most one resolution later', async () => {
+  it('fires each callback once, at its time', async () => {
     const wheel = new TimerWheel(systemClock, { resolution: 10 })
     const fired: Array<[string, number]> = []
     const fn = (name: string) => fired.push([name, Date.now() - 1_000_000])
@@ -25,12 +25,31 @@ describe('TimerWheel', () => {
     wheel.schedule(25, fn, 'd')
     await vi.advanceTimersByTimeAsync(2_000)
     expect(fired).toEqual([
-      ['b', 10],
-      ['a', 30],
-      ['d', 30],
+      ['b', 3],
+      ['a', 25],
+      ['d', 25],
       ['c', 1_000],
     ])
     expect(wheel.size).toBe(0)
+  })
+
+  it('entries of one bucket run at their own times; cancelling the one the timer was armed for moves the wake-up on', async () => {
+    const wheel = new TimerWheel(systemClock, { resolution: 10 })
+    const fired: Array<[string, number]> = []
+    const fn = (name: string) => fired.push([name, Date.now() - 1_000_000])
+    const first = wheel.schedule(21, fn, 'first')
+    wheel.schedule(29, fn, 'late')
+    wheel.schedule(24, fn, 'mid')
+    wheel.cancel(first)
+    await vi.advanceTimersByTimeAsync(23)
+    expect(fired).toEqual([])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(fired).toEqual([['mid', 24]])
+    await vi.advanceTimersByTimeAsync(10)
+    expect(fired).toEqual([
+      ['mid', 24],
+      ['late', 29],
+    ])
   })
 
   it('keeps one native timer for many entries, armed for the earliest', async () => {
@@ -40,7 +59,9 @@ describe('TimerWheel', () => {
     expect(vi.getTimerCount()).toBe(1)
     wheel.schedule(50, fn, -1)
     expect(vi.getTimerCount()).toBe(1)
-    await vi.advanceTimersByTimeAsync(50)
+    await vi.advanceTimersByTimeAsync(49)
+    expect(fn).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(1)
     expect(fn.mock.calls).toEqual([[-1]])
     await vi.advanceTimersByTimeAsync(30_100)
     expect(fn).toHaveBeenCalledTimes(101)
@@ -130,6 +151,7 @@ describe('TimerWheel', () => {
     }
     const wheel = new TimerWheel(clock, { resolution: 10 })
     wheel.schedule(60_000, () => {}, undefined)
+    wheel.schedule(70_000, () => {}, undefined)
     expect(handles.map((h) => h.ms)).toEqual([60_000])
     expect(unref).toHaveBeenCalledTimes(1)
     wheel.stop()
