@@ -30,7 +30,9 @@ export type TimerWheelOptions = {
 export class TimerWheel {
   readonly #clock: Clock
   readonly #resolution: number
-  /** Bucket number (due time / resolution, rounded up) → its entries; a bucket is in here iff its number is in #keys. */
+  /** Bucket numbers count from here: small integers (Smis) hash and compare far faster in a Map than Date.now()-sized doubles. */
+  readonly #epoch: number
+  /** Bucket number (due time from #epoch / resolution, rounded up) → its entries; a bucket is in here iff its number is in #keys. */
   readonly #buckets = new Map<number, WheelTimer[]>()
   /** Bucket numbers, ascending, from #head on (earlier slots are consumed). */
   #keys: number[] = []
@@ -45,6 +47,7 @@ export class TimerWheel {
   constructor(clock: Clock, options: TimerWheelOptions = {}) {
     this.#clock = clock
     this.#resolution = options.resolution ?? 10
+    this.#epoch = clock.now()
   }
 
   /** Buckets kept, emptied ones included until the next wake-up drops them (for tests: what a long run accumulates). */
@@ -63,7 +66,8 @@ export class TimerWheel {
    */
   schedule<A>(ms: number, fn: (arg: A) => void, arg: A): WheelTimer {
     const at = this.#clock.now() + Math.max(0, ms)
-    const key = Math.ceil(at / this.#resolution)
+    // `| 0`: an int32 stays a Smi as a Map key (a float result would be boxed and hashed as a double).
+    const key = Math.ceil((at - this.#epoch) / this.#resolution) | 0
     let bucket = this.#buckets.get(key)
     if (bucket === undefined) {
       bucket = []
