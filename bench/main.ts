@@ -512,14 +512,18 @@ type CpuCell = { method: (typeof METHODS)[number]; kind: ClientKind; cpuUs: numb
 
 /** Whether `perf stat` can count instructions here (it cannot in some VMs and containers). */
 function perfCounts(): boolean {
-  const probe = spawnSync('perf', ['stat', '-x,', '-e', 'instructions', 'true'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] })
+  const probe = spawnSync('perf', ['stat', '-x,', '-e', 'instructions:u', 'true'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] })
   return probe.status === 0 && /^\d+,/m.test(probe.stderr)
 }
 
-/** One cpu child, under `perf stat` when `perf` is true: its JSON line and the instructions it executed (whole process). */
+/**
+ * One cpu child, under `perf stat` when `perf` is true: its JSON line and the user-space instructions
+ * it executed (every thread). User space only: the kernel's share includes loopback TCP work done for
+ * the server in the client's context, which swung counts by ±20 % between identical runs here.
+ */
 async function cpuChild(env: Record<string, string>, perf: boolean): Promise<{ run: CpuRun; instructions: number | undefined }> {
   const node = [process.execPath, '--expose-gc', join(BUNDLE_DIR, 'cpu.mjs')]
-  const argv = perf ? ['perf', 'stat', '-x,', '-e', 'instructions', '--', ...node] : node
+  const argv = perf ? ['perf', 'stat', '-x,', '-e', 'instructions:u', '--', ...node] : node
   const child = track(spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }))
   let stdout = ''
   let stderr = ''
@@ -734,7 +738,7 @@ async function main(): Promise<void> {
       `One child process per client and round (${config.cpuRounds} rounds, clients rotated), warmed up with 3,000 requests first; median and range over the rounds. ` +
         `"CPU µs/req" is the child's user + system time over the measured requests. ` +
         (perf
-          ? '"k instr/req" is what `perf stat` counted for the whole child minus the same child run without the measured requests (start-up, warm-up, shut-down cancel out), per request: GC threads and the kernel included, other processes not.'
+          ? '"k instr/req" is the user-space instructions `perf stat` counted for the whole child minus the same child run without the measured requests (start-up, warm-up, shut-down cancel out), per request: GC threads included, the kernel and other processes not.'
           : '`perf stat` cannot count instructions on this machine: CPU time only.'),
     )
     out()
