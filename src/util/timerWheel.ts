@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from './clock.js'
-import { unrefTimer } from './clock.js'
+import { refTimer, unrefTimer } from './clock.js'
 
 // One native timer for many callbacks that are nearly always cancelled (a request's deadline, attempt
 // timeout and hedge delay): a request used to set and clear up to three native timers, ~3 µs per pair
@@ -7,7 +7,9 @@ import { unrefTimer } from './clock.js'
 // lookup and a push, and cancelling an O(1) swap-remove: a settled request leaves nothing behind.
 // The native timer is armed for the earliest entry and only ever moved earlier, never re-armed per
 // entry; when the entry it was armed for was cancelled, it costs one idle wake-up, which arms it for
-// the next live entry. Callbacks run at their exact time, as a native timer's would.
+// the next live entry. Callbacks run at their exact time, as a native timer's would. The timer keeps
+// the process alive only while a live entry waits (a pending request's deadline must, as a native
+// timer did); armed for cancelled entries only, it is unref'd.
 // (undici's fast timers tick every 500 ms over one list and clear lazily; buckets keep cancels exact.)
 
 /** A scheduled callback; pass it to `cancel`. Opaque outside this module. */
@@ -76,7 +78,7 @@ export class TimerWheel {
     }
     const entry: WheelTimer = { at, fn: fn as (arg: never) => void, arg, bucket, index: bucket.length }
     bucket.push(entry)
-    this.#size++
+    if (this.#size++ === 0 && this.#timer !== undefined) refTimer(this.#timer)
     if (at < this.#armedAt) this.#arm(at)
     return entry
   }
@@ -86,7 +88,7 @@ export class TimerWheel {
     if (entry.fn === undefined) return
     entry.fn = undefined
     entry.arg = undefined
-    this.#size--
+    if (--this.#size === 0 && this.#timer !== undefined) unrefTimer(this.#timer)
     const bucket = entry.bucket!
     entry.bucket = undefined
     if (bucket !== this.#firing) removeAt(bucket, entry.index)
@@ -129,7 +131,7 @@ export class TimerWheel {
     this.#disarm()
     this.#armedAt = at
     this.#timer = this.#clock.setTimeout(this.#tick, Math.max(0, at - this.#clock.now()))
-    unrefTimer(this.#timer)
+    if (this.#size === 0) unrefTimer(this.#timer)
   }
 
   #disarm(): void {

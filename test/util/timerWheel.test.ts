@@ -138,22 +138,30 @@ describe('TimerWheel', () => {
     expect(fn.mock.calls).toEqual([[3]])
   })
 
-  it('unrefs its native timer, through the injected clock', () => {
+  it('its native timer keeps the process alive only while a live entry waits', () => {
     const unref = vi.fn()
+    const ref = vi.fn()
     const handles: Array<{ fn: () => void; ms: number }> = []
     const clock = {
       now: () => 0,
       setTimeout: (fn: () => void, ms: number) => {
         handles.push({ fn, ms })
-        return { unref } as unknown as ReturnType<typeof setTimeout>
+        return { unref, ref } as unknown as ReturnType<typeof setTimeout>
       },
       clearTimeout: vi.fn(),
     }
     const wheel = new TimerWheel(clock, { resolution: 10 })
-    wheel.schedule(60_000, () => {}, undefined)
-    wheel.schedule(70_000, () => {}, undefined)
+    const a = wheel.schedule(60_000, () => {}, undefined)
+    const b = wheel.schedule(70_000, () => {}, undefined)
     expect(handles.map((h) => h.ms)).toEqual([60_000])
+    expect(unref).not.toHaveBeenCalled()
+    wheel.cancel(a)
+    expect(unref).not.toHaveBeenCalled()
+    // Armed for nothing live: it must not hold the process until its wake-up.
+    wheel.cancel(b)
     expect(unref).toHaveBeenCalledTimes(1)
+    wheel.schedule(80_000, () => {}, undefined)
+    expect(ref).toHaveBeenCalledTimes(1)
     wheel.stop()
     expect(clock.clearTimeout).toHaveBeenCalledTimes(1)
   })
