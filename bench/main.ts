@@ -6,7 +6,7 @@
  * Every measured cell interleaves the clients (A, B, C, …, then again in a rotated order) so that
  * drift of a shared machine spreads over all of them instead of landing on one.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
@@ -19,6 +19,7 @@ import { CLIENT_LABELS, MULTI_ENDPOINT, type ClientKind } from './clients.js'
 import { forkChild, type ChildHandle } from './ipc.js'
 import { summarize, type LoadResult, type Summary } from './load.js'
 import type { MemoryResult } from './memory.js'
+import type { CpuRun } from './cpu.js'
 import type { ProfileRun } from './profile.js'
 import { analyzeProfile, type ProfileAnalysis } from './profileReport.js'
 import { int, machineInfo, mb, ms, pct, ratio, table } from './report.js'
@@ -46,11 +47,13 @@ const num = (name: string, fallback: number): number => {
   return v
 }
 
-const SCENARIOS = ['overhead', 'anvil', 'badday', 'memory'] as const
+const SCENARIOS = ['overhead', 'anvil', 'badday', 'memory', 'cpu'] as const
 type Scenario = (typeof SCENARIOS)[number]
+/** `cpu` is opt-in: it measures what `overhead` already shows, more precisely and more slowly. */
+const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => s !== 'cpu')
 const scale = num('scale', setting('quick') === 'true' ? 0.25 : 1)
 const config = {
-  only: new Set<Scenario>((setting('only')?.split(',') as Scenario[] | undefined) ?? SCENARIOS),
+  only: new Set<Scenario>((setting('only')?.split(',') as Scenario[] | undefined) ?? DEFAULT_SCENARIOS),
   /** Rounds per cell in the throughput scenarios. */
   rounds: Math.round(num('rounds', 3)),
   /** Duration of one client's turn in one round (ms). */
@@ -64,6 +67,10 @@ const config = {
   // 200k (the target's count) takes ~100 s per client at undici fetch's ~2k req/s on 2 cores: opt in.
   memRequests: Math.round(num('mem-requests', 50_000 * scale)),
   maxSeconds: num('max-seconds', 900),
+  /** Measured requests per client, method and round in the cpu scenario. */
+  cpuRequests: Math.round(num('cpu-requests', 10_000 * scale)),
+  cpuRounds: Math.round(num('cpu-rounds', 3)),
+  cpuConcurrency: Math.round(num('cpu-concurrency', 64)),
   profile: setting('profile') === 'true',
   profileMs: Math.round(num('profile-ms', 5_000)),
   markdown: setting('markdown'),
@@ -79,6 +86,8 @@ const ANVIL_KINDS = pick(['fetch', 'node-http', 'ethers', 'ethers-fallback', 'vi
 const BAD_DAY_KINDS = pick(['fetch', 'ethers-fallback', 'viem-fallback', 'pool', 'pool-1s'])
 // Raw fetch is left out by default (time); name it in --clients to get the floor's heap too.
 const MEMORY_KINDS = onlyClients?.includes('fetch') ? pick(['fetch', 'ethers', 'viem', 'pool']) : pick(['ethers', 'viem', 'pool'])
+// Raw fetch costs ~3× the CPU of the others (undici on Node 20) and is no rival here: name it in --clients to get it.
+const CPU_KINDS: ClientKind[] = onlyClients ? ['node-http', ...onlyClients.filter((k) => k !== 'node-http')] : ['node-http', 'ethers', 'viem', 'pool']
 const METHODS = ['eth_blockNumber', 'eth_call'] as const
 const CONCURRENCIES = [1, 64] as const
 /** "A few MB", read as 3 MB. */
@@ -497,6 +506,89 @@ async function profileScenario(urls: readonly string[]): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Scenario cpu: CPU time and instructions per request, the figures a shared machine disturbs least.
+
+type CpuCell = { method: (typeof METHODS)[number]; kind: ClientKind; cpuUs: number[]; instructions: number[]; failed: number }
+
+/** Whether `perf stat` can count instructions here (it cannot in some VMs and containers). */
+function perfCounts(): boolean {
+  const probe = spawnSync('perf', ['stat', '-x,', '-e', 'instructions:u', 'true'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] })
+  return probe.status === 0 && /^\d+,/m.test(probe.stderr)
+}
+
+/**
+ * One cpu child, under `perf stat` when `perf` is true: its JSON line and the user-space instructions
+ * it executed (every thread). User space only: the kernel's share includes loopback TCP work done for
+ * the server in the client's context, which swung counts by ±20 % between identical runs here.
+ */
+async function cpuChild(env: Record<string, string>, perf: boolean): Promise<{ run: CpuRun; instructions: number | undefined }> {
+  const node = [process.execPath, '--expose-gc', join(BUNDLE_DIR, 'cpu.mjs')]
+  const argv = perf ? ['perf', 'stat', '-x,', '-e', 'instructions:u', '--', ...node] : node
+  const child = track(spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }))
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000)
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
+  clearTimeout(timer)
+  const line = stdout.trim().split('\n').at(-1)
+  if (code !== 0 || !line) throw new Error(`cpu child ${JSON.stringify(env)} failed (exit ${code}): ${stderr.slice(-1_000)}`)
+  const counted = /^(\d+),[^,]*,instructions/m.exec(stderr)
+  return { run: JSON.parse(line) as CpuRun, instructions: counted ? Number(counted[1]) : undefined }
+}
+
+async function cpuScenario(urls: readonly string[]): Promise<{ cells: CpuCell[]; perf: boolean }> {
+  const perf = perfCounts()
+  const cells: CpuCell[] = []
+  for (const method of METHODS) for (const kind of CPU_KINDS) cells.push({ method, kind, cpuUs: [], instructions: [], failed: 0 })
+  const base = { BENCH_CPU_URLS: JSON.stringify(urls), BENCH_CPU_CONCURRENCY: String(config.cpuConcurrency), BENCH_CPU_WARM: '3000' }
+  for (let round = 0; round < config.cpuRounds; round++) {
+    for (const method of METHODS) {
+      for (const kind of rotate(CPU_KINDS, round)) {
+        progress(`cpu: ${method}, ${CLIENT_LABELS[kind]}, round ${round + 1}/${config.cpuRounds}`)
+        const env = { ...base, BENCH_CPU_KIND: kind, BENCH_CPU_METHOD: method }
+        const full = await cpuChild({ ...env, BENCH_CPU_REQUESTS: String(config.cpuRequests) }, perf)
+        // The same process without the measured requests: start-up, warm-up and shut-down cancel out.
+        const empty = perf ? await cpuChild({ ...env, BENCH_CPU_REQUESTS: '0' }, perf) : undefined
+        const cell = cells.find((c) => c.method === method && c.kind === kind)!
+        cell.cpuUs.push(full.run.cpuUs / full.run.requests)
+        cell.failed += full.run.requests - full.run.ok
+        if (full.instructions !== undefined && empty?.instructions !== undefined) cell.instructions.push((full.instructions - empty.instructions) / full.run.requests)
+      }
+    }
+  }
+  return { cells, perf }
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length === 0 ? Number.NaN : sorted[Math.floor((sorted.length - 1) / 2)]!
+}
+
+function cpuTable(cells: readonly CpuCell[]): string {
+  const rows = cells.map((c) => {
+    const ethers = cells.find((x) => x.method === c.method && x.kind === 'ethers')
+    const pool = cells.find((x) => x.method === c.method && x.kind === 'pool')
+    const range = (v: readonly number[], f: (n: number) => string) => (v.length === 0 ? '–' : `${f(Math.min(...v))}–${f(Math.max(...v))}`)
+    const k = (n: number) => (n / 1000).toFixed(0)
+    const vs = (other: CpuCell | undefined) =>
+      other === undefined || other === c ? '–' : `${ratio(median(c.cpuUs) / median(other.cpuUs))}${c.instructions.length && other.instructions.length ? ` / ${ratio(median(c.instructions) / median(other.instructions))}` : ''}`
+    return [
+      c.method,
+      CLIENT_LABELS[c.kind] + (MULTI_ENDPOINT[c.kind] ? '' : ' (1 endpoint)') + (c.failed ? ` (${c.failed} failed)` : ''),
+      int(median(c.cpuUs)),
+      range(c.cpuUs, int),
+      c.instructions.length ? k(median(c.instructions)) : '–',
+      range(c.instructions, k),
+      vs(ethers),
+      vs(pool),
+    ]
+  })
+  return table(['method', 'client', 'CPU µs/req', 'range', 'k instr/req', 'range', 'vs ethers (CPU / instr)', 'vs pool (CPU / instr)'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'])
+}
+
+// ---------------------------------------------------------------------------------------------
 // Targets: measured numbers against the goals in docs/performance.md. Nothing here is adjusted.
 
 function targets(overhead: Cell[] | undefined, badDay: BadDayRow[] | undefined, memory: MemoryResult[] | undefined): string {
@@ -638,6 +730,22 @@ async function main(): Promise<void> {
     out()
   }
 
+  if (config.only.has('cpu')) {
+    const { cells, perf } = await cpuScenario(instant)
+    out(`## CPU per request: ${int(config.cpuRequests)} requests at concurrency ${config.cpuConcurrency} against the instant server`)
+    out()
+    out(
+      `One child process per client and round (${config.cpuRounds} rounds, clients rotated), warmed up with 3,000 requests first; median and range over the rounds. ` +
+        `"CPU µs/req" is the child's user + system time over the measured requests. ` +
+        (perf
+          ? '"k instr/req" is the user-space instructions `perf stat` counted for the whole child minus the same child run without the measured requests (start-up, warm-up, shut-down cancel out), per request: GC threads included, the kernel and other processes not.'
+          : '`perf stat` cannot count instructions on this machine: CPU time only.'),
+    )
+    out()
+    out(cpuTable(cells))
+    out()
+  }
+
   if (config.only.has('memory')) {
     memory = await memoryScenario(instant)
     out(`## 4. Memory: heap after GC, ${int(config.memRequests)} requests at concurrency 64 against the instant server`)
@@ -648,10 +756,12 @@ async function main(): Promise<void> {
     out()
   }
 
-  out('## Targets')
-  out()
-  out(targets(overhead, badDay, memory))
-  out()
+  if (overhead || badDay || memory) {
+    out('## Targets')
+    out()
+    out(targets(overhead, badDay, memory))
+    out()
+  }
   out(`Total bench time: ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (above ~2 on 2 cores means something else competed for the CPU).`)
 }
 

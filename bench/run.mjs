@@ -17,7 +17,7 @@ const OUT = join(ROOT, 'node_modules', '.cache', `resilient-rpc-bench-${basename
 await rm(OUT, { recursive: true, force: true })
 await mkdir(OUT, { recursive: true })
 await build({
-  entryPoints: Object.fromEntries(['main', 'server', 'worker', 'memory', 'profile'].map((name) => [name, join(ROOT, 'bench', `${name}.ts`)])),
+  entryPoints: Object.fromEntries(['main', 'server', 'worker', 'memory', 'profile', 'cpu'].map((name) => [name, join(ROOT, 'bench', `${name}.ts`)])),
   outdir: OUT,
   outExtension: { '.js': '.mjs' },
   bundle: true,

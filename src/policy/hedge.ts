@@ -12,6 +12,7 @@ export type HedgeOptions = {
 import { AbortedError } from '../errors/errors.js'
 import { createAbortController } from '../util/abort.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
+import type { TimerWheel, WheelTimer } from '../util/timerWheel.js'
 
 export const DEFAULT_HEDGE: Required<HedgeOptions> = { delay: 'adaptive', minDelay: 50, initialDelay: 500, budget: 0.1 }
 
@@ -35,17 +36,22 @@ export const HEDGE_LOST = 'hedged request answered elsewhere'
 export function raceWithHedge<T>(
   first: Racer<T>,
   hedge: (rescue: boolean) => Racer<T> | undefined,
-  options: { delay: number; rescueAt?: number; signal: AbortSignal; clock: Clock },
+  options: { delay: number; rescueAt?: number; signal: AbortSignal; clock: Clock; timers?: TimerWheel },
 ): Promise<T> {
-  const { delay, rescueAt, signal, clock } = options
+  const { delay, rescueAt, signal, clock, timers } = options
+  // The hedge and rescue delays on the pool's shared timer when given (a hedge sent a few ms late is as good).
+  const after = (fn: () => void, ms: number): TimerHandle | WheelTimer => (timers ? timers.schedule(ms, callThunk, fn) : clock.setTimeout(fn, ms))
   return new Promise((resolve, reject) => {
     const racers: AbortController[] = []
     let pending = 0
     let done = false
-    let timer: TimerHandle | undefined
+    let timer: TimerHandle | WheelTimer | undefined
     const settle = () => {
       done = true
-      if (timer !== undefined) clock.clearTimeout(timer)
+      if (timer !== undefined) {
+        if (timers) timers.cancel(timer as WheelTimer)
+        else clock.clearTimeout(timer as TimerHandle)
+      }
       timer = undefined
     }
     const race = (racer: Racer<T>) => {
@@ -71,13 +77,13 @@ export function raceWithHedge<T>(
       )
     }
     race(first)
-    timer = clock.setTimeout(() => {
+    timer = after(() => {
       timer = undefined
       if (done || signal.aborted) return
       const second = hedge(false)
       if (second) return race(second)
       if (rescueAt === undefined || rescueAt <= delay) return
-      timer = clock.setTimeout(() => {
+      timer = after(() => {
         timer = undefined
         if (done || signal.aborted) return
         const rescue = hedge(true)
@@ -125,4 +131,8 @@ export class HedgeBudget {
     this.#tokens -= HedgeBudget.#UNIT
     return true
   }
+}
+
+function callThunk(fn: () => void): void {
+  fn()
 }

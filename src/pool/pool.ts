@@ -30,6 +30,7 @@ import { startRequestSpan, type RequestSpan } from '../observability/tracing.js'
 import { RetryBudget } from '../policy/retryBudget.js'
 import { waitAtMost, withTimeout } from '../policy/timeout.js'
 import { sleep } from '../util/sleep.js'
+import { TimerWheel } from '../util/timerWheel.js'
 import { Endpoint } from './endpoint.js'
 import type { PoolEvents } from './events.js'
 import { snapshotEndpoint, type PoolStats } from './stats.js'
@@ -168,6 +169,8 @@ class PoolImpl implements Pool {
   #cursor = 0
   #destroyed = false
   readonly #lifetime = new AbortController()
+  /** Deadlines, attempt timeouts and hedge delays: one native timer for all of them, not up to three per request. */
+  readonly #timers: TimerWheel
 
   readonly #health: HealthMonitor | undefined
   /** Upstream requests and their callers (de-duplication). */
@@ -186,6 +189,7 @@ class PoolImpl implements Pool {
 
   constructor(options: ResolvedPoolOptions) {
     this.#options = options
+    this.#timers = new TimerWheel(options.clock)
     this.#queue = new LimitQueue(options.clock)
     const hooks = {
       onBreaker: (ep: Endpoint, state: BreakerState) => {
@@ -332,6 +336,7 @@ class PoolImpl implements Pool {
         timeout,
         signal: options.signal,
         clock: this.#options.clock,
+        timers: this.#timers,
         onTimeout: () => new TimeoutError('request', timeout),
       })
       if (cacheKey !== undefined) this.#cache!.offer(cacheKey, method, call.target, result, this.#referenceHead)
@@ -604,7 +609,7 @@ class PoolImpl implements Pool {
         this.#emit('request:hedge', { method: call.method, endpoint: first.id, hedge: second.id, delay: now - started })
         return (controller) => this.#attempt(second, call, signal, controller, true)
       },
-      { delay, rescueAt, signal, clock },
+      { delay, rescueAt, signal, clock, timers: this.#timers },
     )
   }
 
@@ -716,6 +721,7 @@ class PoolImpl implements Pool {
         timeout: call.attemptTimeout,
         signal,
         clock,
+        timers: this.#timers,
         controller,
         onTimeout: () => new TimeoutError('attempt', call.attemptTimeout, { endpoint: endpoint.id }),
       })
@@ -862,6 +868,7 @@ class PoolImpl implements Pool {
     for (const controller of this.#active) controller.abort(reason)
     this.#active.clear()
     for (const e of this.#endpoints) e.destroy()
+    this.#timers.stop()
     this.#emitter.removeAllListeners()
   }
 }

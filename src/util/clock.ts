@@ -23,3 +23,8 @@ export const systemClock: Clock = {
 export function unrefTimer(handle: TimerHandle): void {
   ;(handle as { unref?: () => void }).unref?.()
 }
+
+/** Undoes `unrefTimer`: the timer keeps a Node process alive again. A no-op in browsers. */
+export function refTimer(handle: TimerHandle): void {
+  ;(handle as { ref?: () => void }).ref?.()
+}
