@@ -12,6 +12,8 @@ export type FakePool = {
   makePool(options?: Partial<PoolOptions>, endpoints?: readonly EndpointConfig[]): Pool
   /** Has a pool the test built itself destroyed after the test too; returns it. */
   track(pool: Pool): Pool
+  /** The pool made or tracked last in this test; throws if there is none. */
+  lastPool(): Pool
 }
 
 export type FakePoolOptions = {
@@ -32,7 +34,12 @@ export type FakePoolOptions = {
 export function useFakePool(defaults: Partial<PoolOptions> | (() => Partial<PoolOptions>), options: FakePoolOptions = {}): FakePool {
   const fake = createFakeFetch(options.initial)
   const pools = new Set<Pool>()
-  const track = (pool: Pool): Pool => (pools.add(pool), pool)
+  let last: Pool | undefined
+  const track = (pool: Pool): Pool => {
+    pools.add(pool)
+    last = pool
+    return pool
+  }
   beforeEach(() => {
     vi.useFakeTimers()
     fake.reset()
@@ -40,6 +47,7 @@ export function useFakePool(defaults: Partial<PoolOptions> | (() => Partial<Pool
   afterEach(async () => {
     const destroying = [...pools].map((p) => p.destroy())
     pools.clear()
+    last = undefined
     await Promise.all(destroying)
     if (options.settle) await vi.advanceTimersByTimeAsync(options.settle)
     expect(vi.getTimerCount()).toBe(0)
@@ -48,6 +56,10 @@ export function useFakePool(defaults: Partial<PoolOptions> | (() => Partial<Pool
   return {
     fake,
     track,
+    lastPool() {
+      if (!last) throw new Error('lastPool(): this test made no pool')
+      return last
+    },
     makePool(overrides = {}, endpoints) {
       const base = typeof defaults === 'function' ? defaults() : defaults
       return track(createPool({ endpoints: [], ...base, fetch: fake.fetch, ...(endpoints ? { endpoints } : {}), ...overrides }))
