@@ -48,10 +48,15 @@ export function useFakePool(defaults: Partial<PoolOptions> | (() => Partial<Pool
     const destroying = [...pools].map((p) => p.destroy())
     pools.clear()
     last = undefined
-    await Promise.all(destroying)
-    if (options.settle) await vi.advanceTimersByTimeAsync(options.settle)
-    expect(vi.getTimerCount()).toBe(0)
-    vi.useRealTimers()
+    try {
+      await Promise.all(destroying)
+      if (options.settle) await vi.advanceTimersByTimeAsync(options.settle)
+      expect(vi.getTimerCount()).toBe(0)
+    } finally {
+      // A leak fails its own test only, not every one after it.
+      vi.clearAllTimers()
+      vi.useRealTimers()
+    }
   })
   return {
     fake,
