@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { isResilientRpcError } from '../../src/index.js'
 import { HttpError, type QuorumError } from '../../src/errors/errors.js'
 import { canonicalJson, quorumRead, type AskOutcome, type QuorumHost } from '../../src/pool/quorum.js'
@@ -6,6 +6,7 @@ import { systemClock } from '../../src/util/clock.js'
 import type { Behaviour, FetchCall } from '../support/fakeFetch.js'
 import { useFakePool } from '../support/fakePool.js'
 import { start } from '../support/async.js'
+import { useCheckedFakeTimers } from '../support/fakeTimers.js'
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and lower-cases hex, so equal answers compare equal', () => {
@@ -51,11 +52,7 @@ function scriptedHost(script: Array<{ id: string; answer: unknown; delay?: numbe
 }
 
 describe('quorumRead', () => {
-  beforeEach(() => vi.useFakeTimers())
-  afterEach(() => {
-    expect(vi.getTimerCount()).toBe(0)
-    vi.useRealTimers()
-  })
+  useCheckedFakeTimers()
 
   it('asks k endpoints in parallel and resolves when they agree, without asking more', async () => {
     const { host, asks } = scriptedHost([{ id: 'A', answer: '0x1' }, { id: 'B', answer: '0x1' }, { id: 'C', answer: '0x1' }])

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, expect, vi } from 'vitest'
+import { afterEach, beforeEach, vi } from 'vitest'
 import { createPool, type EndpointConfig, type Pool, type PoolOptions } from '../../src/index.js'
 import { createFakeFetch, type Behaviour, type FakeFetch } from './fakeFetch.js'
+import { useCheckedFakeTimers } from './fakeTimers.js'
 
 export type FakePool = {
   /** The scripted fetch every pool of the file uses; back to its starting behaviours before each test. */
@@ -40,23 +41,17 @@ export function useFakePool(defaults: Partial<PoolOptions> | (() => Partial<Pool
     last = pool
     return pool
   }
+  useCheckedFakeTimers()
   beforeEach(() => {
-    vi.useFakeTimers()
     fake.reset()
   })
+  // Registered after the timer check, so it runs before it.
   afterEach(async () => {
     const destroying = [...pools].map((p) => p.destroy())
     pools.clear()
     last = undefined
-    try {
-      await Promise.all(destroying)
-      if (options.settle) await vi.advanceTimersByTimeAsync(options.settle)
-      expect(vi.getTimerCount()).toBe(0)
-    } finally {
-      // A leak fails its own test only, not every one after it.
-      vi.clearAllTimers()
-      vi.useRealTimers()
-    }
+    await Promise.all(destroying)
+    if (options.settle) await vi.advanceTimersByTimeAsync(options.settle)
   })
   return {
     fake,
