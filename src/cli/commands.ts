@@ -16,7 +16,6 @@ export type CliIo = ConfigSources & {
 export const HEALTH_WAIT = 5_000
 /** Deadline of `call` and `read` when `--timeout` is not given (ms). */
 export const REQUEST_TIMEOUT = 10_000
-const POLL = 50
 
 type Health = Extract<Command, { command: 'health' }>
 type Call = Extract<Command, { command: 'call' }>
@@ -24,15 +23,39 @@ type Read = Extract<Command, { command: 'read' }>
 
 /**
  * Waits until every endpoint has answered a heartbeat or given up (down, quarantined, …), or until
- * `ms` passes: a hanging endpoint costs the whole wait, and is then shown as `connecting`.
+ * `ms` passes: a hanging endpoint costs the whole wait, and is then shown as `connecting`. Woken by
+ * `endpoint:state` events, so it answers as soon as the last endpoint settles.
  */
 async function settleHealth(pool: Pool, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  const until = Date.now() + ms
+  signal?.throwIfAborted()
   const settled = () => pool.stats().endpoints.every((e) => e.status !== 'connecting' && (e.status !== 'up' || e.head !== undefined))
-  while (!settled() && Date.now() < until) {
-    signal?.throwIfAborted()
-    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL, Math.max(1, until - Date.now()))))
-  }
+  if (settled()) return
+  await new Promise<void>((resolve, reject) => {
+    let checking = false
+    let over = false
+    const finish = (error?: unknown) => {
+      if (over) return
+      over = true
+      clearTimeout(timer)
+      pool.off('endpoint:state', onState)
+      signal?.removeEventListener('abort', onAbort)
+      if (error === undefined) resolve()
+      else reject(error)
+    }
+    // Events come from inside the pool's status sync, and stats() syncs: look once that sync is over.
+    const onState = () => {
+      if (checking) return
+      checking = true
+      queueMicrotask(() => {
+        checking = false
+        if (settled()) finish()
+      })
+    }
+    const onAbort = () => finish(signal!.reason)
+    const timer = setTimeout(() => finish(), ms)
+    pool.on('endpoint:state', onState)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 export async function health(pool: Pool, args: Health, io: CliIo): Promise<number> {

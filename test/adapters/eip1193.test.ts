@@ -1,22 +1,21 @@
 import { ContractFunctionRevertedError, createPublicClient, custom, encodeErrorResult, BaseError, InternalRpcError, ProviderDisconnectedError } from 'viem'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createEip1193Provider, type Eip1193Provider } from '../../src/adapters/eip1193.js'
 import { ProviderRpcError } from '../../src/adapters/providerRpcError.js'
 import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
 import { start } from '../support/async.js'
-import { createFakeFetch, type FakeFetch } from '../support/fakeFetch.js'
+import { useFakePool } from '../support/fakePool.js'
 
 // The EIP-1193 provider over a real pool of scripted endpoints: what reaches the pool, and how every
 // failure is reported to viem and wallet libraries.
 
 const COUNTER = '0x5fbdb2315678afecb367f032d93f642f64180aa3'
 
-let fake: FakeFetch
-let pool: Pool | undefined
+const { fake, makePool, track } = useFakePool({ endpoints: ['http://a', 'http://b'], heartbeat: false, random: () => 0, retries: 1, backoff: { initial: 1 } }, { initial: { a: { kind: 'ok', result: '0x10' }, b: { kind: 'ok', result: '0x10' } } })
 
 function setup(options: Partial<PoolOptions> = {}): { pool: Pool; provider: Eip1193Provider } {
-  pool = createPool({ endpoints: ['http://a', 'http://b'], fetch: fake.fetch, heartbeat: false, random: () => 0, retries: 1, backoff: { initial: 1 }, ...options })
+  const pool = makePool(options)
   return { pool, provider: createEip1193Provider(pool) }
 }
 
@@ -28,18 +27,6 @@ async function rejection(promise: Promise<unknown>, ms = 0): Promise<ProviderRpc
   expect(outcome.error).toBeInstanceOf(ProviderRpcError)
   return outcome.error as ProviderRpcError
 }
-
-beforeEach(() => {
-  vi.useFakeTimers()
-  fake = createFakeFetch({ a: { kind: 'ok', result: '0x10' }, b: { kind: 'ok', result: '0x10' } })
-})
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-})
 
 describe('requests', () => {
   it('sends method and params through the pool and resolves with the result', async () => {
@@ -64,7 +51,7 @@ describe('requests', () => {
   it('a deadline is -32603 with data.code TIMEOUT', async () => {
     fake.set('a', { kind: 'hang' })
     fake.set('b', { kind: 'hang' })
-    pool = createPool({ endpoints: ['http://a', 'http://b'], fetch: fake.fetch, heartbeat: false })
+    const pool = track(createPool({ endpoints: ['http://a', 'http://b'], fetch: fake.fetch, heartbeat: false }))
     const provider = createEip1193Provider(pool, { timeout: 1_000 })
     const error = await rejection(provider.request({ method: 'eth_blockNumber' }), 1_000)
     expect(error).toMatchObject({ code: -32603, data: { code: 'TIMEOUT' } })
@@ -87,7 +74,7 @@ describe('requests', () => {
   it('no endpoint able to serve is 4900 Disconnected (NO_ENDPOINT)', async () => {
     fake.set('a', { kind: 'status', status: 401 })
     fake.set('b', { kind: 'status', status: 403 })
-    pool = createPool({ endpoints: ['http://a', 'http://b'], fetch: fake.fetch, heartbeat: false })
+    const pool = track(createPool({ endpoints: ['http://a', 'http://b'], fetch: fake.fetch, heartbeat: false }))
     const provider = createEip1193Provider(pool, { timeout: 2_000 })
     const error = await rejection(provider.request({ method: 'eth_blockNumber' }), 2_000)
     expect(error).toMatchObject({ code: 4900, data: { code: 'NO_ENDPOINT' } })
@@ -163,7 +150,7 @@ describe('connect and disconnect events', () => {
   it('follow whether any endpoint is up, while someone listens', async () => {
     fake.set('a', (call) => ({ kind: 'ok', result: call.method === 'eth_chainId' ? '0x1' : '0x10' }))
     fake.set('b', (call) => ({ kind: 'ok', result: call.method === 'eth_chainId' ? '0x1' : '0x10' }))
-    pool = createPool({ endpoints: ['http://a', 'http://b'], fetch: fake.fetch, random: () => 0, heartbeat: { interval: 100, timeout: 50, jitter: 0 } })
+    const pool = track(createPool({ endpoints: ['http://a', 'http://b'], fetch: fake.fetch, random: () => 0, heartbeat: { interval: 100, timeout: 50, jitter: 0 } }))
     const ready = pool.ready({ minHealthy: 2 })
     await vi.advanceTimersByTimeAsync(300)
     await ready
@@ -192,7 +179,7 @@ describe('connect and disconnect events', () => {
 
   it('a throwing listener does not keep the others from hearing the event', async () => {
     fake.set('a', (call) => ({ kind: 'ok', result: call.method === 'eth_chainId' ? '0x1' : '0x10' }))
-    pool = createPool({ endpoints: ['http://a'], fetch: fake.fetch, random: () => 0, heartbeat: { interval: 100, timeout: 50, jitter: 0 } })
+    const pool = track(createPool({ endpoints: ['http://a'], fetch: fake.fetch, random: () => 0, heartbeat: { interval: 100, timeout: 50, jitter: 0 } }))
     const ready = pool.ready()
     await vi.advanceTimersByTimeAsync(300)
     await ready

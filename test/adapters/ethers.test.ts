@@ -1,10 +1,10 @@
 import { Contract, Interface, isError, type JsonRpcApiProvider } from 'ethers'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createEthersProvider, type EthersProviderOptions } from '../../src/adapters/ethers.js'
 import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
 import { start } from '../support/async.js'
-import { createFakeFetch, type FakeFetch } from '../support/fakeFetch.js'
+import { useFakePool } from '../support/fakePool.js'
 
 // The ethers provider over a real pool of scripted endpoints, on fake timers (ethers' own included):
 // what reaches the pool, the shapes of its errors, and that destroy() leaves no timer behind.
@@ -12,13 +12,15 @@ import { createFakeFetch, type FakeFetch } from '../support/fakeFetch.js'
 const COUNTER = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
 const iface = new Interface(counterAbi)
 
-let fake: FakeFetch
-let pool: Pool | undefined
+const { fake, makePool, track, lastPool } = useFakePool(
+  { endpoints: ['http://a', 'http://b'], heartbeat: false, random: () => 0, retries: 1, backoff: { initial: 1 }, chainId: 31337 },
+  // ethers' request cache expires on its own; nothing else may be left.
+  { initial: { a: { kind: 'ok', result: '0x10' }, b: { kind: 'ok', result: '0x10' } }, settle: 1_000 },
+)
 let provider: JsonRpcApiProvider | undefined
 
 function setup(options: Partial<PoolOptions> = {}, providerOptions: EthersProviderOptions = {}): JsonRpcApiProvider {
-  pool = createPool({ endpoints: ['http://a', 'http://b'], fetch: fake.fetch, heartbeat: false, random: () => 0, retries: 1, backoff: { initial: 1 }, chainId: 31337, ...options })
-  provider = createEthersProvider(pool, providerOptions)
+  provider = createEthersProvider(makePool(options), providerOptions)
   return provider
 }
 
@@ -41,20 +43,10 @@ const failure = async (promise: Promise<unknown>, ms = 0): Promise<unknown> => {
   return outcome.error
 }
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  fake = createFakeFetch({ a: { kind: 'ok', result: '0x10' }, b: { kind: 'ok', result: '0x10' } })
-})
-
-afterEach(async () => {
+// Runs before useFakePool's afterEach (hooks after a test run in reverse order): the provider goes first.
+afterEach(() => {
   provider?.destroy()
   provider = undefined
-  await pool?.destroy()
-  pool = undefined
-  // ethers' request cache expires on its own; nothing else may be left.
-  await vi.advanceTimersByTimeAsync(1_000)
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
 })
 
 describe('network', () => {
@@ -74,8 +66,7 @@ describe('network', () => {
   it('without a known chain id, asks once at first use', async () => {
     fake.set('a', (call) => ({ kind: 'ok', result: call.method === 'eth_chainId' ? '0x2a' : '0x10' }))
     fake.set('b', (call) => ({ kind: 'ok', result: call.method === 'eth_chainId' ? '0x2a' : '0x10' }))
-    pool = createPool({ endpoints: ['http://a', 'http://b'], fetch: fake.fetch, heartbeat: false })
-    provider = createEthersProvider(pool)
+    provider = createEthersProvider(track(createPool({ endpoints: ['http://a', 'http://b'], fetch: fake.fetch, heartbeat: false })))
     expect(fake.calls).toHaveLength(0)
     for (let i = 0; i < 3; i++) await value(provider.getBlockNumber())
     expect((await value(provider.getNetwork())).chainId).toBe(42n)
@@ -154,7 +145,7 @@ describe('lifecycle', () => {
     expect(fake.calls[0]!.signal.aborted).toBe(true)
     fake.set('a', { kind: 'ok', result: '0x20' })
     fake.set('b', { kind: 'ok', result: '0x20' })
-    await expect(pool!.request('eth_blockNumber')).resolves.toBe('0x20')
+    await expect(lastPool().request('eth_blockNumber')).resolves.toBe('0x20')
     expect(await failure(p.getBlockNumber())).toMatchObject({ code: 'UNSUPPORTED_OPERATION' })
   })
 
@@ -173,7 +164,7 @@ describe('lifecycle', () => {
 
   it('a destroyed pool is UNSUPPORTED_OPERATION, and the provider destroys itself', async () => {
     const p = setup()
-    await pool!.destroy()
+    await lastPool().destroy()
     const error = await failure(p.send('eth_blockNumber', []))
     expect(isError(error, 'UNSUPPORTED_OPERATION')).toBe(true)
     expect(error).toMatchObject({ operation: 'eth_blockNumber', info: { code: 'POOL_DESTROYED' } })
@@ -184,7 +175,7 @@ describe('lifecycle', () => {
     const p = setup({}, { pollingInterval: 100 })
     await value(p.on('block', () => {}))
     await vi.advanceTimersByTimeAsync(300)
-    await pool!.destroy()
+    await lastPool().destroy()
     await vi.advanceTimersByTimeAsync(1_000)
     expect(p.destroyed).toBe(true)
     expect(vi.getTimerCount()).toBe(0)
@@ -193,11 +184,11 @@ describe('lifecycle', () => {
   it('validates the pool and its options', () => {
     const p = setup()
     expect(() => createEthersProvider({} as Pool)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'pool' }))
-    expect(() => createEthersProvider(pool!, { chainId: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'chainId' }))
-    expect(() => createEthersProvider(pool!, { chainId: 1.5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'chainId' }))
-    expect(() => createEthersProvider(pool!, { pollingInterval: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'pollingInterval' }))
-    expect(() => createEthersProvider(pool!, { timeout: -5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'timeout' }))
-    expect(() => createEthersProvider(pool!, { filters: { maxBlockRange: 0 } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'filters.maxBlockRange' }))
+    expect(() => createEthersProvider(lastPool(), { chainId: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'chainId' }))
+    expect(() => createEthersProvider(lastPool(), { chainId: 1.5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'chainId' }))
+    expect(() => createEthersProvider(lastPool(), { pollingInterval: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'pollingInterval' }))
+    expect(() => createEthersProvider(lastPool(), { timeout: -5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'timeout' }))
+    expect(() => createEthersProvider(lastPool(), { filters: { maxBlockRange: 0 } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'filters.maxBlockRange' }))
     expect(p.destroyed).toBe(false)
   })
 })

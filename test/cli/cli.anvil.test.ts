@@ -4,11 +4,11 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { ContractFactory, JsonRpcProvider, Wallet } from 'ethers'
+import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { counterAbi } from '../fixtures/contracts/counter.js'
+import type { FaultProxy } from '../support/faultProxy.js'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // The bin end to end: src/cli/main.ts bundled as the published dist/cli.js would be, run in a child
 // process against anvil through fault proxies, one of which hangs. Every URL carries an API key.
@@ -20,10 +20,10 @@ const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2f
 const SECRET = 'sk-live-7f3a9c1e5b'
 const TOKEN = 'tok-0d1e2f3a4b5c'
 
-let anvil: Anvil
+// The first endpoint hangs for the whole file; the fixture puts it back to hanging before each test.
+const node = useProxiedAnvil({ http: [{ mode: { kind: 'hang' } }, {}, {}], counter: 7n, mine: 10 })
 let hanging: FaultProxy
 let good: FaultProxy[]
-let counter: string
 const keyed = (p: FaultProxy) => `${p.url}/v3/${SECRET}`
 let urls: string
 
@@ -62,23 +62,13 @@ beforeAll(async () => {
     target: `node${process.versions.node.split('.')[0]}`,
     logLevel: 'silent',
   })
-  anvil = await startAnvil()
-  const direct = new JsonRpcProvider(anvil.url, 31337, { staticNetwork: true, polling: false, batchMaxCount: 1, cacheTimeout: -1 })
-  const deployed = await new ContractFactory(counterAbi, counterBytecode, new Wallet(DEV_KEY, direct)).deploy(7n)
-  await deployed.waitForDeployment()
-  counter = await deployed.getAddress()
-  direct.destroy()
-  await anvil.mine(10)
-  hanging = await createFaultProxy(anvil.url, { mode: { kind: 'hang' } })
-  good = await Promise.all([0, 1].map(() => createFaultProxy(anvil.url)))
+  ;[hanging, ...good] = node.http as [FaultProxy, ...FaultProxy[]]
   urls = [hanging, ...good].map(keyed).join(',')
   await bundled
   await writeFile(join(DIR, 'counter.abi.json'), JSON.stringify({ contractName: 'Counter', abi: counterAbi }))
 }, 60_000)
 
 afterAll(async () => {
-  await Promise.all([hanging, ...good].map((p) => p?.close()))
-  await anvil?.stop()
   await rm(DIR, { recursive: true, force: true })
 })
 
@@ -106,7 +96,7 @@ describe('resilient-rpc CLI against anvil', { timeout: 90_000 }, () => {
     const chain = await cli(['call', 'eth_chainId'], { RESILIENT_RPC_URLS: urls })
     expect([chain.code, chain.stdout, chain.stderr]).toEqual([0, '0x7a69\n', ''])
 
-    const balance = await cli(['call', 'eth_getBalance', `["${counter}", "latest"]`, '--json'], { RESILIENT_RPC_URLS: urls })
+    const balance = await cli(['call', 'eth_getBalance', `["${node.counter}", "latest"]`, '--json'], { RESILIENT_RPC_URLS: urls })
     expect(balance.code).toBe(0)
     expect(JSON.parse(balance.stdout)).toEqual({ result: '0x0' })
 
@@ -127,11 +117,11 @@ describe('resilient-rpc CLI against anvil', { timeout: 90_000 }, () => {
   })
 
   it('read: decodes the result, at a confirmation depth, from a signature or an ABI file', async () => {
-    const value = await cli(['read', '--rpc', urls, '--address', counter, '--abi', 'function value() view returns (uint256)'])
+    const value = await cli(['read', '--rpc', urls, '--address', node.counter, '--abi', 'function value() view returns (uint256)'])
     expect([value.code, value.stdout, value.stderr]).toEqual([0, '7\n', ''])
 
-    const head = BigInt(await anvil.rpc<string>('eth_blockNumber'))
-    const deep = await cli(['read', '--rpc', urls, '-a', counter, '--abi', 'counter.abi.json', '--fn', 'owner', '--confirmations', '3', '--json', '--timeout', '5000'])
+    const head = BigInt(await node.anvil.rpc<string>('eth_blockNumber'))
+    const deep = await cli(['read', '--rpc', urls, '-a', node.counter, '--abi', 'counter.abi.json', '--fn', 'owner', '--confirmations', '3', '--json', '--timeout', '5000'])
     expect(deep.code).toBe(0)
     const out = JSON.parse(deep.stdout) as { result: string; function: string; block: string }
     expect(out.result).toBe(new Wallet(DEV_KEY).address)
@@ -140,19 +130,19 @@ describe('resilient-rpc CLI against anvil', { timeout: 90_000 }, () => {
     expect(BigInt(out.block)).toBeGreaterThanOrEqual(head - 4n)
     expect(BigInt(out.block)).toBeLessThanOrEqual(head - 3n)
 
-    const div = await cli(['read', '--rpc', urls, '-a', counter, '--abi', 'counter.abi.json', '--fn', 'failPanic', '7'])
+    const div = await cli(['read', '--rpc', urls, '-a', node.counter, '--abi', 'counter.abi.json', '--fn', 'failPanic', '7'])
     expect([div.code, div.stdout]).toEqual([0, '1\n'])
   })
 
   it('read: a revert exits 1 with the decoded reason; bad arguments exit 2 before anything is sent', async () => {
-    const revert = await cli(['read', '--rpc', urls, '-a', counter, '--abi', 'counter.abi.json', '--fn', 'failCustom', '5', '--json'])
+    const revert = await cli(['read', '--rpc', urls, '-a', node.counter, '--abi', 'counter.abi.json', '--fn', 'failCustom', '5', '--json'])
     expect(revert.code).toBe(1)
     const { error } = JSON.parse(revert.stdout) as { error: { code: string; message: string; exit: number } }
     expect(error).toMatchObject({ code: 'CALL_REVERTED', exit: 1 })
     expect(error.message).toMatch(/^failCustom reverted: Unauthorized\(0x[0-9a-fA-F]{40}, 5\)/)
 
     for (const proxy of good) proxy.resetCounts()
-    const bad = await cli(['read', '--rpc', urls, '-a', counter, '--abi', 'counter.abi.json', '--fn', 'failPanic'])
+    const bad = await cli(['read', '--rpc', urls, '-a', node.counter, '--abi', 'counter.abi.json', '--fn', 'failPanic'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('expected 1 argument(s) (uint256 divisor), got 0')
     const noAddress = await cli(['read', '--rpc', urls, '-a', '0x12', '--abi', 'counter.abi.json', '--fn', 'value'])

@@ -1,24 +1,20 @@
 import { describe, expect, it } from 'vitest'
 import { describeError, formatResult, healthRows, healthTable, healthyCount, toJson } from '../../src/cli/format.js'
-import { TimeoutError, type EndpointStats, type PoolStats } from '../../src/index.js'
+import { TimeoutError, type EndpointStats } from '../../src/index.js'
+import { fakeEndpointStats, fakePoolStats } from '../support/fakeStats.js'
 
-const endpoint = (id: string, over: Partial<EndpointStats>): EndpointStats =>
-  ({
-    endpoint: id, tier: 'primary', status: 'up', statusReason: undefined, breaker: 'closed', chainId: 1n, head: 19_000_000n, lag: 0n,
-    weight: 1, effectiveWeight: 1, inFlight: 0, latencyEwma: 41.6, latencyP95: 60, errorRate: 0, consecutiveFailures: 0,
-    requests: 3, served: 3, failures: 0, lastError: undefined, ...over,
-  }) as EndpointStats
+// Mainnet-like numbers: the columns must fit an eight-digit head.
+const endpoint = (id: string, over: Partial<EndpointStats>) =>
+  fakeEndpointStats(id, { chainId: 1n, head: 19_000_000n, latencyEwma: 41.6, latencyP95: 60, requests: 3, served: 3, ...over })
 
-const stats: PoolStats = {
-  chainId: 1n,
-  referenceHead: 19_000_000n,
-  retryBudget: undefined,
-  endpoints: [
+const stats = fakePoolStats(
+  [
     endpoint('https://rpc.example:443#0', {}),
     endpoint('https://other.example:443#1', { status: 'lagging', statusReason: 'Endpoint is 12 blocks behind the reference head 19000000', head: 18_999_988n, lag: 12n }),
     endpoint('http://10.0.0.5:8545#2', { status: 'connecting', chainId: undefined, head: undefined, lag: undefined, latencyEwma: undefined }),
   ],
-}
+  { chainId: 1n, referenceHead: 19_000_000n },
+)
 
 describe('CLI output', () => {
   it('prints the health table with one row per endpoint, numbers right-aligned', () => {

@@ -1,9 +1,10 @@
 import { AbiCoder } from 'ethers'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createContract, createPool, isResilientRpcError, type Contract, type Pool, type ReadOptions } from '../../src/index.js'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { createContract, isResilientRpcError, type Contract, type ReadOptions } from '../../src/index.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
 import { start } from '../support/async.js'
-import { createFakeFetch, type Behaviour, type FakeFetch, type FetchCall } from '../support/fakeFetch.js'
+import type { Behaviour, FetchCall } from '../support/fakeFetch.js'
+import { useFakePool } from '../support/fakePool.js'
 
 // createContract through a pool with a scripted fetch and fake timers (heartbeats off: endpoints are
 // trusted from the start and the pool knows no reference head, so depth comes from eth_blockNumber).
@@ -19,13 +20,7 @@ const ERROR_NOPE = `0x08c379a0${coder.encode(['string'], ['counter: nope']).slic
 const UNAUTHORIZED = `0xda472023${coder.encode(['address', 'uint256'], [CALLER, 7]).slice(2)}`
 const PANIC_DIV_ZERO = `0x4e487b71${word(0x12)}`
 
-let fake: FakeFetch
-let pool: Pool | undefined
-
-function makePool(endpoints = ['http://a']): Pool {
-  pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0, heartbeat: false })
-  return pool
-}
+const { fake, makePool } = useFakePool({ endpoints: ['http://a'], random: () => 0, heartbeat: false })
 
 /** A node at head 100 whose eth_call answers with `call`. */
 function node(call: (c: FetchCall) => Behaviour): (c: FetchCall) => Behaviour {
@@ -54,18 +49,6 @@ function thrown(fn: () => unknown) {
   }
   return expect.unreachable('did not throw')
 }
-
-beforeEach(() => {
-  vi.useFakeTimers()
-  fake = createFakeFetch()
-})
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-})
 
 describe('createContract: ABI and address checks', () => {
   it('checksums the address and exposes the parsed interface', () => {
@@ -236,7 +219,7 @@ describe('read: reverts', () => {
     { name: 'no data', fn: 'value', args: [], data: undefined, revert: undefined, message: 'value reverted: without data' },
   ])('$name → CALL_REVERTED, decoded, with the RPC error as cause, sent once', async ({ fn, args, data, revert, message }) => {
     for (const h of ['a', 'b', 'c']) fake.set(h, node(() => ({ kind: 'rpcError', code: 3, message: 'execution reverted', data })))
-    const c = createContract(makePool(['http://a', 'http://b', 'http://c']), ADDRESS, counterAbi)
+    const c = createContract(makePool({}, ['http://a', 'http://b', 'http://c']), ADDRESS, counterAbi)
     const error = await rejection(c.read(fn, args))
     expect(isResilientRpcError(error, 'CALL_REVERTED')).toBe(true)
     expect(error).toMatchObject({ functionName: fn, data })

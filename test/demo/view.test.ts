@@ -1,23 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { PHASES } from '../../demo/scenario.js'
 import { endpointRows, keyedEndpoints, plainLine, progressLines, renderFrame, stateEventText, type Frame } from '../../demo/view.js'
-import { createPool, isResilientRpcError, type EndpointStats, type PoolStats } from '../../src/index.js'
+import { createPool, isResilientRpcError } from '../../src/index.js'
 import { waitFor } from '../support/async.js'
 import { createFaultProxy } from '../support/faultProxy.js'
+import { fakeEndpointStats, fakePoolStats } from '../support/fakeStats.js'
 
-const endpoint = (id: string, over: Partial<EndpointStats>): EndpointStats =>
-  ({
-    endpoint: id, tier: 'primary', status: 'up', statusReason: undefined, breaker: 'closed', chainId: 31337n, head: 100n, lag: 0n,
-    weight: 1, effectiveWeight: 1, inFlight: 0, latencyEwma: 12.4, latencyP95: 20, errorRate: 0, consecutiveFailures: 0,
-    requests: 10, served: 10, failures: 0, lastError: undefined, ...over,
-  }) as EndpointStats
-
-const stats: PoolStats = {
-  chainId: 31337n,
-  referenceHead: 100n,
-  retryBudget: undefined,
-  endpoints: [endpoint('http://127.0.0.1:1#0', { status: 'down', breaker: 'open', head: 90n, lag: 10n, latencyEwma: undefined }), endpoint('http://127.0.0.1:2#1', { inFlight: 3 })],
-}
+const stats = fakePoolStats([
+  fakeEndpointStats('http://127.0.0.1:1#0', { status: 'down', breaker: 'open', head: 90n, lag: 10n, latencyEwma: undefined }),
+  fakeEndpointStats('http://127.0.0.1:2#1', { inFlight: 3 }),
+])
 
 const frame: Frame = {
   elapsedMs: 10_000, durationMs: 40_000, phases: PHASES, phaseIndex: 1, stats,

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { isResilientRpcError, type PoolOptions } from '../../src/index.js'
 import { createFilterEmulator, type FilterEmulator, type FilterOptions } from '../../src/filters/filters.js'
-import { createFakeFetch, type Behaviour, type FakeFetch, type FetchCall } from '../support/fakeFetch.js'
+import type { Behaviour, FakeFetch, FetchCall } from '../support/fakeFetch.js'
+import { useFakePool } from '../support/fakePool.js'
 
 // The filter emulation over a real pool whose endpoints are a scripted chain (fake fetch): which reads
 // it makes, what it delivers, and that no failure loses or repeats a log.
@@ -48,27 +49,16 @@ function createChain(head: bigint) {
 const ids = (logs: unknown) => (logs as ChainLog[]).map((l) => `${BigInt(l.blockNumber)}:${BigInt(l.logIndex)}`)
 const logQueries = (fake: FakeFetch) => fake.calls.filter((c) => c.method === 'eth_getLogs').map((c) => c.params[0] as LogQuery)
 
-let fake: FakeFetch
-let pool: Pool | undefined
+const { fake, makePool, lastPool } = useFakePool({ endpoints: ['http://a', 'http://b'], heartbeat: false, random: () => 0, retries: 1, backoff: { initial: 1 } })
 let chain: ReturnType<typeof createChain>
 
 function setup(options: FilterOptions = {}, poolOptions: Partial<PoolOptions> = {}): FilterEmulator {
-  pool = createPool({ endpoints: ['http://a', 'http://b'], fetch: fake.fetch, heartbeat: false, random: () => 0, retries: 1, backoff: { initial: 1 }, ...poolOptions })
-  return createFilterEmulator(pool, options)
+  return createFilterEmulator(makePool(poolOptions), options)
 }
 
 beforeEach(() => {
-  vi.useFakeTimers()
-  fake = createFakeFetch()
   chain = createChain(10n)
   for (const host of ['a', 'b']) fake.set(host, (call) => chain.answer(call))
-})
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
 })
 
 describe('log filters', () => {
@@ -332,7 +322,7 @@ describe('filter ids and lifetime', () => {
 
   it('keeps state per instance: one emulator does not know another one’s filters', async () => {
     const first = setup()
-    const second = createFilterEmulator(pool!)
+    const second = createFilterEmulator(lastPool())
     const id = await first.request('eth_newFilter', [{}])
     expect(await second.request('eth_getFilterChanges', [id]).catch((e: unknown) => e)).toMatchObject({ rpcMessage: 'filter not found' })
     first.clear()
@@ -348,8 +338,8 @@ describe('filter ids and lifetime', () => {
 
   it('validates its options', () => {
     setup()
-    expect(() => createFilterEmulator(pool!, { idleTimeout: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'filters.idleTimeout' }))
-    expect(() => createFilterEmulator(pool!, { maxBlockRange: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'filters.maxBlockRange' }))
-    expect(() => createFilterEmulator(pool!, { maxBlockRange: 1.5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
+    expect(() => createFilterEmulator(lastPool(), { idleTimeout: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'filters.idleTimeout' }))
+    expect(() => createFilterEmulator(lastPool(), { maxBlockRange: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'filters.maxBlockRange' }))
+    expect(() => createFilterEmulator(lastPool(), { maxBlockRange: 1.5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
   })
 })

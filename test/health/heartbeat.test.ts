@@ -1,12 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
-import { createFakeFetch, type Behaviour, type FakeFetch, type FetchCall } from '../support/fakeFetch.js'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { type Pool } from '../../src/index.js'
+import type { Behaviour, FetchCall } from '../support/fakeFetch.js'
+import { useFakePool } from '../support/fakePool.js'
 
 // The heartbeat loop through the public API, with a scripted fetch and fake timers: chain id on every
 // new connection, head and latency on every ping, down after consecutive failures, back after a success.
 
-let fake: FakeFetch
-let pool: Pool | undefined
+const { fake, makePool } = useFakePool({ endpoints: ['http://a', 'http://b', 'http://c'], random: () => 0.5, heartbeat: { interval: 1_000, timeout: 500, failuresToDown: 2 } })
 const heads: Record<string, number> = {}
 
 /** A node at `heads[host]` on chain `chainId`, answering everything else with `0x0`. */
@@ -18,28 +18,14 @@ function node(host: string, chainId = 1): (call: FetchCall) => Behaviour {
   }
 }
 
-function makePool(options: Partial<PoolOptions> = {}, endpoints = ['http://a', 'http://b', 'http://c']): Pool {
-  pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0.5, heartbeat: { interval: 1_000, timeout: 500, failuresToDown: 2 }, ...options })
-  return pool
-}
-
 const pings = (host: string, method = 'eth_blockNumber') => fake.callsTo(host).filter((c) => c.method === method).length
 const statuses = (p: Pool) => p.stats().endpoints.map((e) => e.status)
 
 beforeEach(() => {
-  vi.useFakeTimers()
-  fake = createFakeFetch()
   for (const h of ['a', 'b', 'c']) {
     heads[h] = 100
     fake.set(h, node(h))
   }
-})
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
 })
 
 describe('heartbeat', () => {

@@ -1,13 +1,12 @@
 import { Contract, ContractFactory, Interface, isError, Wallet, type ContractEventPayload, type JsonRpcApiProvider } from 'ethers'
 import { ContractFunctionRevertedError, createPublicClient, custom, BaseError, type Log } from 'viem'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createEip1193Provider } from '../../src/adapters/eip1193.js'
 import { createEthersProvider } from '../../src/adapters/ethers.js'
 import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
 import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
-import { resetProxies, waitFor } from '../support/async.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { waitFor } from '../support/async.js'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { runInChild } from '../support/runInChild.js'
 
 // The ethers and EIP-1193 (viem) adapters against one anvil behind three fault proxies. Set-up
@@ -19,8 +18,7 @@ const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const RECIPIENT = '0x000000000000000000000000000000000000bEEF'
 const counterInterface = new Interface(counterAbi)
 
-let anvil: Anvil
-let proxies: FaultProxy[]
+const node = useProxiedAnvil({ http: 3 })
 let counter: `0x${string}`
 let pool: Pool | undefined
 const providers: JsonRpcApiProvider[] = []
@@ -29,7 +27,7 @@ const cleanups: Array<() => unknown> = []
 /** A pool over the three proxies, once all three passed a heartbeat. Never hedged: counts must be exact. */
 async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
   pool = createPool({
-    endpoints: proxies.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
+    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
     attemptTimeout: 1_000, // generous: a retry after a timeout on a loaded machine would break the "sent once" counts
     heartbeat: { interval: 100, timeout: 200 },
     breaker: { resetTimeout: 300, volumeThreshold: 3 },
@@ -46,20 +44,18 @@ function ethersProvider(p: Pool, pollingInterval = 50): JsonRpcApiProvider {
   return provider
 }
 
-const calls = (method: string) => proxies.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
+const calls = (method: string) => node.http.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
 
 /** Emits ValueChanged by calling set(next) from an unlocked dev account, straight to anvil (automine). */
 async function emitSet(next: bigint): Promise<string> {
   const data = counterInterface.encodeFunctionData('set', [next])
-  return (await anvil.transact({ from: DEV, to: counter, data })).transactionHash
+  return (await node.anvil.transact({ from: DEV, to: counter, data })).transactionHash
 }
 
 beforeAll(async () => {
   // ethers logs every filter poll that fails ("@TODO Error: …"), e.g. one cancelled by destroy(): not ours to print.
   const log = console.log.bind(console)
   vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void (args[0] !== '@TODO' && log(...args)))
-  anvil = await startAnvil()
-  proxies = await Promise.all([0, 1, 2].map(() => createFaultProxy(anvil.url)))
   // Deployed through the adapter under test: a Wallet on the ethers provider over the pool.
   const p = await makePool()
   const wallet = new Wallet(DEV_KEY, ethersProvider(p))
@@ -71,14 +67,8 @@ beforeAll(async () => {
   pool = undefined
 })
 
-afterAll(async () => {
+afterAll(() => {
   vi.restoreAllMocks()
-  await Promise.all(proxies.map((p) => p.close()))
-  await anvil.stop()
-})
-
-beforeEach(() => {
-  resetProxies(...proxies)
 })
 
 afterEach(async () => {
@@ -98,7 +88,7 @@ describe('ethers provider over the pool', () => {
     expect(await contract.getFunction('owner')()).toBe(DEV)
     expect(await provider.getBalance(DEV)).toBeGreaterThan(0n)
     const block = await provider.getBlock('latest')
-    expect(block?.number).toBe(Number(await anvil.rpc<string>('eth_blockNumber')))
+    expect(block?.number).toBe(Number(await node.anvil.rpc<string>('eth_blockNumber')))
     const logs = await provider.getLogs({ address: counter, fromBlock: 0, toBlock: 'latest', topics: [counterInterface.getEvent('ValueChanged')!.topicHash] })
     expect(logs.length).toBeGreaterThanOrEqual(1)
     expect(counterInterface.parseLog(logs.at(-1)!)?.args.current).toBe(11n)
@@ -159,7 +149,7 @@ describe('ethers provider over the pool', () => {
     const nextPoll = async () => {
       for (let tries = 0; tries < 5; tries++) {
         const before = polls()
-        await anvil.mine(1)
+        await node.anvil.mine(1)
         if (await waitFor(() => polls() > before, 'a poll', 2_000).then(() => true, () => false)) return
       }
       throw new Error('ethers stopped polling the filter')
@@ -174,10 +164,10 @@ describe('ethers provider over the pool', () => {
     expect(delivered).toHaveLength(4)
 
     // Fail the endpoint that served most of the filter's reads so far, mid-stream.
-    const busiest = proxies.reduce((a, b) => ((a.methodCounts()['eth_getLogs'] ?? 0) >= (b.methodCounts()['eth_getLogs'] ?? 0) ? a : b))
+    const busiest = node.http.reduce((a, b) => ((a.methodCounts()['eth_getLogs'] ?? 0) >= (b.methodCounts()['eth_getLogs'] ?? 0) ? a : b))
     expect(busiest.methodCounts()['eth_getLogs']).toBeGreaterThan(0)
     busiest.setMode({ kind: 'hang' })
-    const logsBefore = proxies.map((x) => x.methodCounts()['eth_getLogs'] ?? 0)
+    const logsBefore = node.http.map((x) => x.methodCounts()['eth_getLogs'] ?? 0)
     for (let i = 4; i < 8; i++) emitted.push(await emitSet(100n + BigInt(i)))
     await deliveredAll(8)
 
@@ -187,8 +177,8 @@ describe('ethers provider over the pool', () => {
     expect(new Set(delivered).size).toBe(8)
     expect(new Set(delivered.map((d) => d.split(':')[0]))).toEqual(new Set(emitted))
     // Requests did meet the failed endpoint and moved on; the others served the filter's reads.
-    expect(failedOver).toContain('ABC'[proxies.indexOf(busiest)])
-    expect(proxies.some((x, i) => x !== busiest && (x.methodCounts()['eth_getLogs'] ?? 0) > logsBefore[i]!)).toBe(true)
+    expect(failedOver).toContain('ABC'[node.http.indexOf(busiest)])
+    expect(node.http.some((x, i) => x !== busiest && (x.methodCounts()['eth_getLogs'] ?? 0) > logsBefore[i]!)).toBe(true)
     // Filters never reach a node.
     expect(calls('eth_newFilter') + calls('eth_getFilterChanges')).toBe(0)
   })
@@ -205,11 +195,11 @@ describe('ethers provider over the pool', () => {
     await provider.on('block', () => {})
     await waitFor(() => pollsSent > 0, 'a filter poll')
     // Slow endpoints keep the next poll in flight while destroy() runs.
-    for (const x of proxies) x.setMode({ kind: 'delay', ms: 100 })
-    await anvil.mine(1)
+    for (const x of node.http) x.setMode({ kind: 'delay', ms: 100 })
+    await node.anvil.mine(1)
     await waitFor(() => pollsSent > 1, 'a filter poll in flight')
     provider.destroy()
-    for (const x of proxies) x.setMode({ kind: 'pass' })
+    for (const x of node.http) x.setMode({ kind: 'pass' })
     // What was in flight settles; then nothing new starts, over many polling intervals.
     const settled = recorded.methods.length
     await new Promise((r) => setTimeout(r, 300))
@@ -222,8 +212,8 @@ describe('ethers provider over the pool', () => {
   })
 
   it('leaves nothing running after destroy(): a child destroying mid-poll exits on its own', async () => {
-    for (const x of proxies) x.setMode({ kind: 'delay', ms: 50 })
-    const result = await runInChild('test/adapters/fixtures/destroyWhileWatching.ts', { env: { ENDPOINTS: proxies.map((x) => x.url).join(','), COUNTER: counter }, timeout: 10_000 })
+    for (const x of node.http) x.setMode({ kind: 'delay', ms: 50 })
+    const result = await runInChild('test/adapters/fixtures/destroyWhileWatching.ts', { env: { ENDPOINTS: node.http.map((x) => x.url).join(','), COUNTER: counter }, timeout: 10_000 })
     expect(result.stderr).toBe('')
     expect(result.stdout.trim().split('\n')).toContain('destroyed')
     expect(result.exitedOnItsOwn).toBe(true)
@@ -282,15 +272,15 @@ describe('EIP-1193 provider over the pool, through viem', () => {
     const emitted: string[] = []
     for (let i = 0; i < 4; i++) emitted.push(await emitSet(200n + BigInt(i)))
     await waitFor(() => delivered.length === 4, 'the first events')
-    const busiest = proxies.reduce((a, b) => ((a.methodCounts()['eth_getLogs'] ?? 0) >= (b.methodCounts()['eth_getLogs'] ?? 0) ? a : b))
+    const busiest = node.http.reduce((a, b) => ((a.methodCounts()['eth_getLogs'] ?? 0) >= (b.methodCounts()['eth_getLogs'] ?? 0) ? a : b))
     busiest.setMode({ kind: 'reset' })
     for (let i = 4; i < 8; i++) emitted.push(await emitSet(200n + BigInt(i)))
     await waitFor(() => delivered.length >= 8, 'the events after the failover', 10_000)
 
     const polls = methods.filter((m) => m === 'eth_getFilterChanges').length
-    await anvil.mine(2)
+    await node.anvil.mine(2)
     await waitFor(() => methods.filter((m) => m === 'eth_getFilterChanges').length >= polls + 3, 'three more polls')
-    expect(failedOver).toContain('ABC'[proxies.indexOf(busiest)])
+    expect(failedOver).toContain('ABC'[node.http.indexOf(busiest)])
     expect(delivered).toHaveLength(8)
     expect(new Set(delivered).size).toBe(8)
     expect(new Set(delivered.map((d) => d.split(':')[0]))).toEqual(new Set(emitted))

@@ -1,5 +1,5 @@
-import { ContractFactory, JsonRpcProvider, Wallet, type TransactionRequest } from 'ethers'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { JsonRpcProvider, Wallet, type TransactionRequest } from 'ethers'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   createContract,
   createPool,
@@ -11,10 +11,9 @@ import {
   type PoolOptions,
   type TransactionState,
 } from '../../src/index.js'
-import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
-import { resetProxies, waitFor } from '../support/async.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { counterAbi } from '../fixtures/contracts/counter.js'
+import { waitFor } from '../support/async.js'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // Contract reads, confirmation depth, waiting and sending, against anvil through fault proxies.
 // Set-up transactions go straight to anvil; everything under test goes through the pool.
@@ -22,49 +21,37 @@ import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
 const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
 const OTHER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
 
-let anvil: Anvil
+const node = useProxiedAnvil({
+  http: 3,
+  counter: 1n,
+  // History to read at depth: confirmation and finality reads below go back up to 64 blocks.
+  mine: 70,
+  snapshot: true,
+})
 let direct: JsonRpcProvider
 let deployer: Wallet
-let proxies: FaultProxy[]
 let pool: Pool | undefined
-let counter: string
 const [A, B, C] = [0, 1, 2]
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  direct = new JsonRpcProvider(anvil.url, 31337, { staticNetwork: true, polling: false, batchMaxCount: 1, cacheTimeout: -1 })
+beforeAll(() => {
+  direct = new JsonRpcProvider(node.anvil.url, 31337, { staticNetwork: true, polling: false, batchMaxCount: 1, cacheTimeout: -1 })
   deployer = new Wallet(DEV_KEY, direct)
-  const deployed = await new ContractFactory(counterAbi, counterBytecode, deployer).deploy(1n)
-  await deployed.waitForDeployment()
-  counter = await deployed.getAddress()
-  // History to read at depth: confirmation and finality reads below go back up to 64 blocks.
-  await anvil.mine(70)
-  proxies = await Promise.all([0, 1, 2].map(() => createFaultProxy(anvil.url)))
 })
 
-afterAll(async () => {
-  await Promise.all(proxies.map((p) => p.close()))
+afterAll(() => {
   direct.destroy()
-  await anvil.stop()
-})
-
-let snapshot: string
-beforeEach(async () => {
-  snapshot = await anvil.snapshot()
-  resetProxies(...proxies)
 })
 
 afterEach(async () => {
   await pool?.destroy()
   pool = undefined
-  await anvil.revert(snapshot)
-  // ethers caches nonces per wallet; the revert rewinds them.
+  // ethers caches nonces per wallet; the revert (the fixture's, after this hook) rewinds them.
   deployer = new Wallet(DEV_KEY, direct)
 })
 
 async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
   pool = createPool({
-    endpoints: proxies.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
+    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
     attemptTimeout: 500,
     heartbeat: { interval: 50, timeout: 300 },
     chainId: 31337,
@@ -74,10 +61,10 @@ async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
   return pool
 }
 
-const calls = (method: string) => proxies.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
+const calls = (method: string) => node.http.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
 
 async function setValue(next: bigint): Promise<number> {
-  const tx = await deployer.sendTransaction({ to: counter, data: createContract(pool!, counter, counterAbi).encode('set', [next]) })
+  const tx = await deployer.sendTransaction({ to: node.counter, data: createContract(pool!, node.counter, counterAbi).encode('set', [next]) })
   const receipt = await tx.wait()
   return receipt!.blockNumber
 }
@@ -85,14 +72,14 @@ async function setValue(next: bigint): Promise<number> {
 describe('createContract against anvil', () => {
   it('reads decoded values', async () => {
     const p = await makePool()
-    const c = createContract(p, counter, counterAbi)
+    const c = createContract(p, node.counter, counterAbi)
     expect(await c.read('value')).toBe(1n)
     expect(await c.read('owner')).toBe(deployer.address)
   })
 
   it('decodes a custom error, Error(string) and Panic, each sent once and never retried', async () => {
     const p = await makePool()
-    const c = createContract(p, counter, counterAbi)
+    const c = createContract(p, node.counter, counterAbi)
     const custom = await c.read('failCustom', [42n]).catch((e: unknown) => e)
     expect(isResilientRpcError(custom, 'CALL_REVERTED')).toBe(true)
     expect(custom).toMatchObject({ functionName: 'failCustom', revert: { errorName: 'Unauthorized', signature: 'Unauthorized(address,uint256)' } })
@@ -107,16 +94,16 @@ describe('createContract against anvil', () => {
 
   it('with confirmations: 5, reads the older value until 5 blocks are built on the change', async () => {
     const p = await makePool()
-    const c = createContract(p, counter, counterAbi)
+    const c = createContract(p, node.counter, counterAbi)
     const changedAt = BigInt(await setValue(2n))
     const waitHead = (head: bigint) => waitFor(() => p.referenceHead() === head, `the reference head to reach ${head}`)
     await waitHead(changedAt)
     expect(await c.read('value')).toBe(2n)
     expect(await c.read('value', [], { confirmations: 5 })).toBe(1n)
-    await anvil.mine(4)
+    await node.anvil.mine(4)
     await waitHead(changedAt + 4n)
     expect(await c.read('value', [], { confirmations: 5 })).toBe(1n)
-    await anvil.mine(1)
+    await node.anvil.mine(1)
     await waitHead(changedAt + 5n)
     expect(await c.read('value', [], { confirmations: 5 })).toBe(2n)
     // One pinned block for several reads: a consistent view.
@@ -127,9 +114,9 @@ describe('createContract against anvil', () => {
 
   it('finality reads use the chain\'s safe and finalized blocks', async () => {
     const p = await makePool()
-    const c = createContract(p, counter, counterAbi)
+    const c = createContract(p, node.counter, counterAbi)
     await setValue(3n)
-    await anvil.mine(40)
+    await node.anvil.mine(40)
     // anvil: safe = head − 32, finalized = head − 64: the change is safe, not final.
     expect(await c.read('value', [], { finality: 'safe' })).toBe(3n)
     expect(await c.read('value', [], { finality: 'finalized' })).toBe(1n)
@@ -137,24 +124,24 @@ describe('createContract against anvil', () => {
 
   it('a read with a deadline against hanging endpoints rejects in time and aborts its fetches', async () => {
     const p = await makePool({ heartbeat: { interval: 60_000 } })
-    const c = createContract(p, counter, counterAbi)
-    for (const x of proxies) x.setMode({ kind: 'hang' })
-    const closedBefore = proxies.map((x) => x.closedConnections())
+    const c = createContract(p, node.counter, counterAbi)
+    for (const x of node.http) x.setMode({ kind: 'hang' })
+    const closedBefore = node.http.map((x) => x.closedConnections())
     const error = await c.read('value', [], { timeout: 300 }).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'TIMEOUT', scope: 'request', timeout: 300 })
     const sent = calls('eth_call')
     expect(sent).toBeGreaterThan(0)
     // Each hanging eth_call was aborted: its connection closed, not left to the proxy.
-    await waitFor(() => proxies.reduce((n, x, i) => n + x.closedConnections() - closedBefore[i]!, 0) >= sent, 'the aborted connections to close', 2_000)
+    await waitFor(() => node.http.reduce((n, x, i) => n + x.closedConnections() - closedBefore[i]!, 0) >= sent, 'the aborted connections to close', 2_000)
   })
 
   it('rejects a broken ABI at creation and an unknown function at the call', async () => {
     const p = await makePool()
-    expect(() => createContract(p, counter, ['function ('])).toThrow(expect.objectContaining({ code: 'INVALID_ABI' }))
-    expect(() => createContract(p, counter, [...counterAbi, { type: 'function', name: 'x', inputs: [{ type: 'uint257' }] }] as never)).toThrow(/entry \d+: invalid numeric width/)
-    expect(() => createContract(p, counter, 'garbage')).toThrow(expect.objectContaining({ code: 'INVALID_ABI' }))
+    expect(() => createContract(p, node.counter, ['function ('])).toThrow(expect.objectContaining({ code: 'INVALID_ABI' }))
+    expect(() => createContract(p, node.counter, [...counterAbi, { type: 'function', name: 'x', inputs: [{ type: 'uint257' }] }] as never)).toThrow(/entry \d+: invalid numeric width/)
+    expect(() => createContract(p, node.counter, 'garbage')).toThrow(expect.objectContaining({ code: 'INVALID_ABI' }))
     expect(() => createContract(p, '0x1234', counterAbi)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'address' }))
-    await expect(createContract(p, counter, counterAbi).read('nope')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'functionName' })
+    await expect(createContract(p, node.counter, counterAbi).read('nope')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'functionName' })
     expect(calls('eth_call')).toBe(0)
   })
 })
@@ -168,8 +155,8 @@ describe('sending and waiting', () => {
 
   it('a raw transaction through one hanging and one failing endpoint is accepted and mined once', async () => {
     const p = await makePool({ heartbeat: { interval: 60_000 } })
-    proxies[A]!.setMode({ kind: 'hang' })
-    proxies[B]!.setMode({ kind: 'http500' })
+    node.http[A]!.setMode({ kind: 'hang' })
+    node.http[B]!.setMode({ kind: 'http500' })
     const sender = new Wallet(OTHER_KEY).address
     const before = await direct.getTransactionCount(sender)
     const signed = await signedTransfer()
@@ -177,7 +164,7 @@ describe('sending and waiting', () => {
     const receipt = await waitForTransaction(p, hash, { pollInterval: 20, timeout: 5_000 })
     expect(receipt.transactionHash).toBe(hash)
     expect(await direct.getTransactionCount(sender)).toBe(before + 1)
-    expect(proxies[C]!.methodCounts()['eth_sendRawTransaction']).toBeGreaterThanOrEqual(1)
+    expect(node.http[C]!.methodCounts()['eth_sendRawTransaction']).toBeGreaterThanOrEqual(1)
     // Sending the same bytes again is safe: "already known" or "nonce too low" with the hash known.
     await expect(sendRawTransaction(p, signed, { timeout: 5_000 })).resolves.toBe(hash)
     expect(await direct.getTransactionCount(sender)).toBe(before + 1)
@@ -200,12 +187,12 @@ describe('sending and waiting', () => {
     const hash = await sendRawTransaction(p, signed)
     const waiting = waitForTransaction(p, hash, { confirmations: 3, pollInterval: 20, timeout: 10_000, onState: (s) => states.push(s) })
     await waitFor(() => states.some((s) => s.status === 'mined'), 'the transaction to be seen mined')
-    proxies[A]!.setMode({ kind: 'hang' })
+    node.http[A]!.setMode({ kind: 'hang' })
     // Replace the last block: anvil drops its transactions, so the receipt disappears.
-    await anvil.rpc('anvil_reorg', [1, []])
+    await node.anvil.rpc('anvil_reorg', [1, []])
     await waitFor(() => states.some((s) => s.status === 'reorged'), 'the reorg to be noticed')
     await sendRawTransaction(p, signed)
-    await anvil.mine(3)
+    await node.anvil.mine(3)
     const receipt = await waiting
     expect(receipt.transactionHash).toBe(hash)
     const mined = states.filter((s) => s.status === 'mined')

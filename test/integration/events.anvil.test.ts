@@ -1,40 +1,23 @@
 import { Interface } from 'ethers'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createPool, watchEvents, type EventWatcher, type Pool, type PoolOptions, type RpcLog, type WatchedEvent, type WatchEventsOptions } from '../../src/index.js'
-import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
+import { counterAbi } from '../fixtures/contracts/counter.js'
 import { resetProxies, waitFor } from '../support/async.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
-import { createWsFaultProxy, type WsFaultProxy } from '../support/wsFaultProxy.js'
+import { deployCounter, DEV_ACCOUNT } from '../support/counter.js'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // watchEvents against anvil through fault proxies: the delivered events are compared with what anvil
 // itself returns for the final canonical chain.
 
 const iface = new Interface(counterAbi)
-let anvil: Anvil
-let ws: WsFaultProxy[]
-let http: FaultProxy[]
+const node = useProxiedAnvil({ ws: 2, http: 2 })
 let pool: Pool | undefined
 let watchers: EventWatcher[] = []
-let sender: string
 let address: string
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  ws = await Promise.all([0, 1].map(() => createWsFaultProxy(anvil.url)))
-  http = await Promise.all([0, 1].map(() => createFaultProxy(anvil.url)))
-  ;[sender] = (await anvil.rpc<string[]>('eth_accounts')) as [string]
-})
-
-afterAll(async () => {
-  await Promise.all([...ws.map((p) => p.close()), ...http.map((p) => p.close())])
-  await anvil.stop()
-})
-
 beforeEach(async () => {
-  resetProxies(...ws, ...http)
   // A fresh contract per test: its logs are the test's alone.
-  address = (await anvil.transact({ from: sender, data: counterBytecode + '0'.repeat(64) })).contractAddress!
+  address = await deployCounter(node.anvil)
 })
 
 afterEach(async () => {
@@ -47,10 +30,10 @@ afterEach(async () => {
 function makePool(options: Partial<PoolOptions> = {}): Pool {
   pool = createPool({
     endpoints: [
-      { url: ws[0]!.url, name: 'ws0' },
-      { url: ws[1]!.url, name: 'ws1' },
-      { url: http[0]!.url, name: 'http0' },
-      { url: http[1]!.url, name: 'http1' },
+      { url: node.ws[0]!.url, name: 'ws0' },
+      { url: node.ws[1]!.url, name: 'ws1' },
+      { url: node.http[0]!.url, name: 'http0' },
+      { url: node.http[1]!.url, name: 'http1' },
     ],
     chainId: 31337,
     attemptTimeout: 400,
@@ -66,11 +49,11 @@ function watch(p: Pool, options: Partial<WatchEventsOptions>, handler: (e: Watch
   return w
 }
 
-const ping = async (n: number, tag = 1) => (await anvil.transact({ from: sender, to: address, data: iface.encodeFunctionData('ping', [n, `0x${tag.toString(16).padStart(64, '0')}`]) })).transactionHash
-const head = async () => BigInt(await anvil.rpc<string>('eth_blockNumber'))
-const deployBlock = async () => BigInt((await anvil.rpc<RpcLog[]>('eth_getLogs', [{ address, fromBlock: '0x0', toBlock: 'latest' }]))[0]?.blockNumber ?? (await head()))
+const ping = async (n: number, tag = 1) => (await node.anvil.transact({ from: DEV_ACCOUNT, to: address, data: iface.encodeFunctionData('ping', [n, `0x${tag.toString(16).padStart(64, '0')}`]) })).transactionHash
+const head = async () => BigInt(await node.anvil.rpc<string>('eth_blockNumber'))
+const deployBlock = async () => BigInt((await node.anvil.rpc<RpcLog[]>('eth_getLogs', [{ address, fromBlock: '0x0', toBlock: 'latest' }]))[0]?.blockNumber ?? (await head()))
 /** What anvil holds for the contract now: the final canonical chain. */
-const emitted = () => anvil.rpc<RpcLog[]>('eth_getLogs', [{ address, fromBlock: '0x0', toBlock: 'latest' }])
+const emitted = () => node.anvil.rpc<RpcLog[]>('eth_getLogs', [{ address, fromBlock: '0x0', toBlock: 'latest' }])
 const key = (l: { blockHash: string; logIndex: string | number; transactionHash: string }) => `${l.blockHash}:${BigInt(l.logIndex)}:${l.transactionHash}`
 
 describe('watchEvents', () => {
@@ -81,7 +64,7 @@ describe('watchEvents', () => {
     // History to backfill: 1,200 events over 12 blocks, spread over 60 blocks.
     for (let i = 0; i < 12; i++) {
       await ping(100, i)
-      await anvil.mine(4)
+      await node.anvil.mine(4)
     }
     const events: WatchedEvent[] = []
     const checkpoints: bigint[] = []
@@ -91,20 +74,20 @@ describe('watchEvents', () => {
       events.push(e)
     })
     const faults: Array<() => void> = [
-      () => (ws[0]!.setMode({ kind: 'drop' }), http[0]!.setMode({ kind: 'hang' })),
-      () => (ws[1]!.setMode({ kind: 'drop' }), http[1]!.setMode({ kind: 'stale' })),
-      () => (ws[0]!.setMode({ kind: 'silent' }), http[0]!.setMode({ kind: 'http500' })),
-      () => (ws[1]!.setMode({ kind: 'drop' }), http[1]!.setMode({ kind: 'hang' })),
-      () => (ws[0]!.setMode({ kind: 'drop' }), ws[1]!.setMode({ kind: 'drop' })), // polling only
+      () => (node.ws[0]!.setMode({ kind: 'drop' }), node.http[0]!.setMode({ kind: 'hang' })),
+      () => (node.ws[1]!.setMode({ kind: 'drop' }), node.http[1]!.setMode({ kind: 'stale' })),
+      () => (node.ws[0]!.setMode({ kind: 'silent' }), node.http[0]!.setMode({ kind: 'http500' })),
+      () => (node.ws[1]!.setMode({ kind: 'drop' }), node.http[1]!.setMode({ kind: 'hang' })),
+      () => (node.ws[0]!.setMode({ kind: 'drop' }), node.ws[1]!.setMode({ kind: 'drop' })), // polling only
     ]
     for (let round = 0; round < 20; round++) {
-      resetProxies(...ws, ...http)
+      resetProxies(...node.ws, ...node.http)
       faults[round % faults.length]!()
       await ping(100, 100 + round)
       await new Promise((r) => setTimeout(r, 60))
     }
-    resetProxies(...ws, ...http)
-    await anvil.mine(2)
+    resetProxies(...node.ws, ...node.http)
+    await node.anvil.mine(2)
     const want = await emitted()
     expect(want).toHaveLength(3_200)
     await waitFor(() => events.length >= want.length, `${want.length} events (have ${events.length})`, 30_000)
@@ -123,7 +106,7 @@ describe('watchEvents', () => {
     const from = (await head()) + 1n
     watch(p, { fromBlock: from, confirmations: 3 }, (e) => void events.push(e))
     await ping(5, 1)
-    await anvil.mine(3)
+    await node.anvil.mine(3)
     await waitFor(() => events.length === 5, 'the first five events')
     // Two blocks with events, reorged out while 0 and 1 deep.
     await ping(4, 2)
@@ -131,9 +114,9 @@ describe('watchEvents', () => {
     const doomed = (await emitted()).filter((l) => BigInt(l.blockNumber) > (events.at(-1)?.blockNumber ?? 0n)).map((l) => l.blockHash)
     expect(doomed).toHaveLength(7)
     await new Promise((r) => setTimeout(r, 300)) // let the watcher see them at the head
-    await anvil.rpc('anvil_reorg', [2, []])
+    await node.anvil.rpc('anvil_reorg', [2, []])
     await ping(2, 4)
-    await anvil.mine(4)
+    await node.anvil.mine(4)
     const want = await emitted()
     expect(want).toHaveLength(7)
     await waitFor(() => events.length >= want.length, `${want.length} events`)
@@ -152,7 +135,7 @@ describe('watchEvents', () => {
     await ping(3, 2)
     await waitFor(() => events.length === 5, 'five events at the head')
     const delivered = events.map((e) => key(e))
-    await anvil.rpc('anvil_reorg', [1, []])
+    await node.anvil.rpc('anvil_reorg', [1, []])
     await ping(1, 3)
     const want = await emitted()
     expect(want).toHaveLength(3)
@@ -168,7 +151,7 @@ describe('watchEvents', () => {
     await p.ready({ minHealthy: 4, timeout: 5_000 })
     const from = (await head()) + 1n
     for (let i = 0; i < 10; i++) await ping(50, i)
-    await anvil.mine(1)
+    await node.anvil.mine(1)
     const want = await emitted()
     expect(want).toHaveLength(500)
     const first: WatchedEvent[] = []
@@ -192,15 +175,15 @@ describe('watchEvents', () => {
   })
 
   it('shrinks the range when every endpoint refuses wide eth_getLogs ranges, and completes the backfill', async () => {
-    const p = makePool({ endpoints: [{ url: http[0]!.url, name: 'http0' }, { url: http[1]!.url, name: 'http1' }] })
+    const p = makePool({ endpoints: [{ url: node.http[0]!.url, name: 'http0' }, { url: node.http[1]!.url, name: 'http1' }] })
     await p.ready({ minHealthy: 2, timeout: 5_000 })
     const from = await deployBlock()
     for (let i = 0; i < 8; i++) {
       await ping(3, i)
-      await anvil.mine(5)
+      await node.anvil.mine(5)
     }
-    http[0]!.setMode({ kind: 'logRange', maxBlocks: 5 })
-    http[1]!.setMode({ kind: 'logRange', maxBlocks: 5, code: -32602, message: 'block range is too wide' })
+    node.http[0]!.setMode({ kind: 'logRange', maxBlocks: 5 })
+    node.http[1]!.setMode({ kind: 'logRange', maxBlocks: 5, code: -32602, message: 'block range is too wide' })
     const want = await emitted()
     expect(want).toHaveLength(24)
     const events: WatchedEvent[] = []
@@ -208,7 +191,7 @@ describe('watchEvents', () => {
     watch(p, { fromBlock: from, confirmations: 0, reorgWindow: 4, range: 64, onError: (e) => errors.push(e) }, (e) => void events.push(e))
     await waitFor(() => events.length >= want.length, `${want.length} events`)
     expect(events.map((e) => key(e))).toEqual(want.map(key))
-    const refused = (http[0]!.methodCounts()['eth_getLogs'] ?? 0) + (http[1]!.methodCounts()['eth_getLogs'] ?? 0)
+    const refused = (node.http[0]!.methodCounts()['eth_getLogs'] ?? 0) + (node.http[1]!.methodCounts()['eth_getLogs'] ?? 0)
     expect(refused).toBeGreaterThan(events.length / 3) // 64 → 32 → 16 → 8 → 4 were each asked, then every range of 4
     expect(errors).toEqual([])
   })

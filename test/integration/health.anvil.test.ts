@@ -1,45 +1,27 @@
 import fc from 'fast-check'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import type { FaultProxy } from '../support/faultProxy.js'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { runInChild } from '../support/runInChild.js'
-import { resetProxies, waitFor } from '../support/async.js'
+import { waitFor } from '../support/async.js'
 
 // Endpoint health against a real node: three fault proxies in front of one anvil. Heartbeats run
 // every 50 ms so that state changes show within a few hundred ms; nothing asserts on wall-clock time.
 
-let anvil: Anvil
-let proxies: FaultProxy[]
+const node = useProxiedAnvil({ http: 3, snapshot: true })
 let pool: Pool | undefined
 const [A, B, C] = [0, 1, 2]
 const HEARTBEAT = { interval: 50, timeout: 300, failuresToDown: 2 }
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  proxies = await Promise.all([0, 1, 2].map(() => createFaultProxy(anvil.url)))
-})
-
-afterAll(async () => {
-  await Promise.all(proxies.map((p) => p.close()))
-  await anvil.stop()
-})
-
-let snapshot: string
-beforeEach(async () => {
-  snapshot = await anvil.snapshot()
-  resetProxies(...proxies)
-})
-
 afterEach(async () => {
   await pool?.destroy()
   pool = undefined
-  await anvil.revert(snapshot)
 })
 
 function makePool(options: Partial<PoolOptions> = {}): Pool {
   pool = createPool({
-    endpoints: proxies.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
+    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
     attemptTimeout: 500,
     heartbeat: HEARTBEAT,
     maxLag: 2,
@@ -62,51 +44,51 @@ describe('endpoint health against anvil', () => {
     const p = makePool({ strategy: 'weighted-round-robin' })
     await p.ready({ minHealthy: 3, timeout: 5_000 })
     // Freeze B's view of the chain, then let the chain move on.
-    await freeze(proxies[B]!)
-    await anvil.mine(5)
+    await freeze(node.http[B]!)
+    await node.anvil.mine(5)
     await waitFor(() => status(p, B) === 'lagging', 'B to be lagging')
     expect(p.stats().endpoints[B]!.lag).toBe(5n)
 
-    proxies[B]!.resetCounts()
+    node.http[B]!.resetCounts()
     for (let i = 0; i < 12; i++) await getBalance(p, i)
-    expect(balances(proxies[B]!)).toBe(0)
+    expect(balances(node.http[B]!)).toBe(0)
     // A read pinned to a block B has may go to B (round-robin makes sure it is offered some).
     const frozen = p.stats().endpoints[B]!.head!
     for (let i = 0; i < 12; i++) await getBalance(p, i, `0x${frozen.toString(16)}`)
-    expect(balances(proxies[B]!)).toBeGreaterThan(0)
+    expect(balances(node.http[B]!)).toBeGreaterThan(0)
 
-    proxies[B]!.setMode({ kind: 'pass' })
+    node.http[B]!.setMode({ kind: 'pass' })
     await waitFor(() => status(p, B) === 'up', 'B to catch up')
-    proxies[B]!.resetCounts()
+    node.http[B]!.resetCounts()
     for (let i = 0; i < 12; i++) await getBalance(p, i)
-    expect(balances(proxies[B]!)).toBeGreaterThan(0)
+    expect(balances(node.http[B]!)).toBeGreaterThan(0)
   })
 
   it('a wrong-chain endpoint is quarantined and never serves', async () => {
-    proxies[C]!.setMode({ kind: 'wrongChain', chainId: 999 })
+    node.http[C]!.setMode({ kind: 'wrongChain', chainId: 999 })
     const p = makePool()
     const events: string[] = []
     p.on('endpoint:state', (e) => events.push(`${e.endpoint} ${e.from}->${e.to} ${e.reason?.code ?? ''}`.trim()))
     await p.ready({ minHealthy: 2, timeout: 5_000 })
     await waitFor(() => status(p, C) === 'quarantined', 'C to be quarantined')
     for (let i = 0; i < 20; i++) await getBalance(p, i)
-    expect(balances(proxies[C]!)).toBe(0)
+    expect(balances(node.http[C]!)).toBe(0)
     const c = p.stats().endpoints[C]!
     expect(c).toMatchObject({ status: 'quarantined', chainId: 999n, lastError: { code: 'CHAIN_MISMATCH' } })
     expect(c.statusReason).toMatch(/chain 999, the pool on chain 31337/)
     expect(p.stats().chainId).toBe(31337n)
     expect(events).toContain('C connecting->quarantined CHAIN_MISMATCH')
     // Quarantine is for the pool's life: heartbeats stop, so even fixing the proxy changes nothing.
-    const pings = proxies[C]!.count()
-    proxies[C]!.setMode({ kind: 'pass' })
+    const pings = node.http[C]!.count()
+    node.http[C]!.setMode({ kind: 'pass' })
     await new Promise((r) => setTimeout(r, 200))
-    expect(proxies[C]!.count()).toBe(pings)
+    expect(node.http[C]!.count()).toBe(pings)
     expect(status(p, C)).toBe('quarantined')
   })
 
   it('ready() resolves with one of three up, and rejects in time naming each endpoint when all are down', async () => {
-    proxies[B]!.setMode({ kind: 'hang' })
-    proxies[C]!.setMode({ kind: 'reset' })
+    node.http[B]!.setMode({ kind: 'hang' })
+    node.http[C]!.setMode({ kind: 'reset' })
     const p = makePool({ chainId: 31337 })
     await p.ready({ minHealthy: 1, timeout: 5_000 })
     expect(p.stats().endpoints.map((e) => e.status)).toEqual(['up', 'connecting', expect.stringMatching(/connecting|down/)])
@@ -115,7 +97,7 @@ describe('endpoint health against anvil', () => {
     expect((error as { excluded: { endpoint: string }[] }).excluded.map((e) => e.endpoint)).toEqual(['B', 'C'])
 
     await p.destroy()
-    for (const x of proxies) x.setMode({ kind: 'reset' })
+    for (const x of node.http) x.setMode({ kind: 'reset' })
     const q = makePool({ chainId: 31337 })
     const all = await q.ready({ timeout: 400 }).catch((e: unknown) => e)
     expect(all).toMatchObject({ code: 'NOT_READY', excluded: [{ endpoint: 'A' }, { endpoint: 'B' }, { endpoint: 'C' }] })
@@ -123,19 +105,19 @@ describe('endpoint health against anvil', () => {
   })
 
   it('a pool created with every endpoint down serves as soon as one recovers', async () => {
-    for (const x of proxies) x.setMode({ kind: 'reset' })
+    for (const x of node.http) x.setMode({ kind: 'reset' })
     const p = makePool({ chainId: 31337 })
     const pending = getBalance(p).then(
       (v) => ({ ok: v }),
       (e: unknown) => ({ error: e }),
     )
     await waitFor(() => status(p, A) === 'down', 'A to be down')
-    proxies[A]!.setMode({ kind: 'pass' })
+    node.http[A]!.setMode({ kind: 'pass' })
     expect(await pending).toEqual({ ok: '0x0' })
   })
 
   it('a request while nothing is healthy waits until its deadline, then lists why each endpoint is out', async () => {
-    for (const x of proxies) x.setMode({ kind: 'http500' })
+    for (const x of node.http) x.setMode({ kind: 'http500' })
     const p = makePool({ chainId: 31337 })
     const error = await p.request('eth_getBalance', ['0x'.padEnd(42, '1'), 'latest'], { timeout: 400 }).catch((e: unknown) => e)
     expect(isResilientRpcError(error, 'NO_ENDPOINT')).toBe(true)
@@ -143,18 +125,18 @@ describe('endpoint health against anvil', () => {
   })
 
   it('one lying endpoint does not mark the honest ones lagging, and serves no latest read', async () => {
-    proxies[C]!.setMode({ kind: 'lie', ahead: 1_000 })
+    node.http[C]!.setMode({ kind: 'lie', ahead: 1_000 })
     const p = makePool()
     await p.ready({ minHealthy: 3, timeout: 5_000 })
     await waitFor(() => status(p, C) === 'ahead', 'C to be seen ahead')
-    const real = BigInt(await anvil.rpc<string>('eth_blockNumber'))
+    const real = BigInt(await node.anvil.rpc<string>('eth_blockNumber'))
     expect(p.stats().referenceHead).toBe(real)
     expect([status(p, A), status(p, B)]).toEqual(['up', 'up'])
     for (let i = 0; i < 10; i++) await p.request('eth_blockNumber')
     expect(BigInt(await p.request<string>('eth_blockNumber'))).toBe(real)
-    expect(proxies[C]!.methodCounts()['eth_blockNumber']).toBeGreaterThan(0) // heartbeats only
+    expect(node.http[C]!.methodCounts()['eth_blockNumber']).toBeGreaterThan(0) // heartbeats only
     for (let i = 0; i < 10; i++) await getBalance(p, i)
-    expect(balances(proxies[C]!)).toBe(0)
+    expect(balances(node.http[C]!)).toBe(0)
   })
 
   it('eth_blockNumber through the pool never goes backwards while endpoints lag and recover', async () => {
@@ -166,9 +148,9 @@ describe('endpoint health against anvil', () => {
         async (steps) => {
           let last = -1n
           for (const step of steps) {
-            if ('stale' in step) await freeze(proxies[step.stale]!)
-            if ('recover' in step) proxies[step.recover]!.setMode({ kind: 'pass' })
-            if ('mine' in step) await anvil.mine(step.mine)
+            if ('stale' in step) await freeze(node.http[step.stale]!)
+            if ('recover' in step) node.http[step.recover]!.setMode({ kind: 'pass' })
+            if ('mine' in step) await node.anvil.mine(step.mine)
             for (let i = 0; i < 4; i++) {
               const head = BigInt(await p.request<string>('eth_blockNumber'))
               expect(head).toBeGreaterThanOrEqual(last)
@@ -187,11 +169,11 @@ describe('endpoint health against anvil', () => {
     const reorgs: { from: bigint; to: bigint }[] = []
     p.on('chain:reorg', (e) => reorgs.push(e))
     await p.ready({ minHealthy: 3, timeout: 5_000 })
-    const base = BigInt(await anvil.rpc<string>('eth_blockNumber'))
-    await anvil.mine(6)
+    const base = BigInt(await node.anvil.rpc<string>('eth_blockNumber'))
+    await node.anvil.mine(6)
     await waitFor(() => p.stats().referenceHead === base + 6n, 'the reference head to reach the tip')
     expect(BigInt(await p.request<string>('eth_blockNumber'))).toBe(base + 6n)
-    await anvil.rpc('anvil_rollback', [4])
+    await node.anvil.rpc('anvil_rollback', [4])
     await waitFor(() => reorgs.length > 0, 'a reorg')
     // A few more heartbeats: the reorg is reported once, not once per endpoint or per ping.
     await new Promise((r) => setTimeout(r, 300))
@@ -205,19 +187,19 @@ describe('endpoint health against anvil', () => {
     await p.ready({ minHealthy: 3, timeout: 5_000 })
     const transitions: string[] = []
     p.on('endpoint:state', (e) => e.endpoint === 'B' && transitions.push(`${e.from}->${e.to}`))
-    proxies[B]!.setMode({ kind: 'reset' })
+    node.http[B]!.setMode({ kind: 'reset' })
     await waitFor(() => status(p, B) === 'down', 'B down')
     expect(p.stats().endpoints[B]!.lastError?.code).toBe('NETWORK')
-    proxies[B]!.setMode({ kind: 'pass' })
+    node.http[B]!.setMode({ kind: 'pass' })
     await waitFor(() => status(p, B) === 'up', 'B up')
     expect(transitions).toEqual(['up->down', 'down->up'])
     // Coming back is a new connection: its chain id was checked again.
-    expect(proxies[B]!.methodCounts()['eth_chainId']).toBeGreaterThanOrEqual(2)
+    expect(node.http[B]!.methodCounts()['eth_chainId']).toBeGreaterThanOrEqual(2)
   })
 
   it('stopping the pool mid-heartbeat leaves nothing running, even with ref()ed heartbeat timers', async () => {
-    proxies[A]!.setMode({ kind: 'hang' })
-    const result = await runInChild('test/integration/fixtures/destroyMidHeartbeat.ts', { env: { ENDPOINT: proxies[A]!.url }, timeout: 10_000 })
+    node.http[A]!.setMode({ kind: 'hang' })
+    const result = await runInChild('test/integration/fixtures/destroyMidHeartbeat.ts', { env: { ENDPOINT: node.http[A]!.url }, timeout: 10_000 })
     expect(result.stderr).toBe('')
     expect(result.stdout.trim()).toBe('destroyed with a ping in flight')
     expect(result.exitedOnItsOwn).toBe(true)

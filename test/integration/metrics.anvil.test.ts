@@ -1,28 +1,16 @@
 import * as client from 'prom-client'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import { createPool, createPrometheusMetrics, type Pool, type PrometheusMetrics } from '../../src/index.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
 import { waitFor } from '../support/async.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // The Prometheus adapter against anvil through two fault proxies: one endpoint answers HTTP 500, its
 // failures and the retries they cause are counted, it goes down and falls behind while the chain moves.
 
-let anvil: Anvil
-let proxies: FaultProxy[]
+const node = useProxiedAnvil({ http: 2 })
 let pool: Pool | undefined
 let metrics: PrometheusMetrics | undefined
 const [A, B] = [0, 1]
-
-beforeAll(async () => {
-  anvil = await startAnvil()
-  proxies = await Promise.all([0, 1].map(() => createFaultProxy(anvil.url)))
-})
-
-afterAll(async () => {
-  await Promise.all(proxies.map((p) => p.close()))
-  await anvil.stop()
-})
 
 afterEach(async () => {
   metrics?.close()
@@ -42,7 +30,7 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 it('counts the failing endpoint’s errors and the retries they cost, and reports heads and lag as it falls behind', async () => {
   const registry = new client.Registry()
   pool = createPool({
-    endpoints: proxies.map((p, i) => `${p.url}/v3/SECRET${i}KEY`),
+    endpoints: node.http.map((p, i) => `${p.url}/v3/SECRET${i}KEY`),
     chainId: 31337,
     heartbeat: { interval: 50, timeout: 500, failuresToDown: 2 },
     hedge: false,
@@ -51,15 +39,15 @@ it('counts the failing endpoint’s errors and the retries they cost, and report
   metrics = createPrometheusMetrics(pool, { client, registry })
   await pool.ready({ minHealthy: 2, timeout: 10_000 })
   const [idA, idB] = pool.stats().endpoints.map((e) => e.endpoint) as [string, string]
-  const start = BigInt(await anvil.rpc<string>('eth_blockNumber'))
+  const start = BigInt(await node.anvil.rpc<string>('eth_blockNumber'))
   await waitFor(() => pool!.stats().endpoints.every((e) => e.head === start), 'both heads at the start block')
 
   // 1. A answers 500: reads that tried it first were retried on B, and all succeeded.
-  proxies[A]!.setMode({ kind: 'http500' })
-  proxies[A]!.resetCounts()
+  node.http[A]!.setMode({ kind: 'http500' })
+  node.http[A]!.resetCounts()
   const reads = 20
   await Promise.all(Array.from({ length: reads }, (_, i) => pool!.request('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'])))
-  const failedOnA = proxies[A]!.methodCounts()['eth_getBalance'] ?? 0
+  const failedOnA = node.http[A]!.methodCounts()['eth_getBalance'] ?? 0
   expect(failedOnA).toBeGreaterThan(0)
 
   // 2. A request no endpoint can serve: anvil refuses an unknown method (final, not retried on B).
@@ -67,14 +55,14 @@ it('counts the failing endpoint’s errors and the retries they cost, and report
 
   // 3. A goes down (failed heartbeats), its head stays where it was while the chain moves on.
   await waitFor(() => pool!.stats().endpoints[A]!.status === 'down', 'A down')
-  await anvil.mine(5)
+  await node.anvil.mine(5)
   await waitFor(() => pool!.referenceHead() === start + 5n, 'the reference head at start + 5')
 
   const text = await registry.metrics()
   expect(text).not.toContain('SECRET')
   expect(value(text, 'resilient_rpc_requests_total', { method: 'eth_getBalance', outcome: 'ok' })).toBe(reads)
   expect(value(text, 'resilient_rpc_retries_total', { method: 'eth_getBalance', endpoint: idA, code: 'HTTP_ERROR' })).toBe(failedOnA)
-  expect(value(text, 'resilient_rpc_endpoint_failures_total', { endpoint: idA })).toBe(failedOnA + (proxies[A]!.methodCounts()['foo_bar'] ?? 0))
+  expect(value(text, 'resilient_rpc_endpoint_failures_total', { endpoint: idA })).toBe(failedOnA + (node.http[A]!.methodCounts()['foo_bar'] ?? 0))
   const unknownMethod = text.split('\n').filter((l) => l.startsWith('resilient_rpc_requests_total{method="foo_bar"'))
   expect(unknownMethod).toEqual(['resilient_rpc_requests_total{method="foo_bar",outcome="RPC_ERROR"} 1'])
   expect(value(text, 'resilient_rpc_request_duration_seconds_count', { method: 'eth_getBalance', outcome: 'ok' })).toBe(reads)

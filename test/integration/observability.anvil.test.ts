@@ -1,29 +1,15 @@
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createPool, type Logger, type Pool, type PoolOptions } from '../../src/index.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
-import { resetProxies, waitFor } from '../support/async.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { waitFor } from '../support/async.js'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // Tracing and logging against anvil through fault proxies: the spans of a failed-over request, and
 // logs that are redacted and rate-limited while an endpoint flaps.
 
-let anvil: Anvil
-let proxies: FaultProxy[]
+const node = useProxiedAnvil({ http: 2 })
 let pool: Pool | undefined
 const [A, B] = [0, 1]
-
-beforeAll(async () => {
-  anvil = await startAnvil()
-  proxies = await Promise.all([0, 1].map(() => createFaultProxy(anvil.url)))
-})
-
-afterAll(async () => {
-  await Promise.all(proxies.map((p) => p.close()))
-  await anvil.stop()
-})
-
-beforeEach(() => resetProxies(...proxies))
 
 afterEach(async () => {
   await pool?.destroy()
@@ -31,7 +17,7 @@ afterEach(async () => {
 })
 
 // API keys in the path, as hosted providers put them.
-const endpoints = () => proxies.map((p, i) => `${p.url}/v3/SECRET${'AB'[i]}KEY`)
+const endpoints = () => node.http.map((p, i) => `${p.url}/v3/SECRET${'AB'[i]}KEY`)
 
 describe('tracing against anvil', () => {
   it('shows the attempts of a failed-over request as children of its span', async () => {
@@ -40,18 +26,18 @@ describe('tracing against anvil', () => {
     try {
       // No heartbeats: A is not known to be down, so the request tries it first and fails over.
       pool = createPool({ endpoints: endpoints(), heartbeat: false, hedge: false, attemptTimeout: 1_000, tracer: provider.getTracer('test') })
-      proxies[A]!.setMode({ kind: 'http500' })
+      node.http[A]!.setMode({ kind: 'http500' })
       const head = await pool.request<string>('eth_blockNumber')
-      expect(BigInt(head)).toBe(BigInt(await anvil.rpc<string>('eth_blockNumber')))
-      expect([proxies[A]!.count(), proxies[B]!.count()]).toEqual([1, 1])
+      expect(BigInt(head)).toBe(BigInt(await node.anvil.rpc<string>('eth_blockNumber')))
+      expect([node.http[A]!.count(), node.http[B]!.count()]).toEqual([1, 1])
 
       const spans = exporter.getFinishedSpans()
       const request = spans.find((s) => s.name === 'rpc eth_blockNumber')!
       expect(request.attributes).toMatchObject({ 'rpc.system': 'jsonrpc', 'rpc.method': 'eth_blockNumber', 'resilient_rpc.outcome': 'ok', 'resilient_rpc.attempts': 2 })
       const children = spans.filter((s) => s.parentSpanContext?.spanId === request.spanContext().spanId)
       expect(children.map((s) => [s.attributes['resilient_rpc.retry'], s.attributes['resilient_rpc.endpoint'], s.attributes['resilient_rpc.outcome']])).toEqual([
-        [0, `http://127.0.0.1:${proxies[A]!.port}#0`, 'HTTP_ERROR'],
-        [1, `http://127.0.0.1:${proxies[B]!.port}#1`, 'ok'],
+        [0, `http://127.0.0.1:${node.http[A]!.port}#0`, 'HTTP_ERROR'],
+        [1, `http://127.0.0.1:${node.http[B]!.port}#1`, 'ok'],
       ])
       expect(children.every((s) => s.spanContext().traceId === request.spanContext().traceId)).toBe(true)
       expect(JSON.stringify(spans.map((s) => [s.name, s.attributes, s.status]))).not.toContain('SECRET')
@@ -78,12 +64,12 @@ describe('logging against anvil', () => {
     let downs = 0
     pool.on('endpoint:state', ({ to }) => void (to === 'down' && downs++))
     await pool.ready({ minHealthy: 2, timeout: 5_000 })
-    proxies[A]!.setMode({ kind: 'flap', upMs: 100, downMs: 100 })
+    node.http[A]!.setMode({ kind: 'flap', upMs: 100, downMs: 100 })
     const downLogs = () => lines.filter((l) => l.msg === 'endpoint down')
     await waitFor(() => downLogs().some((l) => typeof l.obj.suppressed === 'number'), 'a log line reporting suppressed ones', 10_000)
     // Every transition happened (events), fewer were logged, and the gap was counted.
     expect(downs).toBeGreaterThan(downLogs().length)
-    expect(downLogs().every((l) => l.level === 'warn' && l.obj.endpoint === `http://127.0.0.1:${proxies[A]!.port}#0`)).toBe(true)
+    expect(downLogs().every((l) => l.level === 'warn' && l.obj.endpoint === `http://127.0.0.1:${node.http[A]!.port}#0`)).toBe(true)
     const suppressed = downLogs().reduce((sum, l) => sum + ((l.obj.suppressed as number | undefined) ?? 0), 0)
     expect(suppressed).toBeGreaterThan(0)
     expect(lines.some((l) => l.msg === 'pool ready')).toBe(true)

@@ -1,9 +1,8 @@
 import { JsonRpcProvider, Transaction, Wallet, type TransactionRequest } from 'ethers'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createOutbox, createPool, type Outbox, type OutboxState, type Pool } from '../../src/index.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
 import { resetProxies, waitFor } from '../support/async.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // The outbox against anvil through three fault proxies: a transaction sent while every endpoint is
 // down is mined once they recover, exactly once; a transaction whose nonce another one took is replaced.
@@ -12,29 +11,18 @@ import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
 const SENDER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
 const RECIPIENT = '0x000000000000000000000000000000000000bEEF'
 
-let anvil: Anvil
+const node = useProxiedAnvil({ http: 3, snapshot: true })
 let direct: JsonRpcProvider
-let proxies: FaultProxy[]
 let pool: Pool | undefined
 let outbox: Outbox | undefined
 const sender = new Wallet(SENDER_KEY)
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  direct = new JsonRpcProvider(anvil.url, 31337, { staticNetwork: true, polling: false, batchMaxCount: 1, cacheTimeout: -1 })
-  proxies = await Promise.all([0, 1, 2].map(() => createFaultProxy(anvil.url)))
+beforeAll(() => {
+  direct = new JsonRpcProvider(node.anvil.url, 31337, { staticNetwork: true, polling: false, batchMaxCount: 1, cacheTimeout: -1 })
 })
 
-afterAll(async () => {
-  await Promise.all(proxies.map((p) => p.close()))
+afterAll(() => {
   direct.destroy()
-  await anvil.stop()
-})
-
-let snapshot: string
-beforeEach(async () => {
-  snapshot = await anvil.snapshot()
-  resetProxies(...proxies)
 })
 
 afterEach(async () => {
@@ -42,13 +30,12 @@ afterEach(async () => {
   outbox = undefined
   await pool?.destroy()
   pool = undefined
-  await anvil.rpc('evm_setAutomine', [true])
-  await anvil.revert(snapshot)
+  await node.anvil.rpc('evm_setAutomine', [true])
 })
 
 async function makePool(): Promise<Pool> {
   pool = createPool({
-    endpoints: proxies.map((p, i) => ({ url: `${p.url}/v3/KEY${i}`, name: 'ABC'[i]! })),
+    endpoints: node.http.map((p, i) => ({ url: `${p.url}/v3/KEY${i}`, name: 'ABC'[i]! })),
     attemptTimeout: 400,
     defaultTimeout: 2_000,
     heartbeat: { interval: 50, timeout: 300 },
@@ -64,12 +51,12 @@ async function sign(overrides: TransactionRequest = {}): Promise<string> {
   return sender.signTransaction({ to: RECIPIENT, value: 1_000n, nonce, gasLimit: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n, chainId: 31337n, type: 2, ...overrides })
 }
 
-const sends = () => proxies.reduce((sum, p) => sum + (p.methodCounts()['eth_sendRawTransaction'] ?? 0), 0)
+const sends = () => node.http.reduce((sum, p) => sum + (p.methodCounts()['eth_sendRawTransaction'] ?? 0), 0)
 
 describe('outbox against anvil', () => {
   it('a transaction sent while every endpoint is down is mined once they recover, exactly once', async () => {
     const p = await makePool()
-    for (const proxy of proxies) proxy.setMode({ kind: 'reset' })
+    for (const proxy of node.http) proxy.setMode({ kind: 'reset' })
     await waitFor(() => p.stats().endpoints.every((e) => e.status === 'down'), 'every endpoint down')
     const nonceBefore = await direct.getTransactionCount(sender.address)
     const balanceBefore = await direct.getBalance(RECIPIENT)
@@ -83,15 +70,15 @@ describe('outbox against anvil', () => {
     const handle = await outbox.send(signed, { confirmations: 2, timeout: 30_000, onState: (s) => states.push(s) })
     expect(handle.hash).toBe(Transaction.from(signed).hash)
     // Down for a while (the heartbeats keep knocking at every proxy); nothing reached anvil.
-    for (const proxy of proxies) proxy.resetCounts()
-    await waitFor(() => proxies.every((proxy) => proxy.count() >= 10), 'ten failed heartbeats per endpoint')
+    for (const proxy of node.http) proxy.resetCounts()
+    await waitFor(() => node.http.every((proxy) => proxy.count() >= 10), 'ten failed heartbeats per endpoint')
     await waitFor(() => gaveUp === 1, 'the first broadcast round to give up (no endpoint within the pool deadline)')
     expect(handle.state.status).toBe('queued')
     expect(await direct.getTransactionCount(sender.address)).toBe(nonceBefore)
 
-    resetProxies(...proxies)
+    resetProxies(...node.http)
     await waitFor(() => handle.state.status === 'mined', 'the transaction to be mined', 10_000)
-    await anvil.mine(1)
+    await node.anvil.mine(1)
     const final = await handle.done
     expect(final).toMatchObject({ status: 'confirmed', confirmations: 2n, reverted: false })
     expect(states.map((s) => s.status)).toEqual(expect.arrayContaining(['queued', 'accepted', 'mined', 'confirmed']))
@@ -105,7 +92,7 @@ describe('outbox against anvil', () => {
 
   it('reports a transaction as replaced when another one with its nonce is mined', async () => {
     const p = await makePool()
-    await anvil.rpc('evm_setAutomine', [false])
+    await node.anvil.rpc('evm_setAutomine', [false])
     outbox = createOutbox(p, { rebroadcastInterval: 200, pollInterval: 100 })
     const ours = await sign()
     const handle = await outbox.send(ours, { confirmations: 1, timeout: 30_000 })
@@ -113,8 +100,8 @@ describe('outbox against anvil', () => {
     // Same nonce, higher fees, sent straight to the node: it replaces ours in the mempool and is mined.
     const nonce = Transaction.from(ours).nonce
     const replacement = await sign({ nonce, to: sender.address, value: 0n, maxFeePerGas: 30_000_000_000n, maxPriorityFeePerGas: 5_000_000_000n })
-    const replacementHash = await anvil.rpc<string>('eth_sendRawTransaction', [replacement])
-    await anvil.mine(1)
+    const replacementHash = await node.anvil.rpc<string>('eth_sendRawTransaction', [replacement])
+    await node.anvil.mine(1)
     await expect(handle.done).resolves.toEqual({ status: 'replaced', nonce })
     expect(await direct.getTransactionReceipt(handle.hash)).toBeNull()
     expect(await direct.getTransactionReceipt(replacementHash)).not.toBeNull()

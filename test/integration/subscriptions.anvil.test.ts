@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { createPool, type BlockHeader, type HeadsReorg, type Pool, type PoolOptions, type RpcLog, type SubscriptionGap } from '../../src/index.js'
-import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
+import { counterAbi } from '../fixtures/contracts/counter.js'
+import { deployCounter, DEV_ACCOUNT } from '../support/counter.js'
 import { waitFor } from '../support/async.js'
 import { Interface } from 'ethers'
 
@@ -172,9 +173,8 @@ describe('pool.subscribe("logs")', () => {
     const p = makePool()
     await p.ready({ minHealthy: 3, timeout: 5_000 })
     const iface = new Interface(counterAbi)
-    const [from] = await node.anvil.rpc<string[]>('eth_accounts')
-    const address = (await node.anvil.transact({ from, data: counterBytecode + '0'.repeat(64) })).contractAddress!
-    const ping = (n: number) => node.anvil.transact({ from, to: address, data: iface.encodeFunctionData('ping', [n, `0x${'ab'.repeat(32)}`]) })
+    const address = await deployCounter(node.anvil)
+    const ping = (n: number) => node.anvil.transact({ from: DEV_ACCOUNT, to: address, data: iface.encodeFunctionData('ping', [n, `0x${'ab'.repeat(32)}`]) })
 
     const sources = collectSources(p)
     const logs: RpcLog[] = []

@@ -1,32 +1,23 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { isResilientRpcError, type ResilientRpcError } from '../../src/errors/errors.js'
 import { createWsTransport } from '../../src/transport/ws.js'
 import type { WsResubscribed, WsTransport, WsTransportOptions } from '../../src/transport/wsOptions.js'
-import { startAnvil, type Anvil } from '../support/anvil.js'
 import { start, waitFor } from '../support/async.js'
 import { runInChild } from '../support/runInChild.js'
-import { createWsFaultProxy, type WsFaultProxy } from '../support/wsFaultProxy.js'
+import { useProxiedAnvil } from '../support/proxiedAnvil.js'
+import type { WsFaultProxy } from '../support/wsFaultProxy.js'
 
 // The WebSocket transport against a real anvil (WebSocket on its HTTP port) through the WebSocket
 // fault proxy. Assertions lean on what the proxy counted, not on wall-clock times.
 
 type Head = { number: string; hash: string; parentHash: string }
 
-let anvil: Anvil
+const node = useProxiedAnvil({ ws: 1 })
 let proxy: WsFaultProxy
 const transports: WsTransport[] = []
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  proxy = await createWsFaultProxy(anvil.url)
-})
-afterAll(async () => {
-  await proxy?.close()
-  await anvil?.stop()
-})
-beforeEach(() => {
-  proxy.setMode({ kind: 'pass' })
-  proxy.resetCounts()
+beforeAll(() => {
+  proxy = node.ws[0]!
 })
 afterEach(async () => {
   await Promise.all(transports.splice(0).map((t) => t.destroy()))
@@ -59,7 +50,7 @@ describe('ws transport against anvil', () => {
   it('answers requests after the chain-id handshake, with typed RPC errors', async () => {
     const t = transport()
     const head = await t.request('eth_blockNumber', [], { signal: deadline() })
-    expect(head).toBe(await anvil.rpc('eth_blockNumber'))
+    expect(head).toBe(await node.anvil.rpc('eth_blockNumber'))
     const block = (await t.request('eth_getBlockByNumber', ['latest', false], { signal: deadline() })) as Head
     expect(block.number).toBe(head)
     const error = await t.request('eth_getBalance', ['not an address', 'latest'], { signal: deadline() }).catch((e: unknown) => e as ResilientRpcError)
@@ -72,8 +63,8 @@ describe('ws transport against anvil', () => {
     const t = transport()
     const heads: Head[] = []
     await t.subscribe(['newHeads'], (h) => heads.push(h as Head), { signal: deadline() })
-    const from = num(await anvil.rpc<string>('eth_blockNumber'))
-    await anvil.mine(3)
+    const from = num(await node.anvil.rpc<string>('eth_blockNumber'))
+    await node.anvil.mine(3)
     await waitFor(() => heads.length === 3, 'three heads')
     expect(heads.map((h) => num(h.number))).toEqual([from + 1, from + 2, from + 3])
     expect(heads[1]!.parentHash).toBe(heads[0]!.hash)
@@ -84,17 +75,17 @@ describe('ws transport against anvil', () => {
     const seen: (Head | WsResubscribed)[] = []
     const sub = await t.subscribe(['newHeads'], (h) => seen.push(h as Head), { onResubscribed: (e) => seen.push(e) })
     const firstId = sub.serverId
-    await anvil.mine(1)
+    await node.anvil.mine(1)
     await waitFor(() => seen.length === 1, 'the first head')
     const closed = nextEvent<{ reason: ResilientRpcError; wasOpen: boolean }>(t, 'closed')
     proxy.setMode({ kind: 'drop' })
     expect(await closed).toMatchObject({ wasOpen: true, reason: { code: 'NETWORK' } })
     // 1. Blocks mined while no socket is up are not pushed to anybody.
-    await anvil.mine(2)
+    await node.anvil.mine(2)
     await waitFor(() => proxy.refused() >= 1, 'a refused reconnect')
     proxy.setMode({ kind: 'pass' })
     await waitFor(() => seen.length === 2, 'the resubscribed notice')
-    await anvil.mine(1)
+    await node.anvil.mine(1)
     await waitFor(() => seen.length === 3, 'a head after the reconnect')
     const [before, notice, after] = seen as [Head, WsResubscribed, Head]
     expect(notice).toMatchObject({ id: sub.id, previousServerId: firstId, serverId: sub.serverId, generation: t.stats().generation })
@@ -143,7 +134,7 @@ describe('ws transport against anvil', () => {
     expect(patient.outcome.settled).toBe(false)
     proxy.setMode({ kind: 'pass' })
     await patient.done
-    expect(patient.outcome.value).toBe(await anvil.rpc('eth_blockNumber'))
+    expect(patient.outcome.value).toBe(await node.anvil.rpc('eth_blockNumber'))
   })
 
   it('an endpoint on another chain fails the handshake and the give-up policy stops the retries', async () => {

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'eventemitter3'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createPool, NetworkError, RpcResponseError, type Pool, type PoolEvents } from '../../src/index.js'
+import { describe, expect, it, vi } from 'vitest'
+import { createPool, NetworkError, RpcResponseError, type PoolEvents } from '../../src/index.js'
 import { attachLogger, redactText, type Logger } from '../../src/observability/logger.js'
-import { createFakeFetch, type Behaviour, type FakeFetch, type FetchCall } from '../support/fakeFetch.js'
+import type { Behaviour, FetchCall } from '../support/fakeFetch.js'
+import { useFakePool } from '../support/fakePool.js'
 
 // The logger as a subscriber of pool events: levels, redaction and the per-kind rate limit.
 
@@ -14,20 +15,7 @@ function capture(): { logger: Logger; lines: Line[] } {
   return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines }
 }
 
-let fake: FakeFetch
-let pool: Pool | undefined
-
-beforeEach(() => {
-  vi.useFakeTimers()
-  fake = createFakeFetch()
-})
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-})
+const { fake, makePool } = useFakePool({})
 
 const node = (call: FetchCall): Behaviour => (call.method === 'eth_chainId' ? { kind: 'ok', result: '0x1' } : { kind: 'ok', result: '0x64' })
 
@@ -35,7 +23,7 @@ describe('logger', () => {
   it('is silent without a logger and logs nothing for a healthy request path with one', async () => {
     fake.set('a', node)
     const { logger, lines } = capture()
-    pool = createPool({ endpoints: ['http://a'], fetch: fake.fetch, heartbeat: false, logger })
+    const pool = makePool({ endpoints: ['http://a'], heartbeat: false, logger })
     await pool.request('eth_blockNumber')
     expect(lines).toEqual([])
   })
@@ -48,7 +36,7 @@ describe('logger', () => {
     const leaky: typeof fetch = (input, init) =>
       String(input).includes('//a') && failing ? Promise.reject(new TypeError(`fetch ${String(input)} failed`)) : fake.fetch(input, init)
     let failing = false
-    pool = createPool({
+    const pool = makePool({
       endpoints: [{ url: 'http://a/v3/SECRETKEY', headers: { Authorization: 'Bearer SECRETTOKEN' } }, 'http://b/?apikey=SECRETKEY'],
       fetch: leaky,
       random: () => 0.5,

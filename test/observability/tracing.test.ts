@@ -1,15 +1,13 @@
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import type { Tracer } from '@opentelemetry/api'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
+import { createPool } from '../../src/index.js'
 import { startRequestSpan } from '../../src/observability/tracing.js'
-import { createFakeFetch, type FakeFetch } from '../support/fakeFetch.js'
+import { useFakePool } from '../support/fakePool.js'
 import { start } from '../support/async.js'
 
 // Spans of pool requests, exported in memory: one per request, a child per attempt and per hedge.
 
-let fake: FakeFetch
-let pool: Pool | undefined
 /** The in-memory exporter, answering at once: the stock one answers on a zero timer, which fake timers would count as the pool's. */
 class SyncExporter extends InMemorySpanExporter {
   readonly #spans: ReadableSpan[] = []
@@ -26,30 +24,23 @@ let exporter: InMemorySpanExporter
 let provider: BasicTracerProvider
 let tracer: Tracer
 
-function makePool(options: Partial<PoolOptions> = {}, endpoints = ['http://a', 'http://b']): Pool {
-  pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0, heartbeat: false, hedge: false, dedupe: false, tracer, ...options })
-  return pool
-}
-
 const spans = () => exporter.getFinishedSpans()
 const named = (name: string) => spans().filter((s) => s.name === name)
 const childrenOf = (parent: ReadableSpan) => spans().filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId)
 
+// Registered before useFakePool's hooks: the tracer exists before fake timers start, and is shut down
+// once they have stopped, after the pools.
 beforeEach(() => {
   exporter = new SyncExporter()
   provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
   tracer = provider.getTracer('test')
-  vi.useFakeTimers()
-  fake = createFakeFetch()
 })
 
 afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
   await provider.shutdown()
 })
+
+const { fake, makePool } = useFakePool(() => ({ endpoints: ['http://a', 'http://b'], random: () => 0, heartbeat: false, hedge: false, dedupe: false, tracer }))
 
 describe('tracing', () => {
   it('gives a failed-over request one span with a child per attempt, in order, endpoints by id', async () => {

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { BreakerState } from '../../src/balancer/select.js'
 import { createBreaker, DEFAULT_BREAKER, type Breaker, type BreakerOptions } from '../../src/policy/breaker.js'
+import { useCheckedFakeTimers } from '../support/fakeTimers.js'
 
 // The breaker is told outcomes; opossum keeps the window and the state machine. opossum reports some
 // transitions after a microtask, so every step below is followed by `settle()`.
@@ -33,17 +34,11 @@ async function openBreaker(b: Breaker): Promise<void> {
   expect(b.state()).toBe('open')
 }
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
+useCheckedFakeTimers()
 
 afterEach(() => {
   breaker?.destroy()
   breaker = undefined
-  // Real timers come back first, so one leaking test cannot leave its fake clock to the next.
-  const timers = vi.getTimerCount()
-  vi.useRealTimers()
-  expect(timers).toBe(0)
 })
 
 describe('createBreaker', () => {

@@ -1,13 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { LimitQueue } from '../../src/policy/bulkhead.js'
 import { systemClock } from '../../src/util/clock.js'
 import { start } from '../support/async.js'
+import { useCheckedFakeTimers } from '../support/fakeTimers.js'
 
-beforeEach(() => vi.useFakeTimers())
-afterEach(() => {
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-})
+useCheckedFakeTimers()
 
 describe('LimitQueue', () => {
   it('wakes only the head, in arrival order', async () => {

@@ -1,8 +1,9 @@
 import { getEventListeners } from 'node:events'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { withTimeout } from '../../src/policy/timeout.js'
 import type { Clock, TimerHandle } from '../../src/util/clock.js'
 import { start } from '../support/async.js'
+import { useCheckedFakeTimers } from '../support/fakeTimers.js'
 
 // withTimeout with fake timers: every wait is driven by the test.
 
@@ -26,16 +27,10 @@ function ignoring() {
 
 const abortListeners = (signal: AbortSignal) => getEventListeners(signal, 'abort').length
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
+useCheckedFakeTimers()
 
 afterEach(() => {
   vi.restoreAllMocks()
-  // Real timers come back first, so one leaking test cannot leave its fake clock to the next.
-  const timers = vi.getTimerCount()
-  vi.useRealTimers()
-  expect(timers).toBe(0)
 })
 
 describe('withTimeout', () => {

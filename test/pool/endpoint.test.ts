@@ -1,9 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { BreakerState, EndpointStatus } from '../../src/balancer/select.js'
 import { HttpError, NetworkError, RateLimitedError, RpcResponseError, TimeoutError, UnauthorizedError } from '../../src/errors/errors.js'
 import { Endpoint, type EndpointHooks } from '../../src/pool/endpoint.js'
 import { resolvePoolOptions, type EndpointConfig, type PoolOptions } from '../../src/pool/options.js'
 import { createFakeFetch } from '../support/fakeFetch.js'
+import { useCheckedFakeTimers } from '../support/fakeTimers.js'
 
 // One endpoint record, driven directly. The breaker inside keeps a rolling-window interval, so fake
 // timers are installed before any endpoint is built. Heartbeats are off unless a test says otherwise,
@@ -31,17 +32,11 @@ const network = () => new NetworkError({ endpoint: 'a', details: 'ECONNREFUSED' 
 const settle = () => vi.advanceTimersByTimeAsync(0)
 const status = (e: Endpoint, now: number): EndpointStatus => e.currentStatus(now, undefined, true)
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
+useCheckedFakeTimers()
 
 afterEach(() => {
   endpoint?.destroy()
   endpoint = undefined
-  // Real timers come back first, so one leaking test cannot leave its fake clock to the next.
-  const timers = vi.getTimerCount()
-  vi.useRealTimers()
-  expect(timers).toBe(0)
 })
 
 describe('Endpoint: initial record', () => {

@@ -1,30 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
-import { createFakeFetch, type FakeFetch } from '../support/fakeFetch.js'
+import { describe, expect, it, vi } from 'vitest'
+import { createPool, isResilientRpcError } from '../../src/index.js'
+import { useFakePool } from '../support/fakePool.js'
 import { start } from '../support/async.js'
 
 // Unit tests of the request path with a scripted fetch and fake timers: every wait is driven by the test.
 
-let fake: FakeFetch
-let pool: Pool | undefined
-
-function makePool(options: Partial<PoolOptions> = {}, endpoints = ['http://a', 'http://b', 'http://c']): Pool {
-  // Hedging and de-duplication change how many upstream requests a call makes: off here, tested on their own below.
-  pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0, heartbeat: false, hedge: false, dedupe: false, ...options })
-  return pool
-}
-
-beforeEach(() => {
-  vi.useFakeTimers()
-  fake = createFakeFetch()
-})
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-})
+// Hedging and de-duplication change how many upstream requests a call makes: off here, tested on their own below.
+const { fake, makePool, track } = useFakePool({ endpoints: ['http://a', 'http://b', 'http://c'], random: () => 0, heartbeat: false, hedge: false, dedupe: false })
 
 describe('balancing and failover', () => {
   it('fails over to an untried endpoint at once, without back-off', async () => {
@@ -39,7 +21,7 @@ describe('balancing and failover', () => {
     fake.set('a', { kind: 'ok' })
     fake.set('b', { kind: 'ok' })
     const p = createPool({ endpoints: ['http://a', { url: 'http://b', tier: 'backup' }], fetch: fake.fetch, heartbeat: false, hedge: false, dedupe: false })
-    pool = p
+    track(p)
     for (let i = 0; i < 5; i++) await p.request('eth_blockNumber')
     expect(fake.callsTo('b')).toHaveLength(0)
     fake.set('a', { kind: 'network' })
@@ -59,7 +41,7 @@ describe('balancing and failover', () => {
   it('honours weights with weighted round-robin', async () => {
     for (const h of ['a', 'b']) fake.set(h, { kind: 'ok' })
     const p = createPool({ endpoints: [{ url: 'http://a', weight: 3 }, 'http://b'], strategy: 'weighted-round-robin', fetch: fake.fetch, heartbeat: false, hedge: false, dedupe: false })
-    pool = p
+    track(p)
     for (let i = 0; i < 8; i++) await p.request('eth_blockNumber')
     expect(fake.calls.map((c) => c.host).join('')).toBe('aabaaaba')
   })

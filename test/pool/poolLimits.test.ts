@@ -1,18 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createPool, isResilientRpcError, type EndpointConfig, type Pool, type PoolOptions } from '../../src/index.js'
-import { createFakeFetch, type FakeFetch } from '../support/fakeFetch.js'
+import { describe, expect, it, vi } from 'vitest'
+import { isResilientRpcError, type EndpointConfig, type PoolOptions } from '../../src/index.js'
+import { useFakePool } from '../support/fakePool.js'
 import { start } from '../support/async.js'
 
 // The pool's per-endpoint limits (bulkhead, rate limit, learned limit, bounded queue) and its retry
 // budget, with a scripted fetch and fake timers.
 
-let fake: FakeFetch
-let pool: Pool | undefined
-
-function makePool(endpoints: EndpointConfig[], options: Partial<PoolOptions> = {}): Pool {
-  pool = createPool({ endpoints, fetch: fake.fetch, random: () => 0, heartbeat: false, hedge: false, dedupe: false, ...options })
-  return pool
-}
+const fakePool = useFakePool({ random: () => 0, heartbeat: false, hedge: false, dedupe: false })
+const { fake } = fakePool
+const makePool = (endpoints: EndpointConfig[], options: Partial<PoolOptions> = {}) => fakePool.makePool(options, endpoints)
 
 /** Tracks how many fetches each host has open at once, and the most it ever had. */
 function trackConcurrency() {
@@ -31,18 +27,6 @@ function trackConcurrency() {
   }) as typeof fetch
   return { fetch: tracked, peak }
 }
-
-beforeEach(() => {
-  vi.useFakeTimers()
-  fake = createFakeFetch()
-})
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-})
 
 describe('maxConcurrency (bulkhead)', () => {
   it('never has more than maxConcurrency attempts in flight per endpoint; the rest wait their turn', async () => {

@@ -1,10 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
+import { describe, expect, it, vi } from 'vitest'
+import { isResilientRpcError } from '../../src/index.js'
 import { HttpError, type QuorumError } from '../../src/errors/errors.js'
 import { canonicalJson, quorumRead, type AskOutcome, type QuorumHost } from '../../src/pool/quorum.js'
 import { systemClock } from '../../src/util/clock.js'
-import { createFakeFetch, type Behaviour, type FakeFetch, type FetchCall } from '../support/fakeFetch.js'
+import type { Behaviour, FetchCall } from '../support/fakeFetch.js'
+import { useFakePool } from '../support/fakePool.js'
 import { start } from '../support/async.js'
+import { useCheckedFakeTimers } from '../support/fakeTimers.js'
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and lower-cases hex, so equal answers compare equal', () => {
@@ -50,11 +52,7 @@ function scriptedHost(script: Array<{ id: string; answer: unknown; delay?: numbe
 }
 
 describe('quorumRead', () => {
-  beforeEach(() => vi.useFakeTimers())
-  afterEach(() => {
-    expect(vi.getTimerCount()).toBe(0)
-    vi.useRealTimers()
-  })
+  useCheckedFakeTimers()
 
   it('asks k endpoints in parallel and resolves when they agree, without asking more', async () => {
     const { host, asks } = scriptedHost([{ id: 'A', answer: '0x1' }, { id: 'B', answer: '0x1' }, { id: 'C', answer: '0x1' }])
@@ -137,8 +135,7 @@ describe('quorumRead', () => {
 })
 
 describe('pool.request with { quorum }', () => {
-  let fake: FakeFetch
-  let pool: Pool | undefined
+  const { fake, makePool } = useFakePool({ endpoints: ['http://a', 'http://b', 'http://c'], random: () => 0, heartbeat: false, hedge: false })
   const ADDR = '0x00000000000000000000000000000000000000aa'
 
   /** Every host answers eth_blockNumber 0x10; eth_getBalance as `balances[host]`. */
@@ -147,23 +144,6 @@ describe('pool.request with { quorum }', () => {
       fake.set(host, (call: FetchCall) => (call.method === 'eth_blockNumber' ? { kind: 'ok', result: '0x10' } : balances[host]!))
     }
   }
-
-  function makePool(options: Partial<PoolOptions> = {}): Pool {
-    pool = createPool({ endpoints: ['http://a', 'http://b', 'http://c'], fetch: fake.fetch, random: () => 0, heartbeat: false, hedge: false, ...options })
-    return pool
-  }
-
-  beforeEach(() => {
-    vi.useFakeTimers()
-    fake = createFakeFetch()
-  })
-
-  afterEach(async () => {
-    await pool?.destroy()
-    pool = undefined
-    expect(vi.getTimerCount()).toBe(0)
-    vi.useRealTimers()
-  })
 
   it('returns the answer two endpoints agree on, pinning a latest read to one block', async () => {
     answer({ a: { kind: 'ok', result: '0x64' }, b: { kind: 'ok', result: '0x999' }, c: { kind: 'ok', result: '0x64' } })

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createPool, isResilientRpcError, type Strategy } from '../../src/index.js'
 import { createFakeFetch, type Behaviour } from '../support/fakeFetch.js'
+import { useCheckedFakeTimers } from '../support/fakeTimers.js'
 
 // The pool's core promise, "every request settles", as a property: whatever the endpoints do, the
 // request settles by its deadline with a result or one of our errors, and leaves nothing behind.
@@ -105,16 +106,7 @@ async function run(s: Scenario): Promise<void> {
   expect(vi.getTimerCount()).toBe(0)
 }
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
-
-afterEach(() => {
-  // Real timers come back first, so one leaking test cannot leave its fake clock to the next.
-  const timers = vi.getTimerCount()
-  vi.useRealTimers()
-  expect(timers).toBe(0)
-})
+useCheckedFakeTimers()
 
 describe('pool.request settles', () => {
   it('every request settles by its deadline, with a result or a ResilientRpcError, leaving nothing behind', async () => {

@@ -17,6 +17,8 @@ export type FakeFetch = {
   set(host: string, behaviour: Behaviour | ((call: FetchCall) => Behaviour)): void
   calls: FetchCall[]
   callsTo(host: string): FetchCall[]
+  /** Back to the behaviours it was created with, and no calls recorded: a fresh fake between tests. */
+  reset(): void
 }
 
 export function createFakeFetch(initial: Record<string, Behaviour> = {}): FakeFetch {
@@ -54,6 +56,11 @@ export function createFakeFetch(initial: Record<string, Behaviour> = {}): FakeFe
     set: (host, behaviour) => void behaviours.set(host, behaviour),
     calls,
     callsTo: (host) => calls.filter((c) => c.host === host),
+    reset() {
+      behaviours.clear()
+      for (const [host, b] of Object.entries(initial)) behaviours.set(host, b)
+      calls.length = 0
+    },
   }
 }
 

@@ -1,8 +1,9 @@
 import { keccak256, Transaction, Wallet } from 'ethers'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createPool, isResilientRpcError, sendRawTransaction, type Pool, type PoolOptions } from '../../src/index.js'
+import { describe, expect, it, vi } from 'vitest'
+import { isResilientRpcError, sendRawTransaction } from '../../src/index.js'
 import { start } from '../support/async.js'
-import { createFakeFetch, type Behaviour, type FakeFetch, type FetchCall } from '../support/fakeFetch.js'
+import type { Behaviour, FetchCall } from '../support/fakeFetch.js'
+import { useFakePool } from '../support/fakePool.js'
 
 // Broadcasting signed bytes over three endpoints with a scripted fetch and fake timers (heartbeats off:
 // every endpoint is eligible from the start).
@@ -21,13 +22,7 @@ const SIGNED = await new Wallet('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7
 const HASH = keccak256(SIGNED)
 const HOSTS = ['a', 'b', 'c'] as const
 
-let fake: FakeFetch
-let pool: Pool | undefined
-
-function makePool(options: Partial<PoolOptions> = {}): Pool {
-  pool = createPool({ endpoints: HOSTS.map((h) => `http://${h}`), fetch: fake.fetch, random: () => 0, heartbeat: false, ...options })
-  return pool
-}
+const { fake, makePool, lastPool } = useFakePool({ endpoints: HOSTS.map((h) => `http://${h}`), random: () => 0, heartbeat: false })
 
 /** An endpoint answering eth_sendRawTransaction with `send`, and eth_getTransactionByHash with `known`. */
 function node(send: Behaviour, known: unknown = null): (call: FetchCall) => Behaviour {
@@ -42,18 +37,6 @@ const accepted: Behaviour = { kind: 'ok', result: HASH }
 const rejected = (message: string): Behaviour => ({ kind: 'rpcError', code: -32000, message })
 const sends = () => fake.calls.filter((c) => c.method === 'eth_sendRawTransaction')
 const lookups = () => fake.calls.filter((c) => c.method === 'eth_getTransactionByHash')
-
-beforeEach(() => {
-  vi.useFakeTimers()
-  fake = createFakeFetch()
-})
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-})
 
 it('the hash is keccak256 of the signed bytes, the transaction hash', () => {
   expect(HASH).toBe(Transaction.from(SIGNED).hash)
@@ -258,7 +241,7 @@ describe('one deadline', () => {
     await vi.advanceTimersByTimeAsync(1_000)
     expect(outcome.settled).toBe(true)
     expect(outcome.error).toMatchObject({ code: 'TIMEOUT' })
-    await pool!.destroy()
+    await lastPool().destroy()
     await done
   })
 })

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createPool, isResilientRpcError, waitForTransaction, type Pool, type TransactionReceipt, type TransactionState, type WaitForTransactionOptions } from '../../src/index.js'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { isResilientRpcError, waitForTransaction, type TransactionReceipt, type TransactionState, type WaitForTransactionOptions } from '../../src/index.js'
 import { start } from '../support/async.js'
-import { createFakeFetch, type Behaviour, type FakeFetch, type FetchCall } from '../support/fakeFetch.js'
+import type { Behaviour, FetchCall } from '../support/fakeFetch.js'
+import { useFakePool } from '../support/fakePool.js'
 
 // waitForTransaction through a one-endpoint pool with a scripted chain and fake timers. Heartbeats
 // are off, so the pool knows no reference head and every depth comes from eth_blockNumber.
@@ -40,13 +41,7 @@ function node(call: FetchCall): Behaviour {
   }
 }
 
-let fake: FakeFetch
-let pool: Pool | undefined
-
-function makePool(): Pool {
-  pool = createPool({ endpoints: ['http://a'], fetch: fake.fetch, random: () => 0, heartbeat: false })
-  return pool
-}
+const { fake, makePool, lastPool } = useFakePool({ endpoints: ['http://a'], random: () => 0, heartbeat: false })
 
 const polls = () => fake.calls.filter((c) => c.method === 'eth_getTransactionReceipt').length
 
@@ -61,19 +56,10 @@ const mined = (n: number, confirmations: number, fork = 'a', reverted = false) =
 const reorged = (n: number, fork = 'a') => ({ status: 'reorged', blockNumber: BigInt(n), blockHash: blockHash(n, fork) })
 
 beforeEach(() => {
-  vi.useFakeTimers()
-  fake = createFakeFetch({ a: { kind: 'network' } })
   fake.set('a', node)
   chain.canonical.clear()
   chain.receipt = null
   mineTo(100)
-})
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
 })
 
 describe('waitForTransaction: depth', () => {
@@ -286,7 +272,7 @@ describe('waitForTransaction: deadline, abort, destroy', () => {
     fake.set('a', { kind: 'hang' })
     const { outcome, done } = wait()
     await vi.advanceTimersByTimeAsync(500)
-    await pool!.destroy()
+    await lastPool().destroy()
     await done
     expect(outcome.error).toMatchObject({ code: 'POOL_DESTROYED' })
   })
@@ -295,7 +281,7 @@ describe('waitForTransaction: deadline, abort, destroy', () => {
     const { outcome, done } = wait()
     await vi.advanceTimersByTimeAsync(1_500)
     const before = polls()
-    await pool!.destroy()
+    await lastPool().destroy()
     // No time passes: the pool's signal ends the sleep between polls.
     await vi.advanceTimersByTimeAsync(0)
     expect(outcome.error).toMatchObject({ code: 'POOL_DESTROYED' })

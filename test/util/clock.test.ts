@@ -1,17 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { systemClock, unrefTimer, type TimerHandle } from '../../src/util/clock.js'
+import { useCheckedFakeTimers } from '../support/fakeTimers.js'
 
 describe('systemClock under fake timers installed after import', () => {
-  beforeEach(() => {
-    vi.useFakeTimers()
-  })
-
-  afterEach(() => {
-    // Real timers come back first, so one leaking test cannot leave its fake clock to the next.
-    const timers = vi.getTimerCount()
-    vi.useRealTimers()
-    expect(timers).toBe(0)
-  })
+  useCheckedFakeTimers()
 
   it('now() reads the faked Date.now', () => {
     vi.setSystemTime(1_700_000_000_000)

@@ -1,7 +1,8 @@
 import { getEventListeners } from 'node:events'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Clock, TimerHandle } from '../../src/util/clock.js'
 import { sleep } from '../../src/util/sleep.js'
+import { useCheckedFakeTimers } from '../support/fakeTimers.js'
 
 /** Captures a promise's outcome without leaving a rejection unhandled. */
 function start(promise: Promise<void>) {
@@ -18,16 +19,7 @@ const flush = () => vi.advanceTimersByTimeAsync(0)
 
 const abortListeners = (signal: AbortSignal) => getEventListeners(signal, 'abort').length
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
-
-afterEach(() => {
-  // Real timers come back first, so one leaking test cannot leave its fake clock to the next.
-  const timers = vi.getTimerCount()
-  vi.useRealTimers()
-  expect(timers).toBe(0)
-})
+useCheckedFakeTimers()
 
 describe('sleep', () => {
   it.each([1, 100, 2_500])('resolves after %i ms, not before', async (ms) => {
