@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
-import { loadavg } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FaultMode } from '../test/support/faultProxy.js'
@@ -58,6 +58,7 @@ const config = {
   rounds: Math.round(num('rounds', 3)),
   /** Duration of one client's turn in one round (ms). */
   cellMs: Math.round(num('cell-ms', 500 * scale)),
+  pin: setting('pin') === 'true',
   /** Duration of one client's run under a fault (ms). */
   badDayMs: Math.round(num('badday-ms', 4_000 * scale)),
   badDayRounds: Math.round(num('badday-rounds', 1)),
@@ -145,15 +146,27 @@ function track(child: ChildProcess): ChildProcess {
 type Server = ChildHandle<ServerCommand>
 type Worker = ChildHandle<WorkerCommand>
 
-async function startChild<C extends object>(entry: string, execArgv: string[] = []): Promise<ChildHandle<C>> {
+async function startChild<C extends object>(entry: string, execArgv: string[] = [], cpu?: number): Promise<ChildHandle<C>> {
   const handle = await forkChild<C>(join(BUNDLE_DIR, entry), execArgv)
   track(handle.process)
   cleanups.push(() => handle.stop())
+  if (cpu !== undefined) pin(handle.process.pid, cpu)
   return handle
 }
 
-const startServer = () => startChild<ServerCommand>('server.mjs')
-const startWorker = () => startChild<WorkerCommand>('worker.mjs', ['--expose-gc'])
+// --pin: the server on one core, each client on the other, so a client's throughput is bounded by its
+// own CPU per request rather than by how the scheduler shares two cores. Off by default: confining a
+// client's GC and libuv threads to one core halved every client's throughput here, which is not how
+// a service runs.
+const PIN = config.pin && availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0
+function pin(pid: number | undefined, cpu: number): void {
+  if (!PIN || pid === undefined) return
+  // -a: every thread of the process, so libuv's and V8's threads stay on that core too.
+  spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' })
+}
+
+const startServer = () => startChild<ServerCommand>('server.mjs', [], 0)
+const startWorker = () => startChild<WorkerCommand>('worker.mjs', ['--expose-gc'], 1)
 
 // ---------------------------------------------------------------------------------------------
 // anvil, spawned quiet: its per-request log lines would otherwise cost a pipe reader CPU on these 2 cores.
@@ -201,6 +214,7 @@ async function startAnvil(): Promise<Anvil> {
   })
   const port = await freePort()
   const child = track(spawn(bin, ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(CHAIN_ID), '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] }))
+  pin(child.pid, 0)
   let stderr = ''
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2_000)))
   let spawnError: Error | undefined
@@ -390,6 +404,7 @@ function badDayTable(rows: readonly BadDayRow[]): string {
 
 async function runChild<T>(entry: string, env: Record<string, string>, execArgv: string[], timeoutMs: number): Promise<T> {
   const child = track(spawn(process.execPath, [...execArgv, join(BUNDLE_DIR, entry)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }))
+  pin(child.pid, 1)
   let stdout = ''
   child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()))
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
@@ -523,7 +538,8 @@ function perfCounts(): boolean {
  */
 async function cpuChild(env: Record<string, string>, perf: boolean): Promise<{ run: CpuRun; instructions: number | undefined }> {
   const node = [process.execPath, '--expose-gc', join(BUNDLE_DIR, 'cpu.mjs')]
-  const argv = perf ? ['perf', 'stat', '-x,', '-e', 'instructions:u', '--', ...node] : node
+  const measured = perf ? ['perf', 'stat', '-x,', '-e', 'instructions:u', '--', ...node] : node
+  const argv = PIN ? ['taskset', '-c', '1', ...measured] : measured
   const child = track(spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }))
   let stdout = ''
   let stderr = ''
@@ -676,6 +692,7 @@ async function main(): Promise<void> {
   out()
   for (const line of machineInfo(REPO_ROOT, anvil?.version)) out(`- ${line}`)
   out(`- Settings: ${JSON.stringify({ ...config, only: [...config.only], scale })}`)
+  out(`- CPUs: ${PIN ? 'server and anvil pinned to CPU 0, clients to CPU 1 (taskset)' : 'not pinned'}`)
   out()
 
   const instant = await server.call<string[]>({ cmd: 'instant', listeners: 3 })

@@ -19,9 +19,15 @@ export type HeartbeatOptions = {
   jitter?: number
   /** Let heartbeat timers not keep a Node process alive. @default true */
   unref?: boolean
+  /**
+   * How often an endpoint that is up proves its chain id again (ms; `Infinity`: only on each new
+   * connection). An HTTP endpoint has no connection to re-verify, and the load balancer behind one
+   * URL can start routing to another chain's node; a mismatch quarantines the endpoint. @default 60_000
+   */
+  chainCheckInterval?: number
 }
 
-export const DEFAULT_HEARTBEAT: Required<HeartbeatOptions> = { interval: 2_000, timeout: 1_500, failuresToDown: 2, jitter: 0.2, unref: true }
+export const DEFAULT_HEARTBEAT: Required<HeartbeatOptions> = { interval: 2_000, timeout: 1_500, failuresToDown: 2, jitter: 0.2, unref: true, chainCheckInterval: 60_000 }
 
 export type HealthHooks = {
   /** Endpoint state changed: recompute statuses, emit events, wake waiting requests. */
@@ -113,12 +119,20 @@ export class HealthMonitor {
     const generation = r.generation
     const start = this.#options.clock.now()
     try {
-      // 1. A new connection proves its chain before it counts as up, on every reconnection.
-      if (r.health !== 'up') {
+      // 1. A new connection proves its chain before it counts as up, on every reconnection, and an
+      // endpoint that is up proves it again now and then.
+      const recheck = r.health === 'up' && start - r.chainCheckedAt >= this.#heartbeat.chainCheckInterval
+      if (r.health !== 'up' || recheck) {
         const chainId = parseQuantity(await this.#call(endpoint, 'eth_chainId'), 'eth_chainId', endpoint)
-        if (r.generation !== generation) return
+        if (r.generation !== generation || this.#stop.signal.aborted) return
         r.chainId = chainId
+        r.chainCheckedAt = start
         this.#chainReports.set(r.index, chainId)
+        if (recheck && this.chainId !== undefined && chainId !== this.chainId) {
+          this.#verify(endpoint)
+          this.#updateReferenceHead()
+          return
+        }
       }
       // 2. Head and latency.
       const head = parseQuantity(await this.#call(endpoint, 'eth_blockNumber'), 'eth_blockNumber', endpoint)

@@ -27,6 +27,8 @@ export type EndpointRecord = SelectableEndpoint & {
   pingFailures: number
   /** When a heartbeat last read its head (clock ms). */
   headAt: number
+  /** When a heartbeat last read its chain id (clock ms). */
+  chainCheckedAt: number
   /** Heartbeats in a row that reported a head below the reference head (for reorg detection). */
   lowerStreak: number
   /** Whether its head went back while below the reference head: a reorg witness. */
@@ -76,6 +78,7 @@ export class Endpoint {
       restrictionReason: undefined,
       head: undefined,
       headAt: 0,
+      chainCheckedAt: 0,
       status: health,
       generation: 0,
       chainId: undefined,

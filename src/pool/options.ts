@@ -270,6 +270,7 @@ function resolveHeartbeat(options: HeartbeatOptions | false | undefined): Requir
     failuresToDown: count('heartbeat.failuresToDown', h.failuresToDown, 0),
     jitter: fraction('heartbeat.jitter', h.jitter),
     unref: h.unref,
+    chainCheckInterval: duration('heartbeat.chainCheckInterval', h.chainCheckInterval, 0, false, true),
   }
   if (resolved.failuresToDown < 1) throw new InvalidOptionError('heartbeat.failuresToDown', 'expected an integer >= 1')
   if (typeof resolved.unref !== 'boolean') throw new InvalidOptionError('heartbeat.unref', 'expected a boolean')

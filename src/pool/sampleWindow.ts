@@ -36,10 +36,12 @@ export class SampleWindow {
 
   /** 95th percentile latency of the successes in the window (ms), `undefined` without any. */
   p95(): number | undefined {
-    const ok = Array.from(this.#latencies.subarray(0, this.#count)).filter((l) => !Number.isNaN(l))
-    if (ok.length === 0) return undefined
-    ok.sort((a, b) => a - b)
-    return ok[Math.min(ok.length - 1, Math.ceil(ok.length * 0.95) - 1)]
+    // A typed array sorts numerically without a comparator call per pair, and puts NaN (failures) last.
+    const sorted = this.#latencies.slice(0, this.#count).sort()
+    let ok = sorted.length
+    while (ok > 0 && Number.isNaN(sorted[ok - 1])) ok--
+    if (ok === 0) return undefined
+    return sorted[Math.min(ok - 1, Math.ceil(ok * 0.95) - 1)]
   }
 
   /** Share of failed attempts in the window, 0..1 (0 without any). */

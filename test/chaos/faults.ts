@@ -43,9 +43,9 @@ const WS_MODES: Partial<Record<FaultName, WsFaultMode>> = {
 }
 
 /**
- * A wrong-chain endpoint is set before the pool starts: the pool checks the chain id on every new
- * connection (the handshake), not on every heartbeat, so a proxy that starts lying mid-run about
- * an HTTP endpoint's chain id would not be asked again.
+ * A wrong-chain endpoint is set before the pool starts, so the invariant "no answer from a wrong-chain
+ * endpoint" can hold: an HTTP endpoint that switches chains mid-run is found only at its next chain
+ * re-check (`heartbeat.chainCheckInterval`), and answers until then (test/health/heartbeat.test.ts).
  */
 export const atPoolStart = (p: Placement) => p.fault === 'wrongChain'
 

@@ -43,7 +43,7 @@ CI (\`npm test\`) runs every single fault and a seeded sample of pairs (the seed
 | slow | forwards after 2 s (twice the attempt timeout) | an HTTP endpoint |
 | flap | 400 ms pass, 400 ms reset, repeating | an HTTP endpoint |
 | lag | head frozen (\`stale\`): \`eth_blockNumber\` and block tags answered at the height it had | an HTTP endpoint |
-| wrongChain | \`eth_chainId\` answers 999 from the pool's start (the chain id is checked at each handshake, so a mid-run switch would not be asked about) | an HTTP endpoint |
+| wrongChain | \`eth_chainId\` answers 999 from the pool's start (a mid-run switch of an HTTP endpoint is found at its next chain re-check, \`heartbeat.chainCheckInterval\`, 60 s by default, and it answers until then: no invariant could hold for that window) | an HTTP endpoint |
 | wsDrop | every socket terminated, new ones refused | the WebSocket endpoint |
 | wsSilent | sockets open, nothing forwarded, pings unanswered | the WebSocket endpoint |
 | allDown | ${t.downAfter} ms into the faults, every HTTP proxy resets and the WebSocket one drops, for ${t.downFor} ms; then back to the cell's other fault | all three |

@@ -181,6 +181,36 @@ describe('chain identity', () => {
     expect(error).toMatchObject({ code: 'NO_ENDPOINT' })
     expect((error as Error).message).toMatch(/quarantined: Chain mismatch: endpoint is on chain 1, the pool on chain 5/)
   })
+
+  it('an endpoint that is up proves its chain again every chainCheckInterval, and one that moved to another chain is quarantined', async () => {
+    const p = makePool({ chainId: 1, heartbeat: { interval: 1_000, timeout: 500, failuresToDown: 2, chainCheckInterval: 5_000 } })
+    const events: string[] = []
+    p.on('endpoint:state', (e) => events.push(`${e.endpoint.slice(0, 8)} ${e.to}:${e.reason?.code ?? ''}`))
+    await vi.advanceTimersByTimeAsync(50)
+    expect(statuses(p)).toEqual(['up', 'up', 'up'])
+    await vi.advanceTimersByTimeAsync(4_000)
+    expect(pings('a', 'eth_chainId')).toBe(1)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(pings('a', 'eth_chainId')).toBe(2)
+    // The load balancer behind b's URL now routes to a node of another chain.
+    fake.set('b', node('b', 5))
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(statuses(p)).toEqual(['up', 'quarantined', 'up'])
+    expect(events).toContain('http://b quarantined:CHAIN_MISMATCH')
+    const before = fake.callsTo('b').length
+    await vi.advanceTimersByTimeAsync(10_000)
+    // Quarantined for good: no more pings, and no request goes there.
+    expect(fake.callsTo('b').length).toBe(before)
+    await expect(p.request('eth_getBalance', ['0x1', 'latest'])).resolves.toBe('0x0')
+    expect(fake.callsTo('b').length).toBe(before)
+  })
+
+  it('chainCheckInterval Infinity checks the chain only on a new connection', async () => {
+    makePool({ heartbeat: { interval: 1_000, timeout: 500, failuresToDown: 2, chainCheckInterval: Infinity } })
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(pings('a')).toBeGreaterThan(100)
+    expect(pings('a', 'eth_chainId')).toBe(1)
+  })
 })
 
 describe('lag and the reference head', () => {

@@ -86,6 +86,22 @@ describe('endpoint health against anvil', () => {
     expect(status(p, C)).toBe('quarantined')
   })
 
+  it('an endpoint whose URL starts answering for another chain is quarantined at its next chain re-check', async () => {
+    const p = makePool({ heartbeat: { ...HEARTBEAT, chainCheckInterval: 300 } })
+    const events: string[] = []
+    p.on('endpoint:state', (e) => events.push(`${e.endpoint} ${e.from}->${e.to} ${e.reason?.code ?? ''}`.trim()))
+    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    // The load balancer behind C's URL now routes to a node of another chain.
+    node.http[C]!.setMode({ kind: 'wrongChain', chainId: 999 })
+    await waitFor(() => status(p, C) === 'quarantined', 'C to be quarantined')
+    expect(events).toContain('C up->quarantined CHAIN_MISMATCH')
+    expect(p.stats().endpoints[C]).toMatchObject({ chainId: 999n, lastError: { code: 'CHAIN_MISMATCH' } })
+    node.http[C]!.resetCounts()
+    for (let i = 0; i < 12; i++) await getBalance(p, i)
+    expect(balances(node.http[C]!)).toBe(0)
+    expect(status(p, A)).toBe('up')
+  })
+
   it('ready() resolves with one of three up, and rejects in time naming each endpoint when all are down', async () => {
     node.http[B]!.setMode({ kind: 'hang' })
     node.http[C]!.setMode({ kind: 'reset' })

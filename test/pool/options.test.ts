@@ -34,7 +34,7 @@ describe('resolvePoolOptions', () => {
         retries: 3,
         backoff: { initial: 100, factor: 2, max: 2_000, jitter: 0.5 },
         breaker: { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindow: 10_000, resetTimeout: 5_000 },
-        heartbeat: { interval: 2_000, timeout: 1_500, failuresToDown: 2, jitter: 0.2, unref: true },
+        heartbeat: { interval: 2_000, timeout: 1_500, failuresToDown: 2, jitter: 0.2, unref: true, chainCheckInterval: 60_000 },
         chainId: undefined,
         maxLag: 5n,
         hedge: { delay: 'adaptive', minDelay: 50, initialDelay: 500, budget: 0.1 },
@@ -109,7 +109,7 @@ describe('resolvePoolOptions', () => {
         retries: 0,
         backoff: { initial: 100, factor: 2, max: 2_000, jitter: 0 },
         breaker: { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindow: 10_000, resetTimeout: 1 },
-        heartbeat: { interval: 500, timeout: 1_500, failuresToDown: 2, jitter: 0.2, unref: false },
+        heartbeat: { interval: 500, timeout: 1_500, failuresToDown: 2, jitter: 0.2, unref: false, chainCheckInterval: 60_000 },
         chainId: 1n,
         maxLag: 0n,
         hedge: { delay: 200, minDelay: 50, initialDelay: 500, budget: 0.5 },
@@ -151,8 +151,8 @@ describe('resolvePoolOptions', () => {
       { name: 'not given', heartbeat: undefined, expected: DEFAULT_HEARTBEAT },
       { name: 'false (disabled)', heartbeat: false as const, expected: false as const },
       { name: 'an empty object', heartbeat: {}, expected: DEFAULT_HEARTBEAT },
-      { name: 'a partial object', heartbeat: { timeout: 300, jitter: 0 }, expected: { interval: 2_000, timeout: 300, failuresToDown: 2, jitter: 0, unref: true } },
-      { name: 'every field', heartbeat: { interval: 10, timeout: 5, failuresToDown: 1, jitter: 1, unref: false }, expected: { interval: 10, timeout: 5, failuresToDown: 1, jitter: 1, unref: false } },
+      { name: 'a partial object', heartbeat: { timeout: 300, jitter: 0 }, expected: { interval: 2_000, timeout: 300, failuresToDown: 2, jitter: 0, unref: true, chainCheckInterval: 60_000 } },
+      { name: 'every field', heartbeat: { interval: 10, timeout: 5, failuresToDown: 1, jitter: 1, unref: false, chainCheckInterval: Infinity }, expected: { interval: 10, timeout: 5, failuresToDown: 1, jitter: 1, unref: false, chainCheckInterval: Infinity } },
     ])('heartbeat $name', ({ heartbeat, expected }) => {
       expect(resolvePoolOptions({ endpoints: [URL_A], heartbeat }).heartbeat).toEqual(expected)
     })
@@ -319,6 +319,8 @@ describe('resolvePoolOptions', () => {
       { name: 'heartbeat interval NaN', options: { endpoints: [URL_A], heartbeat: { interval: Number.NaN } }, option: 'heartbeat.interval' },
       { name: 'heartbeat interval Infinity', options: { endpoints: [URL_A], heartbeat: { interval: Infinity } }, option: 'heartbeat.interval' },
       { name: 'heartbeat interval a string', options: { endpoints: [URL_A], heartbeat: { interval: '2000' } }, option: 'heartbeat.interval' },
+      { name: 'heartbeat chainCheckInterval 0', options: { endpoints: [URL_A], heartbeat: { chainCheckInterval: 0 } }, option: 'heartbeat.chainCheckInterval' },
+      { name: 'heartbeat chainCheckInterval a string', options: { endpoints: [URL_A], heartbeat: { chainCheckInterval: '60s' } }, option: 'heartbeat.chainCheckInterval' },
       { name: 'heartbeat timeout 0', options: { endpoints: [URL_A], heartbeat: { timeout: 0 } }, option: 'heartbeat.timeout' },
       { name: 'heartbeat timeout -1', options: { endpoints: [URL_A], heartbeat: { timeout: -1 } }, option: 'heartbeat.timeout' },
       { name: 'heartbeat failuresToDown 0', options: { endpoints: [URL_A], heartbeat: { failuresToDown: 0 } }, option: 'heartbeat.failuresToDown', message: />= 1/ },
