@@ -6,12 +6,13 @@
  */
 import { createClient, type ClientKind } from './clients.js'
 import { runLoad } from './load.js'
+import { runChildMain } from './childMain.js'
 
 export type CpuRun = { kind: ClientKind; requests: number; ok: number; cpuUs: number; elapsedMs: number }
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
 
-async function main() {
+async function main(): Promise<object> {
   const kind = process.env.BENCH_CPU_KIND as ClientKind
   const urls = JSON.parse(process.env.BENCH_CPU_URLS ?? '[]') as string[]
   const method = process.env.BENCH_CPU_METHOD === 'eth_blockNumber' ? 'blockNumber' : 'call'
@@ -28,13 +29,7 @@ async function main() {
   const cpu = process.cpuUsage(cpu0)
   await client.destroy()
   const run: CpuRun = { kind, requests: count, ok, cpuUs: cpu.user + cpu.system, elapsedMs }
-  process.stdout.write(`${JSON.stringify(run)}\n`)
+  return run
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error)
-    process.exit(1)
-  },
-)
+runChildMain(main)

@@ -5,6 +5,7 @@
  */
 import { createClient, type BenchClient, type ClientKind } from './clients.js'
 import { runLoad } from './load.js'
+import { runChildMain } from './childMain.js'
 
 export type MemoryResult = {
   kind: ClientKind
@@ -32,7 +33,7 @@ async function settledHeap(): Promise<number> {
   return process.memoryUsage().heapUsed
 }
 
-async function main() {
+async function main(): Promise<object> {
   const kind = process.env.BENCH_MEM_KIND as ClientKind
   const urls = JSON.parse(process.env.BENCH_MEM_URLS ?? '[]') as string[]
   const requests = Number(process.env.BENCH_MEM_REQUESTS ?? 200_000)
@@ -54,13 +55,7 @@ async function main() {
   client = undefined
   const destroyed = await settledHeap()
   const result: MemoryResult = { kind, requests: count, ok, seconds, base, warm, after, destroyed, rss: process.memoryUsage().rss }
-  process.stdout.write(`${JSON.stringify(result)}\n`)
+  return result
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error)
-    process.exit(1)
-  },
-)
+runChildMain(main)

@@ -7,10 +7,11 @@ import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { createClient, type ClientKind } from './clients.js'
 import { runLoad } from './load.js'
+import { runChildMain } from './childMain.js'
 
 export type ProfileRun = { kind: ClientKind; count: number; ok: number; elapsedMs: number; cpuUs: number; file: string }
 
-async function main() {
+async function main(): Promise<object> {
   const kind = process.env.BENCH_PROF_KIND as ClientKind
   const urls = JSON.parse(process.env.BENCH_PROF_URLS ?? '[]') as string[]
   const durationMs = Number(process.env.BENCH_PROF_MS ?? 5_000)
@@ -33,13 +34,7 @@ async function main() {
   writeFileSync(file, JSON.stringify(profile))
   await client.destroy()
   const run: ProfileRun = { kind, count, ok, elapsedMs, cpuUs: cpu.user + cpu.system, file }
-  process.stdout.write(`${JSON.stringify(run)}\n`)
+  return run
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error)
-    process.exit(1)
-  },
-)
+runChildMain(main)
