@@ -15,6 +15,7 @@ Every fault of issue #10, alone and in pairs, applied while a workload runs agai
 invariants below checked in every cell. Last full run: ${meta.cells} cells, ${new Date().toISOString().slice(0, 10)}.
 CI (\`npm test\`) runs every single fault and a seeded sample of pairs (the seed is printed;
 \`CHAOS_SEED=<n>\` replays it); \`npm run chaos\` runs them all and rewrites this file.
+The long run under rolling faults, \`npm run soak\`, is recorded in [soak.md](soak.md).
 
 ## Set-up
 

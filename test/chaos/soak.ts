@@ -128,6 +128,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         nextFault = now + faultEvery
       }
       if (now >= nextReport) {
+        // The harness's own logs (each proxy's entries and arrival times) grow with every request;
+        // cleared before the heap is read, so the heap shows the pool, its watcher and the workload.
+        node.entries[0].length = 0
+        node.entries[1].length = 0
+        for (const proxy of [...node.http, node.ws]) proxy.resetCounts()
         gc()
         lostSeen = Math.max(lostSeen, workload.overdue(LOST_GRACE))
         capture.stats(pool)
