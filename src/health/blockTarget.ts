@@ -78,6 +78,7 @@ function numberTarget(tag: string): BlockTarget {
  * pinned, by hash, another tag, or a method without one). Pure.
  */
 export function pinBlock(method: string, params: readonly unknown[], block: bigint): unknown[] | undefined {
+  if (method === 'eth_getLogs') return pinLogRange(params, `0x${block.toString(16)}`)
   const index = BLOCK_PARAM_INDEX[method]
   if (index === undefined || index > params.length) return undefined
   const param = params[index]
@@ -85,4 +86,16 @@ export function pinBlock(method: string, params: readonly unknown[], block: bigi
   const pinned = [...params]
   pinned[index] = `0x${block.toString(16)}`
   return pinned
+}
+
+/** An `eth_getLogs` range whose ends are `latest` or omitted (both mean the head) ends at `block` instead. */
+function pinLogRange(params: readonly unknown[], block: string): unknown[] | undefined {
+  const filter = params[0]
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) return undefined
+  const { blockHash, fromBlock, toBlock } = filter as { blockHash?: unknown; fromBlock?: unknown; toBlock?: unknown }
+  if (blockHash !== undefined) return undefined
+  const moving = (tag: unknown) => tag === undefined || tag === 'latest'
+  if (!moving(fromBlock) && !moving(toBlock)) return undefined
+  const pinned = { ...(filter as object), ...(moving(fromBlock) ? { fromBlock: block } : {}), ...(moving(toBlock) ? { toBlock: block } : {}) }
+  return [pinned, ...params.slice(1)]
 }

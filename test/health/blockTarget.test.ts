@@ -93,4 +93,16 @@ describe('pinBlock', () => {
     // A missing earlier parameter is not a missing block parameter.
     expect(pinBlock('eth_getStorageAt', ['0xabc'], 9n)).toBeUndefined()
   })
+
+  it('pins an eth_getLogs range that ends (or starts) at the head, and nothing else of it', () => {
+    const address = '0xabc'
+    expect(pinBlock('eth_getLogs', [{ address, fromBlock: '0x1', toBlock: 'latest' }], 16n)).toEqual([{ address, fromBlock: '0x1', toBlock: '0x10' }])
+    expect(pinBlock('eth_getLogs', [{ address, fromBlock: '0x1' }], 16n)).toEqual([{ address, fromBlock: '0x1', toBlock: '0x10' }])
+    // Both omitted: the head block alone, as a node would read it.
+    expect(pinBlock('eth_getLogs', [{ address }], 16n)).toEqual([{ address, fromBlock: '0x10', toBlock: '0x10' }])
+    expect(pinBlock('eth_getLogs', [{ address, fromBlock: '0x1', toBlock: '0x5' }], 16n)).toBeUndefined()
+    expect(pinBlock('eth_getLogs', [{ address, blockHash: '0x12' }], 16n)).toBeUndefined()
+    expect(pinBlock('eth_getLogs', [{ address, fromBlock: '0x1', toBlock: 'pending' }], 16n)).toBeUndefined()
+    expect(pinBlock('eth_getLogs', [], 16n)).toBeUndefined()
+  })
 })
