@@ -155,6 +155,16 @@ describe('pool.request with { quorum }', () => {
     expect(reads.every((c) => c.params[1] === '0x10')).toBe(true)
   })
 
+  it('pins an eth_getLogs range that ends at latest to the same block on every endpoint', async () => {
+    const logs = { kind: 'ok', result: [] } as const
+    answer({ a: logs, b: logs, c: logs })
+    const p = makePool()
+    await expect(p.request('eth_getLogs', [{ address: ADDR, fromBlock: '0x1', toBlock: 'latest' }], { quorum: 2 })).resolves.toEqual([])
+    const reads = fake.calls.filter((c) => c.method === 'eth_getLogs')
+    expect(reads.length).toBeGreaterThanOrEqual(2)
+    expect(reads.every((c) => JSON.stringify(c.params[0]) === JSON.stringify({ address: ADDR, fromBlock: '0x1', toBlock: '0x10' }))).toBe(true)
+  })
+
   it('never asks one endpoint twice, even the fastest one', async () => {
     // Weighted round-robin with a heavy a would pick a again and again; a's lie must count once.
     answer({ a: { kind: 'ok', result: '0x1' }, b: { kind: 'ok', result: '0x2' }, c: { kind: 'ok', result: '0x3' } })
