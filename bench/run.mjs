@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { runInGroup } from '../scripts/runInGroup.mjs'
+import { NODE_BUNDLE } from '../scripts/nodeBundle.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 // Inside the repository's node_modules: the bundles import ethers, viem, p-retry… by bare name,
@@ -20,11 +21,7 @@ await build({
   entryPoints: Object.fromEntries(['main', 'server', 'worker', 'memory', 'profile', 'cpu'].map((name) => [name, join(ROOT, 'bench', `${name}.ts`)])),
   outdir: OUT,
   outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  packages: 'external',
-  target: `node${process.versions.node.split('.')[0]}`,
+  ...NODE_BUNDLE,
   // Maps profiled bundle code back to src/ (bench/profileReport.ts); not loaded at run time.
   sourcemap: 'external',
   // Sources as absolute URLs through OUT as written, not as the runtime sees it: when node_modules is

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { runInGroup } from '../scripts/runInGroup.mjs'
+import { NODE_BUNDLE } from '../scripts/nodeBundle.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 // Inside the repository's node_modules, so the bundle's bare imports (ethers, opossum…) resolve by
@@ -20,11 +21,7 @@ try {
     entryPoints: { main: join(ROOT, 'demo', 'main.ts') },
     outdir: OUT,
     outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    target: `node${process.versions.node.split('.')[0]}`,
+    ...NODE_BUNDLE,
     sourcemap: 'inline',
     logLevel: 'warning',
   })

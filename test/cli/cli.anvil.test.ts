@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { counterAbi } from '../fixtures/contracts/counter.js'
 import type { FaultProxy } from '../support/faultProxy.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
+import { NODE_BUNDLE } from '../../scripts/nodeBundle.mjs'
 
 // The bin end to end: src/cli/main.ts bundled as the published dist/cli.js would be, run in a child
 // process against anvil through fault proxies, one of which hangs. Every URL carries an API key.
@@ -55,11 +56,7 @@ beforeAll(async () => {
   const bundled = build({
     entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
     outfile: CLI,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    target: `node${process.versions.node.split('.')[0]}`,
+    ...NODE_BUNDLE,
     logLevel: 'silent',
   })
   ;[hanging, ...good] = node.http as [FaultProxy, ...FaultProxy[]]

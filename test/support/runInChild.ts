@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { NODE_BUNDLE } from '../../scripts/nodeBundle.mjs'
 
 export type ChildResult = {
   code: number | null
@@ -36,11 +37,7 @@ export async function runInChild(entry: string, opts: RunInChildOptions = {}): P
     await build({
       entryPoints: [entryPath],
       outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      target: `node${process.versions.node.split('.')[0]}`,
+      ...NODE_BUNDLE,
       sourcemap: 'inline',
       logLevel: 'silent',
     })
