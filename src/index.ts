@@ -2,8 +2,8 @@
 export { createPool } from './pool/pool.js'
 export type { Pool, RequestOptions, ReadyOptions } from './pool/pool.js'
 export type { PoolStats, EndpointStats } from './pool/stats.js'
-export type { PoolOptions, EndpointConfig, PoolWebSocketOptions } from './pool/options.js'
-export type { PoolEvents } from './pool/events.js'
+export type { PoolOptions, EndpointConfig, PoolWebSocketOptions } from './config/poolOptions.js'
+export type { PoolEvents } from './types/events.js'
 export type {
   BlockHeader,
   HeadsReorg,
@@ -15,13 +15,13 @@ export type {
   LogsSubscribeOptions,
   SubscriptionSource,
 } from './subscriptions/subscription.js'
-export type { Logger, LogFn, LogRateLimit } from './observability/logger.js'
+export type { Logger, LogFn, LogRateLimit } from './config/observabilityOptions.js'
 export { createPrometheusMetrics, DEFAULT_RPC_BUCKETS } from './metrics/prometheus.js'
 export type { PrometheusMetrics, PrometheusMetricsOptions, PromClient, PromRegistry, MetricsSource } from './metrics/prometheus.js'
-export type { Strategy, Tier, BreakerState, EndpointStatus, EndpointHealth } from './balancer/select.js'
-export type { HeartbeatOptions } from './health/heartbeat.js'
-export type { BackoffOptions } from './policy/backoff.js'
-export type { BreakerOptions } from './policy/breaker.js'
+export type { Strategy, Tier, BreakerState, EndpointStatus, EndpointHealth } from './types/endpoint.js'
+export type { HeartbeatOptions } from './config/policyOptions.js'
+export type { BackoffOptions } from './config/policyOptions.js'
+export type { BreakerOptions } from './config/policyOptions.js'
 export type { Clock, TimerHandle } from './util/clock.js'
 export { pickLeastConnections } from './balancer/leastConnections.js'
 export type { LeastConnectionsCandidate, LeastConnectionsPick } from './balancer/leastConnections.js'
@@ -30,37 +30,20 @@ export type { WeightedCandidate, WeightedPick } from './balancer/weighted.js'
 export { backoffDelay } from './policy/backoff.js'
 export { classifyError } from './errors/classify.js'
 export type { ErrorClass, EndpointVerdict, ClassifyContext } from './errors/classify.js'
-export {
-  ResilientRpcError,
-  isResilientRpcError,
-  TimeoutError,
-  AbortedError,
-  CircuitOpenError,
-  NoHealthyEndpointError,
-  PoolDestroyedError,
-  NetworkError,
-  HttpError,
-  UnauthorizedError,
-  RateLimitedError,
-  InvalidResponseError,
-  RpcResponseError,
-  RetriesExhaustedError,
-  InvalidOptionError,
-  ChainMismatchError,
-  EndpointLaggingError,
-  NotReadyError,
-  InvalidAbiError,
-  ContractRevertError,
-  ConfirmationTimeoutError,
-  TransactionRejectedError,
-  HandlerError,
-  RetryBudgetExhaustedError,
-  QueueFullError,
-  QuorumError,
-} from './errors/errors.js'
-export type { ErrorCode, ErrorByCode, Attempt, EndpointExclusion, DecodedRevert, TransactionState, QuorumAnswer } from './errors/errors.js'
-export type { RateLimitOptions, RateBudget } from './policy/rateLimit.js'
-export type { RetryBudgetOptions, RetryBudgetStats } from './policy/retryBudget.js'
+export { ResilientRpcError } from './errors/base.js'
+export { isResilientRpcError } from './errors/guard.js'
+export { TimeoutError, AbortedError, CircuitOpenError, NoHealthyEndpointError, PoolDestroyedError, RetriesExhaustedError, NotReadyError, RetryBudgetExhaustedError, QueueFullError, QuorumError } from './errors/request.js'
+export { NetworkError, HttpError, UnauthorizedError, RateLimitedError, InvalidResponseError, RpcResponseError, ChainMismatchError, EndpointLaggingError } from './errors/endpoint.js'
+export { InvalidOptionError } from './errors/invalidOption.js'
+export { InvalidAbiError, ContractRevertError, ConfirmationTimeoutError, TransactionRejectedError, HandlerError } from './errors/contract.js'
+export type { ErrorCode, Attempt, EndpointExclusion } from './errors/base.js'
+export type { ErrorByCode } from './errors/guard.js'
+export type { DecodedRevert, TransactionState } from './errors/contract.js'
+export type { QuorumAnswer } from './errors/request.js'
+export type { RateLimitOptions } from './config/policyOptions.js'
+export type { RateBudget } from './policy/rateLimit.js'
+export type { RetryBudgetOptions } from './config/policyOptions.js'
+export type { RetryBudgetStats } from './policy/retryBudget.js'
 export { createContract } from './contract/contract.js'
 export type { Contract, ReadOptions } from './contract/contract.js'
 export { resolveBlock } from './contract/blockTag.js'
@@ -82,10 +65,11 @@ export { watchEvents } from './events/watchEvents.js'
 export type { WatchEventsOptions, WatchContext, EventHandler, EventWatcher } from './events/watchEvents.js'
 export type { WatchedEvent, TopicFilter } from './events/decoder.js'
 // Types the options and events above refer to, named so that the API reference (typedoc) can show them.
-export type { HedgeOptions } from './policy/hedge.js'
-export type { CacheOptions } from './pool/cache.js'
-export type { BatchOptions } from './transport/batch.js'
-export type { WsTransportOptions, WsKeepaliveOptions, WsReconnectOptions, WsHandshake, WebSocketConstructor, WebSocketLike, WebSocketEventLike } from './transport/wsOptions.js'
+export type { HedgeOptions } from './config/policyOptions.js'
+export type { CacheOptions } from './config/policyOptions.js'
+export type { BatchOptions } from './config/policyOptions.js'
+export type { WsTransportOptions, WsKeepaliveOptions, WsReconnectOptions, WsHandshake } from './config/webSocketOptions.js'
+export type { WebSocketConstructor, WebSocketLike, WebSocketEventLike } from './types/webSocket.js'
 export type { BlockRef } from './subscriptions/subscription.js'
 export type { ResolveBlockCallOptions } from './contract/blockTag.js'
-export type { ResilientRpcErrorOptions } from './errors/errors.js'
+export type { ResilientRpcErrorOptions } from './errors/base.js'

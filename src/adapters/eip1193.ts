@@ -1,9 +1,10 @@
-import type { EndpointStatus } from '../balancer/select.js'
-import { InvalidOptionError } from '../errors/errors.js'
+import type { EndpointStatus } from '../types/endpoint.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
 import { createFilterEmulator, type FilterOptions } from '../filters/filters.js'
-import { duration } from '../pool/options.js'
+import { duration } from '../config/validate.js'
 import type { Pool, RequestOptions } from '../pool/pool.js'
 import { ProviderRpcError, toProviderRpcError } from './providerRpcError.js'
+import { toQuantity } from '../util/hex.js'
 
 /** The events of an EIP-1193 provider. This one emits only `connect` and `disconnect`. */
 export type Eip1193Events = {
@@ -95,7 +96,7 @@ export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOption
     connected = now
     if (now) {
       chainId ??= pool.stats().chainId
-      emit('connect', { chainId: chainId === undefined ? '0x0' : `0x${chainId.toString(16)}` })
+      emit('connect', { chainId: toQuantity(chainId ?? 0n) })
     } else {
       emit('disconnect', new ProviderRpcError(4900, 'Disconnected: no endpoint of the pool is up'))
     }

@@ -9,9 +9,10 @@ import {
   type Subscriber,
   type Subscription,
 } from 'ethers'
-import { InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { isResilientRpcError } from '../errors/guard.js'
 import { createFilterEmulator, type FilterEmulator, type FilterOptions } from '../filters/filters.js'
-import { duration } from '../pool/options.js'
+import { duration } from '../config/validate.js'
 import type { Pool } from '../pool/pool.js'
 import { show } from '../util/show.js'
 

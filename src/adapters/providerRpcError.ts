@@ -1,4 +1,5 @@
-import { isResilientRpcError, type ErrorCode } from '../errors/errors.js'
+import { isResilientRpcError } from '../errors/guard.js'
+import type { ErrorCode } from '../errors/base.js'
 
 /**
  * The error an EIP-1193 provider rejects with: `code` and `message` (and `data`) as EIP-1193 and

@@ -1,25 +1,8 @@
-import type { EndpointExclusion } from '../errors/errors.js'
+import type { EndpointExclusion } from '../errors/base.js'
 import type { BlockTarget } from '../health/blockTarget.js'
 import { latencyBucket } from './leastConnections.js'
 import { pickWeighted } from './weighted.js'
-
-export type Strategy = 'least-connections' | 'weighted-round-robin'
-export type Tier = 'primary' | 'backup'
-export type BreakerState = 'closed' | 'open' | 'half-open'
-
-/**
- * What the pool reports about an endpoint, most important first:
- * - `quarantined`: on another chain; never serves again.
- * - `connecting`: not yet verified (chain id, first head); `down`: failed its heartbeats.
- * - `unauthorized`: answered 401/403; `cooldown`: rate-limited (both time-bound).
- * - `lagging`: more than `maxLag` blocks behind the reference head; `ahead`: more than `maxLag` ahead of
- *   it, unconfirmed by any other endpoint. Neither serves latest-state reads.
- * - `up`: serves everything.
- */
-export type EndpointStatus = 'up' | 'lagging' | 'ahead' | 'cooldown' | 'unauthorized' | 'connecting' | 'down' | 'quarantined'
-
-/** Connection-level health, as the heartbeat establishes it. */
-export type EndpointHealth = 'connecting' | 'up' | 'down' | 'quarantined'
+import type { BreakerState, EndpointHealth, EndpointStatus, Strategy, Tier } from '../types/endpoint.js'
 
 /** The plain state selection reads. The pool owns and mutates it; selection never does. */
 export type SelectableEndpoint = {

@@ -3,6 +3,7 @@ import { coerceArgs, loadAbi, pickFunction } from './abi.js'
 import { EXIT, UsageError, type Command } from './args.js'
 import type { ConfigSources } from './config.js'
 import { formatResult, healthRows, healthTable, healthyCount, plain, toJson } from './format.js'
+import { HEX_QUANTITY } from '../util/hex.js'
 
 /** Where a command writes, and what it may read. */
 export type CliIo = ConfigSources & {
@@ -119,6 +120,6 @@ export async function read(pool: Pool, args: Read, prepared: PreparedRead, io: C
 function parseBlock(text: string | undefined): bigint | `0x${string}` | 'latest' | 'safe' | 'finalized' | 'pending' | 'earliest' | undefined {
   if (text === undefined) return undefined
   if (/^\d+$/.test(text)) return BigInt(text)
-  if (/^0x[0-9a-fA-F]+$/.test(text) || ['latest', 'safe', 'finalized', 'pending', 'earliest'].includes(text)) return text as `0x${string}`
+  if (HEX_QUANTITY.test(text) || ['latest', 'safe', 'finalized', 'pending', 'earliest'].includes(text)) return text as `0x${string}`
   throw new UsageError(`--block expects a block number, a block hash or a tag (latest, safe, finalized, pending, earliest), got ${JSON.stringify(text)}`)
 }

@@ -1,6 +1,8 @@
-import { InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { isResilientRpcError } from '../errors/guard.js'
 import type { Pool } from '../pool/pool.js'
 import { show, showJson } from '../util/show.js'
+import { HASH, HEX_QUANTITY, toQuantity } from '../util/hex.js'
 
 /** Which state a read sees. At most one of these may be given. */
 export type BlockOptions = {
@@ -20,7 +22,6 @@ export type ResolveBlockCallOptions = {
   timeout?: number
 }
 
-const HASH = /^0x[0-9a-fA-F]{64}$/
 
 /**
  * Turns read options into the block parameter of a call: a hex number, a hash, or a tag. Confirmation
@@ -34,7 +35,7 @@ export async function resolveBlock(pool: Pool, options: BlockOptions & ResolveBl
   if (confirmations !== undefined) {
     const depth = toBigInt('confirmations', confirmations)
     const head = pool.referenceHead() ?? BigInt(await pool.request<string>('eth_blockNumber', [], { signal, timeout }))
-    return toHex(head > depth ? head - depth : 0n)
+    return toQuantity(head > depth ? head - depth : 0n)
   }
   if (finality !== undefined) {
     if (finality !== 'safe' && finality !== 'finalized') throw new InvalidOptionError('finality', `expected 'safe' or 'finalized', got ${showJson(finality)}`)
@@ -47,8 +48,8 @@ export async function resolveBlock(pool: Pool, options: BlockOptions & ResolveBl
     return block.number
   }
   if (blockTag === undefined) return 'latest'
-  if (typeof blockTag === 'bigint' || typeof blockTag === 'number') return toHex(toBigInt('blockTag', blockTag))
-  if (['latest', 'safe', 'finalized', 'pending', 'earliest'].includes(blockTag) || HASH.test(blockTag) || /^0x[0-9a-fA-F]+$/.test(blockTag)) return blockTag
+  if (typeof blockTag === 'bigint' || typeof blockTag === 'number') return toQuantity(toBigInt('blockTag', blockTag))
+  if (['latest', 'safe', 'finalized', 'pending', 'earliest'].includes(blockTag) || HASH.test(blockTag) || HEX_QUANTITY.test(blockTag)) return blockTag
   throw new InvalidOptionError('blockTag', `expected a block number, hash or tag, got ${showJson(blockTag)}`)
 }
 
@@ -62,4 +63,3 @@ function toBigInt(name: string, value: number | bigint): bigint {
   throw new InvalidOptionError(name, `expected an integer >= 0, got ${show(value)}`)
 }
 
-const toHex = (n: bigint) => `0x${n.toString(16)}`

@@ -1,5 +1,7 @@
 import { Fragment, getAddress, Interface, type FunctionFragment, type InterfaceAbi } from 'ethers'
-import { ContractRevertError, InvalidAbiError, InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
+import { ContractRevertError, InvalidAbiError } from '../errors/contract.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { isResilientRpcError } from '../errors/guard.js'
 import { withDeadline } from '../policy/timeout.js'
 import type { Pool } from '../pool/pool.js'
 import { blockParameter, resolveBlock, type BlockOptions } from './blockTag.js'

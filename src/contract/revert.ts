@@ -1,16 +1,18 @@
 import { AbiCoder, type Interface } from 'ethers'
-import type { DecodedRevert } from '../errors/errors.js'
-import { isResilientRpcError } from '../errors/errors.js'
+import type { DecodedRevert } from '../errors/contract.js'
+import { isResilientRpcError } from '../errors/guard.js'
 
 const ERROR_STRING = '0x08c379a0' // Error(string)
 const PANIC = '0x4e487b71' // Panic(uint256)
+// Revert data long enough to name an error: a 4-byte selector at least.
+const SELECTOR_PREFIX = /^0x[0-9a-fA-F]{8}/
 
 /**
  * Decodes revert data: a custom error the ABI declares, `Error(string)` or `Panic(uint256)`.
  * Returns `undefined` for empty or unknown data.
  */
 export function decodeRevert(data: string | undefined, iface?: Interface): DecodedRevert | undefined {
-  if (data === undefined || !/^0x[0-9a-fA-F]{8}/.test(data)) return undefined
+  if (data === undefined || !SELECTOR_PREFIX.test(data)) return undefined
   const selector = data.slice(0, 10).toLowerCase()
   const coder = AbiCoder.defaultAbiCoder()
   try {

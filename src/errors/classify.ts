@@ -1,4 +1,7 @@
-import { isResilientRpcError, type RpcResponseError, type TimeoutError } from './errors.js'
+import { isResilientRpcError } from './guard.js'
+import { isMissingDataMessage, isResultLimitMessage, isRateLimitMessage, isRevertMessage, isTransientMessage } from './providerMessages.js'
+import type { RpcResponseError } from './endpoint.js'
+import type { TimeoutError } from './request.js'
 
 /**
  * What an error says about the endpoint that produced it:
@@ -38,15 +41,6 @@ const FATAL_RPC_CODES = new Set([
 ])
 
 const RATE_LIMIT_RPC_CODES = new Set([429, -32005, -32029])
-
-const REVERT = /revert|vm exception|invalid opcode|out of gas|gas required exceeds/i
-// Log queries too big for the node (Infura sends these with -32005, the rate-limit code): asking
-// again elsewhere returns the same refusal; the caller must ask for less.
-const TOO_MANY_RESULTS = /more than \d+ results|query returned more than|block range|range (is )?too (large|wide)|exceeds? (the )?(max(imum)?|limit).*(range|results|blocks)/i
-const RATE_LIMIT = /rate.?limit|too many requests|request limit|exceeded .*(quota|capacity|limit)|capacity exceeded|throttl/i
-// The endpoint lacks data another one may have (pruned state, not yet synced block).
-const MISSING_DATA = /header not found|missing trie node|pruned|unknown block|state (is )?not available|historical state|state histor|not yet indexed|distance to target block|block not found|no state available/i
-const TRANSIENT = /timeout|timed out|busy|overload|temporarily|unavailable|bad gateway|upstream|try again|internal error|connection/i
 
 /**
  * The single place that decides whether an error is worth retrying and what it says about the endpoint.
@@ -102,11 +96,13 @@ function classifyBase(error: unknown): ErrorClass {
 
 function classifyRpcError({ rpcCode, rpcMessage }: { rpcCode: number; rpcMessage: string }): ErrorClass {
   // Order matters: a revert reported with a generic server code (-32603, -32000) is still a revert.
-  if (REVERT.test(rpcMessage) || TOO_MANY_RESULTS.test(rpcMessage)) return { retryable: false, verdict: 'neutral' }
-  if (RATE_LIMIT_RPC_CODES.has(rpcCode) || RATE_LIMIT.test(rpcMessage)) return { retryable: true, verdict: 'rate-limited' }
+  // Log queries too big for the node (Infura sends these with -32005, the rate-limit code): asking
+  // again elsewhere returns the same refusal; the caller must ask for less.
+  if (isRevertMessage(rpcMessage) || isResultLimitMessage(rpcMessage)) return { retryable: false, verdict: 'neutral' }
+  if (RATE_LIMIT_RPC_CODES.has(rpcCode) || isRateLimitMessage(rpcMessage)) return { retryable: true, verdict: 'rate-limited' }
   if (FATAL_RPC_CODES.has(rpcCode)) return { retryable: false, verdict: 'neutral' }
-  if (MISSING_DATA.test(rpcMessage)) return { retryable: true, verdict: 'neutral' }
-  if (rpcCode === -32603 || TRANSIENT.test(rpcMessage)) return { retryable: true, verdict: 'failure' }
+  if (isMissingDataMessage(rpcMessage)) return { retryable: true, verdict: 'neutral' }
+  if (rpcCode === -32603 || isTransientMessage(rpcMessage)) return { retryable: true, verdict: 'failure' }
   // Anything else (nonce too low, insufficient funds, already known, …) is a deterministic answer.
   return { retryable: false, verdict: 'neutral' }
 }

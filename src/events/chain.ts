@@ -1,4 +1,4 @@
-import { InvalidResponseError } from '../errors/errors.js'
+import { InvalidResponseError } from '../errors/endpoint.js'
 import { toHeader, type BlockHeader, type BlockRef } from '../subscriptions/heads.js'
 
 type Link = { hash: string; parentHash: string }

@@ -1,8 +1,10 @@
 import type { EventFragment, Interface, InterfaceAbi, Result } from 'ethers'
 import { parseAbi } from '../contract/contract.js'
-import { InvalidAbiError, InvalidOptionError } from '../errors/errors.js'
+import { InvalidAbiError } from '../errors/contract.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
 import type { RpcLog } from '../subscriptions/logs.js'
 import { showJson } from '../util/show.js'
+import { HASH } from '../util/hex.js'
 
 /** The `topics` of an `eth_getLogs` filter: per position, one topic, any of several, or `null` (any). */
 export type TopicFilter = ReadonlyArray<string | readonly string[] | null>
@@ -39,7 +41,6 @@ export type DecoderOptions = {
   topics?: TopicFilter
 }
 
-const TOPIC = /^0x[0-9a-fA-F]{64}$/
 
 /**
  * Builds the topic filter and the decoder. With an ABI, logs are filtered to its events (or to
@@ -115,7 +116,7 @@ function shape(log: RpcLog, removed: boolean, eventName: string | undefined, arg
 function checkTopics(topics: TopicFilter): void {
   if (!Array.isArray(topics) || topics.length > 4) throw new InvalidOptionError('topics', 'expected an array of at most 4 positions')
   topics.forEach((t, i) => {
-    const ok = t === null || (typeof t === 'string' && TOPIC.test(t)) || (Array.isArray(t) && t.every((x) => typeof x === 'string' && TOPIC.test(x)))
+    const ok = t === null || (typeof t === 'string' && HASH.test(t)) || (Array.isArray(t) && t.every((x) => typeof x === 'string' && HASH.test(x)))
     if (!ok) throw new InvalidOptionError(`topics[${i}]`, 'expected a 32-byte hex topic, an array of them, or null')
   })
 }

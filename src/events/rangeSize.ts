@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors/errors.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
 import { show } from '../util/show.js'
 
 export type RangeSizeOptions = {

@@ -1,6 +1,12 @@
 import { getAddress, type InterfaceAbi } from 'ethers'
-import { AbortedError, HandlerError, InvalidOptionError, InvalidResponseError, isResilientRpcError, NetworkError, type ResilientRpcError } from '../errors/errors.js'
-import { backoffDelay, type BackoffOptions } from '../policy/backoff.js'
+import { AbortedError } from '../errors/request.js'
+import { HandlerError } from '../errors/contract.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { InvalidResponseError, NetworkError } from '../errors/endpoint.js'
+import { isResilientRpcError } from '../errors/guard.js'
+import type { ResilientRpcError } from '../errors/base.js'
+import { backoffDelay } from '../policy/backoff.js'
+import type { BackoffOptions } from '../config/policyOptions.js'
 import type { Pool } from '../pool/pool.js'
 import type { BlockHeader, HeadsReorg } from '../subscriptions/heads.js'
 import { toLog, type RpcLog } from '../subscriptions/logs.js'
@@ -8,9 +14,10 @@ import { systemClock, type Clock } from '../util/clock.js'
 import { sleep } from '../util/sleep.js'
 import { CanonicalChain } from './chain.js'
 import { createEventDecoder, type TopicFilter, type WatchedEvent } from './decoder.js'
-import { isRangeLimitError } from './rangeLimit.js'
+import { isRangeRefusal } from '../errors/providerMessages.js'
 import { RangeSize } from './rangeSize.js'
 import { show } from '../util/show.js'
+import { toQuantity } from '../util/hex.js'
 
 export type WatchEventsOptions = {
   /** The contract(s) whose logs to watch; omit to watch every address (then give `abi` or `topics`). */
@@ -208,9 +215,9 @@ export function watchEvents(pool: Pool, options: WatchEventsOptions, handler: Ev
   const scanRange = async (from: bigint, to: bigint) => {
     let answer: unknown
     try {
-      answer = await pool.request('eth_getLogs', [{ ...filter, fromBlock: hex(from), toBlock: hex(to) }], { signal })
+      answer = await pool.request('eth_getLogs', [{ ...filter, fromBlock: toQuantity(from), toBlock: toQuantity(to) }], { signal })
     } catch (error) {
-      if (!signal.aborted && isRangeLimitError(error) && to > from && range.shrink()) return
+      if (!signal.aborted && isRangeRefusal(error) && to > from && range.shrink()) return
       throw error
     }
     const logs = parseLogs(answer, (log) => {
@@ -353,7 +360,6 @@ function parseLogs(answer: unknown, belongs: (log: RpcLog) => boolean): RpcLog[]
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b)
-const hex = (n: bigint) => `0x${n.toString(16)}`
 
 function resolveOptions(options: WatchEventsOptions, handler: EventHandler) {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'expected an object')

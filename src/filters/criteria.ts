@@ -1,4 +1,5 @@
-import { RpcResponseError } from '../errors/errors.js'
+import { RpcResponseError } from '../errors/endpoint.js'
+import { ADDRESS, HASH, HEX_QUANTITY } from '../util/hex.js'
 
 /** Where a filter's range starts or ends: a block number, or a tag resolved against the head. */
 export type BlockBound = { kind: 'number'; block: bigint } | { kind: 'latest' }
@@ -13,9 +14,6 @@ export type LogCriteria = {
   raw: Record<string, unknown>
 }
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/
-const TOPIC = /^0x[0-9a-fA-F]{64}$/
-const QUANTITY = /^0x[0-9a-fA-F]+$/
 
 /** The answer a node gives to malformed params, from the filter emulation standing in for it. */
 export function invalidParams(problem: string): RpcResponseError {
@@ -51,7 +49,7 @@ function parseTopics(value: unknown): (string | null | (string | null)[])[] {
   if (!Array.isArray(value)) throw invalidParams('topics must be an array')
   if (value.length > 4) throw invalidParams(`topics has ${value.length} positions, at most 4 are allowed`)
   const topic = (t: unknown, i: number): void => {
-    if (t !== null && (typeof t !== 'string' || !TOPIC.test(t))) throw invalidParams(`topics[${i}] ${JSON.stringify(t)} is not a 32-byte hex topic`)
+    if (t !== null && (typeof t !== 'string' || !HASH.test(t))) throw invalidParams(`topics[${i}] ${JSON.stringify(t)} is not a 32-byte hex topic`)
   }
   value.forEach((t, i) => (Array.isArray(t) ? t.forEach((alt) => topic(alt, i)) : topic(t, i)))
   return value as (string | null | (string | null)[])[]
@@ -61,7 +59,7 @@ function parseTopics(value: unknown): (string | null | (string | null)[])[] {
 function parseBound(field: string, value: unknown): BlockBound {
   if (value === undefined || value === null || value === 'latest' || value === 'pending') return { kind: 'latest' }
   if (value === 'earliest') return { kind: 'number', block: 0n }
-  if (typeof value === 'string' && QUANTITY.test(value)) return { kind: 'number', block: BigInt(value) }
+  if (typeof value === 'string' && HEX_QUANTITY.test(value)) return { kind: 'number', block: BigInt(value) }
   if (value === 'safe' || value === 'finalized') throw invalidParams(`${field} '${value}' is not supported by the filter emulation; use a block number`)
   throw invalidParams(`${field} ${JSON.stringify(value)} is not a block number or tag`)
 }

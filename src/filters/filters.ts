@@ -1,9 +1,13 @@
-import { InvalidOptionError, InvalidResponseError, isResilientRpcError, RpcResponseError } from '../errors/errors.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { InvalidResponseError, RpcResponseError } from '../errors/endpoint.js'
+import { isResilientRpcError } from '../errors/guard.js'
 import type { Pool, RequestOptions } from '../pool/pool.js'
-import { duration } from '../pool/options.js'
+import { duration } from '../config/validate.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { invalidParams, parseLogCriteria, type LogCriteria } from './criteria.js'
 import { show, showJson } from '../util/show.js'
+import { bytesToHex, HEX_QUANTITY, toQuantity } from '../util/hex.js'
+import { isQuotaMessage } from '../errors/providerMessages.js'
 
 /*
  * Stateful filters (eth_newFilter, eth_newBlockFilter, eth_getFilterChanges, …) live on the node that
@@ -84,7 +88,6 @@ const METHODS = new Set(['eth_newFilter', 'eth_newBlockFilter', 'eth_newPendingT
 // Block hashes cost one request each: a block filter catches up this many per poll (in parallel).
 const BLOCKS_PER_POLL = 100n
 
-const hex = (n: bigint) => `0x${n.toString(16)}`
 
 /** Creates the filter state of one adapter instance. */
 export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead'>, options: FilterOptions = {}): FilterEmulator {
@@ -98,7 +101,7 @@ export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead
   /** The pool's head: `eth_blockNumber` through the pool never goes backwards, except after a reorg. */
   const head = async (opts: RequestOptions | undefined): Promise<bigint> => {
     const result = await pool.request<unknown>('eth_blockNumber', [], opts)
-    if (typeof result !== 'string' || !/^0x[0-9a-fA-F]+$/.test(result)) {
+    if (typeof result !== 'string' || !HEX_QUANTITY.test(result)) {
       throw new InvalidResponseError('eth_blockNumber result is not a block number', { details: `got ${showJson(result)?.slice(0, 40)}` })
     }
     return BigInt(result)
@@ -146,7 +149,7 @@ export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead
 
   const blockHashes = async (f: BlockFilter, from: bigint, to: bigint, opts: RequestOptions | undefined): Promise<unknown[]> => {
     const numbers = Array.from({ length: Number(to - from + 1n) }, (_, i) => from + BigInt(i))
-    const blocks = await Promise.allSettled(numbers.map((n) => pool.request<{ hash?: unknown } | null>('eth_getBlockByNumber', [hex(n), false], opts)))
+    const blocks = await Promise.allSettled(numbers.map((n) => pool.request<{ hash?: unknown } | null>('eth_getBlockByNumber', [toQuantity(n), false], opts)))
     const hashes: unknown[] = []
     // Delivered in order up to the first gap: a failure, or a block the endpoint asked does not have
     // yet (or no longer). The rest is read next time.
@@ -177,7 +180,7 @@ export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead
     try {
       if (from <= rangeEnd) await ranged(f, from, rangeEnd, out, opts)
       for (let n = f.next; n <= to; n++) {
-        const block = await pool.request<{ hash?: unknown } | null>('eth_getBlockByNumber', [hex(n), false], opts)
+        const block = await pool.request<{ hash?: unknown } | null>('eth_getBlockByNumber', [toQuantity(n), false], opts)
         if (block === null || typeof block !== 'object' || typeof block.hash !== 'string') break
         const found = await pool.request<unknown>('eth_getLogs', [{ ...f.criteria.match, blockHash: block.hash }], opts)
         if (!Array.isArray(found)) throw new InvalidResponseError('eth_getLogs result is not an array')
@@ -196,7 +199,7 @@ export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead
     for (let at = from; at <= to; ) {
       const end = at + span - 1n < to ? at + span - 1n : to
       try {
-        const found = await pool.request<unknown>('eth_getLogs', [{ ...f.criteria.match, fromBlock: hex(at), toBlock: hex(end) }], opts)
+        const found = await pool.request<unknown>('eth_getLogs', [{ ...f.criteria.match, fromBlock: toQuantity(at), toBlock: toQuantity(end) }], opts)
         if (!Array.isArray(found)) throw new InvalidResponseError('eth_getLogs result is not an array')
         out.push(...found)
         at = end + 1n
@@ -261,8 +264,6 @@ export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead
   }
 }
 
-const RATE_LIMITED = /rate.?limit|too many requests|throttl/i
-
 /**
  * Whether a failed `eth_getLogs` may succeed over a smaller range: a node answered with an error (too
  * many results, range too large), possibly on every endpoint. Outages, timeouts and rate limits the
@@ -271,11 +272,11 @@ const RATE_LIMITED = /rate.?limit|too many requests|throttl/i
 function refusedRange(error: unknown): boolean {
   const cause = (error as { cause?: unknown } | undefined)?.cause
   const answer = isResilientRpcError(error, 'RPC_ERROR') ? error : isResilientRpcError(error, 'RETRIES_EXHAUSTED') && isResilientRpcError(cause, 'RPC_ERROR') ? cause : undefined
-  return answer !== undefined && !RATE_LIMITED.test(answer.rpcMessage)
+  return answer !== undefined && !isQuotaMessage(answer.rpcMessage)
 }
 
 /** 16 random bytes, like geth's ids: an id from another provider or a real node is never mistaken for ours. */
 function newFilterId(): string {
   const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
-  return `0x${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
+  return bytesToHex(bytes)
 }

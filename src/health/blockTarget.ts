@@ -1,3 +1,4 @@
+import { HEX_QUANTITY, toQuantity } from '../util/hex.js'
 /**
  * Which block a request reads, so the balancer knows whether a lagging endpoint may serve it:
  * - `latest`: depends on the newest state (the default for every method not listed below, and
@@ -68,7 +69,7 @@ function logsTarget(filter: unknown): BlockTarget {
 }
 
 function numberTarget(tag: string): BlockTarget {
-  if (!/^0x[0-9a-fA-F]+$/.test(tag)) return LATEST // 'latest', 'pending', 'safe', 'finalized', 'earliest' (treated as latest: rare, and safe)
+  if (!HEX_QUANTITY.test(tag)) return LATEST // 'latest', 'pending', 'safe', 'finalized', 'earliest' (treated as latest: rare, and safe)
   return { kind: 'number', block: BigInt(tag) }
 }
 
@@ -78,13 +79,13 @@ function numberTarget(tag: string): BlockTarget {
  * pinned, by hash, another tag, or a method without one). Pure.
  */
 export function pinBlock(method: string, params: readonly unknown[], block: bigint): unknown[] | undefined {
-  if (method === 'eth_getLogs') return pinLogRange(params, `0x${block.toString(16)}`)
+  if (method === 'eth_getLogs') return pinLogRange(params, toQuantity(block))
   const index = BLOCK_PARAM_INDEX[method]
   if (index === undefined || index > params.length) return undefined
   const param = params[index]
   if (param !== undefined && param !== 'latest') return undefined
   const pinned = [...params]
-  pinned[index] = `0x${block.toString(16)}`
+  pinned[index] = toQuantity(block)
   return pinned
 }
 

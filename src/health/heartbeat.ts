@@ -1,33 +1,16 @@
 import { classifyError } from '../errors/classify.js'
-import { ChainMismatchError, InvalidResponseError, isResilientRpcError, NetworkError, TimeoutError } from '../errors/errors.js'
+import { ChainMismatchError, InvalidResponseError, NetworkError } from '../errors/endpoint.js'
+import { isResilientRpcError } from '../errors/guard.js'
+import { TimeoutError } from '../errors/request.js'
 import { withTimeout } from '../policy/timeout.js'
 import type { Endpoint } from '../pool/endpoint.js'
-import type { ResolvedPoolOptions } from '../pool/options.js'
+import type { ResolvedPoolOptions } from '../config/poolOptions.js'
 import { unrefTimer, type TimerHandle } from '../util/clock.js'
 import { sleep } from '../util/sleep.js'
 import { decideChainId } from './chainConsensus.js'
 import { nextReferenceHead, type ReferenceHead } from './referenceHead.js'
-
-export type HeartbeatOptions = {
-  /** Interval between pings of one endpoint (ms). @default 2_000 */
-  interval?: number
-  /** Time limit of one ping (ms). @default 1_500 */
-  timeout?: number
-  /** Failed pings in a row that mark an endpoint down. @default 2 */
-  failuresToDown?: number
-  /** Share of the interval that is randomised, 0..1, so endpoints are not pinged in lock-step. @default 0.2 */
-  jitter?: number
-  /** Let heartbeat timers not keep a Node process alive. @default true */
-  unref?: boolean
-  /**
-   * How often an endpoint that is up proves its chain id again (ms; `Infinity`: only on each new
-   * connection). An HTTP endpoint has no connection to re-verify, and the load balancer behind one
-   * URL can start routing to another chain's node; a mismatch quarantines the endpoint. @default 60_000
-   */
-  chainCheckInterval?: number
-}
-
-export const DEFAULT_HEARTBEAT: Required<HeartbeatOptions> = { interval: 2_000, timeout: 1_500, failuresToDown: 2, jitter: 0.2, unref: true, chainCheckInterval: 60_000 }
+import { isQuantity } from '../util/hex.js'
+import type { HeartbeatOptions } from '../config/policyOptions.js'
 
 export type HealthHooks = {
   /** Endpoint state changed: recompute statuses, emit events, wake waiting requests. */
@@ -236,6 +219,6 @@ export class HealthMonitor {
 }
 
 function parseQuantity(value: unknown, method: string, endpoint: Endpoint): bigint {
-  if (typeof value === 'string' && /^0x[0-9a-fA-F]+$/.test(value)) return BigInt(value)
+  if (isQuantity(value)) return BigInt(value)
   throw new InvalidResponseError(`${method} returned ${JSON.stringify(value)?.slice(0, 40)}, expected a hex quantity`, { endpoint: endpoint.id })
 }

@@ -2,9 +2,10 @@
 // so a user without it loads nothing and the browser bundle never sees it. The constructors come in
 // through the `client` option.
 import type { Counter, Gauge, Histogram, OpenMetricsContentType, PrometheusContentType, Registry } from 'prom-client'
-import type { BreakerState, EndpointStatus } from '../balancer/select.js'
-import { InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
-import type { PoolEvents } from '../pool/events.js'
+import type { BreakerState, EndpointStatus } from '../types/endpoint.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { isResilientRpcError } from '../errors/guard.js'
+import type { PoolEvents } from '../types/events.js'
 import type { PoolStats } from '../pool/stats.js'
 import { show, showJson } from '../util/show.js'
 

@@ -1,22 +1,10 @@
-import { InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
-import type { PoolEvents } from '../pool/events.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { isResilientRpcError } from '../errors/guard.js'
+import type { PoolEvents } from '../types/events.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { show } from '../util/show.js'
-
-/** One log method of a pino-style logger: a structured object first, then the message. */
-export type LogFn = (obj: Record<string, unknown>, msg: string) => void
-
-/** Any pino-style logger (pino, bunyan-compatible wrappers, or four functions). */
-export type Logger = { debug: LogFn; info: LogFn; warn: LogFn; error: LogFn }
-
-export type LogRateLimit = {
-  /** Messages of one kind (per endpoint where there is one) logged per interval; the rest are counted. @default 10 */
-  max?: number
-  /** Length of the rate-limit window (ms). @default 60_000 */
-  interval?: number
-}
-
-export const DEFAULT_LOG_RATE_LIMIT: Required<LogRateLimit> = { max: 10, interval: 60_000 }
+import { DEFAULT_LOG_RATE_LIMIT } from '../config/defaults.js'
+import type { LogRateLimit, Logger } from '../config/observabilityOptions.js'
 
 type Level = keyof Logger
 type Subscribable = { on<E extends keyof PoolEvents>(event: E, listener: (...args: PoolEvents[E]) => void): unknown; off<E extends keyof PoolEvents>(event: E, listener?: (...args: PoolEvents[E]) => void): unknown }
@@ -35,16 +23,6 @@ export function redactText(text: string): string {
 export function describeError(error: unknown): Record<string, unknown> {
   if (!isResilientRpcError(error)) return { name: error instanceof Error ? error.name : typeof error }
   return { code: error.code, message: redactText(error.shortMessage), ...(error.endpoint ? { endpoint: error.endpoint } : {}) }
-}
-
-/** Validates a `logger` option: an object with the four level methods. */
-export function validateLogger(logger: unknown): Logger | undefined {
-  if (logger === undefined) return undefined
-  if (typeof logger !== 'object' || logger === null) throw new InvalidOptionError('logger', 'expected a pino-style logger ({ debug, info, warn, error })')
-  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-    if (typeof (logger as Record<string, unknown>)[level] !== 'function') throw new InvalidOptionError(`logger.${level}`, 'expected a function')
-  }
-  return logger as Logger
 }
 
 /**

@@ -1,7 +1,7 @@
 // Types only: `@opentelemetry/api` is an optional peer dependency, and a user without it must pay
 // nothing — not even a failed import. The compiler erases these imports.
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api'
-import { isResilientRpcError } from '../errors/errors.js'
+import { isResilientRpcError } from '../errors/guard.js'
 
 export type { Tracer }
 

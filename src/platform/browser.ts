@@ -2,7 +2,7 @@
 // build (tsup.config.ts). Only web platform APIs: global `fetch` and `WebSocket`.
 import { createFetchPoster } from '../transport/fetchPost.js'
 import type { HttpPoster, HttpPosterOptions } from '../transport/httpAnswer.js'
-import type { WebSocketConstructor } from '../transport/wsOptions.js'
+import type { WebSocketConstructor } from '../types/webSocket.js'
 
 /** The HTTP transport used when no `fetch` is injected: the global `fetch`, read at call time. */
 export function createDefaultPoster(options: HttpPosterOptions): HttpPoster {

@@ -4,7 +4,7 @@
 import WebSocket from 'ws'
 import { createNodePoster } from '../transport/nodePost.js'
 import type { HttpPoster, HttpPosterOptions } from '../transport/httpAnswer.js'
-import type { WebSocketConstructor } from '../transport/wsOptions.js'
+import type { WebSocketConstructor } from '../types/webSocket.js'
 
 /** The HTTP transport used when no `fetch` is injected: `node:http`, which costs a third of undici fetch's CPU. */
 export function createDefaultPoster(options: HttpPosterOptions): HttpPoster {

@@ -1,23 +1,6 @@
 import CircuitBreaker from 'opossum'
-import type { BreakerState } from '../balancer/select.js'
-
-export type BreakerOptions = {
-  /** Failure percentage over the rolling window above which the breaker opens. @default 50 */
-  errorThresholdPercentage?: number
-  /** Minimum recorded outcomes in the window before the breaker may open. @default 5 */
-  volumeThreshold?: number
-  /** Length of the rolling window (ms). @default 10_000 */
-  rollingWindow?: number
-  /** How long the breaker stays open before letting one trial through (ms). @default 5_000 */
-  resetTimeout?: number
-}
-
-export const DEFAULT_BREAKER: Required<BreakerOptions> = {
-  errorThresholdPercentage: 50,
-  volumeThreshold: 5,
-  rollingWindow: 10_000,
-  resetTimeout: 5_000,
-}
+import type { BreakerState } from '../types/endpoint.js'
+import type { BreakerOptions } from '../config/policyOptions.js'
 
 /**
  * A per-endpoint circuit breaker that is told outcomes rather than wrapping calls. Only real endpoint

@@ -1,7 +1,5 @@
-import type { Clock, TimerHandle } from '../util/clock.js'
+import { timerDelay, type Clock, type TimerHandle } from '../util/clock.js'
 
-// Longest delay timers honour (Node fires a longer one after 1 ms).
-const MAX_TIMER = 2_147_483_647
 
 type Entry = { seq: number; at: number | undefined; wake: () => void }
 
@@ -81,7 +79,7 @@ export class LimitQueue {
     this.#timer = undefined
     this.#timerFor = head
     if (head?.at === undefined) return
-    const delay = Math.min(MAX_TIMER, Math.max(0, head.at - this.#clock.now()))
+    const delay = timerDelay(head.at - this.#clock.now())
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined
       this.#timerFor = undefined

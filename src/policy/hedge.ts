@@ -1,20 +1,10 @@
-export type HedgeOptions = {
-  /** Fixed delay before a hedge is sent (ms), or `'adaptive'`: the first endpoint's recent p95 latency. @default 'adaptive' */
-  delay?: number | 'adaptive'
-  /** Lower bound of an adaptive delay (ms). @default 50 */
-  minDelay?: number
-  /** Adaptive delay while an endpoint has no latency samples yet (ms). @default 500 */
-  initialDelay?: number
-  /** Extra requests hedging may add, as a share of the requests that could be hedged, 0..1. @default 0.1 */
-  budget?: number
-}
 
-import { AbortedError } from '../errors/errors.js'
+
+import { AbortedError } from '../errors/request.js'
 import { createAbortController } from '../util/abort.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
 import type { TimerWheel, WheelTimer } from '../util/timerWheel.js'
-
-export const DEFAULT_HEDGE: Required<HedgeOptions> = { delay: 'adaptive', minDelay: 50, initialDelay: 500, budget: 0.1 }
+import type { HedgeOptions } from '../config/policyOptions.js'
 
 /**
  * One attempt in a hedged race. It gets its own controller (which it must link to the request's signal

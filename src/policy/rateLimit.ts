@@ -1,9 +1,5 @@
-export type RateLimitOptions = {
-  /** Sustained requests per second the endpoint may receive (> 0). */
-  perSecond: number
-  /** Requests that may go out back to back after a quiet spell (>= 1). @default max(1, perSecond) */
-  burst?: number
-}
+import type { RateLimitOptions } from '../config/policyOptions.js'
+
 
 /** An endpoint's request budget now, as `stats()` shows it. */
 export type RateBudget = Readonly<{

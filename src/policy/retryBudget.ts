@@ -1,13 +1,5 @@
-export type RetryBudgetOptions = {
-  /** Retries and hedges allowed per first attempt over the window, >= 0. @default 0.2 */
-  ratio?: number
-  /** Retries per second allowed whatever the traffic, so a quiet pool can still retry (>= 0). @default 5 */
-  minPerSecond?: number
-  /** Sliding window the budget is counted over (ms). @default 10_000 */
-  window?: number
-}
+import type { RetryBudgetOptions } from '../config/policyOptions.js'
 
-export const DEFAULT_RETRY_BUDGET: Required<RetryBudgetOptions> = { ratio: 0.2, minPerSecond: 5, window: 10_000 }
 
 /** The retry budget now, as `stats()` shows it. */
 export type RetryBudgetStats = Readonly<{

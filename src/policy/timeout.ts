@@ -1,4 +1,4 @@
-import { AbortedError, TimeoutError } from '../errors/errors.js'
+import { AbortedError, TimeoutError } from '../errors/request.js'
 import { createAbortController } from '../util/abort.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
 import type { TimerWheel, WheelTimer } from '../util/timerWheel.js'

@@ -1,13 +1,6 @@
 import type { BlockTarget } from '../health/blockTarget.js'
-
-export type CacheOptions = {
-  /** Blocks a block must have on top before answers about it are cached as final. @default 64 */
-  finalityDepth?: number
-  /** Answers kept, least recently used evicted first. @default 1_000 */
-  maxEntries?: number
-}
-
-export const DEFAULT_CACHE: Required<CacheOptions> = { finalityDepth: 64, maxEntries: 1_000 }
+import { quantityOrUndefined } from '../util/hex.js'
+import type { CacheOptions } from '../config/policyOptions.js'
 
 // Lookups by hash whose answer never changes once its block is final.
 const BY_HASH = new Set(['eth_getTransactionReceipt', 'eth_getTransactionByHash', 'eth_getBlockByHash', 'eth_getBlockReceipts'])
@@ -54,5 +47,5 @@ export class AnswerCache {
 
 function blockNumberOf(result: unknown): bigint | undefined {
   const value = Array.isArray(result) ? (result[0] as { blockNumber?: unknown } | undefined)?.blockNumber : (result as { blockNumber?: unknown; number?: unknown }).blockNumber ?? (result as { number?: unknown }).number
-  return typeof value === 'string' && /^0x[0-9a-fA-F]+$/.test(value) ? BigInt(value) : undefined
+  return quantityOrUndefined(value)
 }

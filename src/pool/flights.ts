@@ -1,4 +1,4 @@
-import type { ResilientRpcError } from '../errors/errors.js'
+import type { ResilientRpcError } from '../errors/base.js'
 import { createAbortController } from '../util/abort.js'
 
 /** One upstream request and the callers waiting for it (more than one when de-duplicated). */

@@ -1,24 +1,13 @@
 import { EventEmitter } from 'eventemitter3'
 import pRetry from 'p-retry'
-import { exclusionReason, headDistance, limitReason, selectEndpoint, type BreakerState, type EndpointStatus, type SelectContext } from '../balancer/select.js'
+import { exclusionReason, headDistance, limitReason, selectEndpoint, type SelectContext } from '../balancer/select.js'
+import type { BreakerState, EndpointStatus } from '../types/endpoint.js'
 import { classifyError } from '../errors/classify.js'
-import {
-  AbortedError,
-  EndpointLaggingError,
-  NotReadyError,
-  InvalidOptionError,
-  isResilientRpcError,
-  NetworkError,
-  NoHealthyEndpointError,
-  PoolDestroyedError,
-  QueueFullError,
-  RetriesExhaustedError,
-  RetryBudgetExhaustedError,
-  TimeoutError,
-  type Attempt,
-  type EndpointExclusion,
-  type ResilientRpcError,
-} from '../errors/errors.js'
+import { AbortedError, NotReadyError, NoHealthyEndpointError, PoolDestroyedError, QueueFullError, RetriesExhaustedError, RetryBudgetExhaustedError, TimeoutError } from '../errors/request.js'
+import { EndpointLaggingError, NetworkError } from '../errors/endpoint.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { isResilientRpcError } from '../errors/guard.js'
+import type { Attempt, EndpointExclusion, ResilientRpcError } from '../errors/base.js'
 import { blockTarget, pinBlock, type BlockTarget } from '../health/blockTarget.js'
 import { HealthMonitor } from '../health/heartbeat.js'
 import { backoffDelay } from '../policy/backoff.js'
@@ -32,14 +21,17 @@ import { waitAtMost, withTimeout } from '../policy/timeout.js'
 import { sleep } from '../util/sleep.js'
 import { TimerWheel } from '../util/timerWheel.js'
 import { Endpoint } from './endpoint.js'
-import type { PoolEvents } from './events.js'
+import type { PoolEvents } from '../types/events.js'
 import { snapshotEndpoint, type PoolStats } from './stats.js'
 import { AnswerCache } from './cache.js'
 import { Flights } from './flights.js'
 import { createSubscription, type BlockHeader, type HeadsSubscribeOptions, type LogFilter, type LogsSubscribeOptions, type RpcLog, type SubscriptionHost } from '../subscriptions/subscription.js'
 import type { WsTransport } from '../transport/wsOptions.js'
 import { quorumRead, type AskOutcome } from './quorum.js'
-import { duration, MAX_TIMER, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js'
+import { duration } from '../config/validate.js'
+import { MAX_TIMER } from '../util/clock.js'
+import { resolvePoolOptions } from '../config/resolvePool.js'
+import type { PoolOptions, ResolvedPoolOptions } from '../config/poolOptions.js'
 import { show } from '../util/show.js'
 
 export type RequestOptions = {

@@ -1,5 +1,8 @@
-import { AbortedError, isResilientRpcError, QuorumError, RetryBudgetExhaustedError, type Attempt, type QuorumAnswer, type ResilientRpcError } from '../errors/errors.js'
+import { AbortedError, QuorumError, RetryBudgetExhaustedError, type QuorumAnswer } from '../errors/request.js'
+import { isResilientRpcError } from '../errors/guard.js'
+import type { Attempt, ResilientRpcError } from '../errors/base.js'
 import type { Clock } from '../util/clock.js'
+import { HEX_DATA } from '../util/hex.js'
 
 /** How one endpoint answered a quorum read's question. */
 export type AskOutcome = { endpoint: string; result: unknown } | { endpoint: string; error: ResilientRpcError }
@@ -25,7 +28,7 @@ export type QuorumHost = {
  * keys sorted, hex strings lower-cased. (JSON-RPC ids are not part of a `result`.)
  */
 export function canonicalJson(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(/^0x[0-9a-fA-F]*$/.test(value) ? value.toLowerCase() : value)
+  if (typeof value === 'string') return JSON.stringify(HEX_DATA.test(value) ? value.toLowerCase() : value)
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
   if (typeof value === 'object' && value !== null) {
     const keys = Object.keys(value).sort()

@@ -1,5 +1,5 @@
-import type { BreakerState, EndpointStatus, Tier } from '../balancer/select.js'
-import type { ErrorCode } from '../errors/errors.js'
+import type { BreakerState, EndpointStatus, Tier } from '../types/endpoint.js'
+import type { ErrorCode } from '../errors/base.js'
 import type { RateBudget } from '../policy/rateLimit.js'
 import type { RetryBudgetStats } from '../policy/retryBudget.js'
 import type { EndpointRecord } from './endpoint.js'

@@ -1,4 +1,5 @@
-import { InvalidResponseError } from '../errors/errors.js'
+import { InvalidResponseError } from '../errors/endpoint.js'
+import { HASH, HEX_QUANTITY } from '../util/hex.js'
 
 /** A block header as the node sent it (`newHeads` shape); `number`, `hash` and `parentHash` are checked. */
 export type BlockHeader = {
@@ -31,8 +32,6 @@ export type FetchBlock = (hash: string, signal: AbortSignal) => Promise<unknown>
 /** The canonical hash at a height, `undefined` if there is no block there. */
 export type CanonicalHash = (number: bigint, signal: AbortSignal) => Promise<string | undefined>
 
-const HASH = /^0x[0-9a-fA-F]{64}$/
-const QUANTITY = /^0x[0-9a-fA-F]+$/
 
 /** Checks the three fields the tracker relies on, and drops a full block's body (heads are headers). */
 export function toHeader(value: unknown, endpoint?: string): BlockHeader {
@@ -41,7 +40,7 @@ export function toHeader(value: unknown, endpoint?: string): BlockHeader {
     typeof v !== 'object' ||
     v === null ||
     typeof v.number !== 'string' ||
-    !QUANTITY.test(v.number) ||
+    !HEX_QUANTITY.test(v.number) ||
     typeof v.hash !== 'string' ||
     !HASH.test(v.hash) ||
     typeof v.parentHash !== 'string' ||

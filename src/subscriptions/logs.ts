@@ -1,5 +1,6 @@
-import { InvalidResponseError } from '../errors/errors.js'
+import { InvalidResponseError } from '../errors/endpoint.js'
 import type { SubscriptionGap } from './heads.js'
+import { HEX_QUANTITY } from '../util/hex.js'
 
 /** A log as the node sent it (`eth_getLogs` / `logs` subscription shape). */
 export type RpcLog = {
@@ -37,7 +38,6 @@ export type LogSource = {
 type Position = { block: bigint; index: number }
 type Delivered = { hash: string; logs: RpcLog[] }
 
-const QUANTITY = /^0x[0-9a-fA-F]+$/
 
 export function toLog(value: unknown): RpcLog {
   const v = value as Record<string, unknown> | null
@@ -45,9 +45,9 @@ export function toLog(value: unknown): RpcLog {
     typeof v !== 'object' ||
     v === null ||
     typeof v.blockNumber !== 'string' ||
-    !QUANTITY.test(v.blockNumber) ||
+    !HEX_QUANTITY.test(v.blockNumber) ||
     typeof v.logIndex !== 'string' ||
-    !QUANTITY.test(v.logIndex) ||
+    !HEX_QUANTITY.test(v.logIndex) ||
     typeof v.blockHash !== 'string' ||
     !Array.isArray(v.topics)
   ) {

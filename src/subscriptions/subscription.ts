@@ -1,9 +1,14 @@
-import { AbortedError, InvalidOptionError, isResilientRpcError, NetworkError, type ResilientRpcError } from '../errors/errors.js'
+import { AbortedError } from '../errors/request.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { isResilientRpcError } from '../errors/guard.js'
+import { NetworkError } from '../errors/endpoint.js'
+import type { ResilientRpcError } from '../errors/base.js'
 import type { WsSubscription, WsTransport } from '../transport/wsOptions.js'
 import { unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
 import { HeadTracker, toHeader, type BlockHeader, type BlockRef, type HeadsReorg, type SubscriptionGap } from './heads.js'
 import { LogTracker, type LogFilter, type RpcLog } from './logs.js'
 import { show } from '../util/show.js'
+import { toQuantity } from '../util/hex.js'
 
 export type SubscriptionKind = 'newHeads' | 'logs'
 
@@ -94,7 +99,7 @@ export function createSubscription(
     }
   }
   const deliver = listener as (item: unknown) => void
-  const blockHash = async (n: bigint, s: AbortSignal) => ((await host.request('eth_getBlockByNumber', [hex(n), false], s)) as { hash?: string } | null)?.hash
+  const blockHash = async (n: bigint, s: AbortSignal) => ((await host.request('eth_getBlockByNumber', [toQuantity(n), false], s)) as { hash?: string } | null)?.hash
 
   const heads =
     kind === 'newHeads'
@@ -109,7 +114,7 @@ export function createSubscription(
     kind === 'logs'
       ? new LogTracker(
           {
-            getLogs: (from, to, s) => host.request('eth_getLogs', [{ ...filter, fromBlock: hex(from), toBlock: hex(to) }], s),
+            getLogs: (from, to, s) => host.request('eth_getLogs', [{ ...filter, fromBlock: toQuantity(from), toBlock: toQuantity(to) }], s),
             blockHash,
           },
           { log: (l) => call(deliver, l), removed: (l) => call(options.onRemoved, l), gap: (e) => call(options.onGap, e) },
@@ -300,6 +305,5 @@ export function createSubscription(
   return end
 }
 
-const hex = (n: bigint) => `0x${n.toString(16)}`
 
 export type { BlockHeader, BlockRef, HeadsReorg, SubscriptionGap, LogFilter, RpcLog }

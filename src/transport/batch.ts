@@ -1,16 +1,9 @@
-import { InvalidResponseError, type ResilientRpcErrorOptions } from '../errors/errors.js'
+import { InvalidResponseError } from '../errors/endpoint.js'
+import type { ResilientRpcErrorOptions } from '../errors/base.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
 import type { Transport } from './http.js'
 import { encodeRequest, unwrapResponse } from './jsonrpc.js'
-
-export type BatchOptions = {
-  /** Most requests in one batch; a full batch is sent at once. @default 10 */
-  maxSize?: number
-  /** How long the first request of a batch waits for others (ms). `0` collects what is sent in the same tick. @default 0 */
-  wait?: number
-}
-
-export const DEFAULT_BATCH: Required<BatchOptions> = { maxSize: 10, wait: 0 }
+import type { BatchOptions } from '../config/policyOptions.js'
 
 type Item = {
   id: number

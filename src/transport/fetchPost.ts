@@ -1,4 +1,4 @@
-import { ResilientRpcError } from '../errors/errors.js'
+import { ResilientRpcError } from '../errors/base.js'
 import { toRealSignal } from '../util/abort.js'
 import { networkError, parseAnswer, statusError, tooLarge, type HttpAnswer, type HttpPoster, type HttpPosterOptions } from './httpAnswer.js'
 

@@ -1,11 +1,13 @@
-import { InvalidOptionError, HttpError, RpcResponseError } from '../errors/errors.js'
+import { HttpError, RpcResponseError } from '../errors/endpoint.js'
 import { createDefaultPoster } from '../platform/node.js'
 import { encodeRequest, isJsonRpcErrorObject, unwrapResponse } from './jsonrpc.js'
-import { createBatcher, type BatchOptions } from './batch.js'
+import { createBatcher } from './batch.js'
+import type { BatchOptions } from '../config/policyOptions.js'
 import { createFetchPoster } from './fetchPost.js'
-import { DEFAULT_IDLE_SOCKET_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_SOCKETS, type HttpPosterOptions } from './httpAnswer.js'
+import { DEFAULT_IDLE_SOCKET_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_SOCKETS } from '../config/defaults.js'
+import type { HttpPosterOptions } from './httpAnswer.js'
 import { systemClock, type Clock } from '../util/clock.js'
-import { show } from '../util/show.js'
+import { integer } from '../config/validate.js'
 
 /** Sends one JSON-RPC call to one endpoint. Stateless between calls except for the id counter. */
 export type Transport = {
@@ -50,9 +52,9 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers },
     errorOptions,
     now: options.now ?? Date.now,
-    maxResponseBytes: positiveInteger('maxResponseBytes', options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES),
-    maxSockets: positiveInteger('maxSockets', options.maxSockets ?? DEFAULT_MAX_SOCKETS),
-    idleSocketTimeout: positiveInteger('idleSocketTimeout', options.idleSocketTimeout ?? DEFAULT_IDLE_SOCKET_TIMEOUT),
+    maxResponseBytes: integer('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, 1),
+    maxSockets: integer('maxSockets', options.maxSockets, DEFAULT_MAX_SOCKETS, 1),
+    idleSocketTimeout: integer('idleSocketTimeout', options.idleSocketTimeout, DEFAULT_IDLE_SOCKET_TIMEOUT, 1),
   }
   const poster = options.fetch ? createFetchPoster(options.fetch, posterOptions) : createDefaultPoster(posterOptions)
   const post = (body: string, signal: AbortSignal) => poster.post(body, signal)
@@ -79,9 +81,4 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     clock: options.clock ?? systemClock,
   })
   return { request: batcher.request, destroy }
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidOptionError(name, `expected an integer >= 1, got ${show(value)}`)
-  return value
 }

@@ -1,4 +1,5 @@
-import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, UnauthorizedError, type ResilientRpcErrorOptions } from '../errors/errors.js'
+import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, UnauthorizedError } from '../errors/endpoint.js'
+import type { ResilientRpcErrorOptions } from '../errors/base.js'
 import { parseRetryAfter } from './retryAfter.js'
 
 /** What an HTTP POST of a JSON-RPC body came back with, once the body is read and parsed. */
@@ -33,14 +34,6 @@ export type HttpPosterOptions = {
   /** How long an idle kept-alive connection stays open (ms, `node:http` only). */
   idleSocketTimeout: number
 }
-
-/** Largest response body read by default: far above any sane JSON-RPC answer, far below a memory problem. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
-/** Connections per endpoint by default (`node:http`). */
-export const DEFAULT_MAX_SOCKETS = 64
-// Idle connections close after this long: below the 5 s keep-alive timeout of Node servers (and most
-// proxies' longer ones), so a request rarely goes out on a socket the server is closing.
-export const DEFAULT_IDLE_SOCKET_TIMEOUT = 4_000
 
 /** Statuses that mean "not this endpoint, not now", decided without trusting the body. `undefined` for the others. */
 export function statusError(status: number, retryAfter: () => string | null | undefined, options: HttpPosterOptions): Error | undefined {

@@ -1,4 +1,5 @@
-import { InvalidResponseError, RpcResponseError, type ResilientRpcErrorOptions } from '../errors/errors.js'
+import { InvalidResponseError, RpcResponseError } from '../errors/endpoint.js'
+import type { ResilientRpcErrorOptions } from '../errors/base.js'
 
 export type JsonRpcRequest = { jsonrpc: '2.0'; id: number; method: string; params: readonly unknown[] }
 

@@ -1,31 +1,14 @@
 import { EventEmitter } from 'eventemitter3'
-import {
-  HttpError,
-  InvalidResponseError,
-  NetworkError,
-  PoolDestroyedError,
-  RateLimitedError,
-  TimeoutError,
-  UnauthorizedError,
-  isResilientRpcError,
-  type ResilientRpcError,
-} from '../errors/errors.js'
+import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, UnauthorizedError } from '../errors/endpoint.js'
+import { PoolDestroyedError, TimeoutError } from '../errors/request.js'
+import { isResilientRpcError } from '../errors/guard.js'
+import type { ResilientRpcError } from '../errors/base.js'
 import { backoffDelay } from '../policy/backoff.js'
 import { unrefTimer, type TimerHandle } from '../util/clock.js'
 import { encodeRequest, unwrapResponse } from './jsonrpc.js'
-import {
-  resolveOptions,
-  type WebSocketEventLike,
-  type WebSocketLike,
-  type WsKeepaliveOptions,
-  type WsResubscribed,
-  type WsState,
-  type WsSubscribeOptions,
-  type WsSubscription,
-  type WsTransport,
-  type WsTransportEvents,
-  type WsTransportOptions,
-} from './wsOptions.js'
+import { resolveOptions, type WsResubscribed, type WsState, type WsSubscribeOptions, type WsSubscription, type WsTransport, type WsTransportEvents } from './wsOptions.js'
+import type { WebSocketEventLike, WebSocketLike } from '../types/webSocket.js'
+import type { WsKeepaliveOptions, WsTransportOptions } from '../config/webSocketOptions.js'
 
 // Ids of abandoned requests remembered per connection, so a late answer is told from a stray one.
 // Bounded: a node that never answers would otherwise grow it until keepalive kills the socket.

@@ -1,109 +1,16 @@
-import {
-  ChainMismatchError,
-  InvalidOptionError,
-  InvalidResponseError,
-  type ResilientRpcError,
-} from '../errors/errors.js'
-import type { BackoffOptions } from '../policy/backoff.js'
+import { ChainMismatchError, InvalidResponseError } from '../errors/endpoint.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import type { ResilientRpcError } from '../errors/base.js'
+import type { BackoffOptions } from '../config/policyOptions.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import type { Transport } from './http.js'
-import { DEFAULT_MAX_RESPONSE_BYTES } from './httpAnswer.js'
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../config/defaults.js'
 import { defaultWebSocket } from './wsSocket.js'
-import { show } from '../util/show.js'
-
-// The public shape of the WebSocket transport (src/transport/ws.ts): its options with their
-// defaults and validation, events, subscriptions and stats. Kept apart so ws.ts holds only behaviour.
-
-/** What a WebSocket event carries that this transport reads: `data` (message), `code` (close), `error` (ws's error event). */
-export type WebSocketEventLike = { data?: unknown; code?: number; error?: unknown }
-
-/** The part of a WebSocket this transport uses: the browser API, plus `ws`'s extras when present. */
-export type WebSocketLike = {
-  readonly readyState: number
-  binaryType?: string
-  send(data: string): void
-  close(code?: number, reason?: string): void
-  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: WebSocketEventLike) => void): void
-  removeEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: WebSocketEventLike) => void): void
-  /** `ws` only: sends a protocol ping; the answer arrives as a `pong` event. */
-  ping?(): void
-  /** `ws` only: destroys the TCP socket at once, without waiting for a closing handshake. */
-  terminate?(): void
-  on?(event: 'pong', listener: () => void): unknown
-  off?(event: 'pong', listener: () => void): unknown
-}
-
-/** A WebSocket constructor: `ws`'s (which takes `{ headers, maxPayload }`) or a browser's (which ignores the third argument). */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string>; maxPayload?: number }) => WebSocketLike
-
-/**
- * Checks a freshly opened connection before it counts as open, e.g. its chain id. `request` sends on
- * that connection only; `signal` aborts when the connection attempt times out or the socket dies.
- * Throwing (a `ChainMismatchError`, say) fails the attempt: the socket is closed and retried with back-off.
- */
-export type WsHandshake = (
-  request: (method: string, params?: readonly unknown[]) => Promise<unknown>,
-  context: { signal: AbortSignal; endpoint: string; generation: number },
-) => Promise<void>
-
-export type WsKeepaliveOptions = {
-  /** Time between two keepalive probes on an open connection (ms). @default 10_000 */
-  interval?: number
-  /** How long a probe may stay unanswered before the socket counts as dead (ms). @default 5_000 */
-  timeout?: number
-  /** `ping`: protocol ping/pong (needs `ws`); `request`: a cheap JSON-RPC call; `auto`: ping when the socket can. @default 'auto' */
-  mode?: 'auto' | 'ping' | 'request'
-  /** Method sent in `request` mode; any answer, even a JSON-RPC error, proves the socket alive. @default 'eth_chainId' */
-  method?: string
-}
-
-export type WsReconnectOptions = BackoffOptions & {
-  /** A connection that stayed open this long resets the back-off to its first step (ms). @default 10_000 */
-  stableAfter?: number
-  /** Reconnect attempts in a row without a stable connection before giving up. @default Infinity */
-  maxAttempts?: number
-  /** Gives up before `maxAttempts` when it returns true, e.g. on `CHAIN_MISMATCH`. `attempt` counts the attempts made so far. @default never */
-  giveUp?: (e: { attempt: number; error: ResilientRpcError }) => boolean
-}
-
-export type WsTransportOptions = {
-  /** `ws://` or `wss://` URL. Never shown in errors or events (it may carry an API key). */
-  url: string
-  /** Redacted endpoint id, put on every error and event. */
-  endpoint: string
-  /** WebSocket sub-protocols. @default none */
-  protocols?: string | string[]
-  /** Upgrade request headers, e.g. `Authorization` (Node's `ws` only: browsers cannot set them). @default none */
-  headers?: Record<string, string>
-  /** WebSocket implementation. @default `ws` in Node, `globalThis.WebSocket` in the browser build */
-  WebSocket?: WebSocketConstructor
-  /** Chain id the default handshake requires (`eth_chainId`); without it any valid chain id passes. Ignored with `handshake`. */
-  chainId?: bigint
-  /** Check run on every new connection before it counts as open. @default `eth_chainId`, checked against `chainId` */
-  handshake?: WsHandshake
-  /** Longest a connection attempt may take, socket open plus handshake (ms). @default 10_000 */
-  connectTimeout?: number
-  /** Dead-socket detection, or `false` to rely on the operating system alone. @default {} (the defaults above) */
-  keepalive?: WsKeepaliveOptions | false
-  /** Reconnect back-off and give-up policy. @default { initial: 250, max: 30_000, factor: 2, jitter: 0.5, stableAfter: 10_000, maxAttempts: Infinity } */
-  reconnect?: WsReconnectOptions
-  /** Timers and time. @default the global timers */
-  clock?: Clock
-  /** Jitter source for the back-off, in [0, 1). @default Math.random */
-  random?: () => number
-  /** `unref()` the transport's timers (an open socket keeps Node alive anyway). @default true */
-  unref?: boolean
-  /**
-   * Largest incoming message (bytes, after permessage-deflate). A larger one closes the socket (code
-   * 1009), fails every request pending on it with `INVALID_RESPONSE` (retryable: the pool tries another
-   * endpoint) and the transport reconnects per `reconnect`. With `ws` (Node) the bound is `ws`'s
-   * `maxPayload`: the message is cut off while it arrives, never buffered whole. A browser's (or Node's
-   * global) `WebSocket` cannot bound frames: it hands over the whole message first, so there the
-   * bound only stops it from being parsed and used; memory is not protected.
-   * @default 33_554_432 (32 MiB, the pool's `maxResponseBytes`)
-   */
-  maxResponseBytes?: number
-}
+import { isQuantity } from '../util/hex.js'
+import { DEFAULT_WS_CONNECT_TIMEOUT, DEFAULT_WS_KEEPALIVE, DEFAULT_WS_RECONNECT } from '../config/defaults.js'
+import { boolean, duration, fraction, integer, integerOrInfinity, oneOf, optionalFunction, optionsObject, positive } from '../config/validate.js'
+import type { WsHandshake, WsKeepaliveOptions, WsReconnectOptions, WsTransportOptions } from '../config/webSocketOptions.js'
+import type { WebSocketConstructor } from '../types/webSocket.js'
 
 /** `idle`: not started or `close()`d; `reconnecting`: waiting out a back-off; `failed`: gave up (`connect()` starts over). */
 export type WsState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'failed' | 'destroyed'
@@ -203,10 +110,7 @@ export type WsTransport = Transport & {
   once<E extends keyof WsTransportEvents>(event: E, listener: (...args: WsTransportEvents[E]) => void): WsTransport
   off<E extends keyof WsTransportEvents>(event: E, listener?: (...args: WsTransportEvents[E]) => void): WsTransport
 }
-
-const DEFAULT_RECONNECT = { initial: 250, max: 30_000, factor: 2, jitter: 0.5, stableAfter: 10_000, maxAttempts: Infinity }
-const DEFAULT_KEEPALIVE = { interval: 10_000, timeout: 5_000, mode: 'auto', method: 'eth_chainId' } as const
-const MAX_TIMER = 2_147_483_647
+// ws reads maxPayload as a 32-bit integer (`| 0`): a larger bound would wrap and turn it off.
 const MAX_PAYLOAD = 2_147_483_647
 
 export type ResolvedOptions = {
@@ -243,28 +147,24 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
     k === false
       ? false
       : {
-          interval: duration('keepalive.interval', k?.interval, DEFAULT_KEEPALIVE.interval),
-          timeout: duration('keepalive.timeout', k?.timeout, DEFAULT_KEEPALIVE.timeout),
-          mode: oneOf('keepalive.mode', k?.mode, DEFAULT_KEEPALIVE.mode, ['auto', 'ping', 'request'] as const),
-          method: k?.method ?? DEFAULT_KEEPALIVE.method,
+          interval: duration('keepalive.interval', k?.interval, DEFAULT_WS_KEEPALIVE.interval),
+          timeout: duration('keepalive.timeout', k?.timeout, DEFAULT_WS_KEEPALIVE.timeout),
+          mode: oneOf('keepalive.mode', k?.mode, DEFAULT_WS_KEEPALIVE.mode, ['auto', 'ping', 'request'] as const),
+          method: k?.method ?? DEFAULT_WS_KEEPALIVE.method,
         }
-  const r = options.reconnect ?? {}
-  const maxAttempts = r.maxAttempts ?? DEFAULT_RECONNECT.maxAttempts
-  if (maxAttempts !== Infinity && !(Number.isInteger(maxAttempts) && maxAttempts >= 0)) throw new InvalidOptionError('reconnect.maxAttempts', `expected an integer >= 0 or Infinity, got ${show(maxAttempts)}`)
-  const jitter = r.jitter ?? DEFAULT_RECONNECT.jitter
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) throw new InvalidOptionError('reconnect.jitter', `expected a number in [0, 1], got ${show(jitter)}`)
-  const factor = r.factor ?? DEFAULT_RECONNECT.factor
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) throw new InvalidOptionError('reconnect.factor', `expected a finite number >= 1, got ${show(factor)}`)
-  const initial = duration('reconnect.initial', r.initial, DEFAULT_RECONNECT.initial, true)
-  const max = duration('reconnect.max', r.max, DEFAULT_RECONNECT.max, true)
+  const r = optionsObject('reconnect', options.reconnect) ?? {}
+  const d = DEFAULT_WS_RECONNECT
+  const maxAttempts = integerOrInfinity('reconnect.maxAttempts', r.maxAttempts, d.maxAttempts)
+  const jitter = fraction('reconnect.jitter', r.jitter, d.jitter)
+  const factor = positive('reconnect.factor', r.factor, d.factor, 1)
+  const initial = duration('reconnect.initial', r.initial, d.initial, true)
+  const max = duration('reconnect.max', r.max, d.max, true)
   if (max < initial) throw new InvalidOptionError('reconnect.max', `expected >= reconnect.initial (${initial}), got ${max}`)
-  for (const name of ['handshake', 'random'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') throw new InvalidOptionError(name, 'expected a function')
-  }
-  if (r.giveUp !== undefined && typeof r.giveUp !== 'function') throw new InvalidOptionError('reconnect.giveUp', 'expected a function')
+  optionalFunction('handshake', options.handshake)
+  optionalFunction('random', options.random)
+  optionalFunction('reconnect.giveUp', r.giveUp)
   if (keepalive && (typeof keepalive.method !== 'string' || keepalive.method === '')) throw new InvalidOptionError('keepalive.method', 'expected a JSON-RPC method name')
-  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
-  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) throw new InvalidOptionError('maxResponseBytes', `expected an integer >= 1, got ${show(maxResponseBytes)}`)
+  const maxResponseBytes = integer('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, 1)
   const expected = options.chainId
   if (expected !== undefined && typeof expected !== 'bigint') throw new InvalidOptionError('chainId', `expected a bigint, got ${typeof expected}`)
   return {
@@ -274,14 +174,13 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
     headers: options.headers,
     WebSocket,
     handshake: options.handshake ?? ((request, { endpoint }) => checkChainId(request, expected, endpoint)),
-    connectTimeout: duration('connectTimeout', options.connectTimeout, 10_000),
+    connectTimeout: duration('connectTimeout', options.connectTimeout, DEFAULT_WS_CONNECT_TIMEOUT),
     keepalive,
-    reconnect: { initial, max, factor, jitter, stableAfter: duration('reconnect.stableAfter', r.stableAfter, DEFAULT_RECONNECT.stableAfter, true), maxAttempts, giveUp: r.giveUp },
+    reconnect: { initial, max, factor, jitter, stableAfter: duration('reconnect.stableAfter', r.stableAfter, d.stableAfter, true), maxAttempts, giveUp: r.giveUp },
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
-    unref: options.unref ?? true,
-    // ws reads maxPayload as a 32-bit integer (`| 0`): a larger bound would wrap and turn it off. No
-    // string that large can exist in JavaScript anyway.
+    unref: boolean('unref', options.unref, true),
+    // No string longer than MAX_PAYLOAD can exist in JavaScript anyway.
     maxResponseBytes: Math.min(maxResponseBytes, MAX_PAYLOAD),
   }
 }
@@ -289,21 +188,7 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
 /** The default handshake: `eth_chainId` answers a quantity, equal to `expected` when one is configured. */
 async function checkChainId(request: (method: string) => Promise<unknown>, expected: bigint | undefined, endpoint: string): Promise<void> {
   const value = await request('eth_chainId')
-  if (typeof value !== 'string' || !/^0x[0-9a-fA-F]+$/.test(value)) throw new InvalidResponseError(`eth_chainId returned ${JSON.stringify(value)?.slice(0, 40)}, expected a hex quantity`, { endpoint })
+  if (!isQuantity(value)) throw new InvalidResponseError(`eth_chainId returned ${JSON.stringify(value)?.slice(0, 40)}, expected a hex quantity`, { endpoint })
   const actual = BigInt(value)
   if (expected !== undefined && actual !== expected) throw new ChainMismatchError(expected, actual, { endpoint })
-}
-
-function duration(name: string, value: number | undefined, fallback: number, allowZero = false): number {
-  const v = value ?? fallback
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0) || v > MAX_TIMER) {
-    throw new InvalidOptionError(name, `expected a duration in ms ${allowZero ? '>= 0' : '> 0'} and <= ${MAX_TIMER}, got ${show(v)}`)
-  }
-  return v
-}
-
-function oneOf<T extends string>(name: string, value: T | undefined, fallback: T, allowed: readonly T[]): T {
-  const v = value ?? fallback
-  if (!allowed.includes(v)) throw new InvalidOptionError(name, `expected one of ${allowed.join(', ')}, got ${show(v)}`)
-  return v
 }

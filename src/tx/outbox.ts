@@ -1,13 +1,17 @@
 import { EventEmitter } from 'eventemitter3'
 import { Transaction } from 'ethers'
-import { AbortedError, InvalidOptionError, isResilientRpcError } from '../errors/errors.js'
-import { duration, MAX_TIMER } from '../pool/options.js'
+import { AbortedError } from '../errors/request.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { isResilientRpcError } from '../errors/guard.js'
+import { duration } from '../config/validate.js'
 import type { Pool } from '../pool/pool.js'
 import { sleep } from '../util/sleep.js'
-import { systemClock, unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
+import { systemClock, timerDelay, unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
 import { sendRawTransaction } from './sendRawTransaction.js'
 import { waitForTransaction, type TransactionReceipt } from './waitForTransaction.js'
 import { show } from '../util/show.js'
+import { HEX_BYTES, toQuantity } from '../util/hex.js'
+import { isAlreadyKnownMessage } from '../errors/providerMessages.js'
 
 /**
  * Where an outbox transaction is. Final states: `confirmed`, `replaced`, `dropped`, `expired`.
@@ -147,9 +151,7 @@ export type Outbox = {
 }
 
 // The node already has these bytes (as sendRawTransaction decides): that endpoint has accepted it.
-const ALREADY_KNOWN = /already known|known transaction|already imported|already exists|transaction already in/i
 const FINAL = new Set<OutboxStatus>(['confirmed', 'replaced', 'dropped', 'expired'])
-const hex = (n: bigint) => `0x${n.toString(16)}`
 
 /** An in-memory `OutboxStorage` (the default): entries are copied in and out, as a real store would. */
 export function createMemoryOutboxStorage(): OutboxStorage {
@@ -348,7 +350,7 @@ class OutboxImpl implements Outbox {
 
 /** Sender, nonce and hash of a signed transaction, or `INVALID_OPTION`. */
 function decode(raw: string): { hash: string; from: string; nonce: number } {
-  if (typeof raw !== 'string' || !/^0x([0-9a-fA-F]{2})+$/.test(raw)) throw new InvalidOptionError('signedTransaction', 'expected the signed transaction as 0x-prefixed hex bytes')
+  if (typeof raw !== 'string' || !HEX_BYTES.test(raw)) throw new InvalidOptionError('signedTransaction', 'expected the signed transaction as 0x-prefixed hex bytes')
   let tx: Transaction
   try {
     tx = Transaction.from(raw)
@@ -482,7 +484,7 @@ class Tracked {
   }
 
   #timer(fn: () => void, ms: number): TimerHandle {
-    const handle = this.#ctx.options.clock.setTimeout(fn, Math.min(MAX_TIMER, Math.max(0, ms)))
+    const handle = this.#ctx.options.clock.setTimeout(fn, timerDelay(ms))
     if (this.#ctx.options.unref) unrefTimer(handle)
     return handle
   }
@@ -640,7 +642,7 @@ class Tracked {
     if ((await pool.request<unknown>('eth_getTransactionReceipt', [hash], { signal })) !== null) return false
     const head = pool.referenceHead() ?? BigInt(await pool.request<string>('eth_blockNumber', [], { signal }))
     const at = head - BigInt(confirmations) + 1n
-    if (at < 0n || (await count(hex(at))) <= BigInt(nonce)) return false
+    if (at < 0n || (await count(toQuantity(at))) <= BigInt(nonce)) return false
     if (this.#mined || this.#finished) return false
     this.finish({ status: 'replaced', nonce })
     return true
@@ -660,7 +662,7 @@ function observedPool(pool: Pool, accepted: (endpoint: string | undefined) => vo
         return value
       },
       (error: unknown) => {
-        if (isResilientRpcError(error, 'RPC_ERROR') && ALREADY_KNOWN.test(error.rpcMessage)) accepted(endpoint)
+        if (isResilientRpcError(error, 'RPC_ERROR') && isAlreadyKnownMessage(error.rpcMessage)) accepted(endpoint)
         throw error
       },
     )

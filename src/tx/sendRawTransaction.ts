@@ -1,7 +1,13 @@
 import { keccak256 } from 'ethers'
-import { AbortedError, InvalidOptionError, isResilientRpcError, TransactionRejectedError, type ResilientRpcError } from '../errors/errors.js'
+import { AbortedError } from '../errors/request.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { isResilientRpcError } from '../errors/guard.js'
+import { TransactionRejectedError } from '../errors/contract.js'
+import type { ResilientRpcError } from '../errors/base.js'
 import { withDeadline } from '../policy/timeout.js'
 import type { Pool } from '../pool/pool.js'
+import { HEX_BYTES } from '../util/hex.js'
+import { isAlreadyKnownMessage, isNonceTooLowMessage } from '../errors/providerMessages.js'
 
 export type SendRawTransactionOptions = {
   /** Send to every endpoint that can take it (`'all'`), or through the pool's normal routing (`'one'`). @default 'all' */
@@ -11,10 +17,6 @@ export type SendRawTransactionOptions = {
   signal?: AbortSignal
 }
 
-// The node already has these bytes: for the sender that is success.
-const ALREADY_KNOWN = /already known|known transaction|already imported|already exists|transaction already in/i
-// Only meaningful once the transaction may have landed: checked against its hash before giving up.
-const NONCE_TOO_LOW = /nonce too low|nonce has already been used|oldnonce|invalid nonce/i
 
 /**
  * Broadcasts a signed transaction and resolves with its hash — computed locally from the signed bytes —
@@ -27,7 +29,7 @@ const NONCE_TOO_LOW = /nonce too low|nonce has already been used|oldnonce|invali
  * const hash = await sendRawTransaction(pool, signed)
  */
 export async function sendRawTransaction(pool: Pool, signedTransaction: string, options: SendRawTransactionOptions = {}): Promise<string> {
-  if (typeof signedTransaction !== 'string' || !/^0x([0-9a-fA-F]{2})+$/.test(signedTransaction)) {
+  if (typeof signedTransaction !== 'string' || !HEX_BYTES.test(signedTransaction)) {
     throw new InvalidOptionError('signedTransaction', 'expected the signed transaction as 0x-prefixed hex bytes')
   }
   // One deadline for the broadcast, the fallback round and the lookup by hash together.
@@ -55,11 +57,11 @@ async function send(pool: Pool, signedTransaction: string, broadcast: 'all' | 'o
         },
         (error: ResilientRpcError) => {
           const message = isResilientRpcError(error, 'RPC_ERROR') ? error.rpcMessage : ''
-          if (ALREADY_KNOWN.test(message)) {
+          if (isAlreadyKnownMessage(message)) {
             if (!done) (done = true), resolve()
             return
           }
-          if (NONCE_TOO_LOW.test(message)) nonceTooLow = true
+          if (isNonceTooLowMessage(message)) nonceTooLow = true
           rejections.push({ endpoint, error })
           if (--pending === 0 && !done) (done = true), resolve()
         },
@@ -77,7 +79,7 @@ async function send(pool: Pool, signedTransaction: string, broadcast: 'all' | 'o
     return hash
   } catch (error) {
     const message = isResilientRpcError(error, 'RPC_ERROR') ? error.rpcMessage : ''
-    if (ALREADY_KNOWN.test(message) || (NONCE_TOO_LOW.test(message) && (await knownByHash(pool, hash, signal)))) return hash
+    if (isAlreadyKnownMessage(message) || (isNonceTooLowMessage(message) && (await knownByHash(pool, hash, signal)))) return hash
     throw error
   }
 }

@@ -1,10 +1,14 @@
-import { AbortedError, ConfirmationTimeoutError, InvalidOptionError, isResilientRpcError, TimeoutError, type TransactionState } from '../errors/errors.js'
+import { AbortedError, TimeoutError } from '../errors/request.js'
+import { ConfirmationTimeoutError, type TransactionState } from '../errors/contract.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import { isResilientRpcError } from '../errors/guard.js'
 import { withTimeout } from '../policy/timeout.js'
-import { duration } from '../pool/options.js'
+import { duration } from '../config/validate.js'
 import type { Pool } from '../pool/pool.js'
 import { sleep } from '../util/sleep.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { show } from '../util/show.js'
+import { HASH } from '../util/hex.js'
 
 /** A transaction receipt as the node returns it (quantities in hex). */
 export type TransactionReceipt = {
@@ -38,7 +42,7 @@ export type WaitForTransactionOptions = {
  */
 export async function waitForTransaction(pool: Pool, hash: string, options: WaitForTransactionOptions = {}): Promise<TransactionReceipt> {
   const { signal, onState, clock = systemClock } = options
-  if (typeof hash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(hash)) throw new InvalidOptionError('hash', 'expected a 32-byte hex transaction hash')
+  if (typeof hash !== 'string' || !HASH.test(hash)) throw new InvalidOptionError('hash', 'expected a 32-byte hex transaction hash')
   const confirmations = options.confirmations ?? 1
   if (!(typeof confirmations === 'bigint' || Number.isSafeInteger(confirmations)) || BigInt(confirmations) < 1n) {
     throw new InvalidOptionError('confirmations', `expected an integer >= 1, got ${show(confirmations)}`)

@@ -19,6 +19,14 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle),
 }
 
+/** Longest delay timers honour: beyond it Node fires after 1 ms (and warns). */
+export const MAX_TIMER = 2_147_483_647
+
+/** `ms` as a delay every timer honours: negative becomes 0, beyond `MAX_TIMER` is cut to it. */
+export function timerDelay(ms: number): number {
+  return Math.min(MAX_TIMER, Math.max(0, ms))
+}
+
 /** Lets a background timer not keep a Node process alive. A no-op in browsers. */
 export function unrefTimer(handle: TimerHandle): void {
   ;(handle as { unref?: () => void }).unref?.()

@@ -1,3 +1,4 @@
+import { HEX_DATA } from './hex.js'
 /**
  * What an endpoint sends that could be a credential, and its removal from text a node sends back.
  * Our own messages only ever name an endpoint by its redacted id; but a node (or a gateway in
@@ -8,7 +9,6 @@
 // Shorter pieces are words, not keys ("v3", "rpc", "eth"); replacing them would mangle every message.
 const MIN_PATH_SEGMENT = 8
 const MIN_SECRET = 4
-const HEX = /^0x[0-9a-fA-F]*$/
 const REDACTED = '[redacted]'
 
 /** The pieces of a (userinfo-free) URL and its headers that may be secret, longest first. */
@@ -80,7 +80,7 @@ export function scrubError<E>(error: E, scrub: (text: string) => string, depth =
   if (typeof error !== 'object' || error === null || depth > 4) return error
   const target = error as Record<string, unknown>
   for (const field of TEXT_FIELDS) rewrite(target, field, scrub)
-  if (typeof target.data === 'string' && !HEX.test(target.data)) rewrite(target, 'data', scrub)
+  if (typeof target.data === 'string' && !HEX_DATA.test(target.data)) rewrite(target, 'data', scrub)
   scrubError(target.cause, scrub, depth + 1)
   if (Array.isArray(target.attempts)) for (const attempt of target.attempts) scrubError((attempt as { error?: unknown })?.error, scrub, depth + 1)
   return error

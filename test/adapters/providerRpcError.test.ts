@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { PROVIDER_ERROR_CODES, ProviderRpcError, toProviderRpcError } from '../../src/adapters/providerRpcError.js'
-import {
-  AbortedError,
-  ChainMismatchError,
-  CircuitOpenError,
-  ContractRevertError,
-  EndpointLaggingError,
-  HttpError,
-  InvalidOptionError,
-  InvalidResponseError,
-  NetworkError,
-  NoHealthyEndpointError,
-  NotReadyError,
-  PoolDestroyedError,
-  RateLimitedError,
-  RetriesExhaustedError,
-  RpcResponseError,
-  TimeoutError,
-  UnauthorizedError,
-  type ResilientRpcError,
-} from '../../src/errors/errors.js'
+import { AbortedError, CircuitOpenError, NoHealthyEndpointError, NotReadyError, PoolDestroyedError, RetriesExhaustedError, TimeoutError } from '../../src/errors/request.js'
+import { ChainMismatchError, EndpointLaggingError, HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError } from '../../src/errors/endpoint.js'
+import { ContractRevertError } from '../../src/errors/contract.js'
+import { InvalidOptionError } from '../../src/errors/invalidOption.js'
+import type { ResilientRpcError } from '../../src/errors/base.js'
 
 describe('PROVIDER_ERROR_CODES', () => {
   it('maps every pool error code to an EIP-1193 / JSON-RPC code', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { endpointStatus, exclusionReason, headDistance, limitReason, selectEndpoint, type EndpointStatus, type SelectableEndpoint, type SelectContext, type Strategy } from '../../src/balancer/select.js'
+import { endpointStatus, exclusionReason, headDistance, limitReason, selectEndpoint, type SelectableEndpoint, type SelectContext } from '../../src/balancer/select.js'
+import type { EndpointStatus, Strategy } from '../../src/types/endpoint.js'
 import type { BlockTarget } from '../../src/health/blockTarget.js'
 
 const NOW = 1_000_000

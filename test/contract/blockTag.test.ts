@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import { blockParameter, resolveBlock, type BlockOptions } from '../../src/contract/blockTag.js'
-import { AbortedError, isResilientRpcError, PoolDestroyedError, RpcResponseError, TimeoutError } from '../../src/errors/errors.js'
+import { AbortedError, PoolDestroyedError, TimeoutError } from '../../src/errors/request.js'
+import { isResilientRpcError } from '../../src/errors/guard.js'
+import { RpcResponseError } from '../../src/errors/endpoint.js'
 import type { Pool } from '../../src/pool/pool.js'
 
 // resolveBlock against a stand-in pool: only referenceHead() and request() are used, and every request

@@ -1,7 +1,8 @@
 import { AbiCoder, Interface } from 'ethers'
 import { describe, expect, it } from 'vitest'
 import { decodeRevert, isRevert, revertData } from '../../src/contract/revert.js'
-import { NetworkError, RpcResponseError, TimeoutError } from '../../src/errors/errors.js'
+import { NetworkError, RpcResponseError } from '../../src/errors/endpoint.js'
+import { TimeoutError } from '../../src/errors/request.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
 
 // Revert data as nodes return it: the three encodings Solidity produces, and everything that is not one.

@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { classifyError, type ErrorClass } from '../../src/errors/classify.js'
-import {
-  AbortedError,
-  CircuitOpenError,
-  HttpError,
-  InvalidOptionError,
-  InvalidResponseError,
-  NetworkError,
-  NoHealthyEndpointError,
-  PoolDestroyedError,
-  QueueFullError,
-  QuorumError,
-  RateLimitedError,
-  RetryBudgetExhaustedError,
-  ResilientRpcError,
-  RetriesExhaustedError,
-  RpcResponseError,
-  TimeoutError,
-  UnauthorizedError,
-} from '../../src/errors/errors.js'
+import { AbortedError, CircuitOpenError, NoHealthyEndpointError, PoolDestroyedError, QueueFullError, QuorumError, RetryBudgetExhaustedError, RetriesExhaustedError, TimeoutError } from '../../src/errors/request.js'
+import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError } from '../../src/errors/endpoint.js'
+import { InvalidOptionError } from '../../src/errors/invalidOption.js'
+import { ResilientRpcError } from '../../src/errors/base.js'
 
 const RETRY_FAILURE: ErrorClass = { retryable: true, verdict: 'failure' }
 const RETRY_NEUTRAL: ErrorClass = { retryable: true, verdict: 'neutral' }

@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import {
-  AbortedError,
-  CircuitOpenError,
-  HttpError,
-  InvalidOptionError,
-  InvalidResponseError,
-  isResilientRpcError,
-  NetworkError,
-  NoHealthyEndpointError,
-  PoolDestroyedError,
-  RateLimitedError,
-  ResilientRpcError,
-  RetriesExhaustedError,
-  RpcResponseError,
-  TimeoutError,
-  UnauthorizedError,
-  type Attempt,
-  type ErrorCode,
-} from '../../src/errors/errors.js'
+import { AbortedError, CircuitOpenError, NoHealthyEndpointError, PoolDestroyedError, RetriesExhaustedError, TimeoutError } from '../../src/errors/request.js'
+import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError } from '../../src/errors/endpoint.js'
+import { InvalidOptionError } from '../../src/errors/invalidOption.js'
+import { isResilientRpcError } from '../../src/errors/guard.js'
+import { ResilientRpcError, type Attempt, type ErrorCode } from '../../src/errors/base.js'
 
 const BRAND = Symbol.for('resilient-rpc.error')
 

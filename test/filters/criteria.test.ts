@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isResilientRpcError } from '../../src/errors/errors.js'
+import { isResilientRpcError } from '../../src/errors/guard.js'
 import { parseLogCriteria } from '../../src/filters/criteria.js'
 
 const ADDRESS = '0x5FbDB2315678afecb367f032d93F642f64180aa3'

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'eventemitter3'
 import { describe, expect, it, vi } from 'vitest'
 import { createPool, NetworkError, RpcResponseError, type PoolEvents } from '../../src/index.js'
-import { attachLogger, redactText, type Logger } from '../../src/observability/logger.js'
+import { attachLogger, redactText } from '../../src/observability/logger.js'
+import type { Logger } from '../../src/config/observabilityOptions.js'
 import type { Behaviour, FetchCall } from '../support/fakeFetch.js'
 import { useFakePool } from '../support/fakePool.js'
 

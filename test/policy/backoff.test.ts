@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../../src/policy/backoff.js'
+import { backoffDelay } from '../../src/policy/backoff.js'
+import { DEFAULT_BACKOFF } from '../../src/config/defaults.js'
+import type { BackoffOptions } from '../../src/config/policyOptions.js'
 
 const ATTEMPTS = [0, 1, 2, 3, 4, 5, 6]
 const ALMOST_ONE = 1 - Number.EPSILON

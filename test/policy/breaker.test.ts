@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { BreakerState } from '../../src/balancer/select.js'
-import { createBreaker, DEFAULT_BREAKER, type Breaker, type BreakerOptions } from '../../src/policy/breaker.js'
+import type { BreakerState } from '../../src/types/endpoint.js'
+import { createBreaker, type Breaker } from '../../src/policy/breaker.js'
+import { DEFAULT_BREAKER } from '../../src/config/defaults.js'
+import type { BreakerOptions } from '../../src/config/policyOptions.js'
 import { useCheckedFakeTimers } from '../support/fakeTimers.js'
 
 // The breaker is told outcomes; opossum keeps the window and the state machine. opossum reports some

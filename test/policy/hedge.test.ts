@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_HEDGE, HedgeBudget, hedgeDelay } from '../../src/policy/hedge.js'
+import { DEFAULT_HEDGE } from '../../src/config/defaults.js'
+import { HedgeBudget, hedgeDelay } from '../../src/policy/hedge.js'
 
 describe('hedgeDelay', () => {
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_RETRY_BUDGET, RetryBudget } from '../../src/policy/retryBudget.js'
+import { DEFAULT_RETRY_BUDGET } from '../../src/config/defaults.js'
+import { RetryBudget } from '../../src/policy/retryBudget.js'
 
 const T0 = 1_000_000
 

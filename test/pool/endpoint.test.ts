@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { BreakerState, EndpointStatus } from '../../src/balancer/select.js'
-import { HttpError, NetworkError, RateLimitedError, RpcResponseError, TimeoutError, UnauthorizedError } from '../../src/errors/errors.js'
+import type { BreakerState, EndpointStatus } from '../../src/types/endpoint.js'
+import { HttpError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError } from '../../src/errors/endpoint.js'
+import { TimeoutError } from '../../src/errors/request.js'
 import { Endpoint, type EndpointHooks } from '../../src/pool/endpoint.js'
-import { resolvePoolOptions, type EndpointConfig, type PoolOptions } from '../../src/pool/options.js'
+import { resolvePoolOptions } from '../../src/config/resolvePool.js'
+import type { EndpointConfig, PoolOptions } from '../../src/config/poolOptions.js'
 import { createFakeFetch } from '../support/fakeFetch.js'
 import { useCheckedFakeTimers } from '../support/fakeTimers.js'
 

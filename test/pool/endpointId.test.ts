@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { endpointId } from '../../src/pool/endpointId.js'
+import { endpointId } from '../../src/config/resolveEndpoint.js'
 
 describe('endpointId', () => {
   it.each([

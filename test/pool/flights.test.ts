@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AbortedError, TimeoutError } from '../../src/errors/errors.js'
+import { AbortedError, TimeoutError } from '../../src/errors/request.js'
 import { Flights } from '../../src/pool/flights.js'
 
 const never = (signal: AbortSignal) => new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))

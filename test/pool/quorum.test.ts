@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { isResilientRpcError } from '../../src/index.js'
-import { HttpError, type QuorumError } from '../../src/errors/errors.js'
+import { HttpError } from '../../src/errors/endpoint.js'
+import type { QuorumError } from '../../src/errors/request.js'
 import { canonicalJson, quorumRead, type AskOutcome, type QuorumHost } from '../../src/pool/quorum.js'
 import { systemClock } from '../../src/util/clock.js'
 import type { Behaviour, FetchCall } from '../support/fakeFetch.js'
@@ -119,7 +120,7 @@ describe('quorumRead', () => {
     const controller = new AbortController()
     const read = start(quorumRead(host, 2, controller.signal))
     await vi.advanceTimersByTimeAsync(100)
-    const { TimeoutError } = await import('../../src/errors/errors.js')
+    const { TimeoutError } = await import('../../src/errors/request.js')
     controller.abort(new TimeoutError('request', 100))
     await read.done
     expect(read.outcome.error).toMatchObject({ code: 'QUORUM_FAILED', answers: [{ result: '0x1', endpoints: ['A'] }] })

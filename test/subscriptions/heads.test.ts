@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
-import { InvalidResponseError, isResilientRpcError } from '../../src/errors/errors.js'
+import { InvalidResponseError } from '../../src/errors/endpoint.js'
+import { isResilientRpcError } from '../../src/errors/guard.js'
 import { HeadTracker, toHeader, type BlockHeader, type BlockRef, type HeadsReorg, type SubscriptionGap } from '../../src/subscriptions/heads.js'
 
 // HeadTracker against an in-memory block tree: every block ever made (forks included) can be fetched

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { InvalidResponseError } from '../../src/errors/errors.js'
+import { InvalidResponseError } from '../../src/errors/endpoint.js'
 import { LogTracker, toLog, type RpcLog } from '../../src/subscriptions/logs.js'
 import type { SubscriptionGap } from '../../src/subscriptions/heads.js'
 

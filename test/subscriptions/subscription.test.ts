@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { isResilientRpcError, NetworkError, type ResilientRpcError } from '../../src/errors/errors.js'
+import { isResilientRpcError } from '../../src/errors/guard.js'
+import { NetworkError } from '../../src/errors/endpoint.js'
+import type { ResilientRpcError } from '../../src/errors/base.js'
 import type { BlockHeader, HeadsReorg } from '../../src/subscriptions/heads.js'
 import type { RpcLog } from '../../src/subscriptions/logs.js'
 import { createSubscription, type HeadsSubscribeOptions, type LogsSubscribeOptions, type SubscriptionHost, type SubscriptionSource } from '../../src/subscriptions/subscription.js'

@@ -2,7 +2,9 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { isResilientRpcError, UnauthorizedError, type ErrorCode } from '../../src/errors/errors.js'
+import { isResilientRpcError } from '../../src/errors/guard.js'
+import { UnauthorizedError } from '../../src/errors/endpoint.js'
+import type { ErrorCode } from '../../src/errors/base.js'
 import { runInChild } from '../support/runInChild.js'
 import { createHttpTransport, type HttpTransportOptions, type Transport } from '../../src/transport/http.js'
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { isResilientRpcError, RpcResponseError } from '../../src/errors/errors.js'
+import { isResilientRpcError } from '../../src/errors/guard.js'
+import { RpcResponseError } from '../../src/errors/endpoint.js'
 import { isJsonRpcErrorObject, unwrapResponse } from '../../src/transport/jsonrpc.js'
 
 /** Runs `fn` and returns what it threw; fails the test if it returned. */

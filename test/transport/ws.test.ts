@@ -2,9 +2,11 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { classifyError } from '../../src/errors/classify.js'
-import { isResilientRpcError, type ErrorCode, type ResilientRpcError } from '../../src/errors/errors.js'
+import { isResilientRpcError } from '../../src/errors/guard.js'
+import type { ErrorCode, ResilientRpcError } from '../../src/errors/base.js'
 import { createWsTransport } from '../../src/transport/ws.js'
-import type { WsTransport, WsTransportEvents, WsTransportOptions } from '../../src/transport/wsOptions.js'
+import type { WsTransport, WsTransportEvents } from '../../src/transport/wsOptions.js'
+import type { WsTransportOptions } from '../../src/config/webSocketOptions.js'
 import { start, waitFor } from '../support/async.js'
 
 // The transport against a real `ws` server on 127.0.0.1, scripted per test to answer, stall, close

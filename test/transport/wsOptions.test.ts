@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { resolveOptions, type WsTransportOptions } from '../../src/transport/wsOptions.js'
+import { resolveOptions } from '../../src/transport/wsOptions.js'
+import type { WsTransportOptions } from '../../src/config/webSocketOptions.js'
 
 // Defaults are applied, and options validated, in one place at construction.
 
@@ -28,13 +29,13 @@ describe('resolveOptions', () => {
     expect(make({ url: `http://127.0.0.1/v3/SECRETKEY` })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`url\`: expected a ws:// or wss:// URL]`)
     expect(make({ endpoint: '' })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`endpoint\`: expected a non-empty redacted endpoint id]`)
     expect(make({ keepalive: { interval: 0 } })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`keepalive.interval\`: expected a duration in ms > 0 and <= 2147483647, got 0]`)
-    expect(make({ keepalive: { mode: 'pong' as never } })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`keepalive.mode\`: expected one of auto, ping, request, got pong]`)
+    expect(make({ keepalive: { mode: 'pong' as never } })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`keepalive.mode\`: expected one of 'auto', 'ping', 'request', got "pong"]`)
     expect(make({ reconnect: { maxAttempts: -1 } })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`reconnect.maxAttempts\`: expected an integer >= 0 or Infinity, got -1]`)
     expect(make({ reconnect: { initial: 100, max: 10 } })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`reconnect.max\`: expected >= reconnect.initial (100), got 10]`)
     expect(make({ reconnect: { jitter: 2 } })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`reconnect.jitter\`: expected a number in [0, 1], got 2]`)
     expect(make({ connectTimeout: Infinity })).toThrow(/connectTimeout/)
     expect(make({ chainId: 1 as never })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`chainId\`: expected a bigint, got number]`)
-    expect(make({ reconnect: { giveUp: true as never } })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`reconnect.giveUp\`: expected a function]`)
+    expect(make({ reconnect: { giveUp: true as never } })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`reconnect.giveUp\`: expected a function, got true]`)
     expect(make({ keepalive: { method: '' } })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`keepalive.method\`: expected a JSON-RPC method name]`)
     expect(make({ maxResponseBytes: 0 })).toThrowErrorMatchingInlineSnapshot(`[InvalidOptionError: Invalid option \`maxResponseBytes\`: expected an integer >= 1, got 0]`)
     expect(make({ maxResponseBytes: 1.5 })).toThrow(/maxResponseBytes/)

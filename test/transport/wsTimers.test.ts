@@ -1,7 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { isResilientRpcError, type ResilientRpcError } from '../../src/errors/errors.js'
+import { isResilientRpcError } from '../../src/errors/guard.js'
+import type { ResilientRpcError } from '../../src/errors/base.js'
 import { createWsTransport } from '../../src/transport/ws.js'
-import type { WebSocketConstructor, WebSocketEventLike, WebSocketLike, WsTransport, WsTransportEvents, WsTransportOptions } from '../../src/transport/wsOptions.js'
+import type { WebSocketConstructor, WebSocketEventLike, WebSocketLike } from '../../src/types/webSocket.js'
+import type { WsTransport, WsTransportEvents } from '../../src/transport/wsOptions.js'
+import type { WsTransportOptions } from '../../src/config/webSocketOptions.js'
 import { start } from '../support/async.js'
 
 // Timer arithmetic of the WebSocket transport, exactly, on fake timers and an in-memory socket the

@@ -1,5 +1,5 @@
-import type { BreakerState, EndpointStatus } from '../balancer/select.js'
-import type { ResilientRpcError } from '../errors/errors.js'
+import type { ResilientRpcError } from '../errors/base.js'
+import type { BreakerState, EndpointStatus } from './endpoint.js'
 
 /**
  * Events a pool emits, for observation only: nothing inside the pool depends on a listener. Every
@@ -32,5 +32,3 @@ export type PoolEvents = {
   /** A listener threw; the pool carried on. */
   error: [error: unknown]
 }
-
-export type { BreakerState, EndpointStatus }

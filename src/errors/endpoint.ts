@@ -1,0 +1,87 @@
+import { ResilientRpcError, type ErrorCode, type ResilientRpcErrorOptions } from './base.js'
+
+/** The connection failed (refused, reset, DNS) before an HTTP response arrived. */
+export class NetworkError extends ResilientRpcError {
+  override name = 'NetworkError'
+  constructor(options: ResilientRpcErrorOptions = {}) {
+    super('NETWORK', 'Network error', options)
+  }
+}
+
+/** The endpoint answered with an HTTP status that is not a JSON-RPC answer. */
+export class HttpError extends ResilientRpcError {
+  override name = 'HttpError'
+  readonly status: number
+  constructor(status: number, options: ResilientRpcErrorOptions = {}, code: ErrorCode = 'HTTP_ERROR', message?: string) {
+    super(code, message ?? `HTTP ${status}`, options)
+    this.status = status
+  }
+}
+
+/** HTTP 401/403: the endpoint refuses our credentials. It is taken out of rotation, not retried. */
+export class UnauthorizedError extends HttpError {
+  override name = 'UnauthorizedError'
+  constructor(status: number, options: ResilientRpcErrorOptions = {}) {
+    super(status, options, 'UNAUTHORIZED', `HTTP ${status}: endpoint refused the credentials`)
+  }
+}
+
+/** HTTP 429 or a JSON-RPC rate-limit error. The endpoint cools down for `retryAfter` ms. */
+export class RateLimitedError extends ResilientRpcError {
+  override name = 'RateLimitedError'
+  /** How long the endpoint asked us to wait (ms), from `Retry-After`, if it said. */
+  readonly retryAfter: number | undefined
+  constructor(retryAfter: number | undefined, options: ResilientRpcErrorOptions = {}) {
+    super('RATE_LIMITED', retryAfter === undefined ? 'Rate limited' : `Rate limited (retry after ${retryAfter} ms)`, options)
+    this.retryAfter = retryAfter
+  }
+}
+
+/** The body was not a valid JSON-RPC response to our request (not JSON, wrong id, no result/error). */
+export class InvalidResponseError extends ResilientRpcError {
+  override name = 'InvalidResponseError'
+  constructor(reason: string, options: ResilientRpcErrorOptions = {}) {
+    super('INVALID_RESPONSE', `Invalid JSON-RPC response: ${reason}`, options)
+  }
+}
+
+/** The node answered with a JSON-RPC error object. Keeps its `code`, `message` and `data`. */
+export class RpcResponseError extends ResilientRpcError {
+  override name = 'RpcResponseError'
+  /** The JSON-RPC error code, e.g. 3 or -32000 for a revert, -32602 for invalid params. */
+  readonly rpcCode: number
+  readonly rpcMessage: string
+  readonly data: unknown
+  constructor(error: { code: number; message: string; data?: unknown }, options: ResilientRpcErrorOptions = {}) {
+    super('RPC_ERROR', `RPC error ${error.code}: ${error.message}`, options)
+    this.rpcCode = error.code
+    this.rpcMessage = error.message
+    this.data = error.data
+  }
+}
+
+/** The endpoint serves another chain than the pool. It is quarantined for the pool's life. */
+export class ChainMismatchError extends ResilientRpcError {
+  override name = 'ChainMismatchError'
+  readonly expected: bigint
+  readonly actual: bigint
+  constructor(expected: bigint, actual: bigint, options: ResilientRpcErrorOptions = {}) {
+    super('CHAIN_MISMATCH', `Chain mismatch: endpoint is on chain ${actual}, the pool on chain ${expected}`, options)
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
+/**
+ * The endpoint is behind the pool's reference head (or ahead of it, unconfirmed), or answered `null`
+ * for data it may simply not have yet. Another endpoint is asked.
+ */
+export class EndpointLaggingError extends ResilientRpcError {
+  override name = 'EndpointLaggingError'
+  /** Endpoint head minus the reference head: negative when behind. */
+  readonly distance: bigint
+  constructor(distance: bigint, reason: string, options: ResilientRpcErrorOptions = {}) {
+    super('LAGGING', reason, options)
+    this.distance = distance
+  }
+}
