@@ -1,5 +1,5 @@
 import type { EndpointExclusion } from '../errors/base.js'
-import type { BlockTarget } from '../health/blockTarget.js'
+import type { BlockTarget } from './blockTarget.js'
 import { latencyBucket } from './leastConnections.js'
 import { pickWeighted } from './weighted.js'
 import type { BreakerState, EndpointHealth, EndpointStatus, Strategy, Tier } from '../types/endpoint.js'

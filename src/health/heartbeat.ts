@@ -3,7 +3,7 @@ import { ChainMismatchError, InvalidResponseError, NetworkError } from '../error
 import { isResilientRpcError } from '../errors/guard.js'
 import { TimeoutError } from '../errors/request.js'
 import { withTimeout } from '../policy/timeout.js'
-import type { Endpoint } from '../pool/endpoint.js'
+import type { Endpoint } from '../endpoint/endpoint.js'
 import type { ResolvedPoolOptions } from '../config/poolOptions.js'
 import { unrefTimer, type TimerHandle } from '../util/clock.js'
 import { sleep } from '../util/sleep.js'

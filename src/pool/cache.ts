@@ -1,4 +1,4 @@
-import type { BlockTarget } from '../health/blockTarget.js'
+import type { BlockTarget } from '../balancer/blockTarget.js'
 import { quantityOrUndefined } from '../util/hex.js'
 import type { CacheOptions } from '../config/policyOptions.js'
 

@@ -2,7 +2,7 @@ import type { BreakerState, EndpointStatus, Tier } from '../types/endpoint.js'
 import type { ErrorCode } from '../errors/base.js'
 import type { RateBudget } from '../policy/rateLimit.js'
 import type { RetryBudgetStats } from '../policy/retryBudget.js'
-import type { EndpointRecord } from './endpoint.js'
+import type { EndpointRecord } from '../endpoint/endpoint.js'
 
 /** A frozen snapshot of one endpoint. Block numbers are `bigint`. */
 export type EndpointStats = Readonly<{

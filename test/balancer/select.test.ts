@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { endpointStatus, exclusionReason, headDistance, limitReason, selectEndpoint, type SelectableEndpoint, type SelectContext } from '../../src/balancer/select.js'
 import type { EndpointStatus, Strategy } from '../../src/types/endpoint.js'
-import type { BlockTarget } from '../../src/health/blockTarget.js'
+import type { BlockTarget } from '../../src/balancer/blockTarget.js'
 
 const NOW = 1_000_000
 

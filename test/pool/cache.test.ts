@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { blockTarget } from '../../src/health/blockTarget.js'
+import { blockTarget } from '../../src/balancer/blockTarget.js'
 import { createPool, type Pool } from '../../src/index.js'
 import { AnswerCache } from '../../src/pool/cache.js'
 import { createFakeFetch, type FakeFetch, type FetchCall } from '../support/fakeFetch.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SampleWindow } from '../../src/pool/sampleWindow.js'
+import { SampleWindow } from '../../src/endpoint/sampleWindow.js'
 
 /** A window of `size` after pushing `samples` in order (`undefined` is a failed attempt). */
 function windowOf(samples: Array<number | undefined>, size?: number): SampleWindow {

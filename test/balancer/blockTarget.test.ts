@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { blockTarget, pinBlock, type BlockTarget } from '../../src/health/blockTarget.js'
+import { blockTarget, pinBlock, type BlockTarget } from '../../src/balancer/blockTarget.js'
 
 const ADDR = '0x00000000000000000000000000000000000000aa'
 const TX_HASH = `0x${'ab'.repeat(32)}`
