@@ -20,9 +20,9 @@ const shared = {
 export default defineConfig([
   // Node: the node:http transport and `ws` (src/platform/node.ts); built-ins stay imports.
   { ...shared, format: ['esm'], dts: true, external: [/^node:/] },
-  // p-retry is ESM-only. The CJS build bundles it (with its is-network-error)
+  // p-retry and p-timeout are ESM-only. The CJS build bundles them (with p-retry's is-network-error)
   // so `require('resilient-rpc')` works on every Node 20, not only where require(esm) exists (20.19+).
-  { ...shared, format: ['cjs'], dts: true, external: [/^node:/], noExternal: ['p-retry', 'is-network-error'] },
+  { ...shared, format: ['cjs'], dts: true, external: [/^node:/], noExternal: ['p-retry', 'p-timeout', 'is-network-error'] },
   // The `resilient-rpc` bin (package.json "bin"): Node-only ESM; the entry's shebang makes it executable.
   { entry: { cli: 'src/cli/main.ts' }, format: ['esm'], platform: 'node', target: 'node20', sourcemap: true },
   // Browsers (the `browser` export condition): the same code with src/platform/browser.ts in place of
