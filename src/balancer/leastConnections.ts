@@ -28,11 +28,11 @@ export function latencyBucket(latency: number | undefined): number {
 /**
  * Picks the endpoint with the fewest in-flight requests relative to its weight. Ties go to one whose
  * last attempt did not fail, then to the lower smoothed latency, then round-robin from `cursor`.
- * Pure: state in, choice out. Returns `undefined` for no candidates.
+ * `include` limits the pick to some candidates without copying them (selection's preference groups).
+ * Pure: state in, choice out. Returns `undefined` when no candidate is included.
  */
-export function pickLeastConnections(candidates: readonly LeastConnectionsCandidate[], cursor = 0): LeastConnectionsPick | undefined {
+export function pickLeastConnections(candidates: readonly LeastConnectionsCandidate[], cursor = 0, include?: (index: number) => boolean): LeastConnectionsPick | undefined {
   const n = candidates.length
-  if (n === 0) return undefined
   let best = -1
   let bestLoad = Infinity
   let bestFailing = Infinity
@@ -40,6 +40,7 @@ export function pickLeastConnections(candidates: readonly LeastConnectionsCandid
   // Scanning from the cursor makes the first of equal candidates the next one in round-robin order.
   for (let step = 0; step < n; step++) {
     const i = (cursor + step) % n
+    if (include !== undefined && !include(i)) continue
     const c = candidates[i]!
     const load = c.inFlight / c.weight
     // An endpoint that fails fast (connection refused) has no latency to lose: it must not win on being quick.
@@ -52,5 +53,5 @@ export function pickLeastConnections(candidates: readonly LeastConnectionsCandid
       bestLatency = latency
     }
   }
-  return { index: best, cursor: (best + 1) % n }
+  return best < 0 ? undefined : { index: best, cursor: (best + 1) % n }
 }

@@ -1,48 +1,19 @@
-import { endpointStatus, type SelectableEndpoint } from '../balancer/select.js'
-import type { BreakerState, EndpointHealth, EndpointStatus } from '../types/endpoint.js'
+import { endpointStatus, headDistance } from '../balancer/eligibility.js'
+import type { ResolvedEndpoint, ResolvedPoolOptions } from '../config/poolOptions.js'
+import type { ResilientRpcError } from '../errors/base.js'
 import type { EndpointVerdict } from '../errors/classify.js'
 import type { RateLimitedError } from '../errors/endpoint.js'
-import type { ResilientRpcError } from '../errors/base.js'
-import { createBreaker, type Breaker } from '../policy/breaker.js'
-import { RateLimiter } from '../policy/rateLimit.js'
-import { createHttpTransport, type Transport } from '../transport/http.js'
-import { createWsTransport } from '../transport/ws.js'
-import type { WsTransport } from '../transport/wsOptions.js'
 import { isResilientRpcError } from '../errors/guard.js'
-import { createScrubber, scrubError, secretsOf } from '../util/secrets.js'
-import type { ResolvedEndpoint, ResolvedPoolOptions } from '../config/poolOptions.js'
+import { createBreaker, type Breaker, type BreakerWindow } from '../policy/breaker.js'
+import { RateLimiter, type RateBudget } from '../policy/rateLimit.js'
+import type { Transport } from '../transport/http.js'
+import type { WsTransport } from '../transport/wsOptions.js'
+import type { BreakerState, EndpointHealth, EndpointStatus, EndpointView } from '../types/endpoint.js'
+import { scrubError } from '../util/secrets.js'
 import { SampleWindow } from './sampleWindow.js'
+import { createEndpointTransport } from './transport.js'
 
-/** Everything the pool tracks about one endpoint. Plain data: selection reads it, `stats()` copies it. */
-export type EndpointRecord = SelectableEndpoint & {
-  readonly index: number
-  /** The status last reported in an `endpoint:state` event. */
-  status: EndpointStatus
-  /**
-   * Connection generation: bumped whenever the endpoint goes up or down. Work started in one
-   * generation (a heartbeat ping) must not act on a later one.
-   */
-  generation: number
-  /** Chain id the endpoint reported at its last handshake. */
-  chainId: bigint | undefined
-  /** Failed heartbeats in a row. */
-  pingFailures: number
-  /** When a heartbeat last read its head (clock ms). */
-  headAt: number
-  /** When a heartbeat last read its chain id (clock ms). */
-  chainCheckedAt: number
-  /** Heartbeats in a row that reported a head below the reference head (for reorg detection). */
-  lowerStreak: number
-  /** Whether its head went back while below the reference head: a reorg witness. */
-  fellBack: boolean
-  /** Attempts sent, and how they ended. */
-  requests: number
-  successes: number
-  failures: number
-  lastError: ResilientRpcError | undefined
-  readonly samples: SampleWindow
-}
-
+/** What an endpoint tells its pool, as it happens. */
 export type EndpointHooks = {
   onBreaker(endpoint: Endpoint, state: BreakerState): void
   /** A WebSocket endpoint's connection dropped. */
@@ -51,24 +22,35 @@ export type EndpointHooks = {
   onReconnect?(endpoint: Endpoint, attempt: number, delay: number): void
 }
 
+type State = { -readonly [K in keyof EndpointView]: EndpointView[K] } & { samples: SampleWindow }
+
 // Weight of the newest sample in the latency average: ~5 samples dominate, so a recovering endpoint
 // is believed quickly, one outlier is not.
 const EWMA_ALPHA = 0.3
 
-/** One endpoint of a pool: its state record, breaker and transport. Internal. */
+/**
+ * One endpoint of a pool, and the one owner of its state: only the methods below change it, each
+ * named for what happened (an attempt reserved, a success, a ping, a 429…). Everyone else reads
+ * `view`, the same object typed read-only: no copy on the request path.
+ */
 export class Endpoint {
-  readonly record: EndpointRecord
-  readonly breaker: Breaker
+  readonly id: string
+  readonly index: number
+  readonly view: EndpointView
   readonly transport: Transport
+  readonly #state: State
+  readonly #breaker: Breaker
   /** The endpoint's request budget: configured `rateLimit`, lowered by 429s. */
-  readonly limiter: RateLimiter
+  readonly #limiter: RateLimiter
   readonly #options: ResolvedPoolOptions
 
-  constructor(config: ResolvedEndpoint, index: number, options: ResolvedPoolOptions, hooks: EndpointHooks) {
+  constructor(config: ResolvedEndpoint, index: number, options: ResolvedPoolOptions, hooks: EndpointHooks, breakerWindow?: BreakerWindow) {
     this.#options = options
+    this.id = config.id
+    this.index = index
     // Without heartbeats nothing would ever verify the endpoint, so it is trusted from the start.
     const health: EndpointHealth = options.heartbeat ? 'connecting' : 'up'
-    this.record = {
+    this.#state = {
       id: config.id,
       index,
       tier: config.tier,
@@ -78,121 +60,100 @@ export class Endpoint {
       restriction: undefined,
       restrictedUntil: 0,
       restrictionReason: undefined,
+      status: health,
+      chainId: undefined,
       head: undefined,
       headAt: 0,
       chainCheckedAt: 0,
-      status: health,
-      generation: 0,
-      chainId: undefined,
-      pingFailures: 0,
       lowerStreak: 0,
       fellBack: false,
+      pingFailures: 0,
+      generation: 0,
       breaker: 'closed',
       trialInFlight: false,
       inFlight: 0,
       effectiveWeight: config.weight,
-      currentWeight: 0,
       latencyEwma: undefined,
       consecutiveFailures: 0,
       lostRace: false,
+      maxConcurrency: config.maxConcurrency,
+      nextTokenAt: 0,
       requests: 0,
       successes: 0,
       failures: 0,
       lastError: undefined,
       samples: new SampleWindow(),
-      maxConcurrency: config.maxConcurrency,
-      nextTokenAt: 0,
     }
-    this.limiter = new RateLimiter(config.rateLimit, options.clock.now())
-    const ws = config.url.startsWith('ws:') || config.url.startsWith('wss:')
-    const transport = ws
-      ? createWsTransport({
-          ...options.webSocket,
-          url: config.url,
-          endpoint: config.id,
-          headers: config.headers,
-          chainId: options.chainId,
-          clock: options.clock,
-          random: options.random,
-          maxResponseBytes: options.maxResponseBytes,
-        })
-      : createHttpTransport({
-          url: config.url,
-          headers: config.headers,
-          endpoint: config.id,
-          fetch: options.fetch,
-          batch: options.batch,
-          clock: options.clock,
-          maxResponseBytes: options.maxResponseBytes,
-          maxSockets: options.maxSockets,
-        })
-    const scrub = createScrubber(secretsOf(config.url, config.headers))
-    this.transport = scrub ? scrubbing(transport, scrub) : transport
+    this.view = this.#state
+    this.#limiter = new RateLimiter(config.rateLimit, options.clock.now())
+    const { transport, ws, scrub } = createEndpointTransport(config, options)
+    this.transport = transport
     if (ws) {
       // A dropped socket is news now, not at the next failed heartbeat: the endpoint is down until a
       // new connection has passed its handshake and a heartbeat has verified it again.
-      ;(this.transport as WsTransport).on('closed', (e) => {
+      ws.on('closed', (e) => {
         const reason = isResilientRpcError(e.reason) ? (scrub ? scrubError(e.reason, scrub) : e.reason) : undefined
-        if (this.record.health === 'up') this.setHealth('down', reason)
+        if (this.#state.health === 'up') this.setHealth('down', reason)
         hooks.onConnection?.(this)
       })
-      ;(this.transport as WsTransport).on('reconnect:attempt', (e) => hooks.onReconnect?.(this, e.attempt, e.delay))
+      ws.on('reconnect:attempt', (e) => hooks.onReconnect?.(this, e.attempt, e.delay))
     }
-    this.breaker = createBreaker(options.breaker, (state) => {
-      this.record.breaker = state
-      hooks.onBreaker(this, state)
-    })
+    this.#breaker = createBreaker(
+      options.breaker,
+      (state) => {
+        this.#state.breaker = state
+        hooks.onBreaker(this, state)
+      },
+      breakerWindow,
+    )
   }
 
-  get id(): string {
-    return this.record.id
-  }
-
-  /** The status the endpoint has now, given the pool's reference head. */
-  currentStatus(now: number, referenceHead: bigint | undefined, judgeAhead: boolean): EndpointStatus {
-    return endpointStatus(this.record, now, referenceHead, this.#options.maxLag, judgeAhead)
-  }
+  // Requests.
 
   /**
-   * Its attempt lost a hedged race: no failure (the breaker hears nothing), but news of slowness —
-   * the time it took is a latency sample, and selection ranks it after the others until it answers a
-   * request or a heartbeat again.
-   * Without this a hanging endpoint stays the least loaded and keeps being picked first.
+   * Counts an attempt against the endpoint before it is sent (in the tick of its pick, so concurrent
+   * picks see it) and takes a rate-limit token. Returns whether the attempt is a half-open breaker's
+   * trial; `release(trial)` gives the slot back.
    */
-  recordLostRace(latency: number): void {
-    this.observeLatency(latency)
-    this.record.lostRace = true
+  reserve(now: number): boolean {
+    const s = this.#state
+    const trial = s.breaker === 'half-open'
+    if (trial) s.trialInFlight = true
+    s.inFlight++
+    s.requests++
+    this.#limiter.take(now)
+    this.#updateTokenAt(now)
+    return trial
   }
 
-  /** Folds a latency sample into the EWMA. */
-  observeLatency(latency: number): void {
-    const r = this.record
-    r.latencyEwma = r.latencyEwma === undefined ? latency : r.latencyEwma + EWMA_ALPHA * (latency - r.latencyEwma)
+  release(trial: boolean): void {
+    this.#state.inFlight--
+    if (trial) this.#state.trialInFlight = false
   }
 
   recordSuccess(latency: number): void {
-    const r = this.record
-    r.successes++
-    r.consecutiveFailures = 0
-    r.lostRace = false
-    r.samples.push(latency)
-    this.observeLatency(latency)
-    r.effectiveWeight = Math.min(r.weight, r.effectiveWeight + r.weight / 10)
-    this.breaker.recordSuccess()
+    const s = this.#state
+    s.successes++
+    s.consecutiveFailures = 0
+    s.lostRace = false
+    s.samples.push(latency)
+    this.#observeLatency(latency)
+    s.effectiveWeight = Math.min(s.weight, s.effectiveWeight + s.weight / 10)
+    this.#breaker.recordSuccess()
   }
 
   /** Records what a failed attempt says about this endpoint, per `classifyError`'s verdict. */
   recordError(verdict: EndpointVerdict, error: ResilientRpcError, now: number, sentAt = now): void {
     if (verdict === 'neutral') return
-    const r = this.record
-    r.failures++
-    r.lastError = error
-    r.samples.push(undefined)
+    const s = this.#state
+    s.failures++
+    s.lastError = error
+    s.samples.push(undefined)
     switch (verdict) {
       case 'failure':
-        r.consecutiveFailures++
-        r.effectiveWeight = Math.max(Math.min(1, r.weight), r.effectiveWeight - r.weight / 2)
-        this.breaker.recordFailure(error)
+        s.consecutiveFailures++
+        s.effectiveWeight = Math.max(Math.min(1, s.weight), s.effectiveWeight - s.weight / 2)
+        this.#breaker.recordFailure(error)
         return
       case 'rate-limited':
       case 'unauthorized':
@@ -201,84 +162,166 @@ export class Endpoint {
   }
 
   /**
+   * Its attempt lost a hedged race: no failure (the breaker hears nothing), but news of slowness —
+   * the time it took is a latency sample, and selection ranks it after the others until it answers a
+   * request or a heartbeat again. Without this a hanging endpoint stays the least loaded and keeps
+   * being picked first.
+   */
+  recordLostRace(latency: number): void {
+    this.#observeLatency(latency)
+    this.#state.lostRace = true
+  }
+
+  /** The endpoint answered with its head (`eth_blockNumber`): it has at least that block. */
+  sawHead(head: bigint): void {
+    const s = this.#state
+    if (s.head === undefined || head > s.head) s.head = head
+  }
+
+  /**
    * Takes the endpoint out for a while: a cool-down after a rate limit, or after 401/403. A rate
    * limit also lowers the endpoint's learned rate (`sentAt`: when the refused request went out).
    */
   restrict(verdict: 'rate-limited' | 'unauthorized', error: ResilientRpcError, now: number, sentAt = now): void {
-    const r = this.record
+    const s = this.#state
     if (verdict === 'rate-limited') {
-      this.limiter.rateLimited(now, sentAt)
+      this.#limiter.rateLimited(now, sentAt)
       this.#updateTokenAt(now)
     }
     const { maxRetryAfter, rateLimitCooldown, unauthorizedCooldown } = this.#options
     const kind = verdict === 'rate-limited' ? 'cooldown' : 'unauthorized'
-    const until =
-      verdict === 'rate-limited' ? now + Math.min(maxRetryAfter, (error as RateLimitedError).retryAfter ?? rateLimitCooldown) : now + unauthorizedCooldown
+    const until = verdict === 'rate-limited' ? now + Math.min(maxRetryAfter, (error as RateLimitedError).retryAfter ?? rateLimitCooldown) : now + unauthorizedCooldown
     // A longer restriction already running is kept, whatever its kind: the endpoint asked for it.
-    if (r.restriction !== undefined && now < r.restrictedUntil && until <= r.restrictedUntil) return
-    r.restriction = kind
-    r.restrictedUntil = until
-    r.restrictionReason = error.shortMessage
-    r.lastError = error
-  }
-
-  /** Takes a rate-limit token for a request about to be sent (selection made sure there is one). */
-  takeToken(now: number): void {
-    this.limiter.take(now)
-    this.#updateTokenAt(now)
-  }
-
-  #updateTokenAt(now: number): void {
-    const at = this.limiter.nextTokenAt(now)
-    // 0 for "has a token": the record stays the same while nothing limits the endpoint.
-    this.record.nextTokenAt = at > now ? at : 0
+    if (s.restriction !== undefined && now < s.restrictedUntil && until <= s.restrictedUntil) return
+    s.restriction = kind
+    s.restrictedUntil = until
+    s.restrictionReason = error.shortMessage
+    s.lastError = error
   }
 
   /** Lifts a restriction whose time is up; brings the rate-limit token time up to date. */
   refresh(now: number): void {
-    const r = this.record
+    const s = this.#state
     this.#updateTokenAt(now)
-    if (r.restriction !== undefined && now >= r.restrictedUntil) {
-      r.restriction = undefined
-      r.restrictionReason = undefined
+    if (s.restriction !== undefined && now >= s.restrictedUntil) {
+      s.restriction = undefined
+      s.restrictionReason = undefined
     }
+  }
+
+  /** The request budget now, as `stats()` shows it; `undefined` while unlimited. */
+  rateBudget(now: number): RateBudget | undefined {
+    return this.#limiter.budget(now)
+  }
+
+  // Health.
+
+  /**
+   * Takes a rate-limit token for a heartbeat, with priority: when none is there, the next one is
+   * reserved for it (come back at `heartbeatTokenAt`), so a saturated endpoint's heartbeat is late by
+   * one token interval at most and never pushes the endpoint past its rate.
+   */
+  takeHeartbeatToken(now: number): boolean {
+    return this.#limiter.take(now, true)
+  }
+
+  heartbeatTokenAt(now: number): number {
+    return this.#limiter.reservedAt(now)
+  }
+
+  /** A heartbeat read the endpoint's chain id. */
+  setChainId(chainId: bigint, at: number): void {
+    this.#state.chainId = chainId
+    this.#state.chainCheckedAt = at
+  }
+
+  /**
+   * A heartbeat read the endpoint's head in `latency` ms. `below`: the head is under the pool's
+   * reference head (a reorg witness counts how long, and whether it went back meanwhile). A
+   * half-open breaker's trial is this ping, not a user's request.
+   */
+  recordPing(head: bigint, latency: number, now: number, below: boolean): void {
+    const s = this.#state
+    this.#observeLatency(latency)
+    s.lostRace = false
+    s.pingFailures = 0
+    s.lowerStreak = below ? s.lowerStreak + 1 : 0
+    s.fellBack = below && (s.fellBack || (s.head !== undefined && head < s.head))
+    s.head = head
+    s.headAt = now
+    if (s.breaker === 'half-open') this.#breaker.recordSuccess()
+  }
+
+  /** A heartbeat failed; returns the failures in a row. */
+  recordPingFailure(error: ResilientRpcError): number {
+    const s = this.#state
+    s.lastError = error
+    if (s.health === 'down') s.healthReason = error.shortMessage
+    if (s.breaker === 'half-open') this.#breaker.recordFailure(error)
+    return ++s.pingFailures
+  }
+
+  /** A reorg was settled: the witnesses start over. */
+  forgetReorgWitness(): void {
+    this.#state.lowerStreak = 0
+    this.#state.fellBack = false
+  }
+
+  /** Why the endpoint waits while its health says `connecting` (shown in stats and errors). */
+  waitingFor(reason: string): void {
+    this.#state.healthReason = reason
   }
 
   /** Moves the connection-level health; going up or down starts a new generation. */
   setHealth(health: EndpointHealth, reason: ResilientRpcError | undefined): void {
-    const r = this.record
-    if (reason) r.lastError = reason
-    r.healthReason = reason?.shortMessage
-    if (r.health === health) return
-    r.health = health
-    r.generation++
+    const s = this.#state
+    if (reason) s.lastError = reason
+    s.healthReason = reason?.shortMessage
+    if (s.health === health) return
+    s.health = health
+    s.generation++
     if (health === 'up') {
-      r.pingFailures = 0
+      s.pingFailures = 0
       // A fresh connection starts with a clean slate: its old breaker history is about a connection that is gone.
-      this.breaker.close()
+      this.#breaker.close()
     }
   }
 
+  /** Rare fatal bug in a heartbeat: kept as the endpoint's last error, for stats. */
+  noteError(error: ResilientRpcError): void {
+    this.#state.lastError = error
+  }
+
+  // Status.
+
+  /** Derives the status from the state and the pool's reference head; returns the previous one when it changed. */
+  updateStatus(now: number, referenceHead: bigint | undefined, judgeAhead: boolean): EndpointStatus | undefined {
+    const s = this.#state
+    const to = endpointStatus(s, now, referenceHead, this.#options.maxLag, judgeAhead)
+    if (to === s.status) return undefined
+    const from = s.status
+    s.status = to
+    return from
+  }
+
+  /** Blocks ahead of (> 0) or behind (< 0) `referenceHead`. */
+  distance(referenceHead: bigint | undefined): bigint {
+    return headDistance(this.#state.head, referenceHead)
+  }
+
   destroy(): void {
-    this.breaker.destroy()
+    this.#breaker.destroy()
     void this.transport.destroy?.()
   }
-}
 
-/**
- * The transport with every error it hands out cleaned of the endpoint's own secrets: a node may
- * quote the request (its key) in an error text, and errors travel to events, logs and callers.
- * Only endpoints that have something to hide pay for the extra promise.
- */
-function scrubbing(transport: Transport, scrub: (text: string) => string): Transport {
-  const clean = (error: unknown): never => {
-    throw scrubError(error, scrub)
+  #observeLatency(latency: number): void {
+    const s = this.#state
+    s.latencyEwma = s.latencyEwma === undefined ? latency : s.latencyEwma + EWMA_ALPHA * (latency - s.latencyEwma)
   }
-  const wrapped: Transport & Partial<WsTransport> = Object.create(transport)
-  wrapped.request = (method, params, options) => transport.request(method, params, options).catch(clean)
-  const ws = transport as Partial<WsTransport>
-  if (typeof ws.subscribe === 'function') {
-    wrapped.subscribe = (params, onMessage, options) => ws.subscribe!(params, onMessage, options).catch(clean)
+
+  #updateTokenAt(now: number): void {
+    const at = this.#limiter.nextTokenAt(now)
+    // 0 for "has a token": the state stays the same while nothing limits the endpoint.
+    this.#state.nextTokenAt = at > now ? at : 0
   }
-  return wrapped
 }

@@ -3,7 +3,6 @@
 import { AbortedError } from '../errors/request.js'
 import { createAbortController } from '../util/abort.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
-import type { TimerWheel, WheelTimer } from '../util/timerWheel.js'
 import type { HedgeOptions } from '../config/policyOptions.js'
 
 /**
@@ -26,22 +25,18 @@ export const HEDGE_LOST = 'hedged request answered elsewhere'
 export function raceWithHedge<T>(
   first: Racer<T>,
   hedge: (rescue: boolean) => Racer<T> | undefined,
-  options: { delay: number; rescueAt?: number; signal: AbortSignal; clock: Clock; timers?: TimerWheel },
+  options: { delay: number; rescueAt?: number; signal: AbortSignal; clock: Clock },
 ): Promise<T> {
-  const { delay, rescueAt, signal, clock, timers } = options
-  // The hedge and rescue delays on the pool's shared timer when given (a hedge sent a few ms late is as good).
-  const after = (fn: () => void, ms: number): TimerHandle | WheelTimer => (timers ? timers.schedule(ms, callThunk, fn) : clock.setTimeout(fn, ms))
+  const { delay, rescueAt, signal, clock } = options
+  const after = (fn: () => void, ms: number): TimerHandle => clock.setTimeout(fn, ms)
   return new Promise((resolve, reject) => {
     const racers: AbortController[] = []
     let pending = 0
     let done = false
-    let timer: TimerHandle | WheelTimer | undefined
+    let timer: TimerHandle | undefined
     const settle = () => {
       done = true
-      if (timer !== undefined) {
-        if (timers) timers.cancel(timer as WheelTimer)
-        else clock.clearTimeout(timer as TimerHandle)
-      }
+      if (timer !== undefined) clock.clearTimeout(timer)
       timer = undefined
     }
     const race = (racer: Racer<T>) => {
@@ -121,8 +116,4 @@ export class HedgeBudget {
     this.#tokens -= HedgeBudget.#UNIT
     return true
   }
-}
-
-function callThunk(fn: () => void): void {
-  fn()
 }

@@ -1,7 +1,6 @@
 import { AbortedError, TimeoutError } from '../errors/request.js'
 import { createAbortController } from '../util/abort.js'
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
-import type { TimerWheel, WheelTimer } from '../util/timerWheel.js'
 
 export type WithTimeoutOptions = {
   /** Time limit (ms). `Infinity` disables the timer but keeps abort propagation. */
@@ -13,23 +12,6 @@ export type WithTimeoutOptions = {
   clock?: Clock
   /** Use this controller for the child signal (lets an owner abort it, e.g. on destroy). */
   controller?: AbortController
-  /** Shared coarse timer (the pool's) instead of a native timer per call: fires up to its resolution late. */
-  timers?: TimerWheel
-}
-
-type Timer = TimerHandle | WheelTimer
-
-function startTimer(fn: () => void, ms: number, clock: Clock, timers: TimerWheel | undefined): Timer {
-  return timers ? timers.schedule(ms, callThunk, fn) : clock.setTimeout(fn, ms)
-}
-
-function stopTimer(timer: Timer, clock: Clock, timers: TimerWheel | undefined): void {
-  if (timers) timers.cancel(timer as WheelTimer)
-  else clock.clearTimeout(timer as TimerHandle)
-}
-
-function callThunk(fn: () => void): void {
-  fn()
 }
 
 /**
@@ -52,13 +34,13 @@ export async function withDeadline<T>(run: (signal: AbortSignal) => Promise<T>, 
  * `onTimeout()` or the signal's reason. Cancels nothing itself (the caller owns what `promise` does):
  * used by a caller waiting on work it shares with others. No AbortController, one timer.
  */
-export function waitAtMost<T>(promise: Promise<T>, options: { timeout: number; signal?: AbortSignal; onTimeout: () => Error; clock?: Clock; timers?: TimerWheel }): Promise<T> {
-  const { timeout, signal, onTimeout, clock = systemClock, timers } = options
+export function waitAtMost<T>(promise: Promise<T>, options: { timeout: number; signal?: AbortSignal; onTimeout: () => Error; clock?: Clock }): Promise<T> {
+  const { timeout, signal, onTimeout, clock = systemClock } = options
   if (signal?.aborted) return Promise.reject(signal.reason)
   if (timeout === Infinity && !signal) return promise
   return new Promise<T>((resolve, reject) => {
     const done = () => {
-      if (timer !== undefined) stopTimer(timer, clock, timers)
+      if (timer !== undefined) clock.clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
     }
     const onAbort = () => {
@@ -68,15 +50,10 @@ export function waitAtMost<T>(promise: Promise<T>, options: { timeout: number; s
     const timer =
       timeout === Infinity
         ? undefined
-        : startTimer(
-            () => {
-              signal?.removeEventListener('abort', onAbort)
-              reject(onTimeout())
-            },
-            timeout,
-            clock,
-            timers,
-          )
+        : clock.setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort)
+            reject(onTimeout())
+          }, timeout)
     signal?.addEventListener('abort', onAbort, { once: true })
     promise.then(
       (value) => {
@@ -97,7 +74,7 @@ export function waitAtMost<T>(promise: Promise<T>, options: { timeout: number; s
  * aborts even if `run` ignores its signal: no call outlives its deadline.
  */
 export function withTimeout<T>(run: (signal: AbortSignal) => Promise<T>, options: WithTimeoutOptions): Promise<T> {
-  const { timeout, signal: parent, onTimeout, clock = systemClock, timers } = options
+  const { timeout, signal: parent, onTimeout, clock = systemClock } = options
   const controller = options.controller ?? createAbortController()
   const child = controller.signal
   if (parent?.aborted) controller.abort(parent.reason)
@@ -105,20 +82,15 @@ export function withTimeout<T>(run: (signal: AbortSignal) => Promise<T>, options
   return new Promise<T>((resolve, reject) => {
     // Our own timer aborts the child with our error. (p-timeout, given a time limit, builds a
     // TimeoutError with a stack trace on every call: a quarter of the pool's CPU per request, measured.)
-    let timer: Timer | undefined =
+    let timer: TimerHandle | undefined =
       timeout === Infinity
         ? undefined
-        : startTimer(
-            () => {
-              timer = undefined
-              controller.abort(onTimeout())
-            },
-            timeout,
-            clock,
-            timers,
-          )
+        : clock.setTimeout(() => {
+            timer = undefined
+            controller.abort(onTimeout())
+          }, timeout)
     const cleanup = () => {
-      if (timer !== undefined) stopTimer(timer, clock, timers)
+      if (timer !== undefined) clock.clearTimeout(timer)
       timer = undefined
       child.removeEventListener('abort', onChildAbort)
       parent?.removeEventListener('abort', onParentAbort)

@@ -2,7 +2,9 @@ import type { BreakerState, EndpointStatus, Tier } from '../types/endpoint.js'
 import type { ErrorCode } from '../errors/base.js'
 import type { RateBudget } from '../policy/rateLimit.js'
 import type { RetryBudgetStats } from '../policy/retryBudget.js'
-import type { EndpointRecord } from '../endpoint/endpoint.js'
+import type { EndpointView } from '../types/endpoint.js'
+import { referenceHead, type PoolCore } from './core.js'
+import type { Dispatcher } from './dispatch.js'
 
 /** A frozen snapshot of one endpoint. Block numbers are `bigint`. */
 export type EndpointStats = Readonly<{
@@ -53,7 +55,20 @@ export type PoolStats = Readonly<{
   retryBudget: RetryBudgetStats | undefined
 }>
 
-export function snapshotEndpoint(r: EndpointRecord, statusReason: string | undefined, referenceHead: bigint | undefined, rateLimit?: RateBudget): EndpointStats {
+/** The pool and every endpoint now, frozen. */
+export function poolStats(core: PoolCore, dispatcher: Dispatcher): PoolStats {
+  const now = core.clock.now()
+  const reference = referenceHead(core)
+  const reasons = dispatcher.exclusions(now)
+  return Object.freeze({
+    chainId: core.health?.chainId ?? core.options.chainId,
+    referenceHead: reference,
+    endpoints: Object.freeze(core.endpoints.map((e) => snapshotEndpoint(e.view, reasons[e.index]?.reason, reference, e.rateBudget(now)))),
+    retryBudget: core.retryBudget?.stats(now),
+  })
+}
+
+function snapshotEndpoint(r: EndpointView, statusReason: string | undefined, referenceHead: bigint | undefined, rateLimit?: RateBudget): EndpointStats {
   return Object.freeze({
     endpoint: r.id,
     tier: r.tier,

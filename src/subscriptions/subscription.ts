@@ -3,7 +3,6 @@ import { InvalidOptionError } from '../errors/invalidOption.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { NetworkError } from '../errors/endpoint.js'
 import type { ResilientRpcError } from '../errors/base.js'
-import type { WsSubscription, WsTransport } from '../transport/wsOptions.js'
 import { unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
 import { HeadTracker, toHeader, type BlockHeader, type BlockRef, type HeadsReorg, type SubscriptionGap } from './heads.js'
 import { LogTracker, type LogFilter, type RpcLog } from './logs.js'
@@ -38,11 +37,31 @@ export type LogsSubscribeOptions = SubscribeOptions & {
 /** Where a subscription's items come from now. */
 export type SubscriptionSource = { kind: 'websocket'; endpoint: string } | { kind: 'polling' }
 
+/** A live `eth_subscribe` on one endpoint. */
+export type PushSubscription = {
+  /** Stops notifications at once; never rejects. */
+  unsubscribe(): Promise<void>
+}
+
+/** An endpoint that pushes notifications (a WebSocket endpoint that is up), as a subscription uses it. */
+export type PushEndpoint = {
+  /**
+   * `eth_subscribe` with `params`; `onMessage` gets each notification's `result`. Resolves once the
+   * node accepted it. The subscription comes back on every new connection (`onResubscribed`: what
+   * was sent meanwhile is lost) until a new connection refuses it (`onError`).
+   */
+  subscribe(
+    params: readonly unknown[],
+    onMessage: (result: unknown) => void,
+    options: { signal?: AbortSignal; onResubscribed?: () => void; onError?: (error: ResilientRpcError) => void },
+  ): Promise<PushSubscription>
+}
+
 /** What a subscription needs from its pool: requests, and the WebSocket endpoints that are up. */
 export type SubscriptionHost = {
   request(method: string, params: readonly unknown[], signal: AbortSignal): Promise<unknown>
   /** WebSocket endpoints that are up now, best first. */
-  webSockets(): ReadonlyArray<{ id: string; transport: WsTransport }>
+  webSockets(): ReadonlyArray<{ id: string; transport: PushEndpoint }>
   /** Calls `listener` whenever an endpoint's status changes; returns the unsubscriber. */
   onChange(listener: () => void): () => void
   sourceChanged(id: number, source: SubscriptionSource): void
@@ -197,7 +216,7 @@ export function createSubscription(
   }
 
   // ---- the source: a WebSocket subscription if an endpoint offers one, else polling -----------
-  type WsSource = { kind: 'websocket'; endpoint: string; sub: WsSubscription | undefined }
+  type WsSource = { kind: 'websocket'; endpoint: string; sub: PushSubscription | undefined }
   let ws: WsSource | undefined
   let pollTimer: TimerHandle | undefined
   let reported: string | undefined

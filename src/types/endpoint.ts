@@ -1,3 +1,5 @@
+import type { ResilientRpcError } from '../errors/base.js'
+
 export type Strategy = 'least-connections' | 'weighted-round-robin'
 
 export type Tier = 'primary' | 'backup'
@@ -17,3 +19,78 @@ export type EndpointStatus = 'up' | 'lagging' | 'ahead' | 'cooldown' | 'unauthor
 
 /** Connection-level health, as the heartbeat establishes it. */
 export type EndpointHealth = 'connecting' | 'up' | 'down' | 'quarantined'
+
+/** What the latency and outcome window of an endpoint answers (read-only). */
+export type LatencySamples = {
+  /** 95th percentile latency of the successes in the window (ms), `undefined` without any. */
+  p95(): number | undefined
+  /** `p95()` recomputed every few samples: cheap enough to ask on every request. */
+  recentP95(): number | undefined
+  /** Share of failed attempts in the window, 0..1. */
+  errorRate(): number
+}
+
+/**
+ * An endpoint's state as everyone but its owner reads it. `Endpoint` (src/endpoint/endpoint.ts) owns
+ * it and alone changes it, through named methods; selection, health, stats and events read this view.
+ */
+export type EndpointView = {
+  readonly id: string
+  readonly index: number
+  readonly tier: Tier
+  readonly weight: number
+  /** Connection-level health, as the heartbeat establishes it. */
+  readonly health: EndpointHealth
+  /** Why the endpoint is not `up`, when its health says so (redacted). */
+  readonly healthReason: string | undefined
+  /** A time-bound exclusion: `cooldown` after a rate limit, `unauthorized` after 401/403. */
+  readonly restriction: 'cooldown' | 'unauthorized' | undefined
+  /** Until when (clock ms) the restriction holds. */
+  readonly restrictedUntil: number
+  readonly restrictionReason: string | undefined
+  /** The status last reported in an `endpoint:state` event. */
+  readonly status: EndpointStatus
+  /** Chain id the endpoint reported at its last check. */
+  readonly chainId: bigint | undefined
+  /** Highest head block the endpoint is known to have, if any. */
+  readonly head: bigint | undefined
+  /** When a heartbeat last read its head (clock ms). */
+  readonly headAt: number
+  /** When a heartbeat last read its chain id (clock ms). */
+  readonly chainCheckedAt: number
+  /** Heartbeats in a row that reported a head below the reference head (reorg detection). */
+  readonly lowerStreak: number
+  /** Whether its head went back while below the reference head: a reorg witness. */
+  readonly fellBack: boolean
+  /** Failed heartbeats in a row. */
+  readonly pingFailures: number
+  /** Connection generation: bumped whenever the endpoint goes up or down; work of an older one is void. */
+  readonly generation: number
+  readonly breaker: BreakerState
+  /** A half-open breaker lets one trial request through at a time. */
+  readonly trialInFlight: boolean
+  /** Attempts in flight now. */
+  readonly inFlight: number
+  /** Weight after error penalties, in [1, weight] (or `weight` when below 1). */
+  readonly effectiveWeight: number
+  /** Smoothed latency of attempts and pings (ms), `undefined` before the first answer. */
+  readonly latencyEwma: number | undefined
+  /** Failed attempts since the last success. */
+  readonly consecutiveFailures: number
+  /**
+   * Its last attempt lost a hedged race (another endpoint answered first). Not a failure — nothing is
+   * blamed — but selection ranks it with the endpoints a request already tried, after every other
+   * one, until it answers a request or a heartbeat again.
+   */
+  readonly lostRace: boolean
+  /** Bulkhead: attempts the endpoint may have in flight at once; `undefined` for no limit. */
+  readonly maxConcurrency: number | undefined
+  /** Rate limit: clock time at which the endpoint has a token for a request (0: it has one). */
+  readonly nextTokenAt: number
+  /** Attempts sent, and how they ended. */
+  readonly requests: number
+  readonly successes: number
+  readonly failures: number
+  readonly lastError: ResilientRpcError | undefined
+  readonly samples: LatencySamples
+}

@@ -19,6 +19,19 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle),
 }
 
+/**
+ * `clock`'s timers in the shape of the globals, for a library that takes custom timers (p-timeout's
+ * `customTimers`), so its waits run on the injected clock too.
+ */
+export function globalTimersOf(clock: Clock): { setTimeout: typeof globalThis.setTimeout; clearTimeout: typeof globalThis.clearTimeout } {
+  return {
+    setTimeout: ((fn: () => void, ms?: number) => clock.setTimeout(fn, ms ?? 0)) as typeof globalThis.setTimeout,
+    clearTimeout: ((handle: TimerHandle | undefined) => {
+      if (handle !== undefined) clock.clearTimeout(handle)
+    }) as typeof globalThis.clearTimeout,
+  }
+}
+
 /** Longest delay timers honour: beyond it Node fires after 1 ms (and warns). */
 export const MAX_TIMER = 2_147_483_647
 

@@ -29,7 +29,13 @@ export type TimerWheelOptions = {
   resolution?: number
 }
 
-export class TimerWheel {
+/**
+ * A `Clock` whose timers are entries on one native timer: pass it wherever a component takes a clock
+ * and its timers are short-lived and nearly always cancelled (a request's deadline, attempt timeout
+ * and hedge delay). Background loops keep the plain clock: an entry here keeps the process alive
+ * while it waits, and `unrefTimer` does nothing to it.
+ */
+export class TimerWheel implements Clock {
   readonly #clock: Clock
   readonly #resolution: number
   /** Bucket numbers count from here: small integers (Smis) hash and compare far faster in a Map than Date.now()-sized doubles. */
@@ -50,6 +56,19 @@ export class TimerWheel {
     this.#clock = clock
     this.#resolution = options.resolution ?? 10
     this.#epoch = clock.now()
+  }
+
+  now(): number {
+    return this.#clock.now()
+  }
+
+  /** `Clock.setTimeout`: `fn` runs once, `ms` from now. The handle is the wheel's entry, for `clearTimeout`. */
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    return this.schedule(ms, callThunk, fn) as unknown as TimerHandle
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.cancel(handle as unknown as WheelTimer)
   }
 
   /** Buckets kept, emptied ones included until the next wake-up drops them (for tests: what a long run accumulates). */
@@ -205,6 +224,10 @@ export class TimerWheel {
       this.#firing = undefined
     }
   }
+}
+
+function callThunk(fn: () => void): void {
+  fn()
 }
 
 /** Swap-removes `bucket[index]`, keeping the moved entry's index right. */

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { endpointStatus, exclusionReason, headDistance, limitReason, selectEndpoint, type SelectableEndpoint, type SelectContext } from '../../src/balancer/select.js'
+import { endpointStatus, exclusionReason, headDistance, limitReason } from '../../src/balancer/eligibility.js'
+import { selectEndpoint, type Selectable, type SelectContext } from '../../src/balancer/select.js'
 import type { EndpointStatus, Strategy } from '../../src/types/endpoint.js'
 import type { BlockTarget } from '../../src/balancer/blockTarget.js'
 
 const NOW = 1_000_000
 
-function endpoint(id: string, over: Partial<SelectableEndpoint> = {}): SelectableEndpoint {
+/** The test plays the endpoint's owner: it may change what selection reads. */
+type Fixture = { -readonly [K in keyof Selectable]: Selectable[K] }
+
+function endpoint(id: string, over: Partial<Selectable> = {}): Fixture {
   return {
     id,
     tier: 'primary',
@@ -20,9 +24,11 @@ function endpoint(id: string, over: Partial<SelectableEndpoint> = {}): Selectabl
     trialInFlight: false,
     inFlight: 0,
     effectiveWeight: 1,
-    currentWeight: 0,
     latencyEwma: undefined,
     consecutiveFailures: 0,
+    lostRace: false,
+    maxConcurrency: undefined,
+    nextTokenAt: 0,
     ...over,
   }
 }
@@ -34,7 +40,7 @@ function ctx(over: Partial<SelectContext> = {}): SelectContext {
 }
 
 /** Id of the picked endpoint, or 'none'. */
-function pickId(endpoints: readonly SelectableEndpoint[], context: SelectContext): string {
+function pickId(endpoints: readonly Selectable[], context: SelectContext): string {
   const s = selectEndpoint(endpoints, context)
   return s.kind === 'picked' ? endpoints[s.index]!.id : 'none'
 }
@@ -69,7 +75,7 @@ describe('exclusionReason', () => {
     { name: 'closed, heartbeat trials', over: {}, context: { requestTrials: false }, expected: undefined },
     { name: 'restriction wins over heartbeat trials', over: { breaker: 'half-open', restriction: 'unauthorized', restrictedUntil: NOW + 3 }, context: { requestTrials: false }, expected: 'unauthorized (for 3 ms more)' },
     { name: 'open breaker wins over lag', over: { breaker: 'open', head: 1n }, context: { referenceHead: 100n }, expected: 'circuit open' },
-  ] as Array<{ name: string; over: Partial<SelectableEndpoint>; context?: ExclusionContext; expected: string | undefined }>)('$name → $expected', ({ over, context, expected }) => {
+  ] as Array<{ name: string; over: Partial<Selectable>; context?: ExclusionContext; expected: string | undefined }>)('$name → $expected', ({ over, context, expected }) => {
     expect(exclusionReason(endpoint('A', over), NOW, context)).toBe(expected)
   })
 
@@ -159,7 +165,7 @@ describe('endpointStatus', () => {
     { name: 'maxLag 0: 1 behind', over: { head: 99n }, maxLag: 0n, expected: 'lagging' },
     { name: 'maxLag 0: 1 ahead', over: { head: 101n }, maxLag: 0n, expected: 'ahead' },
     { name: 'maxLag 0: at the head', over: { head: 100n }, maxLag: 0n, expected: 'up' },
-  ] as Array<{ name: string; over: Partial<SelectableEndpoint>; referenceHead?: bigint; maxLag?: bigint; expected: EndpointStatus }>)(
+  ] as Array<{ name: string; over: Partial<Selectable>; referenceHead?: bigint; maxLag?: bigint; expected: EndpointStatus }>)(
     '$name → $expected',
     (row) => {
       const referenceHead = 'referenceHead' in row ? row.referenceHead : 100n
@@ -182,7 +188,7 @@ describe('selectEndpoint', () => {
       { name: 'lag behind the reference head', over: { head: 94n }, context: { referenceHead: 100n } },
       { name: 'lead over the reference head', over: { head: 106n }, context: { referenceHead: 100n } },
       { name: 'a head before the pinned block', over: { head: 80n }, context: { referenceHead: 100n, target: { kind: 'number', block: 90n } } },
-    ] as Array<{ name: string; over: Partial<SelectableEndpoint>; context?: Partial<SelectContext> }>)('skips an endpoint in $name', ({ over, context }) => {
+    ] as Array<{ name: string; over: Partial<Selectable>; context?: Partial<SelectContext> }>)('skips an endpoint in $name', ({ over, context }) => {
       const endpoints = [endpoint('A', over), endpoint('B', { head: 100n })]
       for (const strategy of ['least-connections', 'weighted-round-robin'] as const) {
         expect(pickId(endpoints, ctx({ strategy, ...context }))).toBe('B')
@@ -196,9 +202,9 @@ describe('selectEndpoint', () => {
       { name: 'any head while the reference head is unknown', over: { head: 1n }, context: { referenceHead: undefined } },
       { name: 'an unknown head', over: { head: undefined }, context: { referenceHead: 100n } },
       { name: 'a half-open breaker when trials are requests', over: { breaker: 'half-open' }, context: { requestTrials: true } },
-    ] as Array<{ name: string; over: Partial<SelectableEndpoint>; context: Partial<SelectContext> }>)('takes $name', ({ over, context }) => {
+    ] as Array<{ name: string; over: Partial<Selectable>; context: Partial<SelectContext> }>)('takes $name', ({ over, context }) => {
       for (const strategy of ['least-connections', 'weighted-round-robin'] as const) {
-        expect(pickId([endpoint('A', over), endpoint('B', { head: 100n, inFlight: 1, currentWeight: -5 })], ctx({ strategy, ...context }))).toBe('A')
+        expect(pickId([endpoint('A', over), endpoint('B', { head: 100n, inFlight: 1 })], ctx({ strategy, currentWeights: [0, -5], ...context }))).toBe('A')
       }
     })
 
@@ -206,12 +212,12 @@ describe('selectEndpoint', () => {
       { name: 'an expired cooldown', over: { restriction: 'cooldown', restrictedUntil: NOW } },
       { name: 'an expired unauthorized restriction', over: { restriction: 'unauthorized', restrictedUntil: NOW - 5 } },
       { name: 'a half-open breaker with no trial in flight', over: { breaker: 'half-open' } },
-    ] as Array<{ name: string; over: Partial<SelectableEndpoint> }>)('takes an endpoint with $name', ({ over }) => {
+    ] as Array<{ name: string; over: Partial<Selectable> }>)('takes an endpoint with $name', ({ over }) => {
       expect(pickId([endpoint('A', over), endpoint('B', { inFlight: 1 })], ctx())).toBe('A')
     })
 
     it('does not mutate the endpoints', () => {
-      const endpoints = [endpoint('A', { effectiveWeight: 3 }), endpoint('B', { breaker: 'open' }), endpoint('C', { currentWeight: 2 })]
+      const endpoints = [endpoint('A', { effectiveWeight: 3 }), endpoint('B', { breaker: 'open' }), endpoint('C')]
       const copy = structuredClone(endpoints)
       for (const strategy of ['least-connections', 'weighted-round-robin'] as const) {
         selectEndpoint(Object.freeze(endpoints.map((e) => Object.freeze(e))), ctx({ strategy, tried: [0] }))
@@ -405,14 +411,16 @@ describe('selectEndpoint', () => {
   describe('least-connections', () => {
     it('returns an endpoint index as the cursor and no weights', () => {
       expect(selectEndpoint([endpoint('A'), endpoint('B'), endpoint('C')], ctx())).toEqual({ kind: 'picked', index: 0, cursor: 1, currentWeights: [] })
-      expect(selectEndpoint([endpoint('A'), endpoint('B'), endpoint('C')], ctx({ cursor: 2 }))).toEqual({ kind: 'picked', index: 2, cursor: 3, currentWeights: [] })
+      expect(selectEndpoint([endpoint('A'), endpoint('B'), endpoint('C')], ctx({ cursor: 2 }))).toEqual({ kind: 'picked', index: 2, cursor: 0, currentWeights: [] })
     })
 
     it('keeps round-robin position by endpoint index while others are excluded', () => {
       // B is out: cursor 1 must go on to C, not jump back to A.
       const es = [endpoint('A'), endpoint('B', { breaker: 'open' }), endpoint('C'), endpoint('D')]
       expect(selectEndpoint(es, ctx({ cursor: 1 }))).toMatchObject({ kind: 'picked', index: 2, cursor: 3 })
-      expect(selectEndpoint(es, ctx({ cursor: 3 }))).toMatchObject({ kind: 'picked', index: 3, cursor: 4 })
+      expect(selectEndpoint(es, ctx({ cursor: 3 }))).toMatchObject({ kind: 'picked', index: 3, cursor: 0 })
+      expect(selectEndpoint(es, ctx({ cursor: 0 }))).toMatchObject({ kind: 'picked', index: 0, cursor: 1 })
+      // A cursor out of range (the endpoints changed) starts from the first.
       expect(selectEndpoint(es, ctx({ cursor: 4 }))).toMatchObject({ kind: 'picked', index: 0, cursor: 1 })
     })
 
@@ -472,14 +480,15 @@ describe('selectEndpoint', () => {
     // and the pool stores the cursor and counters selection hands back.
     const es = weights.map((w, i) => endpoint('ABC'[i]!, { weight: w, effectiveWeight: w }))
     const tried: number[] = []
+    const currentWeights = es.map(() => 0)
     let cursor = start
     const picks: string[] = []
     for (let k = 0; k < expected.length; k++) {
-      const s = selectEndpoint(es, ctx({ strategy, cursor, tried }))
+      const s = selectEndpoint(es, ctx({ strategy, cursor, tried, currentWeights }))
       if (s.kind !== 'picked') throw new Error('expected a pick')
       picks.push(es[s.index]!.id)
       cursor = s.cursor
-      for (const [i, w] of s.currentWeights) es[i]!.currentWeight = w
+      for (const [i, w] of s.currentWeights) currentWeights[i] = w
       es[s.index]!.consecutiveFailures++
       tried.push(s.index)
     }
@@ -504,11 +513,12 @@ describe('selectEndpoint', () => {
   it('simulated requests: weighted-round-robin 5:1:1 across sequential requests', () => {
     const es = [endpoint('A', { effectiveWeight: 5 }), endpoint('B'), endpoint('C')]
     const picks: string[] = []
+    const currentWeights = es.map(() => 0)
     for (let k = 0; k < 14; k++) {
-      const s = selectEndpoint(es, ctx({ strategy: 'weighted-round-robin' }))
+      const s = selectEndpoint(es, ctx({ strategy: 'weighted-round-robin', currentWeights }))
       if (s.kind !== 'picked') throw new Error('expected a pick')
       picks.push(es[s.index]!.id)
-      for (const [i, w] of s.currentWeights) es[i]!.currentWeight = w
+      for (const [i, w] of s.currentWeights) currentWeights[i] = w
     }
     expect(picks.join(' ')).toBe('A A B A C A A A A B A C A A')
   })

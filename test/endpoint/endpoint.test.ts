@@ -32,7 +32,10 @@ function make(config: EndpointConfig = 'http://a.example/v3/KEY', options: Parti
 
 const network = () => new NetworkError({ endpoint: 'a', details: 'ECONNREFUSED' })
 const settle = () => vi.advanceTimersByTimeAsync(0)
-const status = (e: Endpoint, now: number): EndpointStatus => e.currentStatus(now, undefined, true)
+const status = (e: Endpoint, now: number): EndpointStatus => {
+  e.updateStatus(now, undefined, true)
+  return e.view.status
+}
 
 useCheckedFakeTimers()
 
@@ -45,7 +48,7 @@ describe('Endpoint: initial record', () => {
   it('starts up, closed, idle and at full weight, named by its redacted id', () => {
     const e = make({ url: 'http://a.example/v3/KEY', weight: 3, tier: 'backup' })
     expect(e.id).toBe('http://a.example:80#0')
-    expect(e.record).toMatchObject({
+    expect(e.view).toMatchObject({
       id: 'http://a.example:80#0',
       index: 0,
       tier: 'backup',
@@ -58,7 +61,6 @@ describe('Endpoint: initial record', () => {
       trialInFlight: false,
       inFlight: 0,
       effectiveWeight: 3,
-      currentWeight: 0,
       latencyEwma: undefined,
       consecutiveFailures: 0,
       requests: 0,
@@ -67,7 +69,7 @@ describe('Endpoint: initial record', () => {
       lastError: undefined,
     })
     expect(status(e, NOW)).toBe('up')
-    expect(e.breaker.state()).toBe('closed')
+    expect(e.view.breaker).toBe('closed')
   })
 
   it.each([
@@ -75,7 +77,7 @@ describe('Endpoint: initial record', () => {
     { name: 'heartbeats on: connecting until verified', heartbeat: {}, expected: 'connecting' },
   ])('$name', ({ heartbeat, expected }) => {
     const e = make('http://a.example', { heartbeat })
-    expect(e.record.health).toBe(expected)
+    expect(e.view.health).toBe(expected)
     expect(status(e, NOW)).toBe(expected)
   })
 
@@ -99,7 +101,7 @@ describe('Endpoint.recordSuccess', () => {
     const e = make()
     const seen = samples.map((s) => {
       e.recordSuccess(s)
-      return e.record.latencyEwma
+      return e.view.latencyEwma
     })
     expect(seen.length).toBe(expected.length)
     for (const [i, v] of expected.entries()) expect(seen[i]).toBeCloseTo(v, 9)
@@ -108,9 +110,9 @@ describe('Endpoint.recordSuccess', () => {
   it('counts the success and resets consecutiveFailures', () => {
     const e = make()
     for (let i = 0; i < 3; i++) e.recordError('failure', network(), NOW)
-    expect(e.record.consecutiveFailures).toBe(3)
+    expect(e.view.consecutiveFailures).toBe(3)
     e.recordSuccess(10)
-    expect(e.record).toMatchObject({ successes: 1, failures: 3, consecutiveFailures: 0 })
+    expect(e.view).toMatchObject({ successes: 1, failures: 3, consecutiveFailures: 0 })
   })
 
   it.each([
@@ -123,16 +125,16 @@ describe('Endpoint.recordSuccess', () => {
     for (let i = 0; i < failures; i++) e.recordError('failure', network(), NOW)
     const seen = expected.map(() => {
       e.recordSuccess(10)
-      return e.record.effectiveWeight
+      return e.view.effectiveWeight
     })
     for (const [i, v] of expected.entries()) expect(seen[i]).toBeCloseTo(v, 9)
-    expect(e.record.effectiveWeight).toBeLessThanOrEqual(weight)
+    expect(e.view.effectiveWeight).toBeLessThanOrEqual(weight)
   })
 
   it('at full weight stays at full weight', () => {
     const e = make({ url: 'http://a.example', weight: 5 })
     e.recordSuccess(10)
-    expect(e.record.effectiveWeight).toBe(5)
+    expect(e.view.effectiveWeight).toBe(5)
   })
 })
 
@@ -147,7 +149,7 @@ describe('Endpoint.recordError', () => {
     const e = make({ url: 'http://a.example', weight })
     const seen = expected.map(() => {
       e.recordError('failure', network(), NOW)
-      return e.record.effectiveWeight
+      return e.view.effectiveWeight
     })
     expect(seen).toEqual(expected)
   })
@@ -157,9 +159,9 @@ describe('Endpoint.recordError', () => {
     const first = network()
     const second = new HttpError(502)
     e.recordError('failure', first, NOW)
-    expect(e.record).toMatchObject({ failures: 1, consecutiveFailures: 1, lastError: first, restriction: undefined })
+    expect(e.view).toMatchObject({ failures: 1, consecutiveFailures: 1, lastError: first, restriction: undefined })
     e.recordError('failure', second, NOW)
-    expect(e.record).toMatchObject({ failures: 2, consecutiveFailures: 2, lastError: second, restriction: undefined })
+    expect(e.view).toMatchObject({ failures: 2, consecutiveFailures: 2, lastError: second, restriction: undefined })
     expect(status(e, NOW)).toBe('up')
   })
 
@@ -169,27 +171,27 @@ describe('Endpoint.recordError', () => {
       e.recordError('failure', new TimeoutError('attempt', 100), NOW)
       await settle()
     }
-    expect(e.record.breaker).toBe('open')
-    expect(e.breaker.state()).toBe('open')
+    expect(e.view.breaker).toBe('open')
+    expect(e.view.breaker).toBe('open')
     await vi.advanceTimersByTimeAsync(1_000)
-    expect(e.record.breaker).toBe('half-open')
+    expect(e.view.breaker).toBe('half-open')
     e.recordSuccess(5)
     await settle()
-    expect(e.record.breaker).toBe('closed')
+    expect(e.view.breaker).toBe('closed')
     expect(breakerCalls).toEqual(['open', 'half-open', 'closed'])
   })
 
   it("'neutral' changes nothing: not the record, not the breaker, no hook", async () => {
     const e = make('http://a.example', { breaker: { volumeThreshold: 1 } })
     e.recordSuccess(20)
-    const before = structuredClone(e.record)
+    const before = structuredClone(e.view)
     for (let i = 0; i < 5; i++) {
       e.recordError('neutral', new RpcResponseError({ code: 3, message: 'execution reverted' }), NOW)
       await settle()
     }
-    expect(e.record).toEqual(before)
-    expect(e.record.samples.errorRate()).toBe(0)
-    expect(e.breaker.state()).toBe('closed')
+    expect(e.view).toEqual(before)
+    expect(e.view.samples.errorRate()).toBe(0)
+    expect(e.view.breaker).toBe('closed')
     expect(status(e, NOW)).toBe('up')
     expect(breakerCalls).toEqual([])
   })
@@ -206,7 +208,7 @@ describe('Endpoint.recordError', () => {
     const error = new RateLimitedError(retryAfter)
     expect(status(e, NOW)).toBe('up')
     e.recordError('rate-limited', error, NOW)
-    expect(e.record).toMatchObject({ restriction: 'cooldown', restrictedUntil: until, restrictionReason: error.shortMessage, failures: 1, lastError: error })
+    expect(e.view).toMatchObject({ restriction: 'cooldown', restrictedUntil: until, restrictionReason: error.shortMessage, failures: 1, lastError: error })
     expect(status(e, NOW)).toBe('cooldown')
     expect(status(e, until - 1)).toBe('cooldown')
     expect(status(e, until)).toBe('up')
@@ -218,7 +220,7 @@ describe('Endpoint.recordError', () => {
       e.recordError('rate-limited', new RateLimitedError(undefined), NOW)
       await settle()
     }
-    expect(e.record).toMatchObject({ effectiveWeight: 1, consecutiveFailures: 0, failures: 5, breaker: 'closed' })
+    expect(e.view).toMatchObject({ effectiveWeight: 1, consecutiveFailures: 0, failures: 5, breaker: 'closed' })
     expect(breakerCalls).toEqual([])
   })
 
@@ -229,14 +231,14 @@ describe('Endpoint.recordError', () => {
     const e = make()
     e.recordError('rate-limited', new RateLimitedError(first), NOW)
     e.recordError('rate-limited', new RateLimitedError(second), NOW)
-    expect(e.record).toMatchObject({ restriction: 'cooldown', restrictedUntil: until, failures: 2 })
+    expect(e.view).toMatchObject({ restriction: 'cooldown', restrictedUntil: until, failures: 2 })
   })
 
   it('a later, shorter rate limit does not shorten the cooldown either', () => {
     const e = make()
     e.recordError('rate-limited', new RateLimitedError(10_000), NOW)
     e.recordError('rate-limited', new RateLimitedError(1_000), NOW + 5_000)
-    expect(e.record.restrictedUntil).toBe(NOW + 10_000)
+    expect(e.view.restrictedUntil).toBe(NOW + 10_000)
   })
 
   it.each([
@@ -246,8 +248,8 @@ describe('Endpoint.recordError', () => {
     const e = make('http://a.example', options)
     const error = new UnauthorizedError(401)
     e.recordError('unauthorized', error, NOW)
-    expect(e.record).toMatchObject({ restriction: 'unauthorized', restrictedUntil: until, restrictionReason: error.shortMessage, failures: 1, lastError: error })
-    expect(e.record.consecutiveFailures).toBe(0)
+    expect(e.view).toMatchObject({ restriction: 'unauthorized', restrictedUntil: until, restrictionReason: error.shortMessage, failures: 1, lastError: error })
+    expect(e.view.consecutiveFailures).toBe(0)
     expect(status(e, NOW)).toBe('unauthorized')
     expect(status(e, until)).toBe('up')
   })
@@ -261,18 +263,18 @@ describe('Endpoint.refresh', () => {
     const e = make()
     e.recordError(verdict, error(), NOW)
     e.refresh(until - 1)
-    expect(e.record).toMatchObject({ restriction, restrictedUntil: until })
+    expect(e.view).toMatchObject({ restriction, restrictedUntil: until })
     e.refresh(until)
-    expect(e.record).toMatchObject({ restriction: undefined, restrictionReason: undefined })
+    expect(e.view).toMatchObject({ restriction: undefined, restrictionReason: undefined })
     expect(status(e, until)).toBe('up')
   })
 
   it('does nothing to an endpoint that is not restricted', () => {
     const e = make()
-    const before = structuredClone(e.record)
+    const before = structuredClone(e.view)
     e.refresh(NOW)
     e.refresh(Number.MAX_SAFE_INTEGER)
-    expect(e.record).toEqual(before)
+    expect(e.view).toEqual(before)
   })
 
   it('a rate limit after the cooldown lifted starts a new one', () => {
@@ -280,14 +282,14 @@ describe('Endpoint.refresh', () => {
     e.recordError('rate-limited', new RateLimitedError(1_000), NOW)
     e.refresh(NOW + 1_000)
     e.recordError('rate-limited', new RateLimitedError(500), NOW + 2_000)
-    expect(e.record).toMatchObject({ restriction: 'cooldown', restrictedUntil: NOW + 2_500 })
+    expect(e.view).toMatchObject({ restriction: 'cooldown', restrictedUntil: NOW + 2_500 })
   })
 
   it('a rate limit after an expired but not yet lifted cooldown starts a new one, even if shorter', () => {
     const e = make()
     e.recordError('rate-limited', new RateLimitedError(1_000), NOW)
     e.recordError('rate-limited', new RateLimitedError(500), NOW + 5_000)
-    expect(e.record).toMatchObject({ restriction: 'cooldown', restrictedUntil: NOW + 5_500 })
+    expect(e.view).toMatchObject({ restriction: 'cooldown', restrictedUntil: NOW + 5_500 })
   })
 })
 
@@ -296,7 +298,7 @@ describe('Endpoint.destroy', () => {
     const e = make('http://a.example', { breaker: { volumeThreshold: 1 } })
     e.recordError('failure', network(), NOW)
     await settle()
-    expect(e.record.breaker).toBe('open')
+    expect(e.view.breaker).toBe('open')
     expect(vi.getTimerCount()).toBeGreaterThan(0)
     e.destroy()
     expect(vi.getTimerCount()).toBe(0)
@@ -318,7 +320,7 @@ describe('restrictions of different kinds', () => {
     const e = make('http://a.example', { heartbeat: false })
     e.recordError('unauthorized', new UnauthorizedError(401), NOW)
     e.recordError('rate-limited', new RateLimitedError(undefined), NOW)
-    expect(e.record.restrictedUntil).toBe(NOW + 60_000)
-    expect(e.record.restriction).toBe('unauthorized')
+    expect(e.view.restrictedUntil).toBe(NOW + 60_000)
+    expect(e.view.restriction).toBe('unauthorized')
   })
 })

@@ -4,8 +4,7 @@ import { NetworkError } from '../../src/errors/endpoint.js'
 import type { ResilientRpcError } from '../../src/errors/base.js'
 import type { BlockHeader, HeadsReorg } from '../../src/subscriptions/heads.js'
 import type { RpcLog } from '../../src/subscriptions/logs.js'
-import { createSubscription, type HeadsSubscribeOptions, type LogsSubscribeOptions, type SubscriptionHost, type SubscriptionSource } from '../../src/subscriptions/subscription.js'
-import type { WsSubscribeOptions, WsSubscription, WsTransport } from '../../src/transport/wsOptions.js'
+import { createSubscription, type HeadsSubscribeOptions, type LogsSubscribeOptions, type PushEndpoint, type PushSubscription, type SubscriptionHost, type SubscriptionSource } from '../../src/subscriptions/subscription.js'
 import { systemClock } from '../../src/util/clock.js'
 
 // createSubscription on fake timers, a scripted host (a linear chain answering the pool's requests)
@@ -15,20 +14,21 @@ const hex = (n: number | bigint) => `0x${n.toString(16)}`
 const hashOf = (n: number, fork = 0) => `0x${fork.toString(16).padStart(8, '0')}${n.toString(16).padStart(56, '0')}`
 const header = (n: number, fork = 0): BlockHeader => ({ number: hex(n), hash: hashOf(n, fork), parentHash: n === 0 ? hashOf(0, 0xff) : hashOf(n - 1, fork) })
 
-type Call = { params: unknown[]; onMessage: (value: unknown) => void; options: WsSubscribeOptions; resolve: () => void; reject: (e: unknown) => void; sub: WsSubscription & { unsubscribe: ReturnType<typeof vi.fn> } }
+type PushOptions = Parameters<PushEndpoint['subscribe']>[2]
+type Call = { params: unknown[]; onMessage: (value: unknown) => void; options: PushOptions; resolve: () => void; reject: (e: unknown) => void; sub: PushSubscription & { unsubscribe: ReturnType<typeof vi.fn> } }
 
 function fakeTransport() {
   const calls: Call[] = []
   let next = 0
   const transport = {
-    subscribe: vi.fn((params: unknown[], onMessage: (value: unknown) => void, options: WsSubscribeOptions = {}) =>
-      new Promise<WsSubscription>((resolve, reject) => {
+    subscribe: vi.fn((params: unknown[], onMessage: (value: unknown) => void, options: PushOptions = {}) =>
+      new Promise<PushSubscription>((resolve, reject) => {
         const sub = { id: ++next, serverId: `0x${next}`, active: true, unsubscribe: vi.fn(async () => void (sub.active = false)) }
         calls.push({ params, onMessage, options, resolve: () => resolve(sub), reject, sub })
       }),
     ),
   }
-  return { transport: transport as unknown as WsTransport, calls, subscribe: transport.subscribe }
+  return { transport: transport as PushEndpoint, calls, subscribe: transport.subscribe }
 }
 
 function fakeHost() {
@@ -40,7 +40,7 @@ function fakeHost() {
   const chainLogs: RpcLog[] = []
   const requests: string[] = []
   const failures: string[] = [] // methods that fail once each, in order of listing
-  const sockets: Array<{ id: string; transport: WsTransport }> = []
+  const sockets: Array<{ id: string; transport: PushEndpoint }> = []
   const changeListeners = new Set<() => void>()
   const errors: unknown[] = []
   const sources: SubscriptionSource[] = []
@@ -264,7 +264,7 @@ describe('createSubscription: WebSocket', () => {
     await flush()
     f.mine(3)
     const before = f.count('eth_getBlockByNumber')
-    a.calls[0]!.options.onResubscribed!({ id: 1, previousServerId: '0x1', serverId: '0x2' } as never)
+    a.calls[0]!.options.onResubscribed!()
     await flush()
     expect(f.count('eth_getBlockByNumber')).toBe(before + 1)
     expect(numbers(s.got)).toEqual([5, 6, 7, 8])
@@ -431,7 +431,7 @@ describe('createSubscription: known gaps in recovery', () => {
     f.mine(2)
     f.chainLogs.push(mk(7))
     f.failures.push('eth_getLogs')
-    a.calls[0]!.options.onResubscribed!({} as never)
+    a.calls[0]!.options.onResubscribed!()
     await flush()
     expect(onError).toHaveBeenCalledTimes(1)
     // Back on the new connection, a live log for block 9 arrives before the retry.

@@ -1,0 +1,79 @@
+import type { BlockTarget } from './blockTarget.js'
+import type { EndpointStatus, EndpointView } from '../types/endpoint.js'
+
+/** The fields of an endpoint's view that decide whether it may take a request. */
+export type Eligible = Pick<
+  EndpointView,
+  'health' | 'healthReason' | 'restriction' | 'restrictedUntil' | 'restrictionReason' | 'head' | 'breaker' | 'trialInFlight' | 'inFlight' | 'maxConcurrency' | 'nextTokenAt'
+>
+
+/** What, besides the endpoint itself, decides whether it may take a request. */
+export type EligibilityContext = {
+  /** Which block the request reads: decides whether lagging endpoints may serve it. @default latest */
+  target?: BlockTarget
+  /** The pool's reference head; `undefined` while unknown (then nobody counts as lagging). */
+  referenceHead?: bigint | undefined
+  /** Blocks an endpoint may be behind (or ahead of) the reference head and still serve latest reads. @default 5n */
+  maxLag?: bigint
+  /** Whether a half-open breaker's trial is a user request (`true`) or left to the heartbeat (`false`). @default true */
+  requestTrials?: boolean
+  /**
+   * Whether an endpoint far ahead of the reference head is distrusted. Only a majority can outvote
+   * one endpoint, so the pool sets this only while three or more endpoints are live. @default true
+   */
+  judgeAhead?: boolean
+}
+
+/** Where an endpoint's head stands against the reference head: blocks ahead (> 0) or behind (< 0). */
+export function headDistance(head: bigint | undefined, referenceHead: bigint | undefined): bigint {
+  return head === undefined || referenceHead === undefined ? 0n : head - referenceHead
+}
+
+/**
+ * The status the pool reports for an endpoint (see `EndpointStatus`), most important first:
+ * connection health, then a restriction in force, then the distance to the reference head. Pure.
+ */
+export function endpointStatus(e: Eligible, now: number, referenceHead: bigint | undefined, maxLag: bigint, judgeAhead = true): EndpointStatus {
+  if (e.health !== 'up') return e.health
+  if (e.restriction !== undefined && now < e.restrictedUntil) return e.restriction
+  const distance = headDistance(e.head, referenceHead)
+  if (distance < -maxLag) return 'lagging'
+  if (judgeAhead && distance > maxLag) return 'ahead'
+  return 'up'
+}
+
+/** Why an endpoint cannot take a request now, or `undefined` if it can. The same precedence as `endpointStatus`. */
+export function exclusionReason(e: Eligible, now: number, ctx: EligibilityContext = {}): string | undefined {
+  const { target, referenceHead, maxLag = 5n, requestTrials = true, judgeAhead = true } = ctx
+  if (e.health !== 'up') return e.healthReason ? `${e.health}: ${e.healthReason}` : e.health
+  if (e.restriction !== undefined && now < e.restrictedUntil) {
+    return `${e.restrictionReason ?? e.restriction} (for ${Math.ceil(e.restrictedUntil - now)} ms more)`
+  }
+  if (e.breaker === 'open') return 'circuit open'
+  if (e.breaker === 'half-open') {
+    if (!requestTrials) return 'circuit half-open, waiting for a heartbeat to prove the endpoint'
+    if (e.trialInFlight) return 'circuit half-open, trial request in flight'
+  }
+  const distance = headDistance(e.head, referenceHead)
+  if (target?.kind === 'hash') return undefined
+  if (target?.kind === 'number') {
+    // A pinned read needs only that the endpoint has reached the block. A block above the reference
+    // head is newer than any head the heartbeats have seen yet: any endpoint keeping up may have it.
+    if (e.head === undefined || e.head >= target.block) return undefined
+    if (referenceHead === undefined || target.block > referenceHead) return distance < -maxLag ? `lagging ${-distance} blocks behind the reference head` : undefined
+    return `lagging: at block ${e.head}, request needs ${target.block}`
+  }
+  if (distance < -maxLag) return `lagging ${-distance} blocks behind the reference head`
+  if (judgeAhead && distance > maxLag) return `${distance} blocks ahead of the reference head (unconfirmed)`
+  return undefined
+}
+
+/**
+ * Why an endpoint that could serve is at its own limits now (bulkhead full, no rate-limit token),
+ * or `undefined`. Separate from `exclusionReason`: a limit is a moment's wait, not a status.
+ */
+export function limitReason(e: Eligible, now: number): string | undefined {
+  if (e.maxConcurrency !== undefined && e.inFlight >= e.maxConcurrency) return `at its concurrency limit (${e.maxConcurrency} in flight)`
+  if (e.nextTokenAt > now) return `at its rate limit (next token in ${Math.ceil(e.nextTokenAt - now)} ms)`
+  return undefined
+}

@@ -1,0 +1,82 @@
+import { blockTarget, type BlockTarget } from '../balancer/blockTarget.js'
+import type { ResolvedPoolOptions } from '../config/poolOptions.js'
+import { duration, integer } from '../config/validate.js'
+import type { Attempt, EndpointExclusion } from '../errors/base.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
+import type { Endpoint } from '../endpoint/endpoint.js'
+import type { RequestSpan } from '../observability/tracing.js'
+
+export type RequestOptions = {
+  /** Cancels the request, including the in-flight HTTP call. */
+  signal?: AbortSignal
+  /** Deadline across every attempt, back-off and wait for an endpoint (ms). @default the pool's `defaultTimeout` */
+  timeout?: number
+  /** Time limit of each attempt (ms). @default the pool's `attemptTimeout` */
+  attemptTimeout?: number
+  /** Retries after the first attempt. @default the pool's `retries` */
+  retries?: number
+  /**
+   * Quorum read (idempotent reads only): ask distinct endpoints until this many agree on the
+   * normalised result (sorted keys, lower-cased hex). A read of the latest state is first pinned to
+   * the reference head's block. `1` is an ordinary request. @default 1
+   */
+  quorum?: number
+}
+
+/** One request's way through the pool: what it asks, its limits, and what happened to it so far. */
+export type Call = {
+  method: string
+  params: readonly unknown[]
+  /** `params` serialised once, for the de-duplication key and the request body. */
+  paramsJson: string
+  attemptTimeout: number
+  retries: number
+  target: BlockTarget
+  /** Failed attempts, in order: listed by the final error. */
+  attempts: Attempt[]
+  /** Endpoints (indexes) picked so far, in order. */
+  tried: number[]
+  /** Back-offs waited so far: the next one's exponent. */
+  backoffs: number
+  /** Attempts in flight now, with their start times: listed in the error when a deadline cuts them. */
+  running: Map<Endpoint, number>
+  /** Whether the attempt reserved last is a half-open breaker's trial. */
+  trial: boolean
+  /** Set while the call waits for an endpoint: what kept each one out. */
+  waitingOn: EndpointExclusion[] | undefined
+  /** The request's span, with a `tracer` only. */
+  span?: RequestSpan
+  /** Clock time of the deadline of the caller who started it (shared callers keep their own). */
+  deadlineAt: number
+  /** Endpoints (indexes) the call must not use; each pick is added (a quorum read asks each endpoint once). */
+  avoid?: Set<number>
+}
+
+/** Validates a request and makes its call. @throws `INVALID_OPTION` */
+export function newCall(options: ResolvedPoolOptions, method: string, params: readonly unknown[], request: RequestOptions): Call {
+  if (typeof method !== 'string' || method === '') throw new InvalidOptionError('method', 'expected a non-empty string')
+  if (!Array.isArray(params)) throw new InvalidOptionError('params', 'expected an array')
+  const attemptTimeout = duration('attemptTimeout', request.attemptTimeout, options.attemptTimeout, false, true)
+  const retries = integer('retries', request.retries, options.retries)
+  let paramsJson: string
+  try {
+    paramsJson = JSON.stringify(params)
+  } catch (cause) {
+    throw new InvalidOptionError('params', 'not JSON-serialisable (encode bigints as hex quantities)', { cause })
+  }
+  return {
+    method,
+    params,
+    paramsJson,
+    attemptTimeout,
+    retries,
+    target: blockTarget(method, params),
+    attempts: [],
+    running: new Map(),
+    tried: [],
+    backoffs: 0,
+    trial: false,
+    waitingOn: undefined,
+    deadlineAt: Infinity,
+  }
+}

@@ -1,0 +1,173 @@
+import { exclusionReason, limitReason, type EligibilityContext } from '../balancer/eligibility.js'
+import { selectEndpoint, type SelectContext } from '../balancer/select.js'
+import type { EndpointExclusion } from '../errors/base.js'
+import { QueueFullError } from '../errors/request.js'
+import type { Endpoint } from '../endpoint/endpoint.js'
+import { LimitQueue } from '../policy/bulkhead.js'
+import { timerDelay } from '../util/clock.js'
+import type { Call } from './call.js'
+import { judgeAhead, referenceHead, type PoolCore } from './core.js'
+
+/**
+ * Chooses and reserves an endpoint for each attempt, and makes a call wait (until its deadline) while
+ * none can take it. Owns the balancing state (the least-connections cursor, the smooth round-robin
+ * counters) and the two ways of waiting: for an endpoint to come back (any change wakes every
+ * waiter), and in line for an endpoint under its own limits (only the head of the queue is woken).
+ */
+export class Dispatcher {
+  readonly #core: PoolCore
+  readonly #queue: LimitQueue
+  readonly #waiters = new Set<() => void>()
+  readonly #currentWeights: number[]
+  #cursor = 0
+
+  constructor(core: PoolCore) {
+    this.#core = core
+    this.#queue = new LimitQueue(core.clock)
+    this.#currentWeights = core.endpoints.map(() => 0)
+  }
+
+  /** Picks and reserves an endpoint for the next attempt, waiting (until `signal` aborts) while none can take it. */
+  async acquire(call: Call, signal: AbortSignal): Promise<Endpoint> {
+    const { clock, options } = this.#core
+    // Place in the queue of requests waiting on endpoints' limits, once this request has one.
+    let ticket: number | undefined
+    for (;;) {
+      signal.throwIfAborted()
+      const now = clock.now()
+      this.#refresh(now)
+      const selection = selectEndpoint(this.#core.views, this.#selectContext(call, now))
+      // A newcomer does not jump the queue: the capacity it found goes to the head, and it queues.
+      const barging = selection.kind === 'picked' && ticket === undefined && this.#queue.size > 0
+      if (selection.kind === 'picked' && !barging) {
+        call.waitingOn = undefined
+        this.#cursor = selection.cursor
+        for (const [i, w] of selection.currentWeights) this.#currentWeights[i] = w
+        // Reserve the endpoint in the same tick as the pick: requests picking concurrently must see
+        // each other's in-flight counts, or least-connections sends them all to one endpoint.
+        const endpoint = this.reserve(this.#core.endpoints[selection.index]!, call, now)
+        // There may be capacity for the next waiter too (a burst of tokens, several free slots).
+        if (ticket !== undefined) this.#queue.wakeHead()
+        return endpoint
+      }
+      if (selection.kind === 'none') call.waitingOn = selection.excluded
+      if (barging || (selection.kind === 'none' && selection.limited)) {
+        // Waiting for an endpoint under its own limits is queueing, bounded by maxQueue; waiting for one to come back is not.
+        if (ticket === undefined && this.#queue.size >= options.maxQueue) throw new QueueFullError(options.maxQueue, selection.kind === 'none' ? selection.excluded : [])
+        ticket ??= this.#queue.ticket()
+        const at = selection.kind === 'none' ? selection.retryAt : undefined
+        const waiting = this.#queue.wait(ticket, at, signal)
+        if (barging) this.#queue.wakeHead()
+        await waiting
+        continue
+      }
+      if (selection.kind === 'picked') continue
+      await this.#waitForChange(signal, selection.retryAt === undefined ? undefined : selection.retryAt - now)
+    }
+  }
+
+  /** Picks and reserves an endpoint other than `avoid` (a hedge), without waiting. */
+  tryAcquire(call: Call, avoid: Endpoint): Endpoint | undefined {
+    const now = this.#core.clock.now()
+    this.#refresh(now)
+    const selection = selectEndpoint(this.#core.views, this.#selectContext(call, now))
+    if (selection.kind !== 'picked' || selection.index === avoid.index) return undefined
+    this.#cursor = selection.cursor
+    for (const [i, w] of selection.currentWeights) this.#currentWeights[i] = w
+    return this.reserve(this.#core.endpoints[selection.index]!, call, now)
+  }
+
+  /** Counts an attempt of `call` against `endpoint` before it is sent; the attempt's end gives it back. */
+  reserve(endpoint: Endpoint, call: Call, now = this.#core.clock.now()): Endpoint {
+    call.trial = endpoint.reserve(now)
+    call.tried.push(endpoint.index)
+    call.avoid?.add(endpoint.index)
+    return endpoint
+  }
+
+  /** Endpoints that could take `call` now, limits included: a broadcast sends each of them a copy. */
+  takersNow(call: Call): Endpoint[] {
+    const now = this.#core.clock.now()
+    this.#refresh(now)
+    const ctx = this.eligibility(call)
+    return this.#core.endpoints.filter((e) => exclusionReason(e.view, now, ctx) === undefined && limitReason(e.view, now) === undefined)
+  }
+
+  /** Whether an endpoint `call` has not tried could take it now: failing over to it needs no back-off. */
+  hasUntried(call: Call): boolean {
+    const now = this.#core.clock.now()
+    const ctx = this.eligibility(call)
+    const views = this.#core.views
+    for (let i = 0; i < views.length; i++) if (!call.tried.includes(i) && exclusionReason(views[i]!, now, ctx) === undefined) return true
+    return false
+  }
+
+  /** Why each endpoint could not take a request now (`undefined` for those that could). */
+  exclusions(now: number, call?: Call): Array<EndpointExclusion | undefined> {
+    const ctx = this.eligibility(call)
+    return this.#core.views.map((v) => {
+      const reason = exclusionReason(v, now, ctx)
+      return reason === undefined ? undefined : { endpoint: v.id, reason }
+    })
+  }
+
+  /** What decides eligibility besides the endpoint: the call's block, the reference head, the pool's settings. */
+  eligibility(call: Call | undefined): EligibilityContext {
+    const core = this.#core
+    return { target: call?.target, referenceHead: referenceHead(core), maxLag: core.options.maxLag, requestTrials: !core.health, judgeAhead: judgeAhead(core) }
+  }
+
+  /** An endpoint may have become available: wake the requests waiting for one, and the head of the queue. */
+  notify(): void {
+    this.#queue.wakeHead()
+    if (this.#waiters.size === 0) return
+    for (const wake of [...this.#waiters]) wake()
+  }
+
+  /** Resolves when an endpoint may have become available, or after `ms`; rejects when `signal` aborts. */
+  waitForChange(signal: AbortSignal): Promise<void> {
+    return this.#waitForChange(signal, undefined)
+  }
+
+  #waitForChange(signal: AbortSignal, ms: number | undefined): Promise<void> {
+    const { clock } = this.#core
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        this.#waiters.delete(done)
+        signal.removeEventListener('abort', onAbort)
+        if (timer !== undefined) clock.clearTimeout(timer)
+        resolve()
+      }
+      const onAbort = () => {
+        this.#waiters.delete(done)
+        if (timer !== undefined) clock.clearTimeout(timer)
+        reject(signal.reason)
+      }
+      const timer = ms === undefined ? undefined : clock.setTimeout(done, timerDelay(ms))
+      this.#waiters.add(done)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** What selection needs for one pick: one object per attempt. */
+  #selectContext(call: Call, now: number): SelectContext {
+    const core = this.#core
+    return {
+      strategy: core.options.strategy,
+      target: call.target,
+      avoid: call.avoid,
+      referenceHead: referenceHead(core),
+      maxLag: core.options.maxLag,
+      requestTrials: !core.health,
+      judgeAhead: judgeAhead(core),
+      cursor: this.#cursor,
+      currentWeights: this.#currentWeights,
+      tried: call.tried,
+      now,
+    }
+  }
+
+  #refresh(now: number): void {
+    for (const e of this.#core.endpoints) e.refresh(now)
+  }
+}

@@ -1,0 +1,52 @@
+import type { ResilientRpcError } from '../errors/base.js'
+import { classifyError } from '../errors/classify.js'
+import { RetryBudgetExhaustedError } from '../errors/request.js'
+import { backoffDelay } from '../policy/backoff.js'
+import { sleep } from '../util/sleep.js'
+import type { Attempts } from './attempt.js'
+import type { Call } from './call.js'
+import type { PoolCore } from './core.js'
+import type { Dispatcher } from './dispatch.js'
+import type { Hedging } from './hedging.js'
+
+/**
+ * The retry loop of one call: an attempt (hedged for reads), and after a retryable failure another
+ * one — at once on an endpoint the call has not tried, after a back-off when it comes back to one —
+ * within `retries`, the pool's retry budget and the call's signal (its deadline).
+ *
+ * A plain loop, not p-retry: each attempt's failure is judged by `classifyError`, every wait is on
+ * the pool's timer wheel under the call's signal, and the wait is zero on failover; p-retry's own
+ * delays, clock and per-call set-up (a tenth of the pool's CPU per request, measured) would fit none
+ * of that. p-retry drives the background loops it fits (see docs/architecture.md).
+ */
+export class Retries {
+  readonly #core: PoolCore
+  readonly #dispatcher: Dispatcher
+  readonly #attempts: Attempts
+  readonly #hedging: Hedging | undefined
+
+  constructor(core: PoolCore, dispatcher: Dispatcher, attempts: Attempts, hedging: Hedging | undefined) {
+    this.#core = core
+    this.#dispatcher = dispatcher
+    this.#attempts = attempts
+    this.#hedging = hedging
+  }
+
+  async run(call: Call, signal: AbortSignal): Promise<unknown> {
+    const { clock, timers, retryBudget, options, events } = this.#core
+    retryBudget?.recordFirst(clock.now())
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const endpoint = await this.#dispatcher.acquire(call, signal)
+        return await (this.#hedging?.applies(call) ? this.#hedging.run(endpoint, call, signal) : this.#attempts.run(endpoint, call, signal))
+      } catch (error) {
+        if (attempt > call.retries || signal.aborted || !classifyError(error, { method: call.method }).retryable) throw error
+        if (retryBudget?.trySpend(clock.now()) === false) throw new RetryBudgetExhaustedError({ cause: error, attempts: [...call.attempts] })
+        // Failing over to an endpoint this call has not tried needs no back-off; coming back to one does.
+        const delay = this.#dispatcher.hasUntried(call) ? 0 : backoffDelay(call.backoffs++, options.backoff, options.random)
+        events.emit('request:retry', { method: call.method, attempt, endpoint: call.attempts.at(-1)?.endpoint ?? '', error: error as ResilientRpcError, delay })
+        await sleep(delay, { signal, clock: timers })
+      }
+    }
+  }
+}
