@@ -1,5 +1,5 @@
 import type { ResilientRpcError } from '../errors/base.js'
-import type { BreakerState, EndpointStatus } from './endpoint.js'
+import type { EndpointStatus } from './endpoint.js'
 
 /**
  * Events a pool emits, for observation only: nothing inside the pool depends on a listener. Every

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPool, type Pool } from '../../src/index.js'
 import { createFakeFetch, type FakeFetch } from '../support/fakeFetch.js'
 
-// The pool's deadlines, attempt timeouts and hedge delays share one native timer (src/util/timerWheel.ts).
+// The request path's timers (PoolCore.timers, src/pool/core.ts): deadlines, attempt timeouts and hedge
+// delays share one native timer (src/util/timerWheel.ts).
 
 let fake: FakeFetch
 let pool: Pool | undefined
