@@ -90,4 +90,13 @@ describe('pickLeastConnections', () => {
     expect(pickLeastConnections(Object.freeze(candidates.map((c) => Object.freeze(c))), 1)).toEqual({ index: 1, cursor: 0 })
     expect(candidates).toEqual(copy)
   })
+
+  it('with `include`, picks only among the included candidates, scanning from the cursor, without copying them', () => {
+    const cs = [candidate(), candidate({ inFlight: 1 }), candidate(), candidate()]
+    // 0 and 2 are out: 3 is idle and next from the cursor; 1 would lose on load anyway.
+    expect(pickLeastConnections(cs, 1, (i) => i !== 0 && i !== 2)).toEqual({ index: 3, cursor: 0 })
+    expect(pickLeastConnections(cs, 0, (i) => i === 1)).toEqual({ index: 1, cursor: 2 })
+    expect(pickLeastConnections(cs, 0, () => false)).toBeUndefined()
+  })
 })
+

@@ -324,3 +324,31 @@ describe('restrictions of different kinds', () => {
     expect(e.view.restriction).toBe('unauthorized')
   })
 })
+
+describe('Endpoint: reserving attempts and heads seen in answers', () => {
+  it('reserve counts an attempt in flight (and a half-open trial) until release gives it back', async () => {
+    const e = make('http://a.example', { breaker: { volumeThreshold: 1, resetTimeout: 100 } })
+    expect(e.reserve(NOW)).toBe(false)
+    expect(e.view).toMatchObject({ inFlight: 1, requests: 1, trialInFlight: false })
+    e.release(false)
+    expect(e.view.inFlight).toBe(0)
+    e.recordError('failure', network(), NOW)
+    await settle()
+    await vi.advanceTimersByTimeAsync(100)
+    expect(e.view.breaker).toBe('half-open')
+    const trial = e.reserve(NOW)
+    expect(trial).toBe(true)
+    expect(e.view).toMatchObject({ inFlight: 1, trialInFlight: true })
+    e.release(trial)
+    expect(e.view).toMatchObject({ inFlight: 0, trialInFlight: false })
+  })
+
+  it('sawHead only ever raises the head it knows', () => {
+    const e = make()
+    e.sawHead(10n)
+    e.sawHead(7n)
+    expect(e.view.head).toBe(10n)
+    e.sawHead(12n)
+    expect(e.view.head).toBe(12n)
+  })
+})

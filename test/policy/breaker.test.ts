@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { BreakerState } from '../../src/types/endpoint.js'
-import { createBreaker, type Breaker } from '../../src/policy/breaker.js'
+import { createBreaker, createBreakerWindow, type Breaker } from '../../src/policy/breaker.js'
+import { createManualClock } from '../support/manualClock.js'
 import { DEFAULT_BREAKER } from '../../src/config/defaults.js'
 import type { BreakerOptions } from '../../src/config/policyOptions.js'
 import { useCheckedFakeTimers } from '../support/fakeTimers.js'
@@ -242,5 +243,31 @@ describe('late outcomes while open', () => {
     expect(b.state()).toBe('closed')
     for (let i = 0; i < 5; i++) (b.recordFailure(new Error('down again')), await step())
     expect(b.state()).toBe('open')
+  })
+})
+
+describe('createBreakerWindow', () => {
+  it("rotates the rolling windows of every breaker given it on the injected clock, not on opossum's interval", async () => {
+    const clock = createManualClock()
+    const window = createBreakerWindow(clock, 10_000)
+    const states: BreakerState[][] = [[], []]
+    const both = [0, 1].map((i) => createBreaker({ ...OPTIONS, volumeThreshold: 4 }, (s) => states[i]!.push(s), window))
+    try {
+      // Three failures each, then the whole window passes on the clock: they age out of every breaker.
+      for (const b of both) await record(b, 'FFF')
+      await clock.advance(10_000)
+      for (const b of both) await record(b, 'F')
+      expect(both.map((b) => b.state())).toEqual(['closed', 'closed'])
+      // Within one window, four failures open each of them.
+      for (const b of both) await record(b, 'FFF')
+      expect(both.map((b) => b.state())).toEqual(['open', 'open'])
+      expect(states).toEqual([['open'], ['open']])
+      // Only opossum's reset timer is on the global timers; no interval of its own is left.
+      expect(vi.getTimerCount()).toBe(2)
+    } finally {
+      for (const b of both) b.destroy()
+      window.stop()
+    }
+    expect(clock.pending).toBe(0)
   })
 })

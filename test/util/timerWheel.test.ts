@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { systemClock } from '../../src/util/clock.js'
+import { systemClock, type Clock } from '../../src/util/clock.js'
 import { TimerWheel } from '../../src/util/timerWheel.js'
 
 describe('TimerWheel', () => {
@@ -183,4 +183,17 @@ describe('TimerWheel', () => {
     expect(wheel.buckets).toBe(0)
     expect(vi.getTimerCount()).toBe(0)
   })
+
+  it('is a Clock: setTimeout runs the callback once at its time, clearTimeout forgets it, now is the clock\'s', async () => {
+    const wheel: Clock = new TimerWheel(systemClock, { resolution: 10 })
+    const fired: number[] = []
+    wheel.setTimeout(() => fired.push(Date.now() - 1_000_000), 25)
+    const cancelled = wheel.setTimeout(() => fired.push(-1), 10)
+    wheel.clearTimeout(cancelled)
+    expect(wheel.now()).toBe(Date.now())
+    await vi.advanceTimersByTimeAsync(100)
+    expect(fired).toEqual([25])
+    expect(vi.getTimerCount()).toBe(0)
+  })
 })
+
