@@ -11,7 +11,6 @@ import { sendRawTransaction } from './sendRawTransaction.js'
 import { waitForTransaction, type TransactionReceipt } from './waitForTransaction.js'
 import { show } from '../util/show.js'
 import { HEX_BYTES, toQuantity } from '../util/hex.js'
-import { isAlreadyKnownMessage } from '../errors/providerMessages.js'
 
 /**
  * Where an outbox transaction is. Final states: `confirmed`, `replaced`, `dropped`, `expired`.
@@ -603,9 +602,10 @@ class Tracked {
     let refusal: string | undefined
     let reached = false
     try {
-      await sendRawTransaction(observedPool(this.#ctx.pool, (endpoint) => this.#accepted(endpoint)), this.#entry.raw, {
+      await sendRawTransaction(this.#ctx.pool, this.#entry.raw, {
         timeout: Math.min(rebroadcastInterval, left),
         signal,
+        onAccepted: ({ endpoint }) => this.#accepted(endpoint),
       })
       reached = true
     } catch (error) {
@@ -649,37 +649,3 @@ class Tracked {
   }
 }
 
-/**
- * The pool as sendRawTransaction sees it, telling `accepted` which endpoints took the transaction
- * (sendRawTransaction itself settles on the first and lets the others finish in the background).
- * `undefined`: accepted through the pool's routing, endpoint unknown.
- */
-function observedPool(pool: Pool, accepted: (endpoint: string | undefined) => void): Pool {
-  const observe = <T>(result: Promise<T>, endpoint: string | undefined): Promise<T> =>
-    result.then(
-      (value) => {
-        accepted(endpoint)
-        return value
-      },
-      (error: unknown) => {
-        if (isResilientRpcError(error, 'RPC_ERROR') && isAlreadyKnownMessage(error.rpcMessage)) accepted(endpoint)
-        throw error
-      },
-    )
-  return new Proxy(pool, {
-    get(target, key) {
-      if (key === 'requestEach') {
-        return (method: string, params?: readonly unknown[], options?: object) =>
-          target.requestEach(method, params, options).map(({ endpoint, result }) => ({ endpoint, result: observe(result, endpoint) }))
-      }
-      if (key === 'request') {
-        return (method: string, params?: readonly unknown[], options?: object) => {
-          const result = target.request(method, params, options)
-          return method === 'eth_sendRawTransaction' ? observe(result, undefined) : result
-        }
-      }
-      const value: unknown = Reflect.get(target, key, target)
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
-    },
-  })
-}

@@ -130,6 +130,31 @@ describe('createOutbox', () => {
     expect(broadcasts()).toBe(sent)
   })
 
+  it('records an endpoint that accepts after the broadcast round resolved', async () => {
+    fake.set('b', (call) => (call.method === 'eth_sendRawTransaction' && !chain.mempool.get('b')?.has(hash) ? (chain.mempool.set('b', new Set([hash])), { kind: 'ok', result: hash, delay: 300 }) : node(call)))
+    const { outbox, states } = makeOutbox()
+    const handle = await outbox.send(signed)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(handle.state).toEqual({ status: 'accepted', endpoints: ['http://a:80#0'], count: 1 })
+    await vi.advanceTimersByTimeAsync(300)
+    expect(states.at(-1)).toEqual({ status: 'accepted', endpoints: ['http://a:80#0', 'http://b:80#1'], count: 2 })
+  })
+
+  it('counts an acceptance through the pool\'s routing, whose endpoint is unknown, once', async () => {
+    // Each endpoint fails its first broadcast, so the round's second try goes through the routing.
+    const failed = new Set<string>()
+    for (const host of ['a', 'b']) {
+      fake.set(host, (call) => (call.method === 'eth_sendRawTransaction' && !failed.has(host) ? (failed.add(host), { kind: 'network' }) : node(call)))
+    }
+    const { outbox } = makeOutbox()
+    const handle = await outbox.send(signed)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(handle.state).toEqual({ status: 'accepted', endpoints: [], count: 1 })
+    // The next round hears both endpoints by name ("already known" from the one the routing reached).
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(handle.state).toEqual({ status: 'accepted', endpoints: ['http://a:80#0', 'http://b:80#1'], count: 2 })
+  })
+
   it('survives every endpoint being down: re-broadcasts on its interval and is accepted once one is back', async () => {
     chain.down = new Set(['a', 'b'])
     const { outbox, statuses } = makeOutbox()
