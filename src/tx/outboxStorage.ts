@@ -37,7 +37,12 @@ export class StorageQueue {
   }
 
   #enqueue(write: () => void | Promise<void>): Promise<void> {
-    this.#tail = this.#tail.then(write).catch((error: unknown) => this.#onError(error))
+    this.#tail = this.#tail.then(write).then(
+      () => {},
+      (error: unknown) => {
+        this.#onError(error)
+      },
+    )
     return this.#tail
   }
 }

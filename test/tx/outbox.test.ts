@@ -322,6 +322,47 @@ describe('createOutbox', () => {
     expect(errors.map((e) => (e as Error).message)).toEqual(expect.arrayContaining(['disk full', 'listener bug']))
   })
 
+  it('once hears one event; a throwing state listener is reported as an error event and the others still hear it', async () => {
+    const { outbox, statuses } = makeOutbox()
+    const first: string[] = []
+    const errors: unknown[] = []
+    outbox.once('state', (e) => first.push(e.state.status))
+    outbox.on('state', () => {
+      throw new Error('listener bug')
+    })
+    outbox.on('error', (e) => errors.push(e))
+    await outbox.send(signed)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(first).toEqual(['queued'])
+    expect(statuses()).toEqual(['queued', 'accepted', 'accepted'])
+    expect(errors).toEqual([new Error('listener bug'), new Error('listener bug'), new Error('listener bug')])
+  })
+
+  it('an abort while the first save is under way stops the send: ABORTED, nothing broadcast or stored', async () => {
+    let release!: () => void
+    const saved = new Map<string, OutboxEntry>()
+    const storage: OutboxStorage = {
+      load: () => [...saved.values()],
+      save: async (e) => {
+        await new Promise<void>((r) => (release = r))
+        saved.set(e.hash, e)
+      },
+      remove: (h) => void saved.delete(h),
+    }
+    const { outbox } = makeOutbox({ storage })
+    const controller = new AbortController()
+    const sending = start(outbox.send(signed, { signal: controller.signal }))
+    await vi.advanceTimersByTimeAsync(0)
+    controller.abort(new Error('user'))
+    release()
+    await sending.done
+    expect(sending.outcome.error).toMatchObject({ code: 'ABORTED' })
+    await vi.advanceTimersByTimeAsync(30_000)
+    expect(outbox.get(hash)).toBeUndefined()
+    expect(broadcasts()).toBe(0)
+    expect(saved.size).toBe(0)
+  })
+
   it('rejects what is not a signed transaction, and bad options', async () => {
     const { outbox } = makeOutbox()
     await expect(outbox.send('0x1234')).rejects.toMatchObject({ code: 'INVALID_OPTION' })
