@@ -311,6 +311,25 @@ describe('createOutbox', () => {
     await expect(outbox.send(signed)).rejects.toMatchObject({ code: 'ABORTED' })
   })
 
+  it('close() leaves no timer: not the deadline, the next round, the watcher\'s wait nor a broadcast still in flight', async () => {
+    const idle = vi.getTimerCount()
+    fake.set('b', (call) => (call.method === 'eth_sendRawTransaction' ? { kind: 'hang' } : call.method === 'eth_getTransactionReceipt' ? { kind: 'rpcError', code: -32000, message: 'backend unavailable' } : node(call)))
+    fake.set('a', (call) => (call.method === 'eth_getTransactionReceipt' ? { kind: 'rpcError', code: -32000, message: 'backend unavailable' } : node(call)))
+    const { outbox } = makeOutbox()
+    const handle = await outbox.send(signed, { timeout: 60_000 })
+    await vi.advanceTimersByTimeAsync(500)
+    expect(handle.state.status).toBe('accepted')
+    const hanging = fake.calls.filter((c) => c.method === 'eth_sendRawTransaction' && c.host === 'b')
+    expect(hanging.map((c) => c.signal.aborted)).toEqual([false])
+    expect(vi.getTimerCount()).toBeGreaterThan(idle)
+    outbox.close()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(hanging[0]!.signal.aborted).toBe(true)
+    // Once the pool's own timers go too, with no time passed, nothing of the outbox may be left.
+    await pool.destroy()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('a throwing listener or storage is reported as an error event, and the transaction lives on', async () => {
     const errors: unknown[] = []
     const storage: OutboxStorage = { load: () => [], save: () => Promise.reject(new Error('disk full')), remove: () => undefined }
