@@ -44,7 +44,7 @@ export type SendRawTransactionOptions = {
  * @example
  * const signed = await wallet.signTransaction({ to, value, nonce, gasLimit: 21_000n, chainId: 1n, ... })
  * const hash = await sendRawTransaction(pool, signed, {
- *   onAccepted: ({ endpoint }) => log.info({ endpoint: endpoint ?? 'routed' }, 'transaction accepted'),
+ *   onAccepted: ({ endpoint }) => console.log('accepted by', endpoint ?? 'an endpoint the routing chose'),
  * })
  */
 export async function sendRawTransaction(pool: Pool, signedTransaction: string, options: SendRawTransactionOptions = {}): Promise<string> {
