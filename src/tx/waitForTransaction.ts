@@ -6,7 +6,7 @@ import { bigInteger, duration, optionalFunction, optionalSignal, optionsObject }
 import type { Pool } from '../pool/pool.js'
 import { createAbortController } from '../util/abort.js'
 import { sleep } from '../util/sleep.js'
-import { systemClock, timerDelay, type Clock, type TimerHandle } from '../util/clock.js'
+import { globalTimersOf, systemClock, type Clock } from '../util/clock.js'
 import { HASH } from '../util/hex.js'
 
 /** A transaction receipt as the node returns it (quantities in hex). */
@@ -101,7 +101,7 @@ export async function waitForTransaction(pool: Pool, hash: string, options: Wait
     return await pTimeout<TransactionReceipt, never>(poll(controller.signal), {
       milliseconds: timeout,
       signal: controller.signal,
-      customTimers: clockTimers(clock),
+      customTimers: globalTimersOf(clock),
       fallback: () => {
         throw new ConfirmationTimeoutError(hash, wanted, last, { cause: new TimeoutError('request', timeout) })
       },
@@ -115,18 +115,4 @@ export async function waitForTransaction(pool: Pool, hash: string, options: Wait
     // Past the deadline (or after an error) the poll may still be waiting: it ends here.
     controller.abort(new AbortedError({ details: 'waitForTransaction settled' }))
   }
-}
-
-/**
- * `clock` as p-timeout's `customTimers`. Typed as the globals (Node's carry `__promisify__`), though
- * p-timeout only calls `setTimeout(fn, ms)` and `clearTimeout(handle)`, the latter also with no timer.
- */
-function clockTimers(clock: Clock): { setTimeout: typeof globalThis.setTimeout; clearTimeout: typeof globalThis.clearTimeout } {
-  const timers = {
-    setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, timerDelay(ms)),
-    clearTimeout: (handle: TimerHandle | undefined) => {
-      if (handle !== undefined) clock.clearTimeout(handle)
-    },
-  }
-  return timers as unknown as { setTimeout: typeof globalThis.setTimeout; clearTimeout: typeof globalThis.clearTimeout }
 }
