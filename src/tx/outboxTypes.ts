@@ -147,4 +147,3 @@ export type Outbox = {
    */
   close(): void
 }
-
