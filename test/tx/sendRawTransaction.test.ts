@@ -85,6 +85,88 @@ describe('sendRawTransaction: accepted', () => {
   })
 })
 
+describe('sendRawTransaction: onAccepted', () => {
+  const recorder = () => {
+    const endpoints: (string | undefined)[] = []
+    return { endpoints, onAccepted: ({ endpoint }: { endpoint: string | undefined }) => void endpoints.push(endpoint) }
+  }
+
+  it('hears each endpoint that accepts, "already known" included, and those answering after the send resolved', async () => {
+    fake.set('a', node({ kind: 'ok', result: HASH, delay: 500 }))
+    fake.set('b', node(rejected('already known')))
+    fake.set('c', node(rejected('insufficient funds for gas * price + value')))
+    const { endpoints, onAccepted } = recorder()
+    const heardBeforeResolving: (string | undefined)[][] = []
+    const { outcome } = start(sendRawTransaction(makePool(), SIGNED, { onAccepted }).then((hash) => (heardBeforeResolving.push([...endpoints]), hash)))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(outcome).toEqual({ settled: true, value: HASH })
+    expect(heardBeforeResolving).toEqual([['http://b:80#1']])
+    await vi.advanceTimersByTimeAsync(500)
+    expect(endpoints).toEqual(['http://b:80#1', 'http://a:80#0'])
+  })
+
+  it('an acceptance through the pool\'s routing has no endpoint: broadcast one, and the second round', async () => {
+    for (const h of HOSTS) fake.set(h, node(accepted))
+    const one = recorder()
+    await sendRawTransaction(makePool(), SIGNED, { broadcast: 'one', onAccepted: one.onAccepted })
+    expect(one.endpoints).toEqual([undefined])
+
+    const failedOnce = new Set<string>()
+    for (const h of HOSTS) {
+      fake.set(h, (call) => (failedOnce.has(h) ? node(accepted)(call) : (failedOnce.add(h), { kind: 'network' })))
+    }
+    const second = recorder()
+    await sendRawTransaction(makePool(), SIGNED, { onAccepted: second.onAccepted })
+    expect(second.endpoints).toEqual([undefined])
+  })
+
+  it('not called when the send resolves because a nonce-too-low endpoint knows the hash', async () => {
+    for (const h of HOSTS) fake.set(h, node(rejected('nonce too low'), { hash: HASH }))
+    const { endpoints, onAccepted } = recorder()
+    await expect(sendRawTransaction(makePool(), SIGNED, { onAccepted })).resolves.toBe(HASH)
+    expect(endpoints).toEqual([])
+  })
+
+  it('a throwing onAccepted changes nothing', async () => {
+    for (const h of HOSTS) fake.set(h, node(accepted))
+    const onAccepted = vi.fn(() => {
+      throw new Error('observer bug')
+    })
+    await expect(sendRawTransaction(makePool(), SIGNED, { onAccepted })).resolves.toBe(HASH)
+    expect(onAccepted).toHaveBeenCalledTimes(3)
+  })
+
+  it('the broadcasts still in flight after it resolved stay under the caller\'s signal', async () => {
+    fake.set('a', node(accepted))
+    fake.set('b', node({ kind: 'hang' }))
+    fake.set('c', node({ kind: 'ok', result: HASH, delay: 1_000 }))
+    const controller = new AbortController()
+    const { endpoints, onAccepted } = recorder()
+    const { outcome } = start(sendRawTransaction(makePool({ defaultTimeout: 60_000 }), SIGNED, { signal: controller.signal, onAccepted }))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(outcome.value).toBe(HASH)
+    controller.abort(new Error('user left'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sends().filter((c) => c.signal.aborted).map((c) => c.host)).toEqual(['b', 'c'])
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(endpoints).toEqual(['http://a:80#0'])
+  })
+
+  it('and under its timeout, counted from the start of the send', async () => {
+    fake.set('a', node(accepted))
+    fake.set('b', node({ kind: 'hang' }))
+    fake.set('c', node({ kind: 'ok', result: HASH, delay: 3_000 }))
+    const { endpoints, onAccepted } = recorder()
+    await sendRawTransaction(makePool({ defaultTimeout: 60_000 }), SIGNED, { timeout: 2_000, onAccepted })
+    await vi.advanceTimersByTimeAsync(1_999)
+    expect(sends().filter((c) => c.signal.aborted)).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(sends().filter((c) => c.signal.aborted).map((c) => c.host)).toEqual(['b', 'c'])
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(endpoints).toEqual(['http://a:80#0'])
+  })
+})
+
 describe('sendRawTransaction: rejected everywhere', () => {
   it("'nonce too low' everywhere, but an endpoint knows the hash: an earlier send landed → resolves", async () => {
     for (const h of HOSTS) fake.set(h, node(rejected('nonce too low: next nonce 8, tx nonce 7'), { hash: HASH, blockNumber: '0x64' }))
@@ -218,6 +300,17 @@ describe('sendRawTransaction: options', () => {
     expect(outcome.error).toMatchObject({ code: 'ABORTED', cause: new Error('user left') })
     expect(sends()).toHaveLength(3)
     expect(sends().every((c) => c.signal.aborted)).toBe(true)
+  })
+
+  it.each([
+    { name: 'an unknown broadcast mode', options: { broadcast: 'some' }, option: 'broadcast' },
+    { name: 'a zero timeout', options: { timeout: 0 }, option: 'timeout' },
+    { name: 'an onAccepted that is not a function', options: { onAccepted: 42 }, option: 'onAccepted' },
+    { name: 'a signal that is not an AbortSignal', options: { signal: {} }, option: 'signal' },
+  ])('$name → INVALID_OPTION, nothing sent', async ({ options, option }) => {
+    const error = await sendRawTransaction(makePool(), SIGNED, options as never).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'INVALID_OPTION', option })
+    expect(fake.calls).toHaveLength(0)
   })
 
   it.each([

@@ -3,6 +3,7 @@ import { isResilientRpcError, waitForTransaction, type TransactionReceipt, type 
 import { start } from '../support/async.js'
 import type { Behaviour, FetchCall } from '../support/fakeFetch.js'
 import { useFakePool } from '../support/fakePool.js'
+import type { Clock, TimerHandle } from '../../src/util/clock.js'
 
 // waitForTransaction through a one-endpoint pool with a scripted chain and fake timers. Heartbeats
 // are off, so the pool knows no reference head and every depth comes from eth_blockNumber.
@@ -214,6 +215,36 @@ describe('waitForTransaction: deadline, abort, destroy', () => {
     const after = polls()
     await vi.advanceTimersByTimeAsync(5_000)
     expect(polls()).toBe(after)
+  })
+
+  it('the deadline and the polls run on the injected clock', async () => {
+    let now = 0
+    let ids = 0
+    const timers = new Map<number, { at: number; fn: () => void }>()
+    const clock: Clock = {
+      now: () => now,
+      setTimeout: (fn, ms) => (timers.set(++ids, { at: now + ms, fn }), ids as unknown as TimerHandle),
+      clearTimeout: (handle) => void timers.delete(handle as unknown as number),
+    }
+    const advance = async (ms: number) => {
+      now += ms
+      for (const [id, t] of [...timers]) if (t.at <= now) timers.delete(id), t.fn()
+      await vi.advanceTimersByTimeAsync(0)
+    }
+    const { outcome } = wait({ timeout: 5_000, clock })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(polls()).toBe(1)
+    // The global (fake) timers do not move it.
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(outcome.settled).toBe(false)
+    expect(polls()).toBe(1)
+    await advance(1_000)
+    expect(polls()).toBe(2)
+    await advance(3_999)
+    expect(outcome.settled).toBe(false)
+    await advance(1)
+    expect(outcome.error).toMatchObject({ code: 'CONFIRMATION_TIMEOUT', cause: { code: 'TIMEOUT', timeout: 5_000 } })
+    expect(timers.size).toBe(0)
   })
 
   it('names the depth reached when it times out mined but not deep enough', async () => {
