@@ -3,7 +3,7 @@ import { InvalidResponseError, NetworkError } from '../errors/endpoint.js'
 import { TimeoutError } from '../errors/request.js'
 import type { ResilientRpcError } from '../errors/base.js'
 import type { WebSocketEventLike, WebSocketLike } from '../types/webSocket.js'
-import { unrefTimer, type TimerHandle } from '../util/clock.js'
+import { globalTimersOf, unrefTimer, type TimerHandle } from '../util/clock.js'
 import { encodeRequest, unwrapResponse } from './jsonrpc.js'
 import { asRpcError, closedError, socketError } from './wsErrors.js'
 import { frameSize, frameText } from './wsFrames.js'
@@ -112,7 +112,7 @@ export class WsConnection implements KeepaliveTarget {
     // One wait for the socket to open and the handshake to pass, on this connection's own timers.
     pTimeout(open, {
       milliseconds: o.connectTimeout,
-      customTimers: { setTimeout: ((fn: () => void, ms: number) => this.timer(fn, ms)) as typeof setTimeout, clearTimeout: ((handle?: TimerHandle) => this.clearTimer(handle)) as typeof clearTimeout },
+      customTimers: globalTimersOf({ now: o.clock.now, setTimeout: (fn, ms) => this.timer(fn, ms), clearTimeout: (handle) => this.clearTimer(handle) }),
       message: new TimeoutError('attempt', o.connectTimeout, { endpoint: o.endpoint, details: 'websocket connect and handshake' }),
     }).catch((error: unknown) => {
       // A connection that ended first is already dead; one whose handshake passed as the deadline fired has won.
