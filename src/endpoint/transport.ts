@@ -1,5 +1,6 @@
 import type { ResolvedEndpoint, ResolvedPoolOptions } from '../config/poolOptions.js'
-import { createHttpTransport, type Transport } from '../transport/http.js'
+import { createHttpTransport } from '../transport/http.js'
+import type { Transport } from '../transport/transport.js'
 import { createWsTransport } from '../transport/ws.js'
 import type { WsTransport } from '../transport/wsOptions.js'
 import { createScrubber, scrubError, secretsOf } from '../util/secrets.js'

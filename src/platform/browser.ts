@@ -1,7 +1,7 @@
 // What differs between Node and browsers, the browser's side: replaces ./node.ts in the browser
 // build (tsup.config.ts). Only web platform APIs: global `fetch` and `WebSocket`.
-import { createFetchPoster } from '../transport/fetchPost.js'
-import type { HttpPoster, HttpPosterOptions } from '../transport/httpAnswer.js'
+import { createFetchPoster } from './fetchPoster.js'
+import type { HttpPoster, HttpPosterOptions } from './httpPoster.js'
 import type { WebSocketConstructor } from '../types/webSocket.js'
 
 /** The HTTP transport used when no `fetch` is injected: the global `fetch`, read at call time. */

@@ -2,8 +2,8 @@
 // ./browser.ts (tsup.config.ts), so nothing a browser lacks (`node:*` built-ins, `ws`) is reachable
 // from their bundle. Both modules export the same names.
 import WebSocket from 'ws'
-import { createNodePoster } from '../transport/nodePost.js'
-import type { HttpPoster, HttpPosterOptions } from '../transport/httpAnswer.js'
+import { createNodePoster } from './nodePoster.js'
+import type { HttpPoster, HttpPosterOptions } from './httpPoster.js'
 import type { WebSocketConstructor } from '../types/webSocket.js'
 
 /** The HTTP transport used when no `fetch` is injected: `node:http`, which costs a third of undici fetch's CPU. */

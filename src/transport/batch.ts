@@ -1,7 +1,7 @@
 import { InvalidResponseError } from '../errors/endpoint.js'
 import type { ResilientRpcErrorOptions } from '../errors/base.js'
 import type { Clock, TimerHandle } from '../util/clock.js'
-import type { Transport } from './http.js'
+import type { Transport } from './transport.js'
 import { encodeRequest, unwrapResponse } from './jsonrpc.js'
 import type { BatchOptions } from '../config/policyOptions.js'
 

@@ -2,20 +2,13 @@ import { HttpError, RpcResponseError } from '../errors/endpoint.js'
 import { createDefaultPoster } from '../platform/node.js'
 import { encodeRequest, isJsonRpcErrorObject, unwrapResponse } from './jsonrpc.js'
 import { createBatcher } from './batch.js'
+import type { Transport } from './transport.js'
 import type { BatchOptions } from '../config/policyOptions.js'
-import { createFetchPoster } from './fetchPost.js'
+import { createFetchPoster } from '../platform/fetchPoster.js'
 import { DEFAULT_IDLE_SOCKET_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_SOCKETS } from '../config/defaults.js'
-import type { HttpPosterOptions } from './httpAnswer.js'
+import type { HttpPosterOptions } from '../platform/httpPoster.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { integer } from '../config/validate.js'
-
-/** Sends one JSON-RPC call to one endpoint. Stateless between calls except for the id counter. */
-export type Transport = {
-  /** `paramsJson`, when given, is `params` already serialised (the pool serialises once per request). */
-  request(method: string, params: readonly unknown[], options: { signal: AbortSignal; paramsJson?: string }): Promise<unknown>
-  /** Closes the transport's connections. Idempotent. */
-  destroy?(): void
-}
 
 export type HttpTransportOptions = {
   /** Endpoint URL without userinfo (credentials go in `headers`). */

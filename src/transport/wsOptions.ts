@@ -1,18 +1,19 @@
-import { ChainMismatchError, InvalidResponseError } from '../errors/endpoint.js'
+// The WebSocket transport's surface (its interface, events, states, stats) and its options resolved
+// once, at construction; the option types themselves are in src/config/webSocketOptions.ts.
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import type { ResilientRpcError } from '../errors/base.js'
 import type { BackoffOptions } from '../config/policyOptions.js'
-import { systemClock, type Clock } from '../util/clock.js'
-import type { Transport } from './http.js'
-import { DEFAULT_MAX_RESPONSE_BYTES } from '../config/defaults.js'
-import { defaultWebSocket } from './wsSocket.js'
-import { isQuantity } from '../util/hex.js'
-import { DEFAULT_WS_CONNECT_TIMEOUT, DEFAULT_WS_KEEPALIVE, DEFAULT_WS_RECONNECT } from '../config/defaults.js'
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_WS_CONNECT_TIMEOUT, DEFAULT_WS_KEEPALIVE, DEFAULT_WS_RECONNECT } from '../config/defaults.js'
 import { boolean, duration, fraction, integer, integerOrInfinity, oneOf, optionalFunction, optionsObject, positive } from '../config/validate.js'
 import type { WsHandshake, WsKeepaliveOptions, WsReconnectOptions, WsTransportOptions } from '../config/webSocketOptions.js'
+import { defaultWebSocket } from '../platform/node.js'
 import type { WebSocketConstructor } from '../types/webSocket.js'
+import { systemClock, type Clock } from '../util/clock.js'
+import type { Listenable } from '../util/emitter.js'
+import type { Transport } from './transport.js'
+import { chainIdHandshake } from './wsHandshake.js'
 
-/** `idle`: not started or `close()`d; `reconnecting`: waiting out a back-off; `failed`: gave up (`connect()` starts over). */
+/** `idle`: not started or `close()`d; `reconnecting`: a connection failed or was lost, and the back-off is being waited out; `failed`: gave up (`connect()` starts over). */
 export type WsState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'failed' | 'destroyed'
 
 /** A subscription came back on a new connection: notifications sent while it was away are lost; backfill them. */
@@ -35,7 +36,10 @@ export type WsTransportEvents = {
   open: [e: { endpoint: string; generation: number }]
   /** A connection ended (every `connecting` ends with one). `wasOpen`: it had passed its handshake. */
   closed: [e: { endpoint: string; generation: number; reason: ResilientRpcError; wasOpen: boolean; code?: number }]
-  /** The next connection attempt starts in `delay` ms. */
+  /**
+   * Reconnect attempt number `attempt` (1, 2, … since the last stable connection) starts in `delay` ms:
+   * the wait the back-off has just begun, exact, jitter included.
+   */
   'reconnect:attempt': [e: { endpoint: string; attempt: number; delay: number }]
   /** The give-up policy stopped reconnecting; requests now fail at once until `connect()`. */
   'reconnect:gaveUp': [e: { endpoint: string; attempts: number; reason: ResilientRpcError }]
@@ -92,7 +96,8 @@ export type WsTransportStats = Readonly<{
 }>
 
 /** A JSON-RPC over WebSocket transport: multiplexed requests, subscriptions that survive reconnects, keepalive. */
-export type WsTransport = Transport & {
+// An interface, not a type alias: its `on`/`once`/`off` return the transport itself.
+export interface WsTransport extends Transport, Listenable<WsTransportEvents, WsTransport> {
   /**
    * `eth_subscribe` with `params` (e.g. `['newHeads']`); `onMessage` gets each notification's `result`.
    * Resolves once the node accepted it; it is then re-established on every new connection.
@@ -106,10 +111,8 @@ export type WsTransport = Transport & {
   /** Ends everything for good: socket, timers, listeners, subscriptions; pending requests fail with `POOL_DESTROYED`. Idempotent. */
   destroy(): Promise<void>
   stats(): WsTransportStats
-  on<E extends keyof WsTransportEvents>(event: E, listener: (...args: WsTransportEvents[E]) => void): WsTransport
-  once<E extends keyof WsTransportEvents>(event: E, listener: (...args: WsTransportEvents[E]) => void): WsTransport
-  off<E extends keyof WsTransportEvents>(event: E, listener?: (...args: WsTransportEvents[E]) => void): WsTransport
 }
+
 // ws reads maxPayload as a 32-bit integer (`| 0`): a larger bound would wrap and turn it off.
 const MAX_PAYLOAD = 2_147_483_647
 
@@ -173,7 +176,7 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
     protocols: options.protocols,
     headers: options.headers,
     WebSocket,
-    handshake: options.handshake ?? ((request, { endpoint }) => checkChainId(request, expected, endpoint)),
+    handshake: options.handshake ?? chainIdHandshake(expected),
     connectTimeout: duration('connectTimeout', options.connectTimeout, DEFAULT_WS_CONNECT_TIMEOUT),
     keepalive,
     reconnect: { initial, max, factor, jitter, stableAfter: duration('reconnect.stableAfter', r.stableAfter, d.stableAfter, true), maxAttempts, giveUp: r.giveUp },
@@ -183,12 +186,4 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
     // No string longer than MAX_PAYLOAD can exist in JavaScript anyway.
     maxResponseBytes: Math.min(maxResponseBytes, MAX_PAYLOAD),
   }
-}
-
-/** The default handshake: `eth_chainId` answers a quantity, equal to `expected` when one is configured. */
-async function checkChainId(request: (method: string) => Promise<unknown>, expected: bigint | undefined, endpoint: string): Promise<void> {
-  const value = await request('eth_chainId')
-  if (!isQuantity(value)) throw new InvalidResponseError(`eth_chainId returned ${JSON.stringify(value)?.slice(0, 40)}, expected a hex quantity`, { endpoint })
-  const actual = BigInt(value)
-  if (expected !== undefined && actual !== expected) throw new ChainMismatchError(expected, actual, { endpoint })
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPool, isResilientRpcError } from '../../src/index.js'
 import { bodyArb, headersArb } from './arbitraries.js'
 
-// Node's own transport (node:http, src/transport/nodePost.ts) against a raw TCP server on 127.0.0.1
+// Node's own transport (node:http, src/platform/nodePoster.ts) against a raw TCP server on 127.0.0.1
 // that writes whatever bytes the property chose: well-formed answers, lies in the headers, garbage,
 // half answers, silence. Real sockets, so real (short) time: each request must settle within its
 // deadline plus a margin, as one of our errors or a result, and nothing may go unhandled.

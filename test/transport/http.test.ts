@@ -6,7 +6,8 @@ import { isResilientRpcError } from '../../src/errors/guard.js'
 import { UnauthorizedError } from '../../src/errors/endpoint.js'
 import type { ErrorCode } from '../../src/errors/base.js'
 import { runInChild } from '../support/runInChild.js'
-import { createHttpTransport, type HttpTransportOptions, type Transport } from '../../src/transport/http.js'
+import { createHttpTransport, type HttpTransportOptions } from '../../src/transport/http.js'
+import type { Transport } from '../../src/transport/transport.js'
 
 // The transport against a real node:http server on 127.0.0.1, scripted per test. The URL carries a
 // fake API key in its path: it must never show up in an error.

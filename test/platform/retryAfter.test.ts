@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseRetryAfter } from '../../src/transport/retryAfter.js'
+import { parseRetryAfter } from '../../src/platform/retryAfter.js'
 
 // Wed, 21 Oct 2015 07:28:00 GMT
 const NOW = Date.UTC(2015, 9, 21, 7, 28, 0)

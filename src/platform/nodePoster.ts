@@ -1,12 +1,12 @@
 // Node's transport: `node:http`/`node:https` with a keep-alive agent per endpoint. On Node 20 undici's
 // `fetch` costs about three times the CPU per request of `node:http` (measured in bench/, see
-// docs/performance.md), which is most of what a pool adds at high concurrency. Only src/platform/node.ts
-// imports this module, so browser builds never see a Node built-in.
+// docs/performance.md), which is most of what a pool adds at high concurrency. Only ./node.ts imports
+// this module, so browser builds (which swap ./node.ts for ./browser.ts) never see a Node built-in.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import type { Readable } from 'node:stream'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
-import { networkError, parseAnswer, statusError, tooLarge, type HttpAnswer, type HttpPoster, type HttpPosterOptions } from './httpAnswer.js'
+import { networkError, parseAnswer, statusError, tooLarge, type HttpAnswer, type HttpPoster, type HttpPosterOptions } from './httpPoster.js'
 
 /** POSTs JSON-RPC bodies over `node:http`/`node:https`, reusing connections. */
 export function createNodePoster(options: HttpPosterOptions): HttpPoster {

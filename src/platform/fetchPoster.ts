@@ -1,6 +1,6 @@
 import { ResilientRpcError } from '../errors/base.js'
 import { toRealSignal } from '../util/abort.js'
-import { networkError, parseAnswer, statusError, tooLarge, type HttpAnswer, type HttpPoster, type HttpPosterOptions } from './httpAnswer.js'
+import { networkError, parseAnswer, statusError, tooLarge, type HttpAnswer, type HttpPoster, type HttpPosterOptions } from './httpPoster.js'
 
 /** POSTs JSON-RPC bodies with `fetch`: the transport of browsers, and of Node when a `fetch` is injected. */
 export function createFetchPoster(doFetch: typeof fetch, options: HttpPosterOptions): HttpPoster {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
-import { defaultWebSocket } from '../../src/transport/wsSocket.js'
+import { defaultWebSocket } from '../../src/platform/node.js'
 
 // Which WebSocket the transport uses when none is injected.
 
@@ -25,7 +25,7 @@ describe('defaultWebSocket', () => {
         throw new Error('ws does not work in the browser')
       },
     }))
-    const fresh = await import('../../src/transport/wsSocket.js')
+    const fresh = await import('../../src/platform/node.js')
     expect(fresh.defaultWebSocket()).toBe(Global)
   })
 })
