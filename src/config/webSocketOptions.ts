@@ -25,6 +25,11 @@ export type WsKeepaliveOptions = {
   method?: string
 }
 
+/**
+ * Reconnect back-off: wait n of an outage is `round(scale × min(initial·factorⁿ⁻¹, max))`, where one
+ * draw per outage gives `scale` in `[1 − jitter, 1]`: the waits of one client keep their exponential
+ * shape, and clients dropped together spread out.
+ */
 export type WsReconnectOptions = BackoffOptions & {
   /** A connection that stayed open this long resets the back-off to its first step (ms). @default 10_000 */
   stableAfter?: number
@@ -55,9 +60,12 @@ export type WsTransportOptions = {
   keepalive?: WsKeepaliveOptions | false
   /** Reconnect back-off and give-up policy. @default { initial: 250, max: 30_000, factor: 2, jitter: 0.5, stableAfter: 10_000, maxAttempts: Infinity } */
   reconnect?: WsReconnectOptions
-  /** Timers and time. @default the global timers */
+  /**
+   * Time, and the timers of each connection (connect deadline, keepalive, `stableAfter`). The waits
+   * between reconnect attempts are p-retry's, on the global timers. @default the global timers
+   */
   clock?: Clock
-  /** Jitter source for the back-off, in [0, 1). @default Math.random */
+  /** Jitter source for the reconnect back-off, in [0, 1), drawn once per outage. @default Math.random */
   random?: () => number
   /** `unref()` the transport's timers (an open socket keeps Node alive anyway). @default true */
   unref?: boolean

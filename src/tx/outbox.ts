@@ -7,22 +7,6 @@ import type { Outbox, OutboxEntry, OutboxEvents, OutboxHandle, OutboxOptions, Ou
 import { decodeSignedTransaction } from './signedTransaction.js'
 import { TrackedTransaction } from './trackedTransaction.js'
 
-// src/index.ts names the outbox's public surface from here.
-export { createMemoryOutboxStorage } from './outboxStorage.js'
-export type {
-  FinalOutboxState,
-  Outbox,
-  OutboxEntry,
-  OutboxEvents,
-  OutboxHandle,
-  OutboxOptions,
-  OutboxSendOptions,
-  OutboxState,
-  OutboxStateEvent,
-  OutboxStatus,
-  OutboxStorage,
-} from './outboxTypes.js'
-
 const FINAL = new Set<OutboxStatus>(['confirmed', 'replaced', 'dropped', 'expired'])
 
 /**
