@@ -5,7 +5,7 @@ import type { ConfigSources } from './config.js'
 import { formatResult, healthRows, healthTable, healthyCount, plain, toJson } from './format.js'
 import pTimeout from 'p-timeout'
 import { BLOCK_TAGS, isBlockTag } from '../contract/blockTag.js'
-import { systemClock, type Clock, type TimerHandle } from '../util/clock.js'
+import { globalTimersOf, systemClock } from '../util/clock.js'
 import { HASH, HEX_QUANTITY, isQuantity } from '../util/hex.js'
 
 /** Where a command writes, and what it may read. */
@@ -49,19 +49,11 @@ async function settleHealth(pool: Pool, ms: number, signal: AbortSignal | undefi
   })
   pool.on('endpoint:state', onState)
   try {
-    // The end of the wait is no failure: what has not settled by then is shown as it is.
-    await pTimeout(allSettled, { milliseconds: ms, fallback: () => undefined, signal, customTimers: clockTimers(systemClock) })
+    // The end of the wait is no failure: what has not settled by then is shown as it is. The CLI's
+    // pool runs on the system clock, and so does this wait.
+    await pTimeout(allSettled, { milliseconds: ms, fallback: () => undefined, signal, customTimers: globalTimersOf(systemClock) })
   } finally {
     pool.off('endpoint:state', onState)
-  }
-}
-
-/** A clock as p-timeout's `customTimers`: the CLI's pool runs on the system clock, and so do its waits. */
-function clockTimers(clock: Clock): { setTimeout: typeof globalThis.setTimeout; clearTimeout: typeof globalThis.clearTimeout } {
-  return {
-    setTimeout: ((fn: () => void, ms: number) => clock.setTimeout(fn, ms)) as typeof globalThis.setTimeout,
-    // p-timeout clears even when it armed nothing.
-    clearTimeout: ((handle: TimerHandle | undefined) => handle !== undefined && clock.clearTimeout(handle)) as typeof globalThis.clearTimeout,
   }
 }
 

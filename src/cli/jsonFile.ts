@@ -1,4 +1,3 @@
-import type { ConfigSources } from './config.js'
 import { UsageError } from './args.js'
 
 /**
@@ -6,7 +5,7 @@ import { UsageError } from './args.js'
  * Never quotes the file's text: a config file holds URLs with keys and headers with tokens.
  * @throws UsageError naming the file: unreadable (with the system's code), or not JSON (with where it broke)
  */
-export async function readJsonFile(path: string, what: string, readFile: ConfigSources['readFile'], hint = ''): Promise<unknown> {
+export async function readJsonFile(path: string, what: string, readFile: (path: string) => Promise<string>, hint = ''): Promise<unknown> {
   let text: string
   try {
     text = await readFile(path)
