@@ -1,7 +1,8 @@
 import type { EndpointStatus } from '../types/endpoint.js'
-import { InvalidOptionError } from '../errors/invalidOption.js'
 import { createFilterEmulator, type FilterOptions } from '../filters/filters.js'
-import { duration } from '../config/validate.js'
+import { duration, optionsObject } from '../config/validate.js'
+import { SafeEmitter } from '../util/emitter.js'
+import { checkPool } from './poolArgument.js'
 import type { Pool, RequestOptions } from '../pool/pool.js'
 import { ProviderRpcError, toProviderRpcError } from './providerRpcError.js'
 import { toQuantity } from '../util/hex.js'
@@ -50,6 +51,8 @@ export type Eip1193ProviderOptions = {
 const CONNECTED: ReadonlySet<EndpointStatus> = new Set(['up', 'lagging', 'ahead', 'cooldown', 'unauthorized'])
 
 type Listener = (...args: unknown[]) => void
+/** The provider's events plus the `error` every SafeEmitter has (unused: each listener runs behind a guard). */
+type ProviderEvents = Eip1193Events & { error: [error: unknown] }
 
 /**
  * Creates an EIP-1193 provider over `pool.request`, so viem (`custom()` transport) and wallet libraries
@@ -67,27 +70,25 @@ type Listener = (...args: unknown[]) => void
  * const value = await client.readContract({ address, abi, functionName: 'value' })
  */
 export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOptions = {}): Eip1193Provider {
-  if (typeof pool !== 'object' || pool === null || typeof pool.request !== 'function') throw new InvalidOptionError('pool', 'expected a pool from createPool()')
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'expected an object')
+  checkPool(pool)
+  optionsObject('options', options)
   const timeout = options.timeout === undefined ? undefined : duration('timeout', options.timeout, 0, false, true)
   const filters = createFilterEmulator(pool, options.filters)
-  const listeners = new Map<keyof Eip1193Events, Set<Listener>>()
+  const emitter = new SafeEmitter<ProviderEvents>()
+  // The guard each listener is registered behind, by event: the emitter stops at a listener that
+  // throws, and one listener's bug must not keep the others from hearing the event.
+  const guards = new Map<keyof Eip1193Events, Map<Listener, Listener>>()
+  const thrown: unknown[] = []
 
   // connect / disconnect follow the pool's endpoint statuses, watched only while someone listens.
   const statuses = new Map<string, EndpointStatus>()
   let connected = false
   let chainId: bigint | undefined
-  const emit = <E extends keyof Eip1193Events>(event: E, ...args: Eip1193Events[E]) => {
-    let failure: { error: unknown } | undefined
-    for (const listener of [...(listeners.get(event) ?? [])]) {
-      try {
-        ;(listener as unknown as (...a: Eip1193Events[E]) => void)(...args)
-      } catch (error) {
-        failure ??= { error }
-      }
-    }
-    // Every listener ran; the pool reports the first that threw as its `error` event.
-    if (failure) throw failure.error
+  const emit = <E extends keyof Eip1193Events>(event: E, ...args: ProviderEvents[E]) => {
+    thrown.length = 0
+    emitter.emit(event, ...args)
+    // Every listener ran; rethrown into the pool's emitter, the first throw becomes its `error` event.
+    if (thrown.length > 0) throw thrown[0]
   }
   const onState = (e: { endpoint: string; to: EndpointStatus }) => {
     statuses.set(e.endpoint, e.to)
@@ -101,7 +102,7 @@ export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOption
       emit('disconnect', new ProviderRpcError(4900, 'Disconnected: no endpoint of the pool is up'))
     }
   }
-  const watching = () => (listeners.get('connect')?.size ?? 0) + (listeners.get('disconnect')?.size ?? 0) > 0
+  const watching = () => emitter.listenerCount('connect') + emitter.listenerCount('disconnect') > 0
 
   const provider: Eip1193Provider = {
     async request(args, requestOptions) {
@@ -118,10 +119,20 @@ export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOption
       }
     },
     on(event, listener) {
+      let byListener = guards.get(event)
+      if (!byListener) guards.set(event, (byListener = new Map()))
+      // Like a Set, as before: a listener added twice still hears each event once.
+      if (byListener.has(listener as unknown as Listener)) return provider
+      const guard: Listener = (...args) => {
+        try {
+          ;(listener as unknown as Listener)(...args)
+        } catch (error) {
+          thrown.push(error)
+        }
+      }
+      byListener.set(listener as unknown as Listener, guard)
       const wasWatching = watching()
-      let set = listeners.get(event)
-      if (!set) listeners.set(event, (set = new Set()))
-      set.add(listener as unknown as Listener)
+      emitter.on(event, guard)
       if (!wasWatching && watching()) {
         const stats = pool.stats()
         statuses.clear()
@@ -133,7 +144,12 @@ export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOption
       return provider
     },
     removeListener(event, listener) {
-      listeners.get(event)?.delete(listener as unknown as Listener)
+      const byListener = guards.get(event)
+      const guard = byListener?.get(listener as unknown as Listener)
+      if (guard) {
+        byListener!.delete(listener as unknown as Listener)
+        emitter.off(event, guard)
+      }
       if (!watching()) pool.off('endpoint:state', onState)
       return provider
     },

@@ -9,12 +9,12 @@ import {
   type Subscriber,
   type Subscription,
 } from 'ethers'
-import { InvalidOptionError } from '../errors/invalidOption.js'
+import type { InvalidOptionError } from '../errors/invalidOption.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { createFilterEmulator, type FilterEmulator, type FilterOptions } from '../filters/filters.js'
-import { duration } from '../config/validate.js'
+import { bigInteger, duration, optionsObject } from '../config/validate.js'
+import { checkPool } from './poolArgument.js'
 import type { Pool } from '../pool/pool.js'
-import { show } from '../util/show.js'
 
 export type EthersProviderOptions = {
   /**
@@ -52,15 +52,10 @@ export type EthersProviderOptions = {
  * const value = await counter.value()
  */
 export function createEthersProvider(pool: Pool, options: EthersProviderOptions = {}): JsonRpcApiProvider {
-  if (typeof pool !== 'object' || pool === null || typeof pool.request !== 'function') throw new InvalidOptionError('pool', 'expected a pool from createPool()')
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'expected an object')
-  const { chainId } = options
-  if (chainId !== undefined) {
-    const ok = typeof chainId === 'bigint' ? chainId > 0n : Number.isSafeInteger(chainId) && chainId > 0
-    if (!ok) throw new InvalidOptionError('chainId', `expected an integer > 0, got ${show(chainId)}`)
-  }
+  checkPool(pool)
+  optionsObject('options', options)
   return new PoolProvider(pool, {
-    chainId: chainId === undefined ? pool.stats().chainId : BigInt(chainId),
+    chainId: options.chainId === undefined ? pool.stats().chainId : bigInteger('chainId', options.chainId, false),
     pollingInterval: duration('pollingInterval', options.pollingInterval, 4_000),
     timeout: options.timeout === undefined ? undefined : duration('timeout', options.timeout, 0, false, true),
     filters: createFilterEmulator(pool, options.filters),

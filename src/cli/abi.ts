@@ -1,6 +1,7 @@
 import { Fragment, FunctionFragment, type ParamType } from 'ethers'
 import { UsageError } from './args.js'
 import type { ConfigSources } from './config.js'
+import { readJsonFile } from './jsonFile.js'
 
 /**
  * The `--abi` value: a signature (`"function value() view returns (uint256)"`, or without the
@@ -15,19 +16,7 @@ export async function loadAbi(spec: string, readFile: ConfigSources['readFile'])
       .filter((s) => s !== '')
       .map((s) => (/^(function|error|event|constructor|fallback|receive|struct)\b/.test(s) ? s : `function ${s}`))
   }
-  let text: string
-  try {
-    text = await readFile(spec)
-  } catch (error) {
-    const code = (error as { code?: string }).code
-    throw new UsageError(`cannot read ABI file ${JSON.stringify(spec)}${code ? ` (${code})` : ''}; for a signature, write e.g. "function value() view returns (uint256)"`)
-  }
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (error) {
-    throw new UsageError(`ABI file ${JSON.stringify(spec)} is not valid JSON: ${(error as Error).message}`)
-  }
+  const value = await readJsonFile(spec, 'ABI file', readFile, '; for a signature, write e.g. "function value() view returns (uint256)"')
   if (Array.isArray(value)) return value
   const inner = (value as { abi?: unknown } | null)?.abi
   if (Array.isArray(inner)) return inner

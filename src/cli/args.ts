@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util'
+import { duration, integer } from '../config/validate.js'
+import { isResilientRpcError } from '../errors/guard.js'
 
 /** The CLI's exit codes (documented in docs/cli.md). */
 export const EXIT = {
@@ -74,7 +76,7 @@ const OWN_OPTIONS: Record<(typeof COMMANDS)[number], readonly string[]> = {
 export function parseCliArgs(argv: readonly string[]): Command {
   let parsed
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true })
   } catch (error) {
     throw new UsageError((error as Error).message)
   }
@@ -95,13 +97,13 @@ export function parseCliArgs(argv: readonly string[]): Command {
     rpc: splitUrls(values.rpc ?? []),
     config: values.config,
     json: values.json,
-    timeout: values.timeout === undefined ? undefined : integer('--timeout', values.timeout, 1),
+    timeout: values.timeout === undefined ? undefined : checked(() => duration('--timeout', number(values.timeout!), 0)),
   }
 
   switch (command) {
     case 'health': {
       if (rest.length > 0) throw new UsageError(`health takes no arguments, got ${JSON.stringify(rest[0])}`)
-      const minHealthy = values['min-healthy'] === undefined ? 1 : integer('--min-healthy', values['min-healthy'], 0)
+      const minHealthy = checked(() => integer('--min-healthy', number(values['min-healthy']), 1))
       return { ...common, command, minHealthy }
     }
     case 'call': {
@@ -121,7 +123,7 @@ export function parseCliArgs(argv: readonly string[]): Command {
         abi: values.abi,
         fn: values.fn,
         args: rest,
-        confirmations: values.confirmations === undefined ? undefined : integer('--confirmations', values.confirmations, 0),
+        confirmations: values.confirmations === undefined ? undefined : checked(() => integer('--confirmations', number(values.confirmations!), 0)),
         block: values.block,
       }
     }
@@ -133,10 +135,42 @@ export function splitUrls(values: readonly string[]): string[] {
   return values.flatMap((v) => v.split(',')).map((u) => u.trim()).filter((u) => u !== '')
 }
 
-function integer(flag: string, text: string, min: number): number {
-  const n = Number(text)
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} expects an integer >= ${min}, got ${JSON.stringify(text)}`)
-  return n
+// Options whose value is a number, by each of their names: a negative value ("--timeout -5") would
+// read as an option to parseArgs, which would then refuse the line in its own words instead of ours.
+const NUMERIC: Readonly<Record<string, string>> = { '--timeout': '--timeout', '-t': '--timeout', '--min-healthy': '--min-healthy', '--confirmations': '--confirmations' }
+
+/** `--timeout -5` → `--timeout=-5`, so that the value reaches our checks. Nothing after `--` is touched. */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const args: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const next = argv[i + 1]
+    if (arg === '--') return [...args, ...argv.slice(i)]
+    if (NUMERIC[arg] !== undefined && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${NUMERIC[arg]}=${next}`)
+      i++
+    } else args.push(arg)
+  }
+  return args
+}
+
+/**
+ * A decimal as its number; anything else stays the text, passed on as it is (typed as a number) so
+ * that the check's message quotes what was typed.
+ */
+function number(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  return /^\s*-?\d+(\.\d+)?\s*$/.test(text) ? Number(text) : (text as unknown as number)
+}
+
+/** An option check of the library (config/validate.ts), its error a usage error. */
+function checked<T>(check: () => T): T {
+  try {
+    return check()
+  } catch (error) {
+    if (isResilientRpcError(error, 'INVALID_OPTION')) throw new UsageError(error.message)
+    throw error
+  }
 }
 
 function parseParams(json: string | undefined): unknown[] {

@@ -3,7 +3,10 @@ import { coerceArgs, loadAbi, pickFunction } from './abi.js'
 import { EXIT, UsageError, type Command } from './args.js'
 import type { ConfigSources } from './config.js'
 import { formatResult, healthRows, healthTable, healthyCount, plain, toJson } from './format.js'
-import { HEX_QUANTITY } from '../util/hex.js'
+import pTimeout from 'p-timeout'
+import { BLOCK_TAGS, isBlockTag } from '../contract/blockTag.js'
+import { globalTimersOf, systemClock } from '../util/clock.js'
+import { HASH, HEX_QUANTITY, isQuantity } from '../util/hex.js'
 
 /** Where a command writes, and what it may read. */
 export type CliIo = ConfigSources & {
@@ -31,32 +34,27 @@ async function settleHealth(pool: Pool, ms: number, signal: AbortSignal | undefi
   signal?.throwIfAborted()
   const settled = () => pool.stats().endpoints.every((e) => e.status !== 'connecting' && (e.status !== 'up' || e.head !== undefined))
   if (settled()) return
-  await new Promise<void>((resolve, reject) => {
-    let checking = false
-    let over = false
-    const finish = (error?: unknown) => {
-      if (over) return
-      over = true
-      clearTimeout(timer)
-      pool.off('endpoint:state', onState)
-      signal?.removeEventListener('abort', onAbort)
-      if (error === undefined) resolve()
-      else reject(error)
-    }
+  let checking = false
+  let onState = () => {}
+  const allSettled = new Promise<void>((resolve) => {
     // Events come from inside the pool's status sync, and stats() syncs: look once that sync is over.
-    const onState = () => {
+    onState = () => {
       if (checking) return
       checking = true
       queueMicrotask(() => {
         checking = false
-        if (settled()) finish()
+        if (settled()) resolve()
       })
     }
-    const onAbort = () => finish(signal!.reason)
-    const timer = setTimeout(() => finish(), ms)
-    pool.on('endpoint:state', onState)
-    signal?.addEventListener('abort', onAbort, { once: true })
   })
+  pool.on('endpoint:state', onState)
+  try {
+    // The end of the wait is no failure: what has not settled by then is shown as it is. The CLI's
+    // pool runs on the system clock, and so does this wait.
+    await pTimeout(allSettled, { milliseconds: ms, fallback: () => undefined, signal, customTimers: globalTimersOf(systemClock) })
+  } finally {
+    pool.off('endpoint:state', onState)
+  }
 }
 
 export async function health(pool: Pool, args: Health, io: CliIo): Promise<number> {
@@ -110,16 +108,17 @@ export async function read(pool: Pool, args: Read, prepared: PreparedRead, io: C
   const started = Date.now()
   const block = await resolveBlock(pool, { confirmations: args.confirmations, blockTag, timeout, signal: io.signal })
   const result = await contract.read(prepared.functionName, values, { blockTag: block as `0x${string}`, timeout: Math.max(1, timeout - (Date.now() - started)), signal: io.signal })
-  const at = /^0x[0-9a-fA-F]{1,16}$/.test(block) ? BigInt(block).toString() : block
+  const at = isQuantity(block) && !HASH.test(block) ? BigInt(block).toString() : block
   if (args.json) io.stdout(`${toJson({ result: plain(result), function: fragment.format(), block: at })}\n`)
   else io.stdout(`${formatResult(plain(result))}\n`)
   return EXIT.OK
 }
 
 /** `--block`: a decimal number, or what resolveBlock takes (hex number, hash, tag). */
-function parseBlock(text: string | undefined): bigint | `0x${string}` | 'latest' | 'safe' | 'finalized' | 'pending' | 'earliest' | undefined {
+function parseBlock(text: string | undefined): bigint | `0x${string}` | (typeof BLOCK_TAGS)[number] | undefined {
   if (text === undefined) return undefined
   if (/^\d+$/.test(text)) return BigInt(text)
-  if (HEX_QUANTITY.test(text) || ['latest', 'safe', 'finalized', 'pending', 'earliest'].includes(text)) return text as `0x${string}`
-  throw new UsageError(`--block expects a block number, a block hash or a tag (latest, safe, finalized, pending, earliest), got ${JSON.stringify(text)}`)
+  if (isBlockTag(text)) return text
+  if (HEX_QUANTITY.test(text)) return text as `0x${string}`
+  throw new UsageError(`--block expects a block number, a block hash or a tag (${BLOCK_TAGS.join(', ')}), got ${JSON.stringify(text)}`)
 }

@@ -1,5 +1,6 @@
 import type { EndpointConfig, PoolOptions } from '../index.js'
 import { splitUrls, UsageError, type CommonArgs } from './args.js'
+import { readJsonFile } from './jsonFile.js'
 
 /** Environment variable with comma-separated endpoint URLs. */
 export const ENV_URLS = 'RESILIENT_RPC_URLS'
@@ -56,32 +57,8 @@ export async function resolveConfig(args: Pick<CommonArgs, 'rpc' | 'config'>, so
   return { ...CLI_DEFAULTS, ...file, endpoints }
 }
 
-/**
- * Where JSON.parse stopped, as line and column, when its message says. Never its message itself:
- * V8 quotes the text around the error (`Unexpected token 'k', "…apikey": k3y…" is not valid JSON`),
- * and the text of this file is URLs with keys and headers with tokens.
- */
-function where(text: string, message: string): string {
-  const position = /at position (\d+)/.exec(message)?.[1]
-  if (position === undefined) return ''
-  const before = text.slice(0, Number(position)).split('\n')
-  return ` (line ${before.length}, column ${before.at(-1)!.length + 1})`
-}
-
 async function readConfigFile(path: string, sources: ConfigSources): Promise<Partial<PoolOptions>> {
-  let text: string
-  try {
-    text = await sources.readFile(path)
-  } catch (error) {
-    const code = (error as { code?: string }).code
-    throw new UsageError(`cannot read config file ${JSON.stringify(path)}${code ? ` (${code})` : ''}`)
-  }
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (error) {
-    throw new UsageError(`config file ${JSON.stringify(path)} is not valid JSON${where(text, (error as Error).message)}`)
-  }
+  const value = await readJsonFile(path, 'config file', sources.readFile)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UsageError(`config file ${JSON.stringify(path)} must hold a JSON object with "endpoints" and pool options`)
   }

@@ -1,8 +1,17 @@
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import type { Pool } from '../pool/pool.js'
-import { show, showJson } from '../util/show.js'
+import { showJson } from '../util/show.js'
+import { bigInteger, oneOf } from '../config/validate.js'
 import { HASH, HEX_QUANTITY, toQuantity } from '../util/hex.js'
+
+/** The block tags a node takes where a block number goes. */
+export const BLOCK_TAGS = ['latest', 'safe', 'finalized', 'pending', 'earliest'] as const
+
+/** Whether `value` is one of `BLOCK_TAGS`. */
+export function isBlockTag(value: unknown): value is (typeof BLOCK_TAGS)[number] {
+  return (BLOCK_TAGS as readonly unknown[]).includes(value)
+}
 
 /** Which state a read sees. At most one of these may be given. */
 export type BlockOptions = {
@@ -33,12 +42,12 @@ export async function resolveBlock(pool: Pool, options: BlockOptions & ResolveBl
   const given = [blockTag !== undefined, confirmations !== undefined, finality !== undefined].filter(Boolean).length
   if (given > 1) throw new InvalidOptionError('blockTag', 'give at most one of `blockTag`, `confirmations` and `finality`')
   if (confirmations !== undefined) {
-    const depth = toBigInt('confirmations', confirmations)
+    const depth = bigInteger('confirmations', confirmations, true)
     const head = pool.referenceHead() ?? BigInt(await pool.request<string>('eth_blockNumber', [], { signal, timeout }))
     return toQuantity(head > depth ? head - depth : 0n)
   }
   if (finality !== undefined) {
-    if (finality !== 'safe' && finality !== 'finalized') throw new InvalidOptionError('finality', `expected 'safe' or 'finalized', got ${showJson(finality)}`)
+    oneOf('finality', finality, 'finalized', ['safe', 'finalized'])
     const block = await pool.request<{ number?: string } | null>('eth_getBlockByNumber', [finality, false], { signal, timeout }).catch((error: unknown) => {
       // Only the node's answer says the tag is unsupported; an abort or a deadline stays what it is.
       if (isResilientRpcError(error, 'RPC_ERROR')) throw new InvalidOptionError('finality', `the chain did not answer the '${finality}' block tag`, { cause: error })
@@ -48,8 +57,8 @@ export async function resolveBlock(pool: Pool, options: BlockOptions & ResolveBl
     return block.number
   }
   if (blockTag === undefined) return 'latest'
-  if (typeof blockTag === 'bigint' || typeof blockTag === 'number') return toQuantity(toBigInt('blockTag', blockTag))
-  if (['latest', 'safe', 'finalized', 'pending', 'earliest'].includes(blockTag) || HASH.test(blockTag) || HEX_QUANTITY.test(blockTag)) return blockTag
+  if (typeof blockTag === 'bigint' || typeof blockTag === 'number') return toQuantity(bigInteger('blockTag', blockTag, true))
+  if (isBlockTag(blockTag) || HASH.test(blockTag) || HEX_QUANTITY.test(blockTag)) return blockTag
   throw new InvalidOptionError('blockTag', `expected a block number, hash or tag, got ${showJson(blockTag)}`)
 }
 
@@ -57,9 +66,3 @@ export async function resolveBlock(pool: Pool, options: BlockOptions & ResolveBl
 export function blockParameter(block: string): string | { blockHash: string } {
   return HASH.test(block) ? { blockHash: block } : block
 }
-
-function toBigInt(name: string, value: number | bigint): bigint {
-  if ((typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) || (typeof value === 'bigint' && value >= 0n)) return BigInt(value)
-  throw new InvalidOptionError(name, `expected an integer >= 0, got ${show(value)}`)
-}
-

@@ -6,7 +6,7 @@ import { withDeadline } from '../policy/timeout.js'
 import type { Pool } from '../pool/pool.js'
 import { blockParameter, resolveBlock, type BlockOptions } from './blockTag.js'
 import { decodeRevert, isRevert, revertData } from './revert.js'
-import { showJson } from '../util/show.js'
+import { show, showJson } from '../util/show.js'
 
 export type ReadOptions = BlockOptions & {
   /** Cancels the read, including the in-flight HTTP call. */
@@ -76,12 +76,12 @@ export function createContract(pool: Pool, address: string, abi: InterfaceAbi): 
   try {
     checksummed = getAddress(address)
   } catch (cause) {
-    throw new InvalidOptionError('address', 'not a valid address', { cause })
+    throw new InvalidOptionError('address', `expected an address, got ${show(address)}`, { cause })
   }
 
   const fragment = (functionName: string): FunctionFragment => {
     // Checked first: the message below quotes the name, and JSON.stringify throws on a bigint.
-    if (typeof functionName !== 'string') throw new InvalidOptionError('functionName', `expected a string, got ${typeof functionName}`)
+    if (typeof functionName !== 'string') throw new InvalidOptionError('functionName', `expected a string, got ${show(functionName)}`)
     let f: FunctionFragment | null = null
     try {
       f = iface.getFunction(functionName)

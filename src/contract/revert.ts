@@ -1,18 +1,19 @@
 import { AbiCoder, type Interface } from 'ethers'
 import type { DecodedRevert } from '../errors/contract.js'
 import { isResilientRpcError } from '../errors/guard.js'
+import { isRevertMessage } from '../errors/providerMessages.js'
+import { HEX_DATA } from '../util/hex.js'
 
 const ERROR_STRING = '0x08c379a0' // Error(string)
 const PANIC = '0x4e487b71' // Panic(uint256)
-// Revert data long enough to name an error: a 4-byte selector at least.
-const SELECTOR_PREFIX = /^0x[0-9a-fA-F]{8}/
 
 /**
  * Decodes revert data: a custom error the ABI declares, `Error(string)` or `Panic(uint256)`.
  * Returns `undefined` for empty or unknown data.
  */
 export function decodeRevert(data: string | undefined, iface?: Interface): DecodedRevert | undefined {
-  if (data === undefined || !SELECTOR_PREFIX.test(data)) return undefined
+  // Long enough to name an error: a 4-byte selector at least.
+  if (data === undefined || data.length < 10 || !HEX_DATA.test(data)) return undefined
   const selector = data.slice(0, 10).toLowerCase()
   const coder = AbiCoder.defaultAbiCoder()
   try {
@@ -39,12 +40,12 @@ export function revertData(error: unknown): string | undefined {
   const { data } = error
   const raw = typeof data === 'object' && data !== null ? (data as { data?: unknown }).data : data
   // Some clients put prose in `data` (e.g. why params are invalid): only hex is revert data.
-  return typeof raw === 'string' && /^0x([0-9a-fA-F]{2})*$/.test(raw) ? raw : undefined
+  return typeof raw === 'string' && HEX_DATA.test(raw) && raw.length % 2 === 0 ? raw : undefined
 }
 
 /** Whether an RPC error is an execution revert (as opposed to, say, invalid params). */
 export function isRevert(error: unknown): boolean {
   if (!isResilientRpcError(error, 'RPC_ERROR')) return false
   if (error.rpcCode === -32602 || error.rpcCode === -32601 || error.rpcCode === -32600) return false
-  return error.rpcCode === 3 || /revert/i.test(error.rpcMessage) || revertData(error) !== undefined
+  return error.rpcCode === 3 || isRevertMessage(error.rpcMessage) || revertData(error) !== undefined
 }

@@ -1,5 +1,5 @@
-import { InvalidOptionError } from '../errors/invalidOption.js'
-import { show } from '../util/show.js'
+import { integer } from '../config/validate.js'
+import { DEFAULT_WATCH } from './options.js'
 
 export type RangeSizeOptions = {
   /** Blocks per `eth_getLogs` range at the start (and the most it grows back to). @default 2_000 */
@@ -20,10 +20,8 @@ export class RangeSize {
   #successes = 0
 
   constructor(options: RangeSizeOptions = {}) {
-    const initial = options.initial ?? 2_000
-    const growAfter = options.growAfter ?? 3
-    if (!Number.isInteger(initial) || initial < 1) throw new InvalidOptionError('range', `expected an integer >= 1, got ${show(initial)}`)
-    if (!Number.isInteger(growAfter) || growAfter < 1) throw new InvalidOptionError('growAfter', `expected an integer >= 1, got ${show(growAfter)}`)
+    const initial = integer('range', options.initial, DEFAULT_WATCH.range, 1)
+    const growAfter = integer('growAfter', options.growAfter, 3, 1)
     this.#max = initial
     this.#size = initial
     this.#growAfter = growAfter

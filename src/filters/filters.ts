@@ -1,13 +1,12 @@
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import { InvalidResponseError, RpcResponseError } from '../errors/endpoint.js'
-import { isResilientRpcError } from '../errors/guard.js'
 import type { Pool, RequestOptions } from '../pool/pool.js'
-import { duration } from '../config/validate.js'
+import { duration, integer, optionsObject } from '../config/validate.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { invalidParams, parseLogCriteria, type LogCriteria } from './criteria.js'
-import { show, showJson } from '../util/show.js'
-import { bytesToHex, HEX_QUANTITY, toQuantity } from '../util/hex.js'
-import { isQuotaMessage } from '../errors/providerMessages.js'
+import { showJson } from '../util/show.js'
+import { bytesToHex, quantityOrUndefined, toQuantity } from '../util/hex.js'
+import { isRangeRefusal } from '../errors/providerMessages.js'
 
 /*
  * Stateful filters (eth_newFilter, eth_newBlockFilter, eth_getFilterChanges, …) live on the node that
@@ -88,23 +87,23 @@ const METHODS = new Set(['eth_newFilter', 'eth_newBlockFilter', 'eth_newPendingT
 // Block hashes cost one request each: a block filter catches up this many per poll (in parallel).
 const BLOCKS_PER_POLL = 100n
 
+const DEFAULT_FILTERS = { idleTimeout: 300_000, maxBlockRange: 1_000 }
+
 
 /** Creates the filter state of one adapter instance. */
 export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead'>, options: FilterOptions = {}): FilterEmulator {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('filters', 'expected an object')
-  const idleTimeout = duration('filters.idleTimeout', options.idleTimeout, 300_000)
-  const maxBlockRange = options.maxBlockRange ?? 1_000
-  if (!Number.isSafeInteger(maxBlockRange) || maxBlockRange < 1) throw new InvalidOptionError('filters.maxBlockRange', `expected an integer >= 1, got ${show(maxBlockRange)}`)
+  optionsObject('filters', options)
+  const idleTimeout = duration('filters.idleTimeout', options.idleTimeout, DEFAULT_FILTERS.idleTimeout)
+  const maxBlockRange = integer('filters.maxBlockRange', options.maxBlockRange, DEFAULT_FILTERS.maxBlockRange, 1)
   const clock = options.clock ?? systemClock
   const filters = new Map<string, Filter>()
 
   /** The pool's head: `eth_blockNumber` through the pool never goes backwards, except after a reorg. */
   const head = async (opts: RequestOptions | undefined): Promise<bigint> => {
     const result = await pool.request<unknown>('eth_blockNumber', [], opts)
-    if (typeof result !== 'string' || !HEX_QUANTITY.test(result)) {
-      throw new InvalidResponseError('eth_blockNumber result is not a block number', { details: `got ${showJson(result)?.slice(0, 40)}` })
-    }
-    return BigInt(result)
+    const block = quantityOrUndefined(result)
+    if (block === undefined) throw new InvalidResponseError('eth_blockNumber result is not a block number', { details: `got ${showJson(result).slice(0, 40)}` })
+    return block
   }
 
   // Expiry is checked on use rather than by a timer: nothing to stop, nothing keeping a process alive.
@@ -193,7 +192,11 @@ export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead
     return out
   }
 
-  /** One `eth_getLogs` per span, halving the span when a node refuses it (too many results, range too large). */
+  /**
+   * One `eth_getLogs` per span, halving the span while the nodes refuse it as too large (too many
+   * results, range too wide, HTTP 413: `isRangeRefusal`, the same reading as the event watcher's).
+   * Anything else (an outage, a rate limit) the pool has retried already: a smaller range would not help.
+   */
   const ranged = async (f: LogFilter, from: bigint, to: bigint, out: unknown[], opts: RequestOptions | undefined): Promise<void> => {
     let span = to - from + 1n
     for (let at = from; at <= to; ) {
@@ -205,7 +208,7 @@ export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead
         at = end + 1n
         f.next = at
       } catch (error) {
-        if (!refusedRange(error) || end === at) throw error
+        if (!isRangeRefusal(error) || end === at) throw error
         span = (end - at + 1n) / 2n
       }
     }
@@ -262,17 +265,6 @@ export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead
       }
     },
   }
-}
-
-/**
- * Whether a failed `eth_getLogs` may succeed over a smaller range: a node answered with an error (too
- * many results, range too large), possibly on every endpoint. Outages, timeouts and rate limits the
- * pool already retried; a smaller range would not help them.
- */
-function refusedRange(error: unknown): boolean {
-  const cause = (error as { cause?: unknown } | undefined)?.cause
-  const answer = isResilientRpcError(error, 'RPC_ERROR') ? error : isResilientRpcError(error, 'RETRIES_EXHAUSTED') && isResilientRpcError(cause, 'RPC_ERROR') ? cause : undefined
-  return answer !== undefined && !isQuotaMessage(answer.rpcMessage)
 }
 
 /** 16 random bytes, like geth's ids: an id from another provider or a real node is never mistaken for ours. */

@@ -8,6 +8,7 @@ import { isResilientRpcError } from '../errors/guard.js'
 import type { PoolEvents } from '../types/events.js'
 import type { PoolStats } from '../pool/stats.js'
 import { show, showJson } from '../util/show.js'
+import { integer, optionsObject } from '../config/validate.js'
 
 /** The parts of the `prom-client` module the adapter uses: pass the module itself (`import * as client from 'prom-client'`). */
 export type PromClient = {
@@ -230,29 +231,27 @@ export function createPrometheusMetrics(pool: MetricsSource, options: Prometheus
 }
 
 function resolve(options: PrometheusMetricsOptions) {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', "expected { client } (import * as client from 'prom-client')")
+  if (optionsObject('options', options) === undefined) throw new InvalidOptionError('options', `expected { client } (import * as client from 'prom-client'), got undefined`)
   const { client } = options
   if (typeof client !== 'object' || client === null || ['Counter', 'Gauge', 'Histogram'].some((k) => typeof (client as Record<string, unknown>)[k] !== 'function')) {
-    throw new InvalidOptionError('client', "expected the prom-client module (import * as client from 'prom-client')")
+    throw new InvalidOptionError('client', `expected the prom-client module (import * as client from 'prom-client'), got ${show(client)}`)
   }
   const registry = options.registry ?? client.register
   if (typeof registry !== 'object' || registry === null || typeof registry.getSingleMetric !== 'function' || typeof registry.removeSingleMetric !== 'function') {
-    throw new InvalidOptionError('registry', 'expected a prom-client Registry')
+    throw new InvalidOptionError('registry', `expected a prom-client Registry, got ${show(registry)}`)
   }
   const prefix = options.prefix ?? 'resilient_rpc_'
   if (typeof prefix !== 'string' || (prefix !== '' && !METRIC_NAME.test(prefix))) throw new InvalidOptionError('prefix', `expected letters, digits, _ or : (not first a digit), got ${showJson(prefix)}`)
   const buckets = options.buckets ?? DEFAULT_RPC_BUCKETS
   if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= buckets[i - 1]!))) {
-    throw new InvalidOptionError('buckets', 'expected a non-empty list of increasing positive durations (seconds)')
+    throw new InvalidOptionError('buckets', `expected a non-empty list of increasing positive durations (seconds), got ${showJson(buckets)}`)
   }
-  const constant = options.labels ?? {}
-  if (typeof constant !== 'object' || constant === null) throw new InvalidOptionError('labels', 'expected an object of label names to string values')
+  const constant = optionsObject('labels', options.labels) ?? {}
   for (const [name, value] of Object.entries(constant)) {
     if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new InvalidOptionError(`labels.${name}`, 'expected a Prometheus label name (letters, digits, _; not starting with __ or a digit)')
     if (OWN_LABELS.has(name)) throw new InvalidOptionError(`labels.${name}`, 'is a label the metrics already use')
-    if (typeof value !== 'string') throw new InvalidOptionError(`labels.${name}`, 'expected a string value')
+    if (typeof value !== 'string') throw new InvalidOptionError(`labels.${name}`, `expected a string value, got ${show(value)}`)
   }
-  const maxMethods = options.maxMethods ?? 100
-  if (!Number.isInteger(maxMethods) || maxMethods < 1) throw new InvalidOptionError('maxMethods', `expected an integer >= 1, got ${show(maxMethods)}`)
+  const maxMethods = integer('maxMethods', options.maxMethods, 100, 1)
   return { client, registry, prefix, buckets, constant: { ...constant } as Labels, maxMethods }
 }

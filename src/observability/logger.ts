@@ -1,9 +1,8 @@
-import { InvalidOptionError } from '../errors/invalidOption.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import type { PoolEvents } from '../types/events.js'
 import { systemClock, type Clock } from '../util/clock.js'
-import { show } from '../util/show.js'
 import { DEFAULT_LOG_RATE_LIMIT } from '../config/defaults.js'
+import { duration, integer } from '../config/validate.js'
 import type { LogRateLimit, Logger } from '../config/observabilityOptions.js'
 
 type Level = keyof Logger
@@ -65,10 +64,9 @@ class RateLimiter {
  * Returns a function that unsubscribes.
  */
 export function attachLogger(pool: Subscribable, logger: Logger, options: LogRateLimit & { clock?: Clock } = {}): () => void {
-  const max = options.max ?? DEFAULT_LOG_RATE_LIMIT.max
-  const interval = options.interval ?? DEFAULT_LOG_RATE_LIMIT.interval
-  if (!Number.isInteger(max) || max < 1) throw new InvalidOptionError('logRateLimit.max', `expected an integer >= 1, got ${show(max)}`)
-  if (typeof interval !== 'number' || !(interval > 0)) throw new InvalidOptionError('logRateLimit.interval', `expected a duration in ms > 0, got ${show(interval)}`)
+  const max = integer('logRateLimit.max', options.max, DEFAULT_LOG_RATE_LIMIT.max, 1)
+  // Infinity: one window for ever (no timer waits on it).
+  const interval = duration('logRateLimit.interval', options.interval, DEFAULT_LOG_RATE_LIMIT.interval, false, true)
   const limiter = new RateLimiter(max, interval, options.clock ?? systemClock)
 
   const log = (level: Level, kind: string, obj: Record<string, unknown>, msg: string) => {

@@ -1,10 +1,12 @@
 import { ContractFunctionRevertedError, createPublicClient, custom, encodeErrorResult, BaseError, InternalRpcError, ProviderDisconnectedError } from 'viem'
+import { EventEmitter } from 'eventemitter3'
 import { describe, expect, it, vi } from 'vitest'
 import { createEip1193Provider, type Eip1193Provider } from '../../src/adapters/eip1193.js'
 import { ProviderRpcError } from '../../src/adapters/providerRpcError.js'
-import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
+import { createPool, isResilientRpcError, type Pool, type PoolEvents, type PoolOptions } from '../../src/index.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
 import { start } from '../support/async.js'
+import { fakeEndpointStats, fakePoolStats } from '../support/fakeStats.js'
 import { useFakePool } from '../support/fakePool.js'
 
 // The EIP-1193 provider over a real pool of scripted endpoints: what reaches the pool, and how every
@@ -116,6 +118,8 @@ describe('requests', () => {
   it('validates the pool and its options', () => {
     const p = setup().pool
     expect(() => createEip1193Provider({} as Pool)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'pool' }))
+    expect(() => createEip1193Provider(undefined as never)).toThrow('Invalid option `pool`: expected a pool from createPool(), got undefined')
+    expect(() => createEip1193Provider(p, null as never)).toThrow('Invalid option `options`: expected an object, got null')
     expect(() => createEip1193Provider(p, { timeout: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'timeout' }))
     expect(() => createEip1193Provider(p, { filters: { idleTimeout: 0 } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'filters.idleTimeout' }))
   })
@@ -175,6 +179,24 @@ describe('connect and disconnect events', () => {
     await vi.advanceTimersByTimeAsync(1_000)
     expect(pool.stats().endpoints.map((e) => e.status)).toEqual(['down', 'down'])
     expect(events).toHaveLength(2)
+  })
+
+  it('watches the pool only while someone listens; a listener added twice hears each event once', () => {
+    const events = new EventEmitter<PoolEvents>()
+    const endpoints = [fakeEndpointStats('a')]
+    const pool = { request: () => Promise.resolve(), stats: () => fakePoolStats(endpoints), on: events.on.bind(events), off: events.off.bind(events) } as unknown as Pool
+    const provider = createEip1193Provider(pool)
+    const heard: number[] = []
+    const listener = (e: ProviderRpcError) => heard.push(e.code)
+    expect(events.listenerCount('endpoint:state')).toBe(0)
+    provider.on('disconnect', listener).on('disconnect', listener)
+    expect(events.listenerCount('endpoint:state')).toBe(1)
+    events.emit('endpoint:state', { endpoint: 'a', from: 'up', to: 'down' })
+    expect(heard).toEqual([4900])
+    provider.removeListener('disconnect', listener)
+    expect(events.listenerCount('endpoint:state')).toBe(0)
+    provider.removeListener('disconnect', listener)
+    expect(heard).toEqual([4900])
   })
 
   it('a throwing listener does not keep the others from hearing the event', async () => {

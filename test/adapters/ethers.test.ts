@@ -186,6 +186,7 @@ describe('lifecycle', () => {
     expect(() => createEthersProvider({} as Pool)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'pool' }))
     expect(() => createEthersProvider(lastPool(), { chainId: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'chainId' }))
     expect(() => createEthersProvider(lastPool(), { chainId: 1.5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'chainId' }))
+    expect(() => createEthersProvider(lastPool(), { chainId: -1n })).toThrow('Invalid option `chainId`: expected an integer > 0, got -1')
     expect(() => createEthersProvider(lastPool(), { pollingInterval: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'pollingInterval' }))
     expect(() => createEthersProvider(lastPool(), { timeout: -5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'timeout' }))
     expect(() => createEthersProvider(lastPool(), { filters: { maxBlockRange: 0 } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'filters.maxBlockRange' }))

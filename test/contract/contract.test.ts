@@ -99,7 +99,7 @@ describe('createContract: ABI and address checks', () => {
   ])('rejects an address that is $name as INVALID_OPTION', ({ address }) => {
     const error = thrown(() => createContract(makePool(), address, counterAbi))
     expect(error).toMatchObject({ code: 'INVALID_OPTION', option: 'address' })
-    expect(error.message).toBe('Invalid option `address`: not a valid address')
+    expect(error.message).toBe(`Invalid option \`address\`: expected an address, got ${address}`)
   })
 })
 

@@ -1,5 +1,7 @@
 import { Interface } from 'ethers'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { NetworkError } from '../../src/errors/endpoint.js'
+import { PoolDestroyedError } from '../../src/errors/request.js'
 import { watchEvents, type WatchEventsOptions } from '../../src/events/watchEvents.js'
 import type { WatchedEvent } from '../../src/events/decoder.js'
 import type { Pool } from '../../src/pool/pool.js'
@@ -21,6 +23,8 @@ function fakeChain() {
   let subscribeOptions: HeadsSubscribeOptions | undefined
   const header = (b: Block): BlockHeader => ({ number: `0x${b.number.toString(16)}`, hash: b.hash, parentHash: b.parentHash })
   const lifetime = new AbortController()
+  /** Errors the next eth_getLogs requests throw, first first. */
+  const failures: Error[] = []
   const pool = {
     signal: lifetime.signal,
     subscribe(_kind: 'newHeads', l: (h: BlockHeader) => void, o: HeadsSubscribeOptions) {
@@ -41,6 +45,8 @@ function fakeChain() {
         return b ? header(b) : null
       }
       if (method === 'eth_getLogs') {
+        const failure = failures.shift()
+        if (failure) throw failure
         const f = params[0] as { blockHash?: string; fromBlock?: string; toBlock?: string }
         if (f.blockHash !== undefined) return chain.find((b) => b.hash === f.blockHash)?.logs ?? []
         return chain.filter((b) => b.number >= Number(f.fromBlock) && b.number <= Number(f.toBlock)).flatMap((b) => b.logs)
@@ -59,7 +65,7 @@ function fakeChain() {
     chain.push(b)
     listener?.(header(b))
   }
-  return { pool: pool as unknown as Pool, mine, requests, chain, listening: () => listener !== undefined, options: () => subscribeOptions }
+  return { pool: pool as unknown as Pool, mine, requests, chain, failures, lifetime, listening: () => listener !== undefined, options: () => subscribeOptions }
 }
 
 /** Lets every promise chain run to its next wait (each request takes a few microtask hops). */
@@ -75,7 +81,7 @@ function setup(options: Partial<WatchEventsOptions> = {}, handler?: (e: WatchedE
   const errors: Array<{ code: string }> = []
   const watcher = watchEvents(
     fake.pool,
-    { address: ADDRESS, abi: counterAbi, eventName: 'Ping', random: () => 0, onCheckpoint: (b) => void checkpoints.push(b), onError: (e) => errors.push(e), ...options },
+    { address: ADDRESS, abi: counterAbi, eventName: 'Ping', onCheckpoint: (b) => void checkpoints.push(b), onError: (e) => errors.push(e), ...options },
     handler ?? ((e) => void events.push(e)),
   )
   return { ...fake, watcher, events, checkpoints, errors }
@@ -158,6 +164,29 @@ describe('watchEvents', () => {
     expect(t.errors).toHaveLength(2)
     expect(t.checkpoints).toEqual([1n, 2n])
     await t.watcher.stop()
+  })
+
+  it('a failing fetch is reported and retried with back-off; the pool destroyed ends the watcher unreported', async () => {
+    const t = setup({ retryBackoff: { initial: 100, max: 1_000, jitter: 0 } })
+    await flush()
+    t.failures.push(new NetworkError(), new Error('a bug of ours'))
+    t.mine(1)
+    await flush()
+    expect(t.errors).toMatchObject([{ code: 'NETWORK' }])
+    await vi.advanceTimersByTimeAsync(99)
+    expect(t.errors).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    // Not ours: reported as a NETWORK error, and retried like any other.
+    expect(t.errors).toMatchObject([{ code: 'NETWORK' }, { code: 'NETWORK', cause: new Error('a bug of ours') }])
+    await vi.advanceTimersByTimeAsync(200)
+    await flush()
+    expect(t.events.map(where)).toEqual(['1:0'])
+    t.failures.push(new PoolDestroyedError())
+    t.mine(1)
+    await flush()
+    await t.watcher.done
+    expect(t.errors).toHaveLength(2)
+    expect(vi.getTimerCount()).toBe(0)
   })
 
   it('with confirmations 0, a reorg yields removed notices newest first, a lower checkpoint, then the replacements', async () => {

@@ -146,6 +146,24 @@ describe('log filters', () => {
     expect(answered.map((c) => [(c.params[0] as LogQuery).fromBlock, (c.params[0] as LogQuery).toBlock])).toEqual([['0x1', '0x3'], ['0x4', '0x6']])
   })
 
+  it('halves on HTTP 413 too; an error a smaller range would not fix fails the poll at once', async () => {
+    const filters = setup()
+    const expected = [1n, 4n].map((b) => chain.emit(b))
+    const refuse = (answer: Behaviour) => (call: FetchCall): Behaviour => {
+      const q = call.params[0] as LogQuery
+      if (call.method === 'eth_getLogs' && BigInt(q.toBlock!) - BigInt(q.fromBlock!) >= 2n) return answer
+      return chain.answer(call)
+    }
+    for (const host of ['a', 'b']) fake.set(host, refuse({ kind: 'status', status: 413 }))
+    const id = await filters.request('eth_newFilter', [{ fromBlock: '0x1', toBlock: '0x4' }])
+    expect(ids(await filters.request('eth_getFilterChanges', [id]))).toEqual(expected)
+    const id2 = await filters.request('eth_newFilter', [{ fromBlock: '0x1', toBlock: '0x4' }])
+    for (const host of ['a', 'b']) fake.set(host, refuse({ kind: 'rpcError', code: -32602, message: 'invalid params: unknown field' }))
+    const before = logQueries(fake).length
+    expect(await filters.request('eth_getFilterChanges', [id2]).catch((e: unknown) => e)).toMatchObject({ code: 'RPC_ERROR', rpcCode: -32602 })
+    expect(logQueries(fake).slice(before).map((q) => [q.fromBlock, q.toBlock])).toEqual([['0x1', '0x4']])
+  })
+
   it('delivers what was read before a later chunk failed; the rest comes next poll', async () => {
     const filters = setup()
     const expected = [1n, 2n, 4n].map((b) => chain.emit(b))
@@ -340,6 +358,7 @@ describe('filter ids and lifetime', () => {
     setup()
     expect(() => createFilterEmulator(lastPool(), { idleTimeout: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'filters.idleTimeout' }))
     expect(() => createFilterEmulator(lastPool(), { maxBlockRange: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'filters.maxBlockRange' }))
-    expect(() => createFilterEmulator(lastPool(), { maxBlockRange: 1.5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }))
+    expect(() => createFilterEmulator(lastPool(), { maxBlockRange: 1.5 })).toThrow('Invalid option `filters.maxBlockRange`: expected an integer >= 1, got 1.5')
+    expect(() => createFilterEmulator(lastPool(), null as never)).toThrow('Invalid option `filters`: expected an object, got null')
   })
 })

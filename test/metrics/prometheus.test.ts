@@ -299,4 +299,12 @@ describe('createPrometheusMetrics with a fake source', () => {
     expect(() => createPrometheusMetrics(source, { client, registry, ...bad } as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option }))
     expect(registry.getMetricsAsArray()).toEqual([])
   })
+
+  it('words its option errors like every option: expected …, got …', () => {
+    const { source } = fakeSource()
+    expect(() => createPrometheusMetrics(source, { client, registry, maxMethods: 1.5 })).toThrow('Invalid option `maxMethods`: expected an integer >= 1, got 1.5')
+    expect(() => createPrometheusMetrics(source, { client, registry, buckets: [1, 0.5] })).toThrow('Invalid option `buckets`: expected a non-empty list of increasing positive durations (seconds), got [1,0.5]')
+    expect(() => createPrometheusMetrics(source, { client, registry, labels: 'pool' } as never)).toThrow('Invalid option `labels`: expected an object, got pool')
+    expect(() => createPrometheusMetrics(source, undefined as never)).toThrow("Invalid option `options`: expected { client } (import * as client from 'prom-client'), got undefined")
+  })
 })

@@ -112,4 +112,13 @@ describe('logger', () => {
   it('rejects a logger without the four methods', () => {
     expect(() => createPool({ endpoints: ['http://a'], logger: { info() {} } as never })).toThrow(/logger\.debug/)
   })
+
+  it('checks its rate limit like every option', () => {
+    const pool = new EventEmitter<PoolEvents>()
+    const { logger } = capture()
+    expect(() => attachLogger(pool, logger, { max: 0 })).toThrow('Invalid option `logRateLimit.max`: expected an integer >= 1, got 0')
+    expect(() => attachLogger(pool, logger, { interval: Number.NaN })).toThrow('Invalid option `logRateLimit.interval`: expected a duration in ms > 0 and <= 2147483647 (or Infinity), got NaN')
+    attachLogger(pool, logger, { max: 1, interval: Infinity })()
+    expect(pool.eventNames()).toEqual([])
+  })
 })
