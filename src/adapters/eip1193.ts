@@ -75,10 +75,11 @@ export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOption
   const timeout = options.timeout === undefined ? undefined : duration('timeout', options.timeout, 0, false, true)
   const filters = createFilterEmulator(pool, options.filters)
   const emitter = new SafeEmitter<ProviderEvents>()
-  // The guard each listener is registered behind, by event: the emitter stops at a listener that
-  // throws, and one listener's bug must not keep the others from hearing the event.
-  const guards = new Map<keyof Eip1193Events, Map<Listener, Listener>>()
+  // Listeners by event, like a Set: a listener added twice still hears each event once.
+  const added = new Map<keyof Eip1193Events, Set<Listener>>()
+  // What listeners threw during one emit: rethrown into the pool's emitter, the first becomes its `error` event.
   const thrown: unknown[] = []
+  emitter.on('error', (error) => thrown.push(error))
 
   // connect / disconnect follow the pool's endpoint statuses, watched only while someone listens.
   const statuses = new Map<string, EndpointStatus>()
@@ -119,20 +120,12 @@ export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOption
       }
     },
     on(event, listener) {
-      let byListener = guards.get(event)
-      if (!byListener) guards.set(event, (byListener = new Map()))
-      // Like a Set, as before: a listener added twice still hears each event once.
-      if (byListener.has(listener as unknown as Listener)) return provider
-      const guard: Listener = (...args) => {
-        try {
-          ;(listener as unknown as Listener)(...args)
-        } catch (error) {
-          thrown.push(error)
-        }
-      }
-      byListener.set(listener as unknown as Listener, guard)
+      let set = added.get(event)
+      if (!set) added.set(event, (set = new Set()))
+      if (set.has(listener as unknown as Listener)) return provider
+      set.add(listener as unknown as Listener)
       const wasWatching = watching()
-      emitter.on(event, guard)
+      emitter.on(event, listener as (...args: ProviderEvents[typeof event]) => void)
       if (!wasWatching && watching()) {
         const stats = pool.stats()
         statuses.clear()
@@ -144,12 +137,7 @@ export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOption
       return provider
     },
     removeListener(event, listener) {
-      const byListener = guards.get(event)
-      const guard = byListener?.get(listener as unknown as Listener)
-      if (guard) {
-        byListener!.delete(listener as unknown as Listener)
-        emitter.off(event, guard)
-      }
+      if (added.get(event)?.delete(listener as unknown as Listener)) emitter.off(event, listener as (...args: ProviderEvents[typeof event]) => void)
       if (!watching()) pool.off('endpoint:state', onState)
       return provider
     },

@@ -7,7 +7,7 @@ import { validateLogger } from './observabilityOptions.js'
 import type { BatchOptions, CacheOptions, HeartbeatOptions, HedgeOptions, RetryBudgetOptions } from './policyOptions.js'
 import type { PoolOptions, ResolvedPoolOptions } from './poolOptions.js'
 import { resolveEndpoint } from './resolveEndpoint.js'
-import { bigInteger, boolean, duration, fraction, integer, integerOrInfinity, oneOf, optionalFunction, optionsObject, percentage, positive } from './validate.js'
+import { backoff, bigInteger, boolean, duration, fraction, integer, integerOrInfinity, oneOf, optionalFunction, optionsObject, percentage, positive } from './validate.js'
 
 const STRATEGIES: readonly Strategy[] = ['least-connections', 'weighted-round-robin']
 
@@ -24,7 +24,6 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     if (ids.has(e.id)) throw new InvalidOptionError(`endpoints[${i}].name`, `duplicate endpoint name ${showJson(e.id)}`)
     ids.add(e.id)
   }
-  const backoff = optionsObject('backoff', options.backoff)
   const breaker = optionsObject('breaker', options.breaker)
   const tracer = options.tracer
   if (tracer !== undefined && (typeof tracer !== 'object' || tracer === null || typeof tracer.startSpan !== 'function')) {
@@ -36,12 +35,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     defaultTimeout: duration('defaultTimeout', options.defaultTimeout, DEFAULT_POOL.defaultTimeout, false, true),
     attemptTimeout: duration('attemptTimeout', options.attemptTimeout, DEFAULT_POOL.attemptTimeout, false, true),
     retries: integer('retries', options.retries, DEFAULT_POOL.retries),
-    backoff: {
-      initial: duration('backoff.initial', backoff?.initial, DEFAULT_BACKOFF.initial, true),
-      max: duration('backoff.max', backoff?.max, DEFAULT_BACKOFF.max, true),
-      factor: positive('backoff.factor', backoff?.factor, DEFAULT_BACKOFF.factor),
-      jitter: fraction('backoff.jitter', backoff?.jitter, DEFAULT_BACKOFF.jitter),
-    },
+    backoff: backoff('backoff', options.backoff, DEFAULT_BACKOFF),
     breaker: {
       errorThresholdPercentage: percentage('breaker.errorThresholdPercentage', breaker?.errorThresholdPercentage, DEFAULT_BREAKER.errorThresholdPercentage),
       volumeThreshold: integer('breaker.volumeThreshold', breaker?.volumeThreshold, DEFAULT_BREAKER.volumeThreshold),

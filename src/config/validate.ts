@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors/invalidOption.js'
+import type { BackoffOptions } from './policyOptions.js'
 import { MAX_TIMER } from '../util/clock.js'
 import { show, showJson } from '../util/show.js'
 
@@ -96,4 +97,18 @@ export function optionalSignal(name: string, value: AbortSignal | undefined): Ab
     throw new InvalidOptionError(name, 'expected an AbortSignal')
   }
   return value
+}
+
+/**
+ * A back-off (`backoff`, `webSocket.reconnect`, `retryBackoff`): durations in ms, a growth factor of at
+ * least `minFactor`, a jitter share in [0, 1]; missing fields from `defaults`.
+ */
+export function backoff(name: string, value: BackoffOptions | undefined, defaults: Required<BackoffOptions>, minFactor?: number): Required<BackoffOptions> {
+  const b = optionsObject(name, value)
+  return {
+    initial: duration(`${name}.initial`, b?.initial, defaults.initial, true),
+    max: duration(`${name}.max`, b?.max, defaults.max, true),
+    factor: positive(`${name}.factor`, b?.factor, defaults.factor, minFactor),
+    jitter: fraction(`${name}.jitter`, b?.jitter, defaults.jitter),
+  }
 }

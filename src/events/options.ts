@@ -1,7 +1,7 @@
 import { getAddress, type InterfaceAbi } from 'ethers'
 import type { BackoffOptions } from '../config/policyOptions.js'
 import { DEFAULT_SUBSCRIBE } from '../config/defaults.js'
-import { bigInteger, duration, fraction, integer, optionalFunction, optionalSignal, optionsObject, positive } from '../config/validate.js'
+import { backoff, bigInteger, integer, optionalFunction, optionalSignal, optionsObject, positive } from '../config/validate.js'
 import type { ResilientRpcError } from '../errors/base.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import { show } from '../util/show.js'
@@ -53,9 +53,9 @@ export type WatchEventsOptions = {
   pollInterval?: number
   /**
    * Back-off between retries of a failing handler, `onCheckpoint` or fetch (ms): `initial`, then
-   * times `factor` up to `max`. Any `jitter` above 0 multiplies each delay by a random factor between
-   * 1 and 2 (still capped at `max`); 0 keeps the delays exact. The waits run on the global timers
-   * (p-retry's), not on a pool's clock. @default { initial: 250, max: 30_000, factor: 2, jitter: 0.5 }
+   * times `factor` up to `max`, each wait in `[d·(1−jitter), d]` (one random draw per failing item
+   * scales all of its waits). The waits run on the global timers (p-retry's), not on a pool's clock.
+   * @default { initial: 250, max: 30_000, factor: 2, jitter: 0.5 }
    */
   retryBackoff?: BackoffOptions
 }
@@ -92,7 +92,6 @@ export function resolveWatchOptions(options: WatchEventsOptions, handler: EventH
     throw new InvalidOptionError('address', 'give an address, an abi or topics: watching every log of the chain is not what you want')
   }
   const from = options.fromBlock ?? 'latest'
-  const backoff = optionsObject('retryBackoff', options.retryBackoff)
   return {
     address,
     fromBlock: from === 'latest' ? ('latest' as const) : bigInteger('fromBlock', from, true),
@@ -102,12 +101,7 @@ export function resolveWatchOptions(options: WatchEventsOptions, handler: EventH
     maxBufferedLogs: integer('maxBufferedLogs', options.maxBufferedLogs, DEFAULT_WATCH.maxBufferedLogs, 1),
     parallel: integer('parallel', options.parallel, DEFAULT_WATCH.parallel, 1),
     pollInterval: positive('pollInterval', options.pollInterval, DEFAULT_SUBSCRIBE.pollInterval, 10),
-    retryBackoff: {
-      initial: duration('retryBackoff.initial', backoff?.initial, DEFAULT_WATCH_BACKOFF.initial, true),
-      max: duration('retryBackoff.max', backoff?.max, DEFAULT_WATCH_BACKOFF.max, true),
-      factor: positive('retryBackoff.factor', backoff?.factor, DEFAULT_WATCH_BACKOFF.factor),
-      jitter: fraction('retryBackoff.jitter', backoff?.jitter, DEFAULT_WATCH_BACKOFF.jitter),
-    } satisfies WatchBackoff,
+    retryBackoff: backoff('retryBackoff', options.retryBackoff, DEFAULT_WATCH_BACKOFF),
     signal: optionalSignal('signal', options.signal),
     onCheckpoint: optionalFunction('onCheckpoint', options.onCheckpoint),
     onError: optionalFunction('onError', options.onError),

@@ -2,6 +2,7 @@ import pRetry, { AbortError, type Options as RetryOptions } from 'p-retry'
 import type { BackoffOptions } from '../config/policyOptions.js'
 import { HandlerError } from '../errors/contract.js'
 import type { ResilientRpcError } from '../errors/base.js'
+import { backoffSchedule } from '../util/backoffSchedule.js'
 
 // The watcher's two back-off loops (a failing step, a throwing handler or onCheckpoint) are p-retry's:
 // it drives the loop, waits, and ends the wait at once when the watcher's signal aborts. Its timers
@@ -13,11 +14,10 @@ export type WatchBackoff = Required<BackoffOptions>
 
 /**
  * p-retry's options for a loop that goes on until it succeeds or `signal` aborts: delays from
- * `initial` growing by `factor` up to `max`; any `jitter` above 0 randomises each delay by p-retry's
- * factor of 1 to 2 (still capped at `max`).
+ * `initial` growing by `factor` up to `max`, one jitter draw per loop (src/util/backoffSchedule.ts).
  */
-export function retryForever(backoff: WatchBackoff, signal: AbortSignal): RetryOptions {
-  return { retries: Infinity, minTimeout: backoff.initial, maxTimeout: backoff.max, factor: backoff.factor, randomize: backoff.jitter > 0, signal }
+export function retryForever(backoff: WatchBackoff, signal: AbortSignal, random: () => number = Math.random): RetryOptions {
+  return { ...backoffSchedule(backoff, random), retries: Infinity, signal }
 }
 
 export type CallbackRetry = {

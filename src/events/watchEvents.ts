@@ -11,8 +11,6 @@ import { retryCallback } from './retry.js'
 import type { WatchState } from './state.js'
 import { createWorker } from './worker.js'
 
-export type { EventHandler, WatchContext, WatchEventsOptions } from './options.js'
-
 export type EventWatcher = {
   /** Stops: no handler call starts after it; resolves once the handler in progress (if any) returned. Idempotent. */
   stop(): Promise<void>

@@ -4,7 +4,7 @@ import { InvalidOptionError } from '../errors/invalidOption.js'
 import type { ResilientRpcError } from '../errors/base.js'
 import type { BackoffOptions } from '../config/policyOptions.js'
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_WS_CONNECT_TIMEOUT, DEFAULT_WS_KEEPALIVE, DEFAULT_WS_RECONNECT } from '../config/defaults.js'
-import { boolean, duration, fraction, integer, integerOrInfinity, oneOf, optionalFunction, optionsObject, positive } from '../config/validate.js'
+import { backoff, boolean, duration, integer, integerOrInfinity, oneOf, optionalFunction, optionsObject } from '../config/validate.js'
 import type { WsHandshake, WsKeepaliveOptions, WsReconnectOptions, WsTransportOptions } from '../config/webSocketOptions.js'
 import { defaultWebSocket } from '../platform/node.js'
 import type { WebSocketConstructor } from '../types/webSocket.js'
@@ -158,10 +158,7 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
   const r = optionsObject('reconnect', options.reconnect) ?? {}
   const d = DEFAULT_WS_RECONNECT
   const maxAttempts = integerOrInfinity('reconnect.maxAttempts', r.maxAttempts, d.maxAttempts)
-  const jitter = fraction('reconnect.jitter', r.jitter, d.jitter)
-  const factor = positive('reconnect.factor', r.factor, d.factor, 1)
-  const initial = duration('reconnect.initial', r.initial, d.initial, true)
-  const max = duration('reconnect.max', r.max, d.max, true)
+  const { initial, max, factor, jitter } = backoff('reconnect', r, d, 1)
   if (max < initial) throw new InvalidOptionError('reconnect.max', `expected >= reconnect.initial (${initial}), got ${max}`)
   optionalFunction('handshake', options.handshake)
   optionalFunction('random', options.random)

@@ -1,32 +1,10 @@
 import pRetry from 'p-retry'
 import type { ResilientRpcError } from '../errors/base.js'
+import { backoffSchedule, scheduledDelay, type BackoffSchedule } from '../util/backoffSchedule.js'
 import type { ResolvedOptions } from './wsOptions.js'
 
 /** The `reconnect` options, resolved. */
 export type ReconnectPolicy = ResolvedOptions['reconnect']
-
-/** p-retry's back-off settings for one run of the loop. */
-export type ReconnectSchedule = { minTimeout: number; maxTimeout: number; factor: number }
-
-/**
- * The back-off of one run. Jitter is one draw per run: `scale`, in `[1 − jitter, 1]`, shrinks the
- * whole exponential schedule, so reconnect n waits `scale × min(initial × factorⁿ⁻¹, max)`. Clients
- * dropped together by one server each draw their own scale: their attempts spread evenly over the
- * back-off and, each with its own period once capped, never fall back into step. A draw per run
- * rather than per wait keeps each wait a pure function of p-retry's own settings, so the
- * `reconnect:attempt` event can state it exactly (p-retry's `randomize` draws every wait in private).
- */
-export function reconnectSchedule(policy: ReconnectPolicy, random: () => number): ReconnectSchedule {
-  const scale = 1 - policy.jitter * random()
-  return { minTimeout: policy.initial * scale, maxTimeout: Math.round(policy.max * scale), factor: policy.factor }
-}
-
-/** What p-retry waits before its retry number `retriesConsumed + 1`: `minTimeout × factor^retriesConsumed`, capped at `maxTimeout`, in whole ms. */
-export function reconnectDelay(schedule: ReconnectSchedule, retriesConsumed: number): number {
-  // No wait at all, even once factorⁿ overflows (0 × Infinity would be NaN).
-  if (schedule.minTimeout === 0) return 0
-  return Math.min(Math.round(schedule.minTimeout * schedule.factor ** retriesConsumed), schedule.maxTimeout)
-}
 
 /** What the loop needs from the transport. */
 export type ReconnectHost = {
@@ -80,7 +58,7 @@ export class ReconnectLoop {
     const run = new AbortController()
     this.#run = run
     this.attempt = 0
-    const schedule = reconnectSchedule(this.#policy, this.#random)
+    const schedule = backoffSchedule(this.#policy, this.#random)
     pRetry(
       (attemptNumber) => {
         if (lost !== undefined && attemptNumber === 1) return Promise.reject(lost)
@@ -89,7 +67,6 @@ export class ReconnectLoop {
       {
         ...schedule,
         retries: this.#policy.maxAttempts,
-        randomize: false,
         signal: run.signal,
         unref: this.#unref,
         shouldRetry: ({ error, retriesConsumed }) => this.#shouldRetry(run, error as ResilientRpcError, retriesConsumed, schedule),
@@ -117,7 +94,7 @@ export class ReconnectLoop {
 
   // p-retry asks this before each wait, once `maxAttempts` has not run out: the answer and the
   // announcement of the wait are one step, so no event announces a wait that is not taken.
-  #shouldRetry(run: AbortController, error: ResilientRpcError, retriesConsumed: number, schedule: ReconnectSchedule): boolean {
+  #shouldRetry(run: AbortController, error: ResilientRpcError, retriesConsumed: number, schedule: BackoffSchedule): boolean {
     if (run.signal.aborted) return false
     const giveUp = this.#policy.giveUp
     if (giveUp) {
@@ -128,7 +105,7 @@ export class ReconnectLoop {
       }
     }
     this.attempt = retriesConsumed + 1
-    this.#host.waiting(this.attempt, reconnectDelay(schedule, retriesConsumed))
+    this.#host.waiting(this.attempt, scheduledDelay(schedule, retriesConsumed))
     return true
   }
 }

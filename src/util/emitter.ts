@@ -10,24 +10,38 @@ export type Listenable<E extends EventMap, Self> = {
   off<K extends keyof E>(event: K, listener?: (...args: E[K]) => void): Self
 }
 
+type Guarded = (...args: unknown[]) => void
+type Listener = Guarded
+
 /**
- * A typed eventemitter3 whose `emit` never throws: a listener that throws is reported as an `error`
- * event (a throw from an `error` listener is dropped), so emitting from a request path, a socket
- * handler or a timer callback cannot break it. Events are for observation only.
+ * A typed eventemitter3 whose listeners are isolated from each other and from the emitter: each one
+ * runs in its own guard, so one that throws neither stops the listeners after it nor reaches the code
+ * that emitted (a request path, a socket handler, a timer callback); its throw is emitted as `error`
+ * (a throw from an `error` listener is dropped). Events are for observation only.
  */
 export class SafeEmitter<E extends EventMap> {
   readonly #emitter = new EventEmitter()
+  /** The guard registered for each listener, so `off` finds it (a listener may be added more than once). */
+  readonly #guards = new Map<Listener, Guarded[]>()
 
   on<K extends keyof E>(event: K, listener: (...args: E[K]) => void): void {
-    this.#emitter.on(event as string, listener as (...args: unknown[]) => void)
+    this.#emitter.on(event as string, this.#guard(event, listener as unknown as Listener, false))
   }
 
   once<K extends keyof E>(event: K, listener: (...args: E[K]) => void): void {
-    this.#emitter.once(event as string, listener as (...args: unknown[]) => void)
+    this.#emitter.once(event as string, this.#guard(event, listener as unknown as Listener, true))
   }
 
   off<K extends keyof E>(event: K, listener?: (...args: E[K]) => void): void {
-    this.#emitter.off(event as string, listener as ((...args: unknown[]) => void) | undefined)
+    if (listener === undefined) {
+      for (const guard of this.#emitter.listeners(event as string)) this.#forget(guard as Guarded)
+      this.#emitter.removeAllListeners(event as string)
+      return
+    }
+    const guard = this.#guards.get(listener as unknown as Listener)?.at(-1)
+    if (guard === undefined) return
+    this.#forget(guard)
+    this.#emitter.off(event as string, guard)
   }
 
   listenerCount(event: keyof E): number {
@@ -35,14 +49,37 @@ export class SafeEmitter<E extends EventMap> {
   }
 
   emit<K extends keyof E>(event: K, ...args: E[K]): void {
-    try {
-      this.#emitter.emit(event as string, ...args)
-    } catch (error) {
-      if (event !== 'error') this.emit('error', ...([error] as E['error']))
-    }
+    this.#emitter.emit(event as string, ...args)
   }
 
   removeAllListeners(): void {
     this.#emitter.removeAllListeners()
+    this.#guards.clear()
+  }
+
+  #guard(event: keyof E, listener: Listener, once: boolean): Guarded {
+    const guard: Guarded & { listener?: Listener } = (...args) => {
+      if (once) this.#forget(guard)
+      try {
+        listener(...args)
+      } catch (error) {
+        if (event !== 'error') this.emit('error', ...([error] as E['error']))
+      }
+    }
+    guard.listener = listener
+    const guards = this.#guards.get(listener)
+    if (guards) guards.push(guard)
+    else this.#guards.set(listener, [guard])
+    return guard
+  }
+
+  #forget(guard: Guarded & { listener?: Listener }): void {
+    const listener = guard.listener
+    if (listener === undefined) return
+    const guards = this.#guards.get(listener)
+    if (!guards) return
+    const i = guards.lastIndexOf(guard)
+    if (i >= 0) guards.splice(i, 1)
+    if (guards.length === 0) this.#guards.delete(listener)
   }
 }

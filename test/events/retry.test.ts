@@ -133,22 +133,22 @@ describe('retryCallback', () => {
     expect(run.outcome.value).toBe(true)
   })
 
-  it('with jitter, each delay is randomised up to twice its size, still capped at max', async () => {
+  it('with jitter, one draw scales every wait of the item into [d × (1 − jitter), d], the cap included', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5)
     const { callback, calls } = flaky(3)
-    const { options } = setup({ ...exact, jitter: 0.1 })
+    const { options } = setup({ ...exact, jitter: 0.2 })
     const run = start(retryCallback('event handler', callback, options))
     await vi.advanceTimersByTimeAsync(2_000)
     await run.done
-    // 150, 300, then 600 capped at 350.
-    expect(calls).toEqual([0, 150, 450, 800])
+    // Scale 0.9: 90, 180, then 360 capped at 315.
+    expect(calls).toEqual([0, 90, 270, 585])
   })
 })
 
 describe('retryForever', () => {
-  it('maps retryBackoff onto p-retry: no retry limit, randomize only with jitter', () => {
+  it('maps retryBackoff onto p-retry: no retry limit, its own randomize off, one jitter draw for the loop', () => {
     const signal = new AbortController().signal
-    expect(retryForever({ initial: 250, max: 30_000, factor: 2, jitter: 0.5 }, signal)).toEqual({ retries: Infinity, minTimeout: 250, maxTimeout: 30_000, factor: 2, randomize: true, signal })
-    expect(retryForever({ initial: 0, max: 0, factor: 3, jitter: 0 }, signal)).toMatchObject({ minTimeout: 0, maxTimeout: 0, factor: 3, randomize: false })
+    expect(retryForever({ initial: 250, max: 30_000, factor: 2, jitter: 0.5 }, signal, () => 0.5)).toEqual({ retries: Infinity, minTimeout: 187.5, maxTimeout: 22_500, factor: 2, randomize: false, signal })
+    expect(retryForever({ initial: 0, max: 0, factor: 3, jitter: 0 }, signal, () => 0.5)).toMatchObject({ minTimeout: 0, maxTimeout: 0, factor: 3, randomize: false })
   })
 })

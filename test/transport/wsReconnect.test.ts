@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { isResilientRpcError } from '../../src/errors/guard.js'
 import type { ResilientRpcError } from '../../src/errors/base.js'
-import { reconnectDelay, reconnectSchedule, type ReconnectPolicy } from '../../src/transport/wsReconnect.js'
+import type { ReconnectPolicy } from '../../src/transport/wsReconnect.js'
 import { start } from '../support/async.js'
 import { advance, live, openLast, tick, useFakeWsTransports, type Harness } from './fixtures/fakeWebSocket.js'
 
@@ -10,28 +10,6 @@ import { advance, live, openLast, tick, useFakeWsTransports, type Harness } from
 // what its `reconnect:attempt` event said.
 
 const POLICY: ReconnectPolicy = { initial: 250, max: 30_000, factor: 2, jitter: 0.5, stableAfter: 10_000, maxAttempts: Infinity, giveUp: undefined }
-
-/** The waits of reconnects 1…n of one run, for a given jitter draw. */
-const waits = (policy: ReconnectPolicy, draw: number, n: number) => {
-  const schedule = reconnectSchedule(policy, () => draw)
-  return Array.from({ length: n }, (_, k) => reconnectDelay(schedule, k))
-}
-
-describe('reconnectSchedule and reconnectDelay', () => {
-  it.each([
-    [0, [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]],
-    [0.5, [188, 375, 750, 1_500, 3_000, 6_000, 12_000, 22_500, 22_500]],
-    [0.8, [150, 300, 600, 1_200, 2_400, 4_800, 9_600, 18_000, 18_000]],
-  ])('one draw (%s) scales a whole run, cap included: exponential, capped, within [d × (1 − jitter), d]', (draw, expected) => {
-    expect(waits(POLICY, draw, 9)).toEqual(expected)
-  })
-
-  it('without jitter the draw changes nothing; with initial 0 nothing is ever waited, however long the run', () => {
-    expect(waits({ ...POLICY, jitter: 0 }, 0.7, 3)).toEqual([250, 500, 1_000])
-    const none = reconnectSchedule({ ...POLICY, initial: 0 }, () => 0.3)
-    expect([0, 1, 5_000].map((k) => reconnectDelay(none, k))).toEqual([0, 0, 0])
-  })
-})
 
 describe('ReconnectLoop', () => {
   const make = useFakeWsTransports()
