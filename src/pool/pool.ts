@@ -9,7 +9,7 @@ import { RetryBudget } from '../policy/retryBudget.js'
 import type { BlockHeader, HeadsSubscribeOptions, LogFilter, LogsSubscribeOptions, RpcLog } from '../subscriptions/subscription.js'
 import type { BreakerState } from '../types/endpoint.js'
 import type { PoolEvents } from '../types/events.js'
-import { SafeEmitter, type Listenable } from '../util/emitter.js'
+import { EventSource, type Listenable } from '../util/emitter.js'
 import { TimerWheel } from '../util/timerWheel.js'
 import { Attempts } from './attempt.js'
 import { broadcast, type BroadcastResult } from './broadcast.js'
@@ -93,9 +93,8 @@ export function createPool(options: PoolOptions): Pool {
 const BREAKER_EVENTS = { open: 'circuit:open', 'half-open': 'circuit:halfOpen', closed: 'circuit:close' } as const satisfies Record<BreakerState, keyof PoolEvents>
 
 /** The façade: builds every part in order (each only knows the parts below it) and tears them down in reverse. */
-class PoolImpl implements Pool {
+class PoolImpl extends EventSource<PoolEvents> implements Pool {
   readonly #core: PoolCore
-  readonly #events = new SafeEmitter<PoolEvents>()
   readonly #lifetime = new AbortController()
   readonly #stopBreakers: () => void
   readonly #dispatcher: Dispatcher
@@ -105,7 +104,8 @@ class PoolImpl implements Pool {
   readonly #subscriptions: Subscriptions
 
   constructor(options: ReturnType<typeof resolvePoolOptions>) {
-    const events = this.#events
+    super()
+    const events = this.emitter
     const breakerWindow = createBreakerWindow(options.clock, options.breaker.rollingWindow)
     this.#stopBreakers = () => breakerWindow.stop()
     const hooks = {
@@ -185,20 +185,6 @@ class PoolImpl implements Pool {
     return poolStats(this.#core, this.#dispatcher)
   }
 
-  on<E extends keyof PoolEvents>(event: E, listener: (...args: PoolEvents[E]) => void): Pool {
-    this.#events.on(event, listener)
-    return this
-  }
-
-  once<E extends keyof PoolEvents>(event: E, listener: (...args: PoolEvents[E]) => void): Pool {
-    this.#events.once(event, listener)
-    return this
-  }
-
-  off<E extends keyof PoolEvents>(event: E, listener?: (...args: PoolEvents[E]) => void): Pool {
-    this.#events.off(event, listener)
-    return this
-  }
 
   async destroy(): Promise<void> {
     if (this.#lifetime.signal.aborted) return
@@ -213,6 +199,6 @@ class PoolImpl implements Pool {
     for (const e of this.#core.endpoints) e.destroy()
     this.#stopBreakers()
     this.#core.timers.stop()
-    this.#events.removeAllListeners()
+    this.emitter.removeAllListeners()
   }
 }

@@ -1,6 +1,6 @@
 import { AbortedError } from '../errors/request.js'
 import type { Pool } from '../pool/pool.js'
-import { SafeEmitter } from '../util/emitter.js'
+import { EventSource } from '../util/emitter.js'
 import { resolveOutboxOptions, resolveSendOptions, type ResolvedOutboxOptions } from './outboxOptions.js'
 import { StorageQueue } from './outboxStorage.js'
 import type { Outbox, OutboxEntry, OutboxEvents, OutboxHandle, OutboxOptions, OutboxSendOptions, OutboxState, OutboxStatus } from './outboxTypes.js'
@@ -25,10 +25,9 @@ export function createOutbox(pool: Pool, options: OutboxOptions = {}): Outbox {
   return new OutboxImpl(pool, options)
 }
 
-class OutboxImpl implements Outbox {
+class OutboxImpl extends EventSource<OutboxEvents> implements Outbox {
   readonly #pool: Pool
   readonly #options: ResolvedOutboxOptions
-  readonly #emitter = new SafeEmitter<OutboxEvents>()
   readonly #storage: StorageQueue
   readonly #tracked = new Map<string, TrackedTransaction>()
   #closed = false
@@ -39,6 +38,7 @@ class OutboxImpl implements Outbox {
   }
 
   constructor(pool: Pool, options: OutboxOptions) {
+    super()
     this.#pool = pool
     this.#options = resolveOutboxOptions(options)
     this.#storage = new StorageQueue(this.#options.storage, (error) => this.#error(error))
@@ -99,20 +99,6 @@ class OutboxImpl implements Outbox {
     return this.#tracked.get(hash)?.handle
   }
 
-  on<E extends keyof OutboxEvents>(event: E, listener: (...args: OutboxEvents[E]) => void): Outbox {
-    this.#emitter.on(event, listener)
-    return this
-  }
-
-  once<E extends keyof OutboxEvents>(event: E, listener: (...args: OutboxEvents[E]) => void): Outbox {
-    this.#emitter.once(event, listener)
-    return this
-  }
-
-  off<E extends keyof OutboxEvents>(event: E, listener?: (...args: OutboxEvents[E]) => void): Outbox {
-    this.#emitter.off(event, listener)
-    return this
-  }
 
   close(): void {
     if (this.#closed) return
@@ -120,7 +106,7 @@ class OutboxImpl implements Outbox {
     this.#pool.off('endpoint:state', this.#onEndpoint)
     for (const t of [...this.#tracked.values()]) t.stop(closedError(), false)
     this.#tracked.clear()
-    this.#emitter.removeAllListeners()
+    this.emitter.removeAllListeners()
   }
 
   #track(entry: OutboxEntry, signal: AbortSignal | undefined, onState: ((state: OutboxState) => void) | undefined): TrackedTransaction {
@@ -131,7 +117,7 @@ class OutboxImpl implements Outbox {
         const event = { hash: entry.hash, from: entry.from, nonce: entry.nonce, state }
         this.#call(onState, state)
         this.#call(this.#options.onState, event)
-        this.#emitter.emit('state', event)
+        this.emitter.emit('state', event)
         if (!FINAL.has(state.status)) void this.#storage.save({ ...entry, status: state.status })
       },
       ended: (removeStored) => {
@@ -154,7 +140,7 @@ class OutboxImpl implements Outbox {
   }
 
   #error(error: unknown): void {
-    this.#emitter.emit('error', error)
+    this.emitter.emit('error', error)
   }
 }
 

@@ -83,3 +83,26 @@ export class SafeEmitter<E extends EventMap> {
     if (guards.length === 0) this.#guards.delete(listener)
   }
 }
+
+/**
+ * A base for objects that emit `E` through a `SafeEmitter`: `on`, `once` and `off` chain on the
+ * object itself, and `emitter` is the subclass's to emit with and to clear on teardown.
+ */
+export class EventSource<E extends EventMap> implements Listenable<E, unknown> {
+  protected readonly emitter = new SafeEmitter<E>()
+
+  on<K extends keyof E>(event: K, listener: (...args: E[K]) => void): this {
+    this.emitter.on(event, listener)
+    return this
+  }
+
+  once<K extends keyof E>(event: K, listener: (...args: E[K]) => void): this {
+    this.emitter.once(event, listener)
+    return this
+  }
+
+  off<K extends keyof E>(event: K, listener?: (...args: E[K]) => void): this {
+    this.emitter.off(event, listener)
+    return this
+  }
+}
