@@ -113,9 +113,10 @@ async function build(kind: ClientKind, urls: readonly string[], deadlineMs: numb
     }
     case 'pool':
     case 'pool-1s': {
-      // dedupe off: identical concurrent reads would share one upstream request, which is caching as
-      // far as this bench is concerned (every call must be a real request, as for ethers and viem).
-      const options: PoolOptions = { endpoints: urls, chainId: CHAIN_ID, dedupe: false }
+      // dedupe and cache off: identical concurrent reads would share one upstream request, and a final
+      // answer would come from memory — caching, as far as this bench is concerned (every call must be
+      // a real request, as for ethers and viem). Every resilience feature stays on.
+      const options: PoolOptions = { endpoints: urls, chainId: CHAIN_ID, dedupe: false, cache: false }
       if (kind === 'pool-1s') options.attemptTimeout = 1_000
       const pool = createPool(options)
       await pool.ready({ minHealthy: urls.length, timeout: 15_000 })
