@@ -191,9 +191,10 @@ class PoolImpl extends EventSource<PoolEvents> implements Pool {
     // Reverse of construction: pending calls first (their aborts cancel fetches and waits), then breakers.
     const reason = new PoolDestroyedError()
     this.#lifetime.abort(reason)
+    // Nothing torn down below may report a status change or wake a waiter any more.
+    this.#statuses.stop()
     this.#core.health?.stop()
     this.#subscriptions.endAll()
-    this.#statuses.stop()
     for (const controller of this.#core.active) controller.abort(reason)
     this.#core.active.clear()
     for (const e of this.#core.endpoints) e.destroy()
