@@ -1,33 +1,19 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
-import { createPool, isResilientRpcError, type Pool, type PoolOptions, type QuorumError } from '../../src/index.js'
+import { isResilientRpcError, type QuorumError } from '../../src/index.js'
 
-// Production controls against a real node: three fault node.http in front of one anvil. Everything is
-// asserted on what the node.http saw (request counts and arrival times) and on typed outcomes.
+// Production controls against a real node: three fault proxies in front of one anvil. Everything is
+// asserted on what the proxies saw (request counts and arrival times) and on typed outcomes.
 
-const node = useProxiedAnvil({ http: 3 })
-let pool: Pool | undefined
+const node = useProxiedAnvil({
+  http: 3,
+  // Generous attempts: the machine running the tests may be busy, and a timed-out attempt would be retried.
+  pool: { attemptTimeout: 5_000, heartbeat: { interval: 300 } },
+})
 const [A, B, C] = [0, 1, 2]
 // Anvil's first dev account: a balance far from zero, so a lie is visible.
 const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-})
-
-async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
-  pool = createPool({
-    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
-    // Generous: the machine running the tests may be busy, and a timed-out attempt would be retried.
-    attemptTimeout: 5_000,
-    heartbeat: { interval: 300 },
-    ...options,
-  })
-  await pool.ready({ minHealthy: 3, timeout: 5_000 })
-  return pool
-}
 
 /** Most arrivals within any window of `ms` (sliding, starting at each arrival). */
 function busiestWindow(arrivals: number[], ms: number): number {
@@ -46,7 +32,7 @@ describe('per-endpoint rate limits', () => {
     // Each provider enforces the same rate with a deeper burst (as providers do). The proxy stamps
     // arrivals in this process, where event-loop lag on a busy machine can bunch up requests that
     // took their tokens 100 ms apart (the tokens themselves were measured within the bound).
-    const p = await makePool({ endpoints: node.http.map((x, i) => ({ url: x.url, name: 'ABC'[i]!, rateLimit: rate })), dedupe: false, hedge: false })
+    const p = await node.pool({ endpoints: node.http.map((x) => node.endpoint(x, { rateLimit: rate })), dedupe: false, hedge: false }, { ready: 3 })
     for (const x of node.http) {
       x.setMode({ kind: 'quota', perSecond: rate.perSecond, burst: rate.burst * 2 })
       x.resetCounts()
@@ -77,7 +63,7 @@ describe('per-endpoint rate limits', () => {
   })
 
   it('without a configured rate, a 429 teaches the endpoint a lower one', async () => {
-    const p = await makePool({ dedupe: false, hedge: false })
+    const p = await node.pool({ dedupe: false, hedge: false }, { ready: 3 })
     node.http[A]!.setMode({ kind: 'quota', perSecond: 5, burst: 5 })
     await Promise.all(Array.from({ length: 60 }, () => p.request('eth_getBalance', [DEV, 'latest'], { timeout: 20_000 })))
     expect(node.http[A]!.throttled()).toBeGreaterThan(0)
@@ -89,8 +75,7 @@ describe('per-endpoint rate limits', () => {
 describe('retry budget', () => {
   it('a pool under total failure stays within its retry budget', async () => {
     // Heartbeats off and a breaker that never opens: every endpoint stays in rotation, failing.
-    pool = createPool({
-      endpoints: node.http.map((x, i) => ({ url: x.url, name: 'ABC'[i]! })),
+    const pool = node.pool({
       heartbeat: false,
       breaker: { volumeThreshold: 100_000 },
       backoff: { initial: 1, max: 5 },
@@ -101,7 +86,7 @@ describe('retry budget', () => {
     })
     for (const x of node.http) x.setMode({ kind: 'http500' })
     const n = 100
-    const outcomes = await Promise.all(Array.from({ length: n }, () => pool!.request('eth_getBalance', [DEV, 'latest']).catch((e: unknown) => e)))
+    const outcomes = await Promise.all(Array.from({ length: n }, () => pool.request('eth_getBalance', [DEV, 'latest']).catch((e: unknown) => e)))
     // eth_getBalance only: a previous test's last heartbeat may still be arriving.
     const sent = node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)
     // Without the budget: 4 × 100 = 400. With it: 100 first attempts + 0.2 × 100 + 1/s × 10 s retries.
@@ -115,7 +100,7 @@ describe('retry budget', () => {
 
 describe('quorum reads', () => {
   it('one lying endpoint of three: the honest answer wins', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     node.http[B]!.setMode({ kind: 'lie', ahead: 1, methods: ['eth_getBalance'] })
     const honest = await node.anvil.rpc<string>('eth_getBalance', [DEV, 'latest'])
     for (let i = 0; i < 5; i++) {
@@ -126,7 +111,7 @@ describe('quorum reads', () => {
   })
 
   it('two liars of three (telling different lies): QUORUM_FAILED lists every answer and who gave it', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     node.http[B]!.setMode({ kind: 'lie', ahead: 1, methods: ['eth_getBalance'] })
     node.http[C]!.setMode({ kind: 'lie', ahead: 2, methods: ['eth_getBalance'] })
     const honest = BigInt(await node.anvil.rpc<string>('eth_getBalance', [DEV, 'latest']))
