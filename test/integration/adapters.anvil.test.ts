@@ -1,9 +1,9 @@
 import { Contract, ContractFactory, Interface, isError, Wallet, type ContractEventPayload, type JsonRpcApiProvider } from 'ethers'
 import { ContractFunctionRevertedError, createPublicClient, custom, BaseError, type Log } from 'viem'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createEip1193Provider } from '../../src/adapters/eip1193.js'
 import { createEthersProvider } from '../../src/adapters/ethers.js'
-import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
+import type { Pool } from '../../src/index.js'
 import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
 import { waitFor } from '../support/async.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
@@ -18,31 +18,19 @@ const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const RECIPIENT = '0x000000000000000000000000000000000000bEEF'
 const counterInterface = new Interface(counterAbi)
 
-const node = useProxiedAnvil({ http: 3 })
-let counter: `0x${string}`
-let pool: Pool | undefined
-const providers: JsonRpcApiProvider[] = []
-const cleanups: Array<() => unknown> = []
-
-/** A pool over the three proxies, once all three passed a heartbeat. Never hedged: counts must be exact. */
-async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
-  pool = createPool({
-    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
+const node = useProxiedAnvil({
+  http: 3,
+  pool: {
     attemptTimeout: 1_000, // generous: a retry after a timeout on a loaded machine would break the "sent once" counts
     heartbeat: { interval: 100, timeout: 200 },
     breaker: { resetTimeout: 300, volumeThreshold: 3 },
-    ...options,
+    // Never hedged: counts must be exact.
     hedge: false,
-  } as PoolOptions)
-  await pool.ready({ minHealthy: 3, timeout: 5_000 })
-  return pool
-}
+  },
+})
+let counter: `0x${string}`
 
-function ethersProvider(p: Pool, pollingInterval = 50): JsonRpcApiProvider {
-  const provider = createEthersProvider(p, { pollingInterval })
-  providers.push(provider)
-  return provider
-}
+const ethersProvider = (p: Pool, pollingInterval = 50): JsonRpcApiProvider => node.track(createEthersProvider(p, { pollingInterval }))
 
 const calls = (method: string) => node.http.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
 
@@ -57,30 +45,23 @@ beforeAll(async () => {
   const log = console.log.bind(console)
   vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void (args[0] !== '@TODO' && log(...args)))
   // Deployed through the adapter under test: a Wallet on the ethers provider over the pool.
-  const p = await makePool()
-  const wallet = new Wallet(DEV_KEY, ethersProvider(p))
-  const deployed = await new ContractFactory(counterAbi, counterBytecode, wallet).deploy(7n)
+  const p = await node.pool({}, { ready: 3 })
+  const provider = ethersProvider(p)
+  const deployed = await new ContractFactory(counterAbi, counterBytecode, new Wallet(DEV_KEY, provider)).deploy(7n)
   await deployed.waitForDeployment()
   counter = (await deployed.getAddress()) as `0x${string}`
-  for (const provider of providers.splice(0)) provider.destroy()
+  // Destroyed now, not after the last test as the fixture would: their polls would blur the tests' counts.
+  provider.destroy()
   await p.destroy()
-  pool = undefined
 })
 
 afterAll(() => {
   vi.restoreAllMocks()
 })
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-  for (const provider of providers.splice(0)) provider.destroy()
-  await pool?.destroy()
-  pool = undefined
-})
-
 describe('ethers provider over the pool', () => {
   it('reads contract state, balances, blocks and logs', async () => {
-    const recorded = recordingPool(await makePool())
+    const recorded = recordingPool(await node.pool({}, { ready: 3 }))
     const provider = ethersProvider(recorded.pool)
     const contract = new Contract(counter, counterAbi, provider)
     await emitSet(11n)
@@ -98,7 +79,7 @@ describe('ethers provider over the pool', () => {
   })
 
   it('decodes reverts as CALL_EXCEPTION (custom error, Error(string), Panic), each eth_call sent once', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const contract = new Contract(counter, counterAbi, ethersProvider(p))
 
     const unauthorized = await contract.getFunction('failCustom')(42n).catch((e: unknown) => e)
@@ -115,7 +96,7 @@ describe('ethers provider over the pool', () => {
   })
 
   it('sends a Wallet transfer; waitForTransaction resolves with the mined receipt', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const provider = ethersProvider(p)
     const wallet = new Wallet(DEV_KEY, provider)
     const before = await provider.getBalance(RECIPIENT)
@@ -129,7 +110,7 @@ describe('ethers provider over the pool', () => {
   it('contract.on delivers every event exactly once across a failover of the endpoint serving it', async () => {
     // Round-robin, and only a slow heartbeat verdict takes the failed endpoint out (its stale head does
     // not): it certainly gets requests meanwhile, which fail over.
-    const p = await makePool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100, timeout: 1_000 }, maxLag: 1_000 })
+    const p = await node.pool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100, timeout: 1_000 }, maxLag: 1_000 }, { ready: 3 })
     const failedOver: string[] = []
     p.on('request:retry', (e) => failedOver.push(e.endpoint))
     const provider = ethersProvider(p)
@@ -184,7 +165,7 @@ describe('ethers provider over the pool', () => {
   })
 
   it('destroy() while a filter poll is in flight stops ethers polling; the pool keeps working', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const recorded = recordingPool(p)
     const provider = createEthersProvider(recorded.pool, { pollingInterval: 10 })
     let pollsSent = 0
@@ -223,7 +204,7 @@ describe('ethers provider over the pool', () => {
 
 describe('EIP-1193 provider over the pool, through viem', () => {
   it('reads with readContract', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const client = createPublicClient({ transport: custom(createEip1193Provider(p), { retryCount: 0 }) })
     await emitSet(21n)
     expect(await client.readContract({ address: counter, abi: counterAbi, functionName: 'value' })).toBe(21n)
@@ -231,7 +212,7 @@ describe('EIP-1193 provider over the pool, through viem', () => {
   })
 
   it('decodes reverts as ContractFunctionRevertedError, each eth_call sent once', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const client = createPublicClient({ transport: custom(createEip1193Provider(p), { retryCount: 0 }) })
     const reverted = async (functionName: 'failCustom' | 'failString' | 'failPanic', args: readonly bigint[]) => {
       const error = await client.readContract({ address: counter, abi: counterAbi, functionName, args } as never).catch((e: unknown) => e)
@@ -250,7 +231,7 @@ describe('EIP-1193 provider over the pool, through viem', () => {
 
   it('watchContractEvent delivers every event exactly once across a failover of the endpoint serving it', async () => {
     // Round-robin, and the heartbeats take the failed endpoint out only after five failed pings.
-    const p = await makePool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100, timeout: 200, failuresToDown: 5 }, maxLag: 1_000 })
+    const p = await node.pool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100, timeout: 200, failuresToDown: 5 }, maxLag: 1_000 }, { ready: 3 })
     const failedOver: string[] = []
     p.on('request:retry', (e) => failedOver.push(e.endpoint))
     const eip1193 = createEip1193Provider(p)
@@ -266,7 +247,7 @@ describe('EIP-1193 provider over the pool, through viem', () => {
       onLogs: (logs: Log[]) => delivered.push(...logs.map((l) => `${l.transactionHash}:${l.logIndex}`)),
       onError: (e) => errors.push(e),
     })
-    cleanups.push(unwatch)
+    node.defer(unwatch)
     await waitFor(() => methods.includes('eth_getFilterChanges'), 'the filter to be installed and polled')
 
     const emitted: string[] = []
