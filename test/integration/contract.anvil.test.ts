@@ -1,16 +1,6 @@
 import { JsonRpcProvider, Wallet, type TransactionRequest } from 'ethers'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  createContract,
-  createPool,
-  isResilientRpcError,
-  resolveBlock,
-  sendRawTransaction,
-  waitForTransaction,
-  type Pool,
-  type PoolOptions,
-  type TransactionState,
-} from '../../src/index.js'
+import { createContract, isResilientRpcError, resolveBlock, sendRawTransaction, waitForTransaction, type Contract, type TransactionState } from '../../src/index.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
 import { waitFor } from '../support/async.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
@@ -27,10 +17,10 @@ const node = useProxiedAnvil({
   // History to read at depth: confirmation and finality reads below go back up to 64 blocks.
   mine: 70,
   snapshot: true,
+  pool: { attemptTimeout: 500, heartbeat: { interval: 50, timeout: 300 }, chainId: 31337 },
 })
 let direct: JsonRpcProvider
 let deployer: Wallet
-let pool: Pool | undefined
 const [A, B, C] = [0, 1, 2]
 
 beforeAll(() => {
@@ -42,43 +32,29 @@ afterAll(() => {
   direct.destroy()
 })
 
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
+afterEach(() => {
   // ethers caches nonces per wallet; the revert (the fixture's, after this hook) rewinds them.
   deployer = new Wallet(DEV_KEY, direct)
 })
 
-async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
-  pool = createPool({
-    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
-    attemptTimeout: 500,
-    heartbeat: { interval: 50, timeout: 300 },
-    chainId: 31337,
-    ...options,
-  })
-  await pool.ready({ minHealthy: 3, timeout: 5_000 })
-  return pool
-}
-
 const calls = (method: string) => node.http.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
 
-async function setValue(next: bigint): Promise<number> {
-  const tx = await deployer.sendTransaction({ to: node.counter, data: createContract(pool!, node.counter, counterAbi).encode('set', [next]) })
+async function setValue(c: Contract, next: bigint): Promise<number> {
+  const tx = await deployer.sendTransaction({ to: node.counter, data: c.encode('set', [next]) })
   const receipt = await tx.wait()
   return receipt!.blockNumber
 }
 
 describe('createContract against anvil', () => {
   it('reads decoded values', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const c = createContract(p, node.counter, counterAbi)
     expect(await c.read('value')).toBe(1n)
     expect(await c.read('owner')).toBe(deployer.address)
   })
 
   it('decodes a custom error, Error(string) and Panic, each sent once and never retried', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const c = createContract(p, node.counter, counterAbi)
     const custom = await c.read('failCustom', [42n]).catch((e: unknown) => e)
     expect(isResilientRpcError(custom, 'CALL_REVERTED')).toBe(true)
@@ -93,9 +69,9 @@ describe('createContract against anvil', () => {
   })
 
   it('with confirmations: 5, reads the older value until 5 blocks are built on the change', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const c = createContract(p, node.counter, counterAbi)
-    const changedAt = BigInt(await setValue(2n))
+    const changedAt = BigInt(await setValue(c, 2n))
     const waitHead = (head: bigint) => waitFor(() => p.referenceHead() === head, `the reference head to reach ${head}`)
     await waitHead(changedAt)
     expect(await c.read('value')).toBe(2n)
@@ -113,9 +89,9 @@ describe('createContract against anvil', () => {
   })
 
   it('finality reads use the chain\'s safe and finalized blocks', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const c = createContract(p, node.counter, counterAbi)
-    await setValue(3n)
+    await setValue(c, 3n)
     await node.anvil.mine(40)
     // anvil: safe = head − 32, finalized = head − 64: the change is safe, not final.
     expect(await c.read('value', [], { finality: 'safe' })).toBe(3n)
@@ -123,7 +99,7 @@ describe('createContract against anvil', () => {
   })
 
   it('a read with a deadline against hanging endpoints rejects in time and aborts its fetches', async () => {
-    const p = await makePool({ heartbeat: { interval: 60_000 } })
+    const p = await node.pool({ heartbeat: { interval: 60_000 } }, { ready: 3 })
     const c = createContract(p, node.counter, counterAbi)
     for (const x of node.http) x.setMode({ kind: 'hang' })
     const closedBefore = node.http.map((x) => x.closedConnections())
@@ -136,7 +112,7 @@ describe('createContract against anvil', () => {
   })
 
   it('rejects a broken ABI at creation and an unknown function at the call', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     expect(() => createContract(p, node.counter, ['function ('])).toThrow(expect.objectContaining({ code: 'INVALID_ABI' }))
     expect(() => createContract(p, node.counter, [...counterAbi, { type: 'function', name: 'x', inputs: [{ type: 'uint257' }] }] as never)).toThrow(/entry \d+: invalid numeric width/)
     expect(() => createContract(p, node.counter, 'garbage')).toThrow(expect.objectContaining({ code: 'INVALID_ABI' }))
@@ -154,7 +130,7 @@ describe('sending and waiting', () => {
   }
 
   it('a raw transaction through one hanging and one failing endpoint is accepted and mined once', async () => {
-    const p = await makePool({ heartbeat: { interval: 60_000 } })
+    const p = await node.pool({ heartbeat: { interval: 60_000 } }, { ready: 3 })
     node.http[A]!.setMode({ kind: 'hang' })
     node.http[B]!.setMode({ kind: 'http500' })
     const sender = new Wallet(OTHER_KEY).address
@@ -171,7 +147,7 @@ describe('sending and waiting', () => {
   })
 
   it('surfaces a rejection every endpoint agrees on as one typed error', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const poor = Wallet.createRandom()
     const signed = await poor.signTransaction({ to: deployer.address, value: 10n ** 18n, nonce: 0, gasLimit: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1n, chainId: 31337n, type: 2 })
     const error = await sendRawTransaction(p, signed).catch((e: unknown) => e)
@@ -181,7 +157,7 @@ describe('sending and waiting', () => {
   })
 
   it('waitForTransaction survives a reorg that drops the transaction, and a hanging endpoint', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const states: TransactionState[] = []
     const signed = await signedTransfer()
     const hash = await sendRawTransaction(p, signed)
@@ -201,7 +177,7 @@ describe('sending and waiting', () => {
   })
 
   it('rejects with CONFIRMATION_TIMEOUT naming the last state seen', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const hash = await sendRawTransaction(p, await signedTransfer())
     const error = await waitForTransaction(p, hash, { confirmations: 50, pollInterval: 20, timeout: 400 }).catch((e: unknown) => e)
     expect(isResilientRpcError(error, 'CONFIRMATION_TIMEOUT')).toBe(true)
