@@ -6,6 +6,7 @@ import { createEthersProvider } from '../../src/adapters/ethers.js'
 import type { Pool } from '../../src/index.js'
 import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
 import { waitFor } from '../support/async.js'
+import { DEV_ACCOUNT, DEV_KEY } from '../support/devAccounts.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { runInChild } from '../support/runInChild.js'
 
@@ -13,8 +14,6 @@ import { runInChild } from '../support/runInChild.js'
 // transactions that are not under test (event emitters) go straight to anvil, so a fault injected in
 // a proxy cannot touch them. Assertions are on proxy counts and typed outcomes, never on wall-clock.
 
-const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
-const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const RECIPIENT = '0x000000000000000000000000000000000000bEEF'
 const counterInterface = new Interface(counterAbi)
 
@@ -37,7 +36,7 @@ const calls = (method: string) => node.http.reduce((sum, p) => sum + (p.methodCo
 /** Emits ValueChanged by calling set(next) from an unlocked dev account, straight to anvil (automine). */
 async function emitSet(next: bigint): Promise<string> {
   const data = counterInterface.encodeFunctionData('set', [next])
-  return (await node.anvil.transact({ from: DEV, to: counter, data })).transactionHash
+  return (await node.anvil.transact({ from: DEV_ACCOUNT, to: counter, data })).transactionHash
 }
 
 beforeAll(async () => {
@@ -66,8 +65,8 @@ describe('ethers provider over the pool', () => {
     const contract = new Contract(counter, counterAbi, provider)
     await emitSet(11n)
     expect(await contract.getFunction('value')()).toBe(11n)
-    expect(await contract.getFunction('owner')()).toBe(DEV)
-    expect(await provider.getBalance(DEV)).toBeGreaterThan(0n)
+    expect(await contract.getFunction('owner')()).toBe(DEV_ACCOUNT)
+    expect(await provider.getBalance(DEV_ACCOUNT)).toBeGreaterThan(0n)
     const block = await provider.getBlock('latest')
     expect(block?.number).toBe(Number(await node.anvil.rpc<string>('eth_blockNumber')))
     const logs = await provider.getLogs({ address: counter, fromBlock: 0, toBlock: 'latest', topics: [counterInterface.getEvent('ValueChanged')!.topicHash] })

@@ -3,13 +3,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createContract, isResilientRpcError, resolveBlock, sendRawTransaction, waitForTransaction, type Contract, type TransactionState } from '../../src/index.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
 import { waitFor } from '../support/async.js'
+import { DEV_KEY, SECOND_KEY } from '../support/devAccounts.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // Contract reads, confirmation depth, waiting and sending, against anvil through fault proxies.
 // Set-up transactions go straight to anvil; everything under test goes through the pool.
-
-const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
-const OTHER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
 
 const node = useProxiedAnvil({
   http: 3,
@@ -123,7 +121,7 @@ describe('createContract against anvil', () => {
 })
 
 describe('sending and waiting', () => {
-  async function signedTransfer(key = OTHER_KEY, overrides: Partial<TransactionRequest> = {}): Promise<string> {
+  async function signedTransfer(key = SECOND_KEY, overrides: Partial<TransactionRequest> = {}): Promise<string> {
     const wallet = new Wallet(key)
     const nonce = await direct.getTransactionCount(wallet.address)
     return wallet.signTransaction({ to: deployer.address, value: 1_000n, nonce, gasLimit: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n, chainId: 31337n, type: 2, ...overrides })
@@ -133,7 +131,7 @@ describe('sending and waiting', () => {
     const p = await node.pool({ heartbeat: { interval: 60_000 } }, { ready: 3 })
     node.http[A]!.setMode({ kind: 'hang' })
     node.http[B]!.setMode({ kind: 'http500' })
-    const sender = new Wallet(OTHER_KEY).address
+    const sender = new Wallet(SECOND_KEY).address
     const before = await direct.getTransactionCount(sender)
     const signed = await signedTransfer()
     const hash = await sendRawTransaction(p, signed, { timeout: 5_000 })

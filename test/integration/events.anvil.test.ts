@@ -3,7 +3,8 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { watchEvents, type EventWatcher, type Pool, type RpcLog, type WatchedEvent, type WatchEventsOptions } from '../../src/index.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
 import { resetProxies, waitFor } from '../support/async.js'
-import { deployCounter, DEV_ACCOUNT } from '../support/counter.js'
+import { deployCounter } from '../support/counter.js'
+import { DEV_ACCOUNT } from '../support/devAccounts.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // watchEvents against anvil through fault proxies: the delivered events are compared with what anvil

@@ -1,10 +1,12 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
+import { DEV_ACCOUNT } from '../support/devAccounts.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { isResilientRpcError, type QuorumError } from '../../src/index.js'
 
 // Production controls against a real node: three fault proxies in front of one anvil. Everything is
-// asserted on what the proxies saw (request counts and arrival times) and on typed outcomes.
+// asserted on what the proxies saw (request counts and arrival times) and on typed outcomes. Reads
+// ask for DEV_ACCOUNT's balance: far from zero, so a lie is visible.
 
 const node = useProxiedAnvil({
   http: 3,
@@ -12,8 +14,6 @@ const node = useProxiedAnvil({
   pool: { attemptTimeout: 5_000, heartbeat: { interval: 300 } },
 })
 const [A, B, C] = [0, 1, 2]
-// Anvil's first dev account: a balance far from zero, so a lie is visible.
-const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 
 /** Most arrivals within any window of `ms` (sliding, starting at each arrival). */
 function busiestWindow(arrivals: number[], ms: number): number {
@@ -42,7 +42,7 @@ describe('per-endpoint rate limits', () => {
     // requests at once, so the window bound below grows by the worst stall seen, measured.
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
-    const results = await Promise.all(Array.from({ length: n }, () => p.request<string>('eth_getBalance', [DEV, 'latest'], { timeout: 30_000 })))
+    const results = await Promise.all(Array.from({ length: n }, () => p.request<string>('eth_getBalance', [DEV_ACCOUNT, 'latest'], { timeout: 30_000 })))
     loop.disable()
     const stallMs = loop.max / 1e6
     expect(new Set(results).size).toBe(1)
@@ -65,7 +65,7 @@ describe('per-endpoint rate limits', () => {
   it('without a configured rate, a 429 teaches the endpoint a lower one', async () => {
     const p = await node.pool({ dedupe: false, hedge: false }, { ready: 3 })
     node.http[A]!.setMode({ kind: 'quota', perSecond: 5, burst: 5 })
-    await Promise.all(Array.from({ length: 60 }, () => p.request('eth_getBalance', [DEV, 'latest'], { timeout: 20_000 })))
+    await Promise.all(Array.from({ length: 60 }, () => p.request('eth_getBalance', [DEV_ACCOUNT, 'latest'], { timeout: 20_000 })))
     expect(node.http[A]!.throttled()).toBeGreaterThan(0)
     expect(p.stats().endpoints[A]!.rateLimit).toMatchObject({ configured: undefined, lowered: true })
     expect(p.stats().endpoints[B]!.rateLimit).toBeUndefined()
@@ -86,7 +86,7 @@ describe('retry budget', () => {
     })
     for (const x of node.http) x.setMode({ kind: 'http500' })
     const n = 100
-    const outcomes = await Promise.all(Array.from({ length: n }, () => pool.request('eth_getBalance', [DEV, 'latest']).catch((e: unknown) => e)))
+    const outcomes = await Promise.all(Array.from({ length: n }, () => pool.request('eth_getBalance', [DEV_ACCOUNT, 'latest']).catch((e: unknown) => e)))
     // eth_getBalance only: a previous test's last heartbeat may still be arriving.
     const sent = node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)
     // Without the budget: 4 × 100 = 400. With it: 100 first attempts + 0.2 × 100 + 1/s × 10 s retries.
@@ -102,9 +102,9 @@ describe('quorum reads', () => {
   it('one lying endpoint of three: the honest answer wins', async () => {
     const p = await node.pool({}, { ready: 3 })
     node.http[B]!.setMode({ kind: 'lie', ahead: 1, methods: ['eth_getBalance'] })
-    const honest = await node.anvil.rpc<string>('eth_getBalance', [DEV, 'latest'])
+    const honest = await node.anvil.rpc<string>('eth_getBalance', [DEV_ACCOUNT, 'latest'])
     for (let i = 0; i < 5; i++) {
-      await expect(p.request('eth_getBalance', [DEV, 'latest'], { quorum: 2 })).resolves.toBe(honest)
+      await expect(p.request('eth_getBalance', [DEV_ACCOUNT, 'latest'], { quorum: 2 })).resolves.toBe(honest)
     }
     // Pinned to one block: each ask named a number, not `latest`; B was asked and outvoted at least once.
     expect(node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)).toBeGreaterThanOrEqual(10)
@@ -114,8 +114,8 @@ describe('quorum reads', () => {
     const p = await node.pool({}, { ready: 3 })
     node.http[B]!.setMode({ kind: 'lie', ahead: 1, methods: ['eth_getBalance'] })
     node.http[C]!.setMode({ kind: 'lie', ahead: 2, methods: ['eth_getBalance'] })
-    const honest = BigInt(await node.anvil.rpc<string>('eth_getBalance', [DEV, 'latest']))
-    const error = (await p.request('eth_getBalance', [DEV], { quorum: 2 }).catch((e: unknown) => e)) as QuorumError
+    const honest = BigInt(await node.anvil.rpc<string>('eth_getBalance', [DEV_ACCOUNT, 'latest']))
+    const error = (await p.request('eth_getBalance', [DEV_ACCOUNT], { quorum: 2 }).catch((e: unknown) => e)) as QuorumError
     expect(error).toMatchObject({ code: 'QUORUM_FAILED' })
     const byEndpoint = Object.fromEntries(error.answers.flatMap((a) => a.endpoints.map((e) => [e, BigInt(a.result as string)])))
     expect(byEndpoint).toEqual({ A: honest, B: honest + 1n, C: honest + 2n })

@@ -2,13 +2,13 @@ import { JsonRpcProvider, Transaction, Wallet, type TransactionRequest } from 'e
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createOutbox, type OutboxState } from '../../src/index.js'
 import { resetProxies, waitFor } from '../support/async.js'
+import { SECOND_KEY } from '../support/devAccounts.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // The outbox against anvil through three fault proxies: a transaction sent while every endpoint is
 // down is mined once they recover, exactly once; a transaction whose nonce another one took is replaced.
 // Everything checked on the chain goes straight to anvil.
 
-const SENDER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
 const RECIPIENT = '0x000000000000000000000000000000000000bEEF'
 
 const node = useProxiedAnvil({
@@ -18,7 +18,7 @@ const node = useProxiedAnvil({
   pool: { attemptTimeout: 400, defaultTimeout: 2_000, heartbeat: { interval: 50, timeout: 300 }, breaker: { resetTimeout: 300, volumeThreshold: 3 }, chainId: 31337 },
 })
 let direct: JsonRpcProvider
-const sender = new Wallet(SENDER_KEY)
+const sender = new Wallet(SECOND_KEY)
 
 beforeAll(() => {
   direct = new JsonRpcProvider(node.anvil.url, 31337, { staticNetwork: true, polling: false, batchMaxCount: 1, cacheTimeout: -1 })
