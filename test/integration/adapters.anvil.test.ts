@@ -31,8 +31,6 @@ let counter: `0x${string}`
 
 const ethersProvider = (p: Pool, pollingInterval = 50): JsonRpcApiProvider => node.track(createEthersProvider(p, { pollingInterval }))
 
-const calls = (method: string) => node.http.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
-
 /** Emits ValueChanged by calling set(next) from an unlocked dev account, straight to anvil (automine). */
 async function emitSet(next: bigint): Promise<string> {
   const data = counterInterface.encodeFunctionData('set', [next])
@@ -84,14 +82,14 @@ describe('ethers provider over the pool', () => {
     const unauthorized = await contract.getFunction('failCustom')(42n).catch((e: unknown) => e)
     expect(isError(unauthorized, 'CALL_EXCEPTION')).toBe(true)
     expect((unauthorized as { revert: { name: string; args: unknown[] } }).revert).toMatchObject({ name: 'Unauthorized', args: [expect.any(String), 42n] })
-    expect(calls('eth_call')).toBe(1)
+    expect(node.calls('eth_call')).toBe(1)
 
     const reason = await contract.getFunction('failString')().catch((e: unknown) => e)
     expect(reason).toMatchObject({ code: 'CALL_EXCEPTION', reason: 'counter: nope', revert: { name: 'Error', args: ['counter: nope'] } })
     const panic = await contract.getFunction('failPanic')(0n).catch((e: unknown) => e)
     expect(panic).toMatchObject({ code: 'CALL_EXCEPTION', revert: { name: 'Panic' } })
     expect((panic as { revert: { args: unknown[] } }).revert.args.map(Number)).toEqual([0x12])
-    expect(calls('eth_call')).toBe(3)
+    expect(node.calls('eth_call')).toBe(3)
   })
 
   it('sends a Wallet transfer; waitForTransaction resolves with the mined receipt', async () => {
@@ -103,7 +101,7 @@ describe('ethers provider over the pool', () => {
     const receipt = await provider.waitForTransaction(tx.hash, 1, 10_000)
     expect(receipt).toMatchObject({ hash: tx.hash, status: 1 })
     expect(await provider.getBalance(RECIPIENT)).toBe(before + 1234n)
-    expect(calls('eth_sendRawTransaction')).toBe(1)
+    expect(node.calls('eth_sendRawTransaction')).toBe(1)
   })
 
   it('contract.on delivers every event exactly once across a failover of the endpoint serving it', async () => {
@@ -160,7 +158,7 @@ describe('ethers provider over the pool', () => {
     expect(failedOver).toContain('ABC'[node.http.indexOf(busiest)])
     expect(node.http.some((x, i) => x !== busiest && (x.methodCounts()['eth_getLogs'] ?? 0) > logsBefore[i]!)).toBe(true)
     // Filters never reach a node.
-    expect(calls('eth_newFilter') + calls('eth_getFilterChanges')).toBe(0)
+    expect(node.calls('eth_newFilter') + node.calls('eth_getFilterChanges')).toBe(0)
   })
 
   it('destroy() while a filter poll is in flight stops ethers polling; the pool keeps working', async () => {
@@ -207,7 +205,7 @@ describe('EIP-1193 provider over the pool, through viem', () => {
     const client = createPublicClient({ transport: custom(createEip1193Provider(p), { retryCount: 0 }) })
     await emitSet(21n)
     expect(await client.readContract({ address: counter, abi: counterAbi, functionName: 'value' })).toBe(21n)
-    expect(calls('eth_call')).toBe(1)
+    expect(node.calls('eth_call')).toBe(1)
   })
 
   it('decodes reverts as ContractFunctionRevertedError, each eth_call sent once', async () => {
@@ -222,10 +220,10 @@ describe('EIP-1193 provider over the pool, through viem', () => {
     }
     const unauthorized = await reverted('failCustom', [42n])
     expect(unauthorized.data).toMatchObject({ errorName: 'Unauthorized', args: [expect.any(String), 42n] })
-    expect(calls('eth_call')).toBe(1)
+    expect(node.calls('eth_call')).toBe(1)
     expect((await reverted('failString', [])).reason).toBe('counter: nope')
     expect((await reverted('failPanic', [0n])).data).toMatchObject({ errorName: 'Panic', args: [0x12n] })
-    expect(calls('eth_call')).toBe(3)
+    expect(node.calls('eth_call')).toBe(3)
   })
 
   it('watchContractEvent delivers every event exactly once across a failover of the endpoint serving it', async () => {
@@ -266,7 +264,7 @@ describe('EIP-1193 provider over the pool, through viem', () => {
     expect(new Set(delivered.map((d) => d.split(':')[0]))).toEqual(new Set(emitted))
     // The filter was never lost, so viem never had to re-create it; and it never reached a node.
     expect(methods.filter((m) => m === 'eth_newFilter')).toHaveLength(1)
-    expect(calls('eth_newFilter') + calls('eth_getFilterChanges')).toBe(0)
+    expect(node.calls('eth_newFilter') + node.calls('eth_getFilterChanges')).toBe(0)
     expect(errors).toEqual([])
   })
 })

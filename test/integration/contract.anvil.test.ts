@@ -35,8 +35,6 @@ afterEach(() => {
   deployer = new Wallet(DEV_KEY, direct)
 })
 
-const calls = (method: string) => node.http.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
-
 async function setValue(c: Contract, next: bigint): Promise<number> {
   const tx = await deployer.sendTransaction({ to: node.counter, data: c.encode('set', [next]) })
   const receipt = await tx.wait()
@@ -59,11 +57,11 @@ describe('createContract against anvil', () => {
     expect(custom).toMatchObject({ functionName: 'failCustom', revert: { errorName: 'Unauthorized', signature: 'Unauthorized(address,uint256)' } })
     expect((custom as { revert: { args: unknown[] } }).revert.args[1]).toBe(42n)
     expect((custom as Error).message).toMatch(/^failCustom reverted: Unauthorized\(0x[0-9a-fA-F]{40}, 42\)/)
-    expect(calls('eth_call')).toBe(1)
+    expect(node.calls('eth_call')).toBe(1)
 
     await expect(c.read('failString')).rejects.toMatchObject({ code: 'CALL_REVERTED', revert: { errorName: 'Error', reason: 'counter: nope' } })
     await expect(c.read('failPanic', [0n])).rejects.toMatchObject({ code: 'CALL_REVERTED', revert: { errorName: 'Panic', args: [0x12n] } })
-    expect(calls('eth_call')).toBe(3)
+    expect(node.calls('eth_call')).toBe(3)
   })
 
   it('with confirmations: 5, reads the older value until 5 blocks are built on the change', async () => {
@@ -103,7 +101,7 @@ describe('createContract against anvil', () => {
     const closedBefore = node.http.map((x) => x.closedConnections())
     const error = await c.read('value', [], { timeout: 300 }).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'TIMEOUT', scope: 'request', timeout: 300 })
-    const sent = calls('eth_call')
+    const sent = node.calls('eth_call')
     expect(sent).toBeGreaterThan(0)
     // Each hanging eth_call was aborted: its connection closed, not left to the proxy.
     await waitFor(() => node.http.reduce((n, x, i) => n + x.closedConnections() - closedBefore[i]!, 0) >= sent, 'the aborted connections to close', 2_000)
@@ -116,7 +114,7 @@ describe('createContract against anvil', () => {
     expect(() => createContract(p, node.counter, 'garbage')).toThrow(expect.objectContaining({ code: 'INVALID_ABI' }))
     expect(() => createContract(p, '0x1234', counterAbi)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'address' }))
     await expect(createContract(p, node.counter, counterAbi).read('nope')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'functionName' })
-    expect(calls('eth_call')).toBe(0)
+    expect(node.calls('eth_call')).toBe(0)
   })
 })
 

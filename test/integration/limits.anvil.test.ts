@@ -54,7 +54,7 @@ describe('per-endpoint rate limits', () => {
     }
     // Every request got through; on a busy test machine an attempt may time out and be retried, which
     // takes a token like any other attempt (the window bound above holds all the same).
-    const total = node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)
+    const total = node.calls('eth_getBalance')
     expect(total).toBeGreaterThanOrEqual(n)
     for (const e of p.stats().endpoints) {
       expect(e.rateLimit?.lowered).toBe(false)
@@ -88,7 +88,7 @@ describe('retry budget', () => {
     const n = 100
     const outcomes = await Promise.all(Array.from({ length: n }, () => pool.request('eth_getBalance', [DEV_ACCOUNT, 'latest']).catch((e: unknown) => e)))
     // eth_getBalance only: a previous test's last heartbeat may still be arriving.
-    const sent = node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)
+    const sent = node.calls('eth_getBalance')
     // Without the budget: 4 × 100 = 400. With it: 100 first attempts + 0.2 × 100 + 1/s × 10 s retries.
     expect(sent).toBeLessThanOrEqual(n + 0.2 * n + 10)
     expect(sent).toBeGreaterThan(n)
@@ -107,7 +107,7 @@ describe('quorum reads', () => {
       await expect(p.request('eth_getBalance', [DEV_ACCOUNT, 'latest'], { quorum: 2 })).resolves.toBe(honest)
     }
     // Pinned to one block: each ask named a number, not `latest`; B was asked and outvoted at least once.
-    expect(node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)).toBeGreaterThanOrEqual(10)
+    expect(node.calls('eth_getBalance')).toBeGreaterThanOrEqual(10)
   })
 
   it('two liars of three (telling different lies): QUORUM_FAILED lists every answer and who gave it', async () => {

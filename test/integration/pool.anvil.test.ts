@@ -67,7 +67,7 @@ describe('pool against anvil through fault proxies', () => {
     const error = await p.request('eth_call', [{ to: reverter, data: '0x' }, 'latest']).catch((e: unknown) => e)
     expect(isResilientRpcError(error, 'RPC_ERROR')).toBe(true)
     expect((error as { rpcMessage: string }).rpcMessage).toMatch(/revert/i)
-    expect(node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_call'] ?? 0), 0)).toBe(1)
+    expect(node.calls('eth_call')).toBe(1)
   })
 
   it('a caller abort stops the fetch: the connection to the hanging endpoint is closed', async () => {

@@ -40,6 +40,8 @@ export type ProxiedAnvil = {
    * `onTestFinished` runs after every afterEach, the revert included).
    */
   defer(release: () => unknown): void
+  /** Requests for `method` that reached the HTTP proxies since their counts were last reset (before each test). */
+  calls(method: string): number
 }
 
 type EndpointObject = Exclude<EndpointConfig, string>
@@ -129,7 +131,8 @@ export function useProxiedAnvil(options: ProxiedAnvilOptions = {}): ProxiedAnvil
     if (!wait) return made
     return made.ready({ minHealthy: wait.ready, timeout: READY_TIMEOUT_MS }).then(() => made)
   }
-  const node: ProxiedAnvil = { http: [], ws: [], anvil: undefined as unknown as Anvil, counter: undefined as unknown as string, pool, endpoint, track, defer }
+  const calls = (method: string) => node.http.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
+  const node: ProxiedAnvil = { http: [], ws: [], anvil: undefined as unknown as Anvil, counter: undefined as unknown as string, pool, endpoint, track, defer, calls }
   beforeAll(async () => {
     node.anvil = await startAnvil(options.anvil)
     if (options.counter !== undefined) node.counter = await deployCounter(node.anvil, options.counter)
