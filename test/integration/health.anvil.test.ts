@@ -5,6 +5,7 @@ import type { FaultProxy } from '../support/faultProxy.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { runInChild } from '../support/runInChild.js'
 import { waitFor } from '../support/async.js'
+import { balances, getBalance } from '../support/getBalance.js'
 
 // Endpoint health against a real node: three fault proxies in front of one anvil. Heartbeats run
 // every 50 ms so that state changes show within a few hundred ms; nothing asserts on wall-clock time.
@@ -14,8 +15,6 @@ const node = useProxiedAnvil({ http: 3, snapshot: true, pool: { attemptTimeout: 
 const [A, B, C] = [0, 1, 2]
 
 const status = (p: Pool, i: number) => p.stats().endpoints[i]!.status
-const balances = (p: FaultProxy) => p.methodCounts()['eth_getBalance'] ?? 0
-const getBalance = (p: Pool, i = 0, block = 'latest') => p.request<string>('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, block])
 /** Stale mode freezes the head the proxy reads when set; one request through it waits for that read. */
 async function freeze(proxy: FaultProxy): Promise<void> {
   proxy.setMode({ kind: 'stale' })

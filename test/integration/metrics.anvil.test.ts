@@ -2,6 +2,7 @@ import * as client from 'prom-client'
 import { expect, it } from 'vitest'
 import { createPrometheusMetrics } from '../../src/index.js'
 import { waitFor } from '../support/async.js'
+import { balances, getBalance } from '../support/getBalance.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // The Prometheus adapter against anvil through two fault proxies: one endpoint answers HTTP 500, its
@@ -33,8 +34,8 @@ it('counts the failing endpoint’s errors and the retries they cost, and report
   node.http[A]!.setMode({ kind: 'http500' })
   node.http[A]!.resetCounts()
   const reads = 20
-  await Promise.all(Array.from({ length: reads }, (_, i) => pool.request('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'])))
-  const failedOnA = node.http[A]!.methodCounts()['eth_getBalance'] ?? 0
+  await Promise.all(Array.from({ length: reads }, (_, i) => getBalance(pool, i)))
+  const failedOnA = balances(node.http[A]!)
   expect(failedOnA).toBeGreaterThan(0)
 
   // 2. A request no endpoint can serve: anvil refuses an unknown method (final, not retried on B).

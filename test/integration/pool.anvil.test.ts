@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
-import { createPool, isResilientRpcError, type Pool } from '../../src/index.js'
+import { createFaultProxy } from '../support/faultProxy.js'
+import { createPool, isResilientRpcError } from '../../src/index.js'
 import { runInChild } from '../support/runInChild.js'
 import { waitFor } from '../support/async.js'
+import { balances, getBalance } from '../support/getBalance.js'
 
 // One anvil, three fault proxies in front of it: three endpoints of one chain. Assertions are on
 // request counts at the proxies and on typed outcomes, never on wall-clock times.
@@ -11,9 +12,6 @@ import { waitFor } from '../support/async.js'
 const node = useProxiedAnvil({ http: 3, pool: { attemptTimeout: 400, breaker: { resetTimeout: 300, volumeThreshold: 3 }, heartbeat: { interval: 1_000 } } })
 const [A, B, C] = [0, 1, 2]
 
-// Heartbeats ping with eth_chainId and eth_blockNumber; tests count a method only requests use.
-const balances = (p: FaultProxy) => p.methodCounts()['eth_getBalance'] ?? 0
-const getBalance = (p: Pool, i = 0) => p.request<string>('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'])
 
 describe('pool against anvil through fault proxies', () => {
   it('serves real answers, balanced over every endpoint', async () => {

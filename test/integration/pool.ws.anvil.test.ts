@@ -1,17 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
-import type { WsFaultProxy } from '../support/wsFaultProxy.js'
-import { type FaultProxy } from '../support/faultProxy.js'
-import { createPool, type Pool } from '../../src/index.js'
+import { createPool } from '../../src/index.js'
 import { waitFor } from '../support/async.js'
+import { balances, getBalance } from '../support/getBalance.js'
 import { runInChild } from '../support/runInChild.js'
 
 // WebSocket endpoints in the pool, next to HTTP ones, against anvil through fault proxies.
 
 const node = useProxiedAnvil({ http: 1, ws: 2, pool: { chainId: 31337, attemptTimeout: 500, heartbeat: { interval: 100, timeout: 400 } } })
 
-const balances = (p: WsFaultProxy | FaultProxy) => p.methodCounts()['eth_getBalance'] ?? 0
-const getBalance = (p: Pool, i = 0) => p.request<string>('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'])
 
 describe('WebSocket endpoints in the pool', () => {
   it('serve requests next to HTTP ones, verified by chain id before they count as up', async () => {
