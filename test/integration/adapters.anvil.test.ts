@@ -1,11 +1,12 @@
 import { Contract, ContractFactory, Interface, isError, Wallet, type ContractEventPayload, type JsonRpcApiProvider } from 'ethers'
 import { ContractFunctionRevertedError, createPublicClient, custom, BaseError, type Log } from 'viem'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createEip1193Provider } from '../../src/adapters/eip1193.js'
 import { createEthersProvider } from '../../src/adapters/ethers.js'
-import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
+import type { Pool } from '../../src/index.js'
 import { counterAbi, counterBytecode } from '../fixtures/contracts/counter.js'
 import { waitFor } from '../support/async.js'
+import { DEV_ACCOUNT, DEV_KEY } from '../support/devAccounts.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { runInChild } from '../support/runInChild.js'
 
@@ -13,43 +14,27 @@ import { runInChild } from '../support/runInChild.js'
 // transactions that are not under test (event emitters) go straight to anvil, so a fault injected in
 // a proxy cannot touch them. Assertions are on proxy counts and typed outcomes, never on wall-clock.
 
-const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
-const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const RECIPIENT = '0x000000000000000000000000000000000000bEEF'
 const counterInterface = new Interface(counterAbi)
 
-const node = useProxiedAnvil({ http: 3 })
-let counter: `0x${string}`
-let pool: Pool | undefined
-const providers: JsonRpcApiProvider[] = []
-const cleanups: Array<() => unknown> = []
-
-/** A pool over the three proxies, once all three passed a heartbeat. Never hedged: counts must be exact. */
-async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
-  pool = createPool({
-    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
+const node = useProxiedAnvil({
+  http: 3,
+  pool: {
     attemptTimeout: 1_000, // generous: a retry after a timeout on a loaded machine would break the "sent once" counts
     heartbeat: { interval: 100, timeout: 200 },
     breaker: { resetTimeout: 300, volumeThreshold: 3 },
-    ...options,
+    // Never hedged: counts must be exact.
     hedge: false,
-  } as PoolOptions)
-  await pool.ready({ minHealthy: 3, timeout: 5_000 })
-  return pool
-}
+  },
+})
+let counter: `0x${string}`
 
-function ethersProvider(p: Pool, pollingInterval = 50): JsonRpcApiProvider {
-  const provider = createEthersProvider(p, { pollingInterval })
-  providers.push(provider)
-  return provider
-}
-
-const calls = (method: string) => node.http.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
+const ethersProvider = (p: Pool, pollingInterval = 50): JsonRpcApiProvider => node.track(createEthersProvider(p, { pollingInterval }))
 
 /** Emits ValueChanged by calling set(next) from an unlocked dev account, straight to anvil (automine). */
 async function emitSet(next: bigint): Promise<string> {
   const data = counterInterface.encodeFunctionData('set', [next])
-  return (await node.anvil.transact({ from: DEV, to: counter, data })).transactionHash
+  return (await node.anvil.transact({ from: DEV_ACCOUNT, to: counter, data })).transactionHash
 }
 
 beforeAll(async () => {
@@ -57,36 +42,29 @@ beforeAll(async () => {
   const log = console.log.bind(console)
   vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void (args[0] !== '@TODO' && log(...args)))
   // Deployed through the adapter under test: a Wallet on the ethers provider over the pool.
-  const p = await makePool()
-  const wallet = new Wallet(DEV_KEY, ethersProvider(p))
-  const deployed = await new ContractFactory(counterAbi, counterBytecode, wallet).deploy(7n)
+  const p = await node.pool({}, { ready: 3 })
+  const provider = ethersProvider(p)
+  const deployed = await new ContractFactory(counterAbi, counterBytecode, new Wallet(DEV_KEY, provider)).deploy(7n)
   await deployed.waitForDeployment()
   counter = (await deployed.getAddress()) as `0x${string}`
-  for (const provider of providers.splice(0)) provider.destroy()
+  // Destroyed now, not after the last test as the fixture would: their polls would blur the tests' counts.
+  provider.destroy()
   await p.destroy()
-  pool = undefined
 })
 
 afterAll(() => {
   vi.restoreAllMocks()
 })
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-  for (const provider of providers.splice(0)) provider.destroy()
-  await pool?.destroy()
-  pool = undefined
-})
-
 describe('ethers provider over the pool', () => {
   it('reads contract state, balances, blocks and logs', async () => {
-    const recorded = recordingPool(await makePool())
+    const recorded = recordingPool(await node.pool({}, { ready: 3 }))
     const provider = ethersProvider(recorded.pool)
     const contract = new Contract(counter, counterAbi, provider)
     await emitSet(11n)
     expect(await contract.getFunction('value')()).toBe(11n)
-    expect(await contract.getFunction('owner')()).toBe(DEV)
-    expect(await provider.getBalance(DEV)).toBeGreaterThan(0n)
+    expect(await contract.getFunction('owner')()).toBe(DEV_ACCOUNT)
+    expect(await provider.getBalance(DEV_ACCOUNT)).toBeGreaterThan(0n)
     const block = await provider.getBlock('latest')
     expect(block?.number).toBe(Number(await node.anvil.rpc<string>('eth_blockNumber')))
     const logs = await provider.getLogs({ address: counter, fromBlock: 0, toBlock: 'latest', topics: [counterInterface.getEvent('ValueChanged')!.topicHash] })
@@ -98,24 +76,24 @@ describe('ethers provider over the pool', () => {
   })
 
   it('decodes reverts as CALL_EXCEPTION (custom error, Error(string), Panic), each eth_call sent once', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const contract = new Contract(counter, counterAbi, ethersProvider(p))
 
     const unauthorized = await contract.getFunction('failCustom')(42n).catch((e: unknown) => e)
     expect(isError(unauthorized, 'CALL_EXCEPTION')).toBe(true)
     expect((unauthorized as { revert: { name: string; args: unknown[] } }).revert).toMatchObject({ name: 'Unauthorized', args: [expect.any(String), 42n] })
-    expect(calls('eth_call')).toBe(1)
+    expect(node.calls('eth_call')).toBe(1)
 
     const reason = await contract.getFunction('failString')().catch((e: unknown) => e)
     expect(reason).toMatchObject({ code: 'CALL_EXCEPTION', reason: 'counter: nope', revert: { name: 'Error', args: ['counter: nope'] } })
     const panic = await contract.getFunction('failPanic')(0n).catch((e: unknown) => e)
     expect(panic).toMatchObject({ code: 'CALL_EXCEPTION', revert: { name: 'Panic' } })
     expect((panic as { revert: { args: unknown[] } }).revert.args.map(Number)).toEqual([0x12])
-    expect(calls('eth_call')).toBe(3)
+    expect(node.calls('eth_call')).toBe(3)
   })
 
   it('sends a Wallet transfer; waitForTransaction resolves with the mined receipt', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const provider = ethersProvider(p)
     const wallet = new Wallet(DEV_KEY, provider)
     const before = await provider.getBalance(RECIPIENT)
@@ -123,13 +101,13 @@ describe('ethers provider over the pool', () => {
     const receipt = await provider.waitForTransaction(tx.hash, 1, 10_000)
     expect(receipt).toMatchObject({ hash: tx.hash, status: 1 })
     expect(await provider.getBalance(RECIPIENT)).toBe(before + 1234n)
-    expect(calls('eth_sendRawTransaction')).toBe(1)
+    expect(node.calls('eth_sendRawTransaction')).toBe(1)
   })
 
   it('contract.on delivers every event exactly once across a failover of the endpoint serving it', async () => {
     // Round-robin, and only a slow heartbeat verdict takes the failed endpoint out (its stale head does
     // not): it certainly gets requests meanwhile, which fail over.
-    const p = await makePool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100, timeout: 1_000 }, maxLag: 1_000 })
+    const p = await node.pool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100, timeout: 1_000 }, maxLag: 1_000 }, { ready: 3 })
     const failedOver: string[] = []
     p.on('request:retry', (e) => failedOver.push(e.endpoint))
     const provider = ethersProvider(p)
@@ -180,11 +158,11 @@ describe('ethers provider over the pool', () => {
     expect(failedOver).toContain('ABC'[node.http.indexOf(busiest)])
     expect(node.http.some((x, i) => x !== busiest && (x.methodCounts()['eth_getLogs'] ?? 0) > logsBefore[i]!)).toBe(true)
     // Filters never reach a node.
-    expect(calls('eth_newFilter') + calls('eth_getFilterChanges')).toBe(0)
+    expect(node.calls('eth_newFilter') + node.calls('eth_getFilterChanges')).toBe(0)
   })
 
   it('destroy() while a filter poll is in flight stops ethers polling; the pool keeps working', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const recorded = recordingPool(p)
     const provider = createEthersProvider(recorded.pool, { pollingInterval: 10 })
     let pollsSent = 0
@@ -223,15 +201,15 @@ describe('ethers provider over the pool', () => {
 
 describe('EIP-1193 provider over the pool, through viem', () => {
   it('reads with readContract', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const client = createPublicClient({ transport: custom(createEip1193Provider(p), { retryCount: 0 }) })
     await emitSet(21n)
     expect(await client.readContract({ address: counter, abi: counterAbi, functionName: 'value' })).toBe(21n)
-    expect(calls('eth_call')).toBe(1)
+    expect(node.calls('eth_call')).toBe(1)
   })
 
   it('decodes reverts as ContractFunctionRevertedError, each eth_call sent once', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const client = createPublicClient({ transport: custom(createEip1193Provider(p), { retryCount: 0 }) })
     const reverted = async (functionName: 'failCustom' | 'failString' | 'failPanic', args: readonly bigint[]) => {
       const error = await client.readContract({ address: counter, abi: counterAbi, functionName, args } as never).catch((e: unknown) => e)
@@ -242,15 +220,15 @@ describe('EIP-1193 provider over the pool, through viem', () => {
     }
     const unauthorized = await reverted('failCustom', [42n])
     expect(unauthorized.data).toMatchObject({ errorName: 'Unauthorized', args: [expect.any(String), 42n] })
-    expect(calls('eth_call')).toBe(1)
+    expect(node.calls('eth_call')).toBe(1)
     expect((await reverted('failString', [])).reason).toBe('counter: nope')
     expect((await reverted('failPanic', [0n])).data).toMatchObject({ errorName: 'Panic', args: [0x12n] })
-    expect(calls('eth_call')).toBe(3)
+    expect(node.calls('eth_call')).toBe(3)
   })
 
   it('watchContractEvent delivers every event exactly once across a failover of the endpoint serving it', async () => {
     // Round-robin, and the heartbeats take the failed endpoint out only after five failed pings.
-    const p = await makePool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100, timeout: 200, failuresToDown: 5 }, maxLag: 1_000 })
+    const p = await node.pool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100, timeout: 200, failuresToDown: 5 }, maxLag: 1_000 }, { ready: 3 })
     const failedOver: string[] = []
     p.on('request:retry', (e) => failedOver.push(e.endpoint))
     const eip1193 = createEip1193Provider(p)
@@ -266,7 +244,7 @@ describe('EIP-1193 provider over the pool, through viem', () => {
       onLogs: (logs: Log[]) => delivered.push(...logs.map((l) => `${l.transactionHash}:${l.logIndex}`)),
       onError: (e) => errors.push(e),
     })
-    cleanups.push(unwatch)
+    node.defer(unwatch)
     await waitFor(() => methods.includes('eth_getFilterChanges'), 'the filter to be installed and polled')
 
     const emitted: string[] = []
@@ -286,7 +264,7 @@ describe('EIP-1193 provider over the pool, through viem', () => {
     expect(new Set(delivered.map((d) => d.split(':')[0]))).toEqual(new Set(emitted))
     // The filter was never lost, so viem never had to re-create it; and it never reached a node.
     expect(methods.filter((m) => m === 'eth_newFilter')).toHaveLength(1)
-    expect(calls('eth_newFilter') + calls('eth_getFilterChanges')).toBe(0)
+    expect(node.calls('eth_newFilter') + node.calls('eth_getFilterChanges')).toBe(0)
     expect(errors).toEqual([])
   })
 })

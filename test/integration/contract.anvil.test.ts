@@ -1,25 +1,13 @@
 import { JsonRpcProvider, Wallet, type TransactionRequest } from 'ethers'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  createContract,
-  createPool,
-  isResilientRpcError,
-  resolveBlock,
-  sendRawTransaction,
-  waitForTransaction,
-  type Pool,
-  type PoolOptions,
-  type TransactionState,
-} from '../../src/index.js'
+import { createContract, isResilientRpcError, resolveBlock, sendRawTransaction, waitForTransaction, type Contract, type TransactionState } from '../../src/index.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
 import { waitFor } from '../support/async.js'
+import { DEV_KEY, SECOND_KEY } from '../support/devAccounts.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // Contract reads, confirmation depth, waiting and sending, against anvil through fault proxies.
 // Set-up transactions go straight to anvil; everything under test goes through the pool.
-
-const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
-const OTHER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
 
 const node = useProxiedAnvil({
   http: 3,
@@ -27,10 +15,10 @@ const node = useProxiedAnvil({
   // History to read at depth: confirmation and finality reads below go back up to 64 blocks.
   mine: 70,
   snapshot: true,
+  pool: { attemptTimeout: 500, heartbeat: { interval: 50, timeout: 300 }, chainId: 31337 },
 })
 let direct: JsonRpcProvider
 let deployer: Wallet
-let pool: Pool | undefined
 const [A, B, C] = [0, 1, 2]
 
 beforeAll(() => {
@@ -42,60 +30,44 @@ afterAll(() => {
   direct.destroy()
 })
 
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
+afterEach(() => {
   // ethers caches nonces per wallet; the revert (the fixture's, after this hook) rewinds them.
   deployer = new Wallet(DEV_KEY, direct)
 })
 
-async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
-  pool = createPool({
-    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
-    attemptTimeout: 500,
-    heartbeat: { interval: 50, timeout: 300 },
-    chainId: 31337,
-    ...options,
-  })
-  await pool.ready({ minHealthy: 3, timeout: 5_000 })
-  return pool
-}
-
-const calls = (method: string) => node.http.reduce((sum, p) => sum + (p.methodCounts()[method] ?? 0), 0)
-
-async function setValue(next: bigint): Promise<number> {
-  const tx = await deployer.sendTransaction({ to: node.counter, data: createContract(pool!, node.counter, counterAbi).encode('set', [next]) })
+async function setValue(c: Contract, next: bigint): Promise<number> {
+  const tx = await deployer.sendTransaction({ to: node.counter, data: c.encode('set', [next]) })
   const receipt = await tx.wait()
   return receipt!.blockNumber
 }
 
 describe('createContract against anvil', () => {
   it('reads decoded values', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const c = createContract(p, node.counter, counterAbi)
     expect(await c.read('value')).toBe(1n)
     expect(await c.read('owner')).toBe(deployer.address)
   })
 
   it('decodes a custom error, Error(string) and Panic, each sent once and never retried', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const c = createContract(p, node.counter, counterAbi)
     const custom = await c.read('failCustom', [42n]).catch((e: unknown) => e)
     expect(isResilientRpcError(custom, 'CALL_REVERTED')).toBe(true)
     expect(custom).toMatchObject({ functionName: 'failCustom', revert: { errorName: 'Unauthorized', signature: 'Unauthorized(address,uint256)' } })
     expect((custom as { revert: { args: unknown[] } }).revert.args[1]).toBe(42n)
     expect((custom as Error).message).toMatch(/^failCustom reverted: Unauthorized\(0x[0-9a-fA-F]{40}, 42\)/)
-    expect(calls('eth_call')).toBe(1)
+    expect(node.calls('eth_call')).toBe(1)
 
     await expect(c.read('failString')).rejects.toMatchObject({ code: 'CALL_REVERTED', revert: { errorName: 'Error', reason: 'counter: nope' } })
     await expect(c.read('failPanic', [0n])).rejects.toMatchObject({ code: 'CALL_REVERTED', revert: { errorName: 'Panic', args: [0x12n] } })
-    expect(calls('eth_call')).toBe(3)
+    expect(node.calls('eth_call')).toBe(3)
   })
 
   it('with confirmations: 5, reads the older value until 5 blocks are built on the change', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const c = createContract(p, node.counter, counterAbi)
-    const changedAt = BigInt(await setValue(2n))
+    const changedAt = BigInt(await setValue(c, 2n))
     const waitHead = (head: bigint) => waitFor(() => p.referenceHead() === head, `the reference head to reach ${head}`)
     await waitHead(changedAt)
     expect(await c.read('value')).toBe(2n)
@@ -113,9 +85,9 @@ describe('createContract against anvil', () => {
   })
 
   it('finality reads use the chain\'s safe and finalized blocks', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const c = createContract(p, node.counter, counterAbi)
-    await setValue(3n)
+    await setValue(c, 3n)
     await node.anvil.mine(40)
     // anvil: safe = head − 32, finalized = head − 64: the change is safe, not final.
     expect(await c.read('value', [], { finality: 'safe' })).toBe(3n)
@@ -123,41 +95,41 @@ describe('createContract against anvil', () => {
   })
 
   it('a read with a deadline against hanging endpoints rejects in time and aborts its fetches', async () => {
-    const p = await makePool({ heartbeat: { interval: 60_000 } })
+    const p = await node.pool({ heartbeat: { interval: 60_000 } }, { ready: 3 })
     const c = createContract(p, node.counter, counterAbi)
     for (const x of node.http) x.setMode({ kind: 'hang' })
     const closedBefore = node.http.map((x) => x.closedConnections())
     const error = await c.read('value', [], { timeout: 300 }).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'TIMEOUT', scope: 'request', timeout: 300 })
-    const sent = calls('eth_call')
+    const sent = node.calls('eth_call')
     expect(sent).toBeGreaterThan(0)
     // Each hanging eth_call was aborted: its connection closed, not left to the proxy.
     await waitFor(() => node.http.reduce((n, x, i) => n + x.closedConnections() - closedBefore[i]!, 0) >= sent, 'the aborted connections to close', 2_000)
   })
 
   it('rejects a broken ABI at creation and an unknown function at the call', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     expect(() => createContract(p, node.counter, ['function ('])).toThrow(expect.objectContaining({ code: 'INVALID_ABI' }))
     expect(() => createContract(p, node.counter, [...counterAbi, { type: 'function', name: 'x', inputs: [{ type: 'uint257' }] }] as never)).toThrow(/entry \d+: invalid numeric width/)
     expect(() => createContract(p, node.counter, 'garbage')).toThrow(expect.objectContaining({ code: 'INVALID_ABI' }))
     expect(() => createContract(p, '0x1234', counterAbi)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'address' }))
     await expect(createContract(p, node.counter, counterAbi).read('nope')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'functionName' })
-    expect(calls('eth_call')).toBe(0)
+    expect(node.calls('eth_call')).toBe(0)
   })
 })
 
 describe('sending and waiting', () => {
-  async function signedTransfer(key = OTHER_KEY, overrides: Partial<TransactionRequest> = {}): Promise<string> {
+  async function signedTransfer(key = SECOND_KEY, overrides: Partial<TransactionRequest> = {}): Promise<string> {
     const wallet = new Wallet(key)
     const nonce = await direct.getTransactionCount(wallet.address)
     return wallet.signTransaction({ to: deployer.address, value: 1_000n, nonce, gasLimit: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n, chainId: 31337n, type: 2, ...overrides })
   }
 
   it('a raw transaction through one hanging and one failing endpoint is accepted and mined once', async () => {
-    const p = await makePool({ heartbeat: { interval: 60_000 } })
+    const p = await node.pool({ heartbeat: { interval: 60_000 } }, { ready: 3 })
     node.http[A]!.setMode({ kind: 'hang' })
     node.http[B]!.setMode({ kind: 'http500' })
-    const sender = new Wallet(OTHER_KEY).address
+    const sender = new Wallet(SECOND_KEY).address
     const before = await direct.getTransactionCount(sender)
     const signed = await signedTransfer()
     const hash = await sendRawTransaction(p, signed, { timeout: 5_000 })
@@ -171,7 +143,7 @@ describe('sending and waiting', () => {
   })
 
   it('surfaces a rejection every endpoint agrees on as one typed error', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const poor = Wallet.createRandom()
     const signed = await poor.signTransaction({ to: deployer.address, value: 10n ** 18n, nonce: 0, gasLimit: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1n, chainId: 31337n, type: 2 })
     const error = await sendRawTransaction(p, signed).catch((e: unknown) => e)
@@ -181,7 +153,7 @@ describe('sending and waiting', () => {
   })
 
   it('waitForTransaction survives a reorg that drops the transaction, and a hanging endpoint', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const states: TransactionState[] = []
     const signed = await signedTransfer()
     const hash = await sendRawTransaction(p, signed)
@@ -201,7 +173,7 @@ describe('sending and waiting', () => {
   })
 
   it('rejects with CONFIRMATION_TIMEOUT naming the last state seen', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const hash = await sendRawTransaction(p, await signedTransfer())
     const error = await waitForTransaction(p, hash, { confirmations: 50, pollInterval: 20, timeout: 400 }).catch((e: unknown) => e)
     expect(isResilientRpcError(error, 'CONFIRMATION_TIMEOUT')).toBe(true)

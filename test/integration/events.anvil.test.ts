@@ -1,18 +1,18 @@
 import { Interface } from 'ethers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createPool, watchEvents, type EventWatcher, type Pool, type PoolOptions, type RpcLog, type WatchedEvent, type WatchEventsOptions } from '../../src/index.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { watchEvents, type EventWatcher, type Pool, type RpcLog, type WatchedEvent, type WatchEventsOptions } from '../../src/index.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
 import { resetProxies, waitFor } from '../support/async.js'
-import { deployCounter, DEV_ACCOUNT } from '../support/counter.js'
+import { deployCounter } from '../support/counter.js'
+import { DEV_ACCOUNT } from '../support/devAccounts.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // watchEvents against anvil through fault proxies: the delivered events are compared with what anvil
 // itself returns for the final canonical chain.
 
 const iface = new Interface(counterAbi)
-const node = useProxiedAnvil({ ws: 2, http: 2 })
-let pool: Pool | undefined
-let watchers: EventWatcher[] = []
+// The pools' endpoints: both WebSocket proxies, then both HTTP ones.
+const node = useProxiedAnvil({ ws: 2, http: 2, pool: { chainId: 31337, attemptTimeout: 400, heartbeat: { interval: 100, timeout: 300 } } })
 let address: string
 
 beforeEach(async () => {
@@ -20,32 +20,9 @@ beforeEach(async () => {
   address = await deployCounter(node.anvil)
 })
 
-afterEach(async () => {
-  await Promise.all(watchers.map((w) => w.stop()))
-  watchers = []
-  await pool?.destroy()
-  pool = undefined
-})
-
-function makePool(options: Partial<PoolOptions> = {}): Pool {
-  pool = createPool({
-    endpoints: [
-      { url: node.ws[0]!.url, name: 'ws0' },
-      { url: node.ws[1]!.url, name: 'ws1' },
-      { url: node.http[0]!.url, name: 'http0' },
-      { url: node.http[1]!.url, name: 'http1' },
-    ],
-    chainId: 31337,
-    attemptTimeout: 400,
-    heartbeat: { interval: 100, timeout: 300 },
-    ...options,
-  })
-  return pool
-}
-
 function watch(p: Pool, options: Partial<WatchEventsOptions>, handler: (e: WatchedEvent) => void | Promise<void>): EventWatcher {
   const w = watchEvents(p, { address, abi: counterAbi, eventName: 'Ping', pollInterval: 50, retryBackoff: { initial: 20, max: 200 }, ...options }, handler)
-  watchers.push(w)
+  node.defer(() => w.stop())
   return w
 }
 
@@ -58,8 +35,7 @@ const key = (l: { blockHash: string; logIndex: string | number; transactionHash:
 
 describe('watchEvents', () => {
   it('delivers thousands of events exactly once and in order while faults rotate across endpoints', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 4, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 4 })
     const start = await head()
     // History to backfill: 1,200 events over 12 blocks, spread over 60 blocks.
     for (let i = 0; i < 12; i++) {
@@ -100,8 +76,7 @@ describe('watchEvents', () => {
   }, 60_000)
 
   it('with confirmations: 3, a reorg of depth 2 never delivers an event of a reorged block', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 4, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 4 })
     const events: WatchedEvent[] = []
     const from = (await head()) + 1n
     watch(p, { fromBlock: from, confirmations: 3 }, (e) => void events.push(e))
@@ -127,8 +102,7 @@ describe('watchEvents', () => {
   })
 
   it('with confirmations: 0, a reorg delivers removed notices (newest first), then the replacements', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 4, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 4 })
     const events: WatchedEvent[] = []
     watch(p, { fromBlock: (await head()) + 1n, confirmations: 0 }, (e) => void events.push(e))
     await ping(2, 1)
@@ -147,8 +121,7 @@ describe('watchEvents', () => {
   })
 
   it('resumes from a checkpoint: the union of two runs is every event, none twice', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 4, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 4 })
     const from = (await head()) + 1n
     for (let i = 0; i < 10; i++) await ping(50, i)
     await node.anvil.mine(1)
@@ -175,8 +148,7 @@ describe('watchEvents', () => {
   })
 
   it('shrinks the range when every endpoint refuses wide eth_getLogs ranges, and completes the backfill', async () => {
-    const p = makePool({ endpoints: [{ url: node.http[0]!.url, name: 'http0' }, { url: node.http[1]!.url, name: 'http1' }] })
-    await p.ready({ minHealthy: 2, timeout: 5_000 })
+    const p = await node.pool({ endpoints: node.http }, { ready: 2 })
     const from = await deployBlock()
     for (let i = 0; i < 8; i++) {
       await ping(3, i)
@@ -197,8 +169,7 @@ describe('watchEvents', () => {
   })
 
   it('ends when the pool is destroyed, without an unhandled rejection', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 4, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 4 })
     const events: WatchedEvent[] = []
     const w = watch(p, {}, (e) => void events.push(e))
     // 'latest' is fixed by the first head: the event must come after it.

@@ -1,38 +1,20 @@
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
-import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { isResilientRpcError, type Pool } from '../../src/index.js'
 import type { FaultProxy } from '../support/faultProxy.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { runInChild } from '../support/runInChild.js'
 import { waitFor } from '../support/async.js'
+import { balances, getBalance } from '../support/getBalance.js'
 
 // Endpoint health against a real node: three fault proxies in front of one anvil. Heartbeats run
 // every 50 ms so that state changes show within a few hundred ms; nothing asserts on wall-clock time.
 
-const node = useProxiedAnvil({ http: 3, snapshot: true })
-let pool: Pool | undefined
-const [A, B, C] = [0, 1, 2]
 const HEARTBEAT = { interval: 50, timeout: 300, failuresToDown: 2 }
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-})
-
-function makePool(options: Partial<PoolOptions> = {}): Pool {
-  pool = createPool({
-    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
-    attemptTimeout: 500,
-    heartbeat: HEARTBEAT,
-    maxLag: 2,
-    ...options,
-  })
-  return pool
-}
+const node = useProxiedAnvil({ http: 3, snapshot: true, pool: { attemptTimeout: 500, heartbeat: HEARTBEAT, maxLag: 2 } })
+const [A, B, C] = [0, 1, 2]
 
 const status = (p: Pool, i: number) => p.stats().endpoints[i]!.status
-const balances = (p: FaultProxy) => p.methodCounts()['eth_getBalance'] ?? 0
-const getBalance = (p: Pool, i = 0, block = 'latest') => p.request<string>('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, block])
 /** Stale mode freezes the head the proxy reads when set; one request through it waits for that read. */
 async function freeze(proxy: FaultProxy): Promise<void> {
   proxy.setMode({ kind: 'stale' })
@@ -41,8 +23,7 @@ async function freeze(proxy: FaultProxy): Promise<void> {
 
 describe('endpoint health against anvil', () => {
   it('a lagging endpoint gets no latest-state reads, may serve pinned ones, and comes back when it catches up', async () => {
-    const p = makePool({ strategy: 'weighted-round-robin' })
-    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    const p = await node.pool({ strategy: 'weighted-round-robin' }, { ready: 3 })
     // Freeze B's view of the chain, then let the chain move on.
     await freeze(node.http[B]!)
     await node.anvil.mine(5)
@@ -66,7 +47,7 @@ describe('endpoint health against anvil', () => {
 
   it('a wrong-chain endpoint is quarantined and never serves', async () => {
     node.http[C]!.setMode({ kind: 'wrongChain', chainId: 999 })
-    const p = makePool()
+    const p = node.pool()
     const events: string[] = []
     p.on('endpoint:state', (e) => events.push(`${e.endpoint} ${e.from}->${e.to} ${e.reason?.code ?? ''}`.trim()))
     await p.ready({ minHealthy: 2, timeout: 5_000 })
@@ -87,7 +68,7 @@ describe('endpoint health against anvil', () => {
   })
 
   it('an endpoint whose URL starts answering for another chain is quarantined at its next chain re-check', async () => {
-    const p = makePool({ heartbeat: { ...HEARTBEAT, chainCheckInterval: 300 } })
+    const p = node.pool({ heartbeat: { ...HEARTBEAT, chainCheckInterval: 300 } })
     const events: string[] = []
     p.on('endpoint:state', (e) => events.push(`${e.endpoint} ${e.from}->${e.to} ${e.reason?.code ?? ''}`.trim()))
     await p.ready({ minHealthy: 3, timeout: 5_000 })
@@ -105,7 +86,7 @@ describe('endpoint health against anvil', () => {
   it('ready() resolves with one of three up, and rejects in time naming each endpoint when all are down', async () => {
     node.http[B]!.setMode({ kind: 'hang' })
     node.http[C]!.setMode({ kind: 'reset' })
-    const p = makePool({ chainId: 31337 })
+    const p = node.pool({ chainId: 31337 })
     await p.ready({ minHealthy: 1, timeout: 5_000 })
     expect(p.stats().endpoints.map((e) => e.status)).toEqual(['up', 'connecting', expect.stringMatching(/connecting|down/)])
     const error = await p.ready({ minHealthy: 2, timeout: 400 }).catch((e: unknown) => e)
@@ -114,7 +95,7 @@ describe('endpoint health against anvil', () => {
 
     await p.destroy()
     for (const x of node.http) x.setMode({ kind: 'reset' })
-    const q = makePool({ chainId: 31337 })
+    const q = node.pool({ chainId: 31337 })
     const all = await q.ready({ timeout: 400 }).catch((e: unknown) => e)
     expect(all).toMatchObject({ code: 'NOT_READY', excluded: [{ endpoint: 'A' }, { endpoint: 'B' }, { endpoint: 'C' }] })
     expect((all as Error).message).toMatch(/A: (down|connecting): Network error/)
@@ -122,7 +103,7 @@ describe('endpoint health against anvil', () => {
 
   it('a pool created with every endpoint down serves as soon as one recovers', async () => {
     for (const x of node.http) x.setMode({ kind: 'reset' })
-    const p = makePool({ chainId: 31337 })
+    const p = node.pool({ chainId: 31337 })
     const pending = getBalance(p).then(
       (v) => ({ ok: v }),
       (e: unknown) => ({ error: e }),
@@ -134,7 +115,7 @@ describe('endpoint health against anvil', () => {
 
   it('a request while nothing is healthy waits until its deadline, then lists why each endpoint is out', async () => {
     for (const x of node.http) x.setMode({ kind: 'http500' })
-    const p = makePool({ chainId: 31337 })
+    const p = node.pool({ chainId: 31337 })
     const error = await p.request('eth_getBalance', ['0x'.padEnd(42, '1'), 'latest'], { timeout: 400 }).catch((e: unknown) => e)
     expect(isResilientRpcError(error, 'NO_ENDPOINT')).toBe(true)
     expect((error as { excluded: { endpoint: string; reason: string }[] }).excluded.map((e) => e.endpoint)).toEqual(['A', 'B', 'C'])
@@ -142,8 +123,7 @@ describe('endpoint health against anvil', () => {
 
   it('one lying endpoint does not mark the honest ones lagging, and serves no latest read', async () => {
     node.http[C]!.setMode({ kind: 'lie', ahead: 1_000 })
-    const p = makePool()
-    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 3 })
     await waitFor(() => status(p, C) === 'ahead', 'C to be seen ahead')
     const real = BigInt(await node.anvil.rpc<string>('eth_blockNumber'))
     expect(p.stats().referenceHead).toBe(real)
@@ -156,8 +136,7 @@ describe('endpoint health against anvil', () => {
   })
 
   it('eth_blockNumber through the pool never goes backwards while endpoints lag and recover', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 3 })
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.oneof(fc.record({ stale: fc.integer({ min: 0, max: 2 }) }), fc.record({ recover: fc.integer({ min: 0, max: 2 }) }), fc.record({ mine: fc.integer({ min: 1, max: 3 }) })), { minLength: 3, maxLength: 8 }),
@@ -181,7 +160,7 @@ describe('endpoint health against anvil', () => {
   })
 
   it('follows an anvil_rollback with exactly one chain:reorg', async () => {
-    const p = makePool()
+    const p = node.pool()
     const reorgs: { from: bigint; to: bigint }[] = []
     p.on('chain:reorg', (e) => reorgs.push(e))
     await p.ready({ minHealthy: 3, timeout: 5_000 })
@@ -199,8 +178,7 @@ describe('endpoint health against anvil', () => {
   })
 
   it('marks a dead endpoint down through heartbeats alone, and brings it back', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 3 })
     const transitions: string[] = []
     p.on('endpoint:state', (e) => e.endpoint === 'B' && transitions.push(`${e.from}->${e.to}`))
     node.http[B]!.setMode({ kind: 'reset' })

@@ -1,33 +1,19 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { DEV_ACCOUNT } from '../support/devAccounts.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
-import { createPool, isResilientRpcError, type Pool, type PoolOptions, type QuorumError } from '../../src/index.js'
+import { isResilientRpcError, type QuorumError } from '../../src/index.js'
 
-// Production controls against a real node: three fault node.http in front of one anvil. Everything is
-// asserted on what the node.http saw (request counts and arrival times) and on typed outcomes.
+// Production controls against a real node: three fault proxies in front of one anvil. Everything is
+// asserted on what the proxies saw (request counts and arrival times) and on typed outcomes. Reads
+// ask for DEV_ACCOUNT's balance: far from zero, so a lie is visible.
 
-const node = useProxiedAnvil({ http: 3 })
-let pool: Pool | undefined
-const [A, B, C] = [0, 1, 2]
-// Anvil's first dev account: a balance far from zero, so a lie is visible.
-const DEV = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
+const node = useProxiedAnvil({
+  http: 3,
+  // Generous attempts: the machine running the tests may be busy, and a timed-out attempt would be retried.
+  pool: { attemptTimeout: 5_000, heartbeat: { interval: 300 } },
 })
-
-async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
-  pool = createPool({
-    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
-    // Generous: the machine running the tests may be busy, and a timed-out attempt would be retried.
-    attemptTimeout: 5_000,
-    heartbeat: { interval: 300 },
-    ...options,
-  })
-  await pool.ready({ minHealthy: 3, timeout: 5_000 })
-  return pool
-}
+const [A, B, C] = [0, 1, 2]
 
 /** Most arrivals within any window of `ms` (sliding, starting at each arrival). */
 function busiestWindow(arrivals: number[], ms: number): number {
@@ -46,7 +32,7 @@ describe('per-endpoint rate limits', () => {
     // Each provider enforces the same rate with a deeper burst (as providers do). The proxy stamps
     // arrivals in this process, where event-loop lag on a busy machine can bunch up requests that
     // took their tokens 100 ms apart (the tokens themselves were measured within the bound).
-    const p = await makePool({ endpoints: node.http.map((x, i) => ({ url: x.url, name: 'ABC'[i]!, rateLimit: rate })), dedupe: false, hedge: false })
+    const p = await node.pool({ endpoints: node.http.map((x) => node.endpoint(x, { rateLimit: rate })), dedupe: false, hedge: false }, { ready: 3 })
     for (const x of node.http) {
       x.setMode({ kind: 'quota', perSecond: rate.perSecond, burst: rate.burst * 2 })
       x.resetCounts()
@@ -56,7 +42,7 @@ describe('per-endpoint rate limits', () => {
     // requests at once, so the window bound below grows by the worst stall seen, measured.
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
-    const results = await Promise.all(Array.from({ length: n }, () => p.request<string>('eth_getBalance', [DEV, 'latest'], { timeout: 30_000 })))
+    const results = await Promise.all(Array.from({ length: n }, () => p.request<string>('eth_getBalance', [DEV_ACCOUNT, 'latest'], { timeout: 30_000 })))
     loop.disable()
     const stallMs = loop.max / 1e6
     expect(new Set(results).size).toBe(1)
@@ -68,7 +54,7 @@ describe('per-endpoint rate limits', () => {
     }
     // Every request got through; on a busy test machine an attempt may time out and be retried, which
     // takes a token like any other attempt (the window bound above holds all the same).
-    const total = node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)
+    const total = node.calls('eth_getBalance')
     expect(total).toBeGreaterThanOrEqual(n)
     for (const e of p.stats().endpoints) {
       expect(e.rateLimit?.lowered).toBe(false)
@@ -77,9 +63,9 @@ describe('per-endpoint rate limits', () => {
   })
 
   it('without a configured rate, a 429 teaches the endpoint a lower one', async () => {
-    const p = await makePool({ dedupe: false, hedge: false })
+    const p = await node.pool({ dedupe: false, hedge: false }, { ready: 3 })
     node.http[A]!.setMode({ kind: 'quota', perSecond: 5, burst: 5 })
-    await Promise.all(Array.from({ length: 60 }, () => p.request('eth_getBalance', [DEV, 'latest'], { timeout: 20_000 })))
+    await Promise.all(Array.from({ length: 60 }, () => p.request('eth_getBalance', [DEV_ACCOUNT, 'latest'], { timeout: 20_000 })))
     expect(node.http[A]!.throttled()).toBeGreaterThan(0)
     expect(p.stats().endpoints[A]!.rateLimit).toMatchObject({ configured: undefined, lowered: true })
     expect(p.stats().endpoints[B]!.rateLimit).toBeUndefined()
@@ -89,8 +75,7 @@ describe('per-endpoint rate limits', () => {
 describe('retry budget', () => {
   it('a pool under total failure stays within its retry budget', async () => {
     // Heartbeats off and a breaker that never opens: every endpoint stays in rotation, failing.
-    pool = createPool({
-      endpoints: node.http.map((x, i) => ({ url: x.url, name: 'ABC'[i]! })),
+    const pool = node.pool({
       heartbeat: false,
       breaker: { volumeThreshold: 100_000 },
       backoff: { initial: 1, max: 5 },
@@ -101,9 +86,9 @@ describe('retry budget', () => {
     })
     for (const x of node.http) x.setMode({ kind: 'http500' })
     const n = 100
-    const outcomes = await Promise.all(Array.from({ length: n }, () => pool!.request('eth_getBalance', [DEV, 'latest']).catch((e: unknown) => e)))
+    const outcomes = await Promise.all(Array.from({ length: n }, () => pool.request('eth_getBalance', [DEV_ACCOUNT, 'latest']).catch((e: unknown) => e)))
     // eth_getBalance only: a previous test's last heartbeat may still be arriving.
-    const sent = node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)
+    const sent = node.calls('eth_getBalance')
     // Without the budget: 4 × 100 = 400. With it: 100 first attempts + 0.2 × 100 + 1/s × 10 s retries.
     expect(sent).toBeLessThanOrEqual(n + 0.2 * n + 10)
     expect(sent).toBeGreaterThan(n)
@@ -115,22 +100,22 @@ describe('retry budget', () => {
 
 describe('quorum reads', () => {
   it('one lying endpoint of three: the honest answer wins', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     node.http[B]!.setMode({ kind: 'lie', ahead: 1, methods: ['eth_getBalance'] })
-    const honest = await node.anvil.rpc<string>('eth_getBalance', [DEV, 'latest'])
+    const honest = await node.anvil.rpc<string>('eth_getBalance', [DEV_ACCOUNT, 'latest'])
     for (let i = 0; i < 5; i++) {
-      await expect(p.request('eth_getBalance', [DEV, 'latest'], { quorum: 2 })).resolves.toBe(honest)
+      await expect(p.request('eth_getBalance', [DEV_ACCOUNT, 'latest'], { quorum: 2 })).resolves.toBe(honest)
     }
     // Pinned to one block: each ask named a number, not `latest`; B was asked and outvoted at least once.
-    expect(node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_getBalance'] ?? 0), 0)).toBeGreaterThanOrEqual(10)
+    expect(node.calls('eth_getBalance')).toBeGreaterThanOrEqual(10)
   })
 
   it('two liars of three (telling different lies): QUORUM_FAILED lists every answer and who gave it', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     node.http[B]!.setMode({ kind: 'lie', ahead: 1, methods: ['eth_getBalance'] })
     node.http[C]!.setMode({ kind: 'lie', ahead: 2, methods: ['eth_getBalance'] })
-    const honest = BigInt(await node.anvil.rpc<string>('eth_getBalance', [DEV, 'latest']))
-    const error = (await p.request('eth_getBalance', [DEV], { quorum: 2 }).catch((e: unknown) => e)) as QuorumError
+    const honest = BigInt(await node.anvil.rpc<string>('eth_getBalance', [DEV_ACCOUNT, 'latest']))
+    const error = (await p.request('eth_getBalance', [DEV_ACCOUNT], { quorum: 2 }).catch((e: unknown) => e)) as QuorumError
     expect(error).toMatchObject({ code: 'QUORUM_FAILED' })
     const byEndpoint = Object.fromEntries(error.answers.flatMap((a) => a.endpoints.map((e) => [e, BigInt(a.result as string)])))
     expect(byEndpoint).toEqual({ A: honest, B: honest + 1n, C: honest + 2n })

@@ -1,23 +1,15 @@
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { afterEach, describe, expect, it } from 'vitest'
-import { createPool, type Logger, type Pool, type PoolOptions } from '../../src/index.js'
+import { describe, expect, it } from 'vitest'
+import type { Logger } from '../../src/index.js'
 import { waitFor } from '../support/async.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // Tracing and logging against anvil through fault proxies: the spans of a failed-over request, and
 // logs that are redacted and rate-limited while an endpoint flaps.
 
-const node = useProxiedAnvil({ http: 2 })
-let pool: Pool | undefined
+// Unnamed, with API keys in their URLs: spans and logs show the redacted URLs, which must not carry the keys.
+const node = useProxiedAnvil({ http: 2, named: false, keyed: true })
 const [A, B] = [0, 1]
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-})
-
-// API keys in the path, as hosted providers put them.
-const endpoints = () => node.http.map((p, i) => `${p.url}/v3/SECRET${'AB'[i]}KEY`)
 
 describe('tracing against anvil', () => {
   it('shows the attempts of a failed-over request as children of its span', async () => {
@@ -25,7 +17,7 @@ describe('tracing against anvil', () => {
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
     try {
       // No heartbeats: A is not known to be down, so the request tries it first and fails over.
-      pool = createPool({ endpoints: endpoints(), heartbeat: false, hedge: false, attemptTimeout: 1_000, tracer: provider.getTracer('test') })
+      const pool = node.pool({ heartbeat: false, hedge: false, attemptTimeout: 1_000, tracer: provider.getTracer('test') })
       node.http[A]!.setMode({ kind: 'http500' })
       const head = await pool.request<string>('eth_blockNumber')
       expect(BigInt(head)).toBe(BigInt(await node.anvil.rpc<string>('eth_blockNumber')))
@@ -52,15 +44,14 @@ describe('logging against anvil', () => {
     const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = []
     const at = (level: string) => (obj: Record<string, unknown>, msg: string) => void lines.push({ level, obj, msg })
     const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
-    const options: PoolOptions = {
-      endpoints: endpoints().map((url, i) => ({ url, headers: { Authorization: `Bearer SECRET${i}TOKEN` } })),
+    const pool = node.pool({
+      endpoints: node.http.map((x, i) => node.endpoint(x, { headers: { Authorization: `Bearer SECRET${i}TOKEN` } })),
       heartbeat: { interval: 30, timeout: 200, failuresToDown: 1 },
       attemptTimeout: 500,
       chainId: 31337,
       logger,
       logRateLimit: { max: 2, interval: 1_000 },
-    }
-    pool = createPool(options)
+    })
     let downs = 0
     pool.on('endpoint:state', ({ to }) => void (to === 'down' && downs++))
     await pool.ready({ minHealthy: 2, timeout: 5_000 })

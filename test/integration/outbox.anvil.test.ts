@@ -1,21 +1,24 @@
 import { JsonRpcProvider, Transaction, Wallet, type TransactionRequest } from 'ethers'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createOutbox, createPool, type Outbox, type OutboxState, type Pool } from '../../src/index.js'
+import { createOutbox, type OutboxState } from '../../src/index.js'
 import { resetProxies, waitFor } from '../support/async.js'
+import { SECOND_KEY } from '../support/devAccounts.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 
 // The outbox against anvil through three fault proxies: a transaction sent while every endpoint is
 // down is mined once they recover, exactly once; a transaction whose nonce another one took is replaced.
 // Everything checked on the chain goes straight to anvil.
 
-const SENDER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
 const RECIPIENT = '0x000000000000000000000000000000000000bEEF'
 
-const node = useProxiedAnvil({ http: 3, snapshot: true })
+const node = useProxiedAnvil({
+  http: 3,
+  snapshot: true,
+  keyed: true,
+  pool: { attemptTimeout: 400, defaultTimeout: 2_000, heartbeat: { interval: 50, timeout: 300 }, breaker: { resetTimeout: 300, volumeThreshold: 3 }, chainId: 31337 },
+})
 let direct: JsonRpcProvider
-let pool: Pool | undefined
-let outbox: Outbox | undefined
-const sender = new Wallet(SENDER_KEY)
+const sender = new Wallet(SECOND_KEY)
 
 beforeAll(() => {
   direct = new JsonRpcProvider(node.anvil.url, 31337, { staticNetwork: true, polling: false, batchMaxCount: 1, cacheTimeout: -1 })
@@ -26,36 +29,17 @@ afterAll(() => {
 })
 
 afterEach(async () => {
-  outbox?.close()
-  outbox = undefined
-  await pool?.destroy()
-  pool = undefined
   await node.anvil.rpc('evm_setAutomine', [true])
 })
-
-async function makePool(): Promise<Pool> {
-  pool = createPool({
-    endpoints: node.http.map((p, i) => ({ url: `${p.url}/v3/KEY${i}`, name: 'ABC'[i]! })),
-    attemptTimeout: 400,
-    defaultTimeout: 2_000,
-    heartbeat: { interval: 50, timeout: 300 },
-    breaker: { resetTimeout: 300, volumeThreshold: 3 },
-    chainId: 31337,
-  })
-  await pool.ready({ minHealthy: 3, timeout: 5_000 })
-  return pool
-}
 
 async function sign(overrides: TransactionRequest = {}): Promise<string> {
   const nonce = await direct.getTransactionCount(sender.address, 'pending')
   return sender.signTransaction({ to: RECIPIENT, value: 1_000n, nonce, gasLimit: 21_000n, maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n, chainId: 31337n, type: 2, ...overrides })
 }
 
-const sends = () => node.http.reduce((sum, p) => sum + (p.methodCounts()['eth_sendRawTransaction'] ?? 0), 0)
-
 describe('outbox against anvil', () => {
   it('a transaction sent while every endpoint is down is mined once they recover, exactly once', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     for (const proxy of node.http) proxy.setMode({ kind: 'reset' })
     await waitFor(() => p.stats().endpoints.every((e) => e.status === 'down'), 'every endpoint down')
     const nonceBefore = await direct.getTransactionCount(sender.address)
@@ -65,7 +49,8 @@ describe('outbox against anvil', () => {
     p.on('request:error', ({ method, error }) => void (method === 'eth_sendRawTransaction' && error.code === 'NO_ENDPOINT' && gaveUp++))
     // A long interval: once the first round has given up, only an endpoint coming back up can explain
     // a prompt broadcast after recovery.
-    outbox = createOutbox(p, { rebroadcastInterval: 60_000, pollInterval: 100 })
+    const outbox = createOutbox(p, { rebroadcastInterval: 60_000, pollInterval: 100 })
+    node.defer(() => outbox.close())
     const signed = await sign()
     const handle = await outbox.send(signed, { confirmations: 2, timeout: 30_000, onState: (s) => states.push(s) })
     expect(handle.hash).toBe(Transaction.from(signed).hash)
@@ -82,7 +67,7 @@ describe('outbox against anvil', () => {
     const final = await handle.done
     expect(final).toMatchObject({ status: 'confirmed', confirmations: 2n, reverted: false })
     expect(states.map((s) => s.status)).toEqual(expect.arrayContaining(['queued', 'accepted', 'mined', 'confirmed']))
-    expect(sends()).toBeGreaterThanOrEqual(1)
+    expect(node.calls('eth_sendRawTransaction')).toBeGreaterThanOrEqual(1)
     // Exactly once: one nonce used, one transfer made, and the receipt anvil holds is ours.
     expect(await direct.getTransactionCount(sender.address)).toBe(nonceBefore + 1)
     expect(await direct.getBalance(RECIPIENT)).toBe(balanceBefore + 1_000n)
@@ -91,9 +76,10 @@ describe('outbox against anvil', () => {
   })
 
   it('reports a transaction as replaced when another one with its nonce is mined', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     await node.anvil.rpc('evm_setAutomine', [false])
-    outbox = createOutbox(p, { rebroadcastInterval: 200, pollInterval: 100 })
+    const outbox = createOutbox(p, { rebroadcastInterval: 200, pollInterval: 100 })
+    node.defer(() => outbox.close())
     const ours = await sign()
     const handle = await outbox.send(ours, { confirmations: 1, timeout: 30_000 })
     await waitFor(() => handle.state.status === 'accepted', 'the transaction to be accepted')

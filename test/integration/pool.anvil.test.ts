@@ -1,42 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
-import { createFaultProxy, type FaultProxy } from '../support/faultProxy.js'
-import { createPool, isResilientRpcError, type Pool, type PoolOptions } from '../../src/index.js'
+import { createFaultProxy } from '../support/faultProxy.js'
+import { createPool, isResilientRpcError } from '../../src/index.js'
 import { runInChild } from '../support/runInChild.js'
 import { waitFor } from '../support/async.js'
+import { balances, getBalance } from '../support/getBalance.js'
 
-// One anvil, three fault node.http in front of it: three endpoints of one chain. Assertions are on
-// request counts at the node.http and on typed outcomes, never on wall-clock times.
+// One anvil, three fault proxies in front of it: three endpoints of one chain. Assertions are on
+// request counts at the proxies and on typed outcomes, never on wall-clock times.
 
-const node = useProxiedAnvil({ http: 3 })
-let pool: Pool | undefined
+const node = useProxiedAnvil({ http: 3, pool: { attemptTimeout: 400, breaker: { resetTimeout: 300, volumeThreshold: 3 }, heartbeat: { interval: 1_000 } } })
 const [A, B, C] = [0, 1, 2]
 
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-})
-
-/** A pool over the three node.http, returned once all three passed their first heartbeat. */
-async function makePool(options: Partial<PoolOptions> = {}): Promise<Pool> {
-  pool = createPool({
-    endpoints: node.http.map((p, i) => ({ url: p.url, name: 'ABC'[i]! })),
-    attemptTimeout: 400,
-    breaker: { resetTimeout: 300, volumeThreshold: 3 },
-    heartbeat: { interval: 1_000 },
-    ...options,
-  })
-  await pool.ready({ minHealthy: 3, timeout: 5_000 })
-  return pool
-}
-
-// Heartbeats ping with eth_chainId and eth_blockNumber; tests count a method only requests use.
-const balances = (p: FaultProxy) => p.methodCounts()['eth_getBalance'] ?? 0
-const getBalance = (p: Pool, i = 0) => p.request<string>('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'])
 
 describe('pool against anvil through fault proxies', () => {
   it('serves real answers, balanced over every endpoint', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => getBalance(p, i)))
     expect(new Set(results)).toEqual(new Set(['0x0']))
     // Least-connections spreads concurrent load: nobody is left out.
@@ -44,7 +23,7 @@ describe('pool against anvil through fault proxies', () => {
   })
 
   it('a hanging endpoint costs each request at most one attempt', async () => {
-    const p = await makePool({ breaker: { volumeThreshold: 1000 } })
+    const p = await node.pool({ breaker: { volumeThreshold: 1000 } }, { ready: 3 })
     node.http[A]!.setMode({ kind: 'hang' })
     const retriesOnA: number[] = []
     let hedgedFromA = 0
@@ -61,7 +40,7 @@ describe('pool against anvil through fault proxies', () => {
   })
 
   it("a dead endpoint's breaker opens and traffic moves; it closes again once the endpoint recovers", async () => {
-    const p = await makePool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100 } })
+    const p = await node.pool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100 } }, { ready: 3 })
     node.http[A]!.setMode({ kind: 'reset' })
     for (let i = 0; i < 12; i++) await getBalance(p, i)
     // Requests open the breaker, unless (on a slow machine) two failed heartbeats took A down first.
@@ -82,11 +61,11 @@ describe('pool against anvil through fault proxies', () => {
     // Runtime code PUSH1 0 PUSH1 0 REVERT: every call reverts.
     const reverter = '0x00000000000000000000000000000000000000aa'
     await node.anvil.rpc('anvil_setCode', [reverter, '0x60006000fd'])
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     const error = await p.request('eth_call', [{ to: reverter, data: '0x' }, 'latest']).catch((e: unknown) => e)
     expect(isResilientRpcError(error, 'RPC_ERROR')).toBe(true)
     expect((error as { rpcMessage: string }).rpcMessage).toMatch(/revert/i)
-    expect(node.http.reduce((sum, x) => sum + (x.methodCounts()['eth_call'] ?? 0), 0)).toBe(1)
+    expect(node.calls('eth_call')).toBe(1)
   })
 
   it('a caller abort stops the fetch: the connection to the hanging endpoint is closed', async () => {
@@ -94,7 +73,7 @@ describe('pool against anvil through fault proxies', () => {
     const hanging = await createFaultProxy(node.anvil.url, { mode: { kind: 'hang' } })
     try {
       // No heartbeat: this is about the request's own fetch, on an endpoint trusted from the start.
-      pool = createPool({ endpoints: [hanging.url], attemptTimeout: 60_000, heartbeat: false })
+      const pool = node.track(createPool({ endpoints: [hanging.url], attemptTimeout: 60_000, heartbeat: false }))
       const controller = new AbortController()
       const pending = pool.request('eth_blockNumber', [], { signal: controller.signal }).catch((e: unknown) => e)
       await waitFor(() => hanging.count() === 1, 'the request to arrive')
@@ -110,12 +89,12 @@ describe('pool against anvil through fault proxies', () => {
 
   it('short-deadline calls to a hanging endpoint open its breaker; an aborted call leaves it open', async () => {
     node.http[A]!.setMode({ kind: 'hang' })
-    pool = createPool({ endpoints: [node.http[A]!.url], breaker: { volumeThreshold: 3, resetTimeout: 60_000 }, heartbeat: false })
+    const pool = node.track(createPool({ endpoints: [node.http[A]!.url], breaker: { volumeThreshold: 3, resetTimeout: 60_000 }, heartbeat: false }))
     for (let i = 0; i < 3; i++) {
       expect(await pool.request('eth_blockNumber', [], { timeout: 100 }).catch((e: unknown) => e)).toMatchObject({ code: 'TIMEOUT' })
     }
     // The outcome of an attempt cut by the deadline is recorded as the fetch unwinds, just after the request settles.
-    await waitFor(() => pool!.stats().endpoints[0]!.breaker === 'open', 'the breaker to open')
+    await waitFor(() => pool.stats().endpoints[0]!.breaker === 'open', 'the breaker to open')
     const controller = new AbortController()
     const waiting = pool.request('eth_blockNumber', [], { signal: controller.signal, timeout: 1_000 }).catch((e: unknown) => e)
     controller.abort()
@@ -126,7 +105,7 @@ describe('pool against anvil through fault proxies', () => {
 
   it('honours 429 Retry-After: the endpoint cools down and the request fails over', async () => {
     // Round-robin, so A gets its turn whatever the latencies (least-connections favours the fastest).
-    const p = await makePool({ strategy: 'weighted-round-robin' })
+    const p = await node.pool({ strategy: 'weighted-round-robin' }, { ready: 3 })
     node.http[A]!.setMode({ kind: 'http429', retryAfter: 30 })
     for (let i = 0; i < 10; i++) await getBalance(p, i)
     expect(balances(node.http[A]!)).toBe(1)
@@ -134,7 +113,7 @@ describe('pool against anvil through fault proxies', () => {
   })
 
   it('takes an endpoint answering 401 out of rotation; its requests fail over', async () => {
-    const p = await makePool({ strategy: 'weighted-round-robin' })
+    const p = await node.pool({ strategy: 'weighted-round-robin' }, { ready: 3 })
     node.http[B]!.setMode({ kind: 'http401' })
     for (let i = 0; i < 10; i++) await expect(getBalance(p, i)).resolves.toBe('0x0')
     expect(balances(node.http[B]!)).toBe(1)
@@ -142,7 +121,7 @@ describe('pool against anvil through fault proxies', () => {
   })
 
   it('retries garbage and 5xx elsewhere', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     node.http[A]!.setMode({ kind: 'garbage' })
     node.http[B]!.setMode({ kind: 'http500' })
     for (let i = 0; i < 6; i++) await expect(getBalance(p, i)).resolves.toBe('0x0')
@@ -150,7 +129,7 @@ describe('pool against anvil through fault proxies', () => {
   })
 
   it('fails with a typed error listing every attempt when every endpoint is down', async () => {
-    const p = await makePool({ retries: 2, backoff: { initial: 1 } })
+    const p = await node.pool({ retries: 2, backoff: { initial: 1 } }, { ready: 3 })
     for (const x of node.http) x.setMode({ kind: 'http500' })
     const error = await getBalance(p).catch((e: unknown) => e)
     expect(isResilientRpcError(error, 'RETRIES_EXHAUSTED')).toBe(true)
@@ -158,7 +137,7 @@ describe('pool against anvil through fault proxies', () => {
   })
 
   it('rides through a flapping endpoint without losing a request', async () => {
-    const p = await makePool()
+    const p = await node.pool({}, { ready: 3 })
     node.http[A]!.setMode({ kind: 'flap', upMs: 30, downMs: 30 })
     const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => getBalance(p, i)))
     expect(results.filter((r) => r.status === 'rejected')).toEqual([])
@@ -167,7 +146,7 @@ describe('pool against anvil through fault proxies', () => {
   it('never shows an API key, password or auth header anywhere', async () => {
     const secrets = ['SECRETKEY1', 'SECRETKEY2', 'SECRETKEY3', 'hunter2', 'Bearer-SECRET-TOKEN']
     const seen: string[] = []
-    pool = createPool({
+    const pool = node.track(createPool({
       endpoints: [
         { url: `${node.http[A]!.url}/v3/SECRETKEY1`, headers: { Authorization: 'Bearer Bearer-SECRET-TOKEN' } },
         `${node.http[B]!.url}/v2/SECRETKEY2?apikey=SECRETKEY3`,
@@ -176,7 +155,7 @@ describe('pool against anvil through fault proxies', () => {
       attemptTimeout: 400,
       retries: 2,
       heartbeat: { interval: 100 },
-    })
+    }))
     const json = (value: unknown) => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
     for (const event of ['endpoint:state', 'circuit:open', 'request:retry'] as const) {
       pool.on(event, (e: unknown) => seen.push(json(e), String((e as { reason?: Error }).reason?.message), String((e as { error?: Error }).error?.message)))
@@ -189,7 +168,7 @@ describe('pool against anvil through fault proxies', () => {
     expect(isResilientRpcError(error)).toBe(true)
     seen.push(error.message, json(error), json(pool.stats()))
     // Let heartbeats hit the faults too, then look at everything once more.
-    await waitFor(() => pool!.stats().endpoints[B]!.status === 'down', 'B to go down')
+    await waitFor(() => pool.stats().endpoints[B]!.status === 'down', 'B to go down')
     const late = (await pool.request('eth_getBalance', ['0x'.padEnd(42, '1'), 'latest'], { timeout: 300 }).catch((e: unknown) => e)) as Error
     seen.push(late.message, json(late), json(pool.stats()))
     // The credentials did reach the endpoints, just never our output.

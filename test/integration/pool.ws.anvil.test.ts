@@ -1,36 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
-import type { WsFaultProxy } from '../support/wsFaultProxy.js'
-import { type FaultProxy } from '../support/faultProxy.js'
-import { createPool, type Pool, type PoolOptions } from '../../src/index.js'
+import { createPool } from '../../src/index.js'
 import { waitFor } from '../support/async.js'
+import { balances, getBalance } from '../support/getBalance.js'
 import { runInChild } from '../support/runInChild.js'
 
 // WebSocket endpoints in the pool, next to HTTP ones, against anvil through fault proxies.
 
-const node = useProxiedAnvil({ http: 1, ws: 2 })
-let pool: Pool | undefined
+const node = useProxiedAnvil({ http: 1, ws: 2, pool: { chainId: 31337, attemptTimeout: 500, heartbeat: { interval: 100, timeout: 400 } } })
 
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-})
-
-function makePool(endpoints: PoolOptions['endpoints'], options: Partial<PoolOptions> = {}): Pool {
-  pool = createPool({ endpoints, chainId: 31337, attemptTimeout: 500, heartbeat: { interval: 100, timeout: 400 }, ...options })
-  return pool
-}
-
-const balances = (p: WsFaultProxy | FaultProxy) => p.methodCounts()['eth_getBalance'] ?? 0
-const getBalance = (p: Pool, i = 0) => p.request<string>('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'])
 
 describe('WebSocket endpoints in the pool', () => {
   it('serve requests next to HTTP ones, verified by chain id before they count as up', async () => {
-    const p = makePool([
-      { url: node.ws[0]!.url, name: 'ws0' },
-      { url: node.http[0]!.url, name: 'http' },
-    ], { strategy: 'weighted-round-robin' })
-    await p.ready({ minHealthy: 2, timeout: 5_000 })
+    const p = await node.pool({ endpoints: [node.ws[0]!, node.http[0]!], strategy: 'weighted-round-robin' }, { ready: 2 })
     expect(node.ws[0]!.methodCounts()['eth_chainId']).toBeGreaterThanOrEqual(1)
     for (let i = 0; i < 10; i++) expect(await getBalance(p, i)).toBe('0x0')
     expect(balances(node.ws[0]!)).toBeGreaterThan(0)
@@ -38,10 +20,7 @@ describe('WebSocket endpoints in the pool', () => {
   })
 
   it('a dropped socket takes the endpoint down at once; it reconnects with back-off and serves again', async () => {
-    const p = makePool([
-      { url: node.ws[0]!.url, name: 'ws0' },
-      { url: node.ws[1]!.url, name: 'ws1' },
-    ], { strategy: 'weighted-round-robin' })
+    const p = node.pool({ endpoints: node.ws, strategy: 'weighted-round-robin' })
     const reconnects: number[] = []
     p.on('reconnect:attempt', (e) => e.endpoint === 'ws0' && reconnects.push(e.attempt))
     await p.ready({ minHealthy: 2, timeout: 5_000 })
@@ -61,11 +40,7 @@ describe('WebSocket endpoints in the pool', () => {
   })
 
   it('a silent socket is found out and its requests fail over', async () => {
-    const p = makePool([
-      { url: node.ws[0]!.url, name: 'ws0' },
-      { url: node.http[0]!.url, name: 'http' },
-    ])
-    await p.ready({ minHealthy: 2, timeout: 5_000 })
+    const p = await node.pool({ endpoints: [node.ws[0]!, node.http[0]!] }, { ready: 2 })
     node.ws[0]!.setMode({ kind: 'silent' })
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => getBalance(p, i)))
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
@@ -73,10 +48,10 @@ describe('WebSocket endpoints in the pool', () => {
   })
 
   it('takes the WebSocket keepalive and give-up policy from the pool options', async () => {
-    const p = makePool([{ url: node.ws[0]!.url, name: 'ws0' }, { url: node.http[0]!.url, name: 'http' }], {
-      webSocket: { keepalive: { interval: 50, timeout: 100, mode: 'ping' }, reconnect: { initial: 20, maxAttempts: 2 } },
-    })
-    await p.ready({ minHealthy: 2, timeout: 5_000 })
+    const p = await node.pool(
+      { endpoints: [node.ws[0]!, node.http[0]!], webSocket: { keepalive: { interval: 50, timeout: 100, mode: 'ping' }, reconnect: { initial: 20, maxAttempts: 2 } } },
+      { ready: 2 },
+    )
     await waitFor(() => node.ws[0]!.pings() >= 2, 'protocol pings every 50 ms')
     const reconnects: number[] = []
     p.on('reconnect:attempt', (e) => reconnects.push(e.attempt))

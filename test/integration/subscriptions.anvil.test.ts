@@ -1,35 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
-import { createPool, type BlockHeader, type HeadsReorg, type Pool, type PoolOptions, type RpcLog, type SubscriptionGap } from '../../src/index.js'
+import type { BlockHeader, HeadsReorg, Pool, RpcLog, SubscriptionGap } from '../../src/index.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
-import { deployCounter, DEV_ACCOUNT } from '../support/counter.js'
+import { deployCounter } from '../support/counter.js'
+import { DEV_ACCOUNT } from '../support/devAccounts.js'
 import { waitFor } from '../support/async.js'
 import { Interface } from 'ethers'
 
 // pool.subscribe against anvil's WebSocket endpoint through fault proxies, with blocks mined by the test.
 
-const node = useProxiedAnvil({ http: 1, ws: 2 })
-let pool: Pool | undefined
-
-afterEach(async () => {
-  await pool?.destroy()
-  pool = undefined
-})
-
-function makePool(options: Partial<PoolOptions> = {}): Pool {
-  pool = createPool({
-    endpoints: [
-      { url: node.ws[0]!.url, name: 'ws0' },
-      { url: node.ws[1]!.url, name: 'ws1' },
-      { url: node.http[0]!.url, name: 'http' },
-    ],
-    chainId: 31337,
-    attemptTimeout: 500,
-    heartbeat: { interval: 100, timeout: 400 },
-    ...options,
-  })
-  return pool
-}
+// The pools' endpoints: both WebSocket proxies, then the HTTP one.
+const node = useProxiedAnvil({ http: 1, ws: 2, pool: { chainId: 31337, attemptTimeout: 500, heartbeat: { interval: 100, timeout: 400 } } })
 
 const headNumber = async () => BigInt(await node.anvil.rpc<string>('eth_blockNumber'))
 const canonicalHash = async (n: bigint) => (await node.anvil.rpc<{ hash: string }>('eth_getBlockByNumber', [`0x${n.toString(16)}`, false])).hash
@@ -50,8 +31,7 @@ function collectSources(p: Pool) {
 
 describe('pool.subscribe("newHeads")', () => {
   it('sees every block exactly once across three forced reconnects (drop, silent, drop)', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 3 })
     const sources = collectSources(p)
     const heads: BlockHeader[] = []
     const errors: unknown[] = []
@@ -83,8 +63,7 @@ describe('pool.subscribe("newHeads")', () => {
   })
 
   it('falls back to polling over HTTP when no WebSocket endpoint is up, and moves back when one is', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 3 })
     const sources = collectSources(p)
     const heads: BlockHeader[] = []
     p.subscribe('newHeads', (h) => heads.push(h), { pollInterval: 50 })
@@ -106,8 +85,7 @@ describe('pool.subscribe("newHeads")', () => {
   })
 
   it('reports a reorg before the heads that replace the removed ones', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 3 })
     const events: Array<{ head: BlockHeader } | { reorg: HeadsReorg }> = []
     p.subscribe('newHeads', (head) => events.push({ head }), { onReorg: (reorg) => events.push({ reorg }), pollInterval: 50 })
     await waitFor(() => events.length > 0, 'the first head')
@@ -132,8 +110,7 @@ describe('pool.subscribe("newHeads")', () => {
   })
 
   it('past maxBackfill, a gap notice says what was skipped and delivery goes on', async () => {
-    const p = makePool({ endpoints: [{ url: node.ws[0]!.url, name: 'ws0' }, { url: node.http[0]!.url, name: 'http' }] })
-    await p.ready({ minHealthy: 2, timeout: 5_000 })
+    const p = await node.pool({ endpoints: [node.ws[0]!, node.http[0]!] }, { ready: 2 })
     const heads: BlockHeader[] = []
     const gaps: SubscriptionGap[] = []
     p.subscribe('newHeads', (h) => heads.push(h), { maxBackfill: 3, onGap: (g) => gaps.push(g), pollInterval: 60_000 })
@@ -152,8 +129,7 @@ describe('pool.subscribe("newHeads")', () => {
   })
 
   it('unsubscribe ends the node-side subscription; destroy() closes every socket', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 3 })
     const sources = collectSources(p)
     const unsubscribe = p.subscribe('newHeads', () => {})
     await waitFor(() => sources.some((s) => s.startsWith('ws')), 'a WebSocket source')
@@ -170,8 +146,7 @@ describe('pool.subscribe("newHeads")', () => {
 
 describe('pool.subscribe("logs")', () => {
   it('delivers every log exactly once and in order across socket drops, backfilling with eth_getLogs', async () => {
-    const p = makePool()
-    await p.ready({ minHealthy: 3, timeout: 5_000 })
+    const p = await node.pool({}, { ready: 3 })
     const iface = new Interface(counterAbi)
     const address = await deployCounter(node.anvil)
     const ping = (n: number) => node.anvil.transact({ from: DEV_ACCOUNT, to: address, data: iface.encodeFunctionData('ping', [n, `0x${'ab'.repeat(32)}`]) })

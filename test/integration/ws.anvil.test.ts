@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { isResilientRpcError } from '../../src/errors/guard.js'
 import type { ResilientRpcError } from '../../src/errors/base.js'
 import { createWsTransport } from '../../src/transport/ws.js'
@@ -16,29 +16,25 @@ type Head = { number: string; hash: string; parentHash: string }
 
 const node = useProxiedAnvil({ ws: 1 })
 let proxy: WsFaultProxy
-const transports: WsTransport[] = []
 
 beforeAll(() => {
   proxy = node.ws[0]!
 })
-afterEach(async () => {
-  await Promise.all(transports.splice(0).map((t) => t.destroy()))
-  await waitFor(() => proxy.openConnections() === 0, 'every test socket to be closed')
-})
 
+/** A transport destroyed, its socket closed at the proxy, before the next test. */
 function transport(options: Partial<WsTransportOptions> = {}): WsTransport {
-  const t = createWsTransport({
-    url: `${proxy.url}/ws/SECRETKEY`,
-    endpoint: 'anvil-ws',
-    chainId: 31337n,
-    connectTimeout: 1_000,
-    // Generous: a keepalive that fires on a loaded CI machine would reconnect in the middle of a test.
-    keepalive: { interval: 100, timeout: 1_000 },
-    reconnect: { initial: 20, max: 100 },
-    ...options,
-  })
-  transports.push(t)
-  return t
+  return node.track(
+    createWsTransport({
+      url: `${proxy.url}/ws/SECRETKEY`,
+      endpoint: 'anvil-ws',
+      chainId: 31337n,
+      connectTimeout: 1_000,
+      // Generous: a keepalive that fires on a loaded CI machine would reconnect in the middle of a test.
+      keepalive: { interval: 100, timeout: 1_000 },
+      reconnect: { initial: 20, max: 100 },
+      ...options,
+    }),
+  )
 }
 
 const deadline = (ms = 10_000) => AbortSignal.timeout(ms)

@@ -1,8 +1,6 @@
 import { counterBytecode } from '../fixtures/contracts/counter.js'
 import type { Anvil } from './anvil.js'
-
-/** anvil's first dev account, unlocked: set-up transactions need no key. */
-export const DEV_ACCOUNT = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
+import { DEV_ACCOUNT } from './devAccounts.js'
 
 /**
  * Deploys the Counter fixture contract straight to anvil (not through anything under test), from
