@@ -269,19 +269,9 @@ describe('EIP-1193 provider over the pool, through viem', () => {
   })
 })
 
-/** Wraps a pool to record the methods requested through it. */
+/** The pool, and the methods requested through it, as the pool reports them (`request:done`). */
 function recordingPool(p: Pool): { pool: Pool; methods: string[] } {
   const methods: string[] = []
-  const request: Pool['request'] = (method, params, options) => {
-    methods.push(method)
-    return p.request(method, params, options)
-  }
-  const pool = new Proxy(p, {
-    get(target, key) {
-      if (key === 'request') return request
-      const value: unknown = Reflect.get(target, key)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
-  return { pool, methods }
+  p.on('request:done', (e) => methods.push(e.method))
+  return { pool: p, methods }
 }
