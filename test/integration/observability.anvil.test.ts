@@ -60,7 +60,11 @@ describe('logging against anvil', () => {
     await waitFor(() => downLogs().some((l) => typeof l.obj.suppressed === 'number'), 'a log line reporting suppressed ones', 10_000)
     // Every transition happened (events), fewer were logged, and the gap was counted.
     expect(downs).toBeGreaterThan(downLogs().length)
-    expect(downLogs().every((l) => l.level === 'warn' && l.obj.endpoint === `http://127.0.0.1:${node.http[A]!.port}#0`)).toBe(true)
+    // By id only. Mostly A's: B is healthy, but with failuresToDown 1 and a 200 ms ping limit, one
+    // stall of a loaded machine marks it down too, and that is logged the same way.
+    const ids = node.http.map((x, i) => `http://127.0.0.1:${x.port}#${i}`)
+    expect(downLogs().every((l) => l.level === 'warn' && ids.includes(l.obj.endpoint as string))).toBe(true)
+    expect(downLogs().some((l) => l.obj.endpoint === ids[A])).toBe(true)
     const suppressed = downLogs().reduce((sum, l) => sum + ((l.obj.suppressed as number | undefined) ?? 0), 0)
     expect(suppressed).toBeGreaterThan(0)
     expect(lines.some((l) => l.msg === 'pool ready')).toBe(true)
