@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { duration, integer } from '../config/validate.js'
+import { bigInteger, duration, integer } from '../config/validate.js'
 import { isResilientRpcError } from '../errors/guard.js'
 
 /** The CLI's exit codes (documented in docs/cli.md). */
@@ -21,6 +21,8 @@ export type CommonArgs = {
   /** Endpoint URLs from `--rpc` (comma-separated, repeatable); empty when not given. */
   rpc: string[]
   config: string | undefined
+  /** The chain the endpoints must serve (`--chain-id`); without it the pool adopts the endpoints' own. */
+  chainId: bigint | undefined
   json: boolean
   /** Deadline of the command (ms). */
   timeout: number | undefined
@@ -50,6 +52,7 @@ const COMMANDS = ['health', 'call', 'read'] as const
 const OPTIONS = {
   rpc: { type: 'string', multiple: true },
   config: { type: 'string', short: 'c' },
+  'chain-id': { type: 'string' },
   json: { type: 'boolean', default: false },
   timeout: { type: 'string', short: 't' },
   'min-healthy': { type: 'string' },
@@ -96,6 +99,7 @@ export function parseCliArgs(argv: readonly string[]): Command {
   const common: CommonArgs = {
     rpc: splitUrls(values.rpc ?? []),
     config: values.config,
+    chainId: values['chain-id'] === undefined ? undefined : checked(() => bigInteger('--chain-id', chainNumber(values['chain-id']!), false)),
     json: values.json,
     timeout: values.timeout === undefined ? undefined : checked(() => duration('--timeout', number(values.timeout!), 0)),
   }
@@ -137,7 +141,7 @@ export function splitUrls(values: readonly string[]): string[] {
 
 // Options whose value is a number, by each of their names: a negative value ("--timeout -5") would
 // read as an option to parseArgs, which would then refuse the line in its own words instead of ours.
-const NUMERIC: Readonly<Record<string, string>> = { '--timeout': '--timeout', '-t': '--timeout', '--min-healthy': '--min-healthy', '--confirmations': '--confirmations' }
+const NUMERIC: Readonly<Record<string, string>> = { '--timeout': '--timeout', '-t': '--timeout', '--min-healthy': '--min-healthy', '--confirmations': '--confirmations', '--chain-id': '--chain-id' }
 
 /** `--timeout -5` → `--timeout=-5`, so that the value reaches our checks. Nothing after `--` is touched. */
 function joinNegativeValues(argv: readonly string[]): string[] {
@@ -161,6 +165,12 @@ function joinNegativeValues(argv: readonly string[]): string[] {
 function number(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
   return /^\s*-?\d+(\.\d+)?\s*$/.test(text) ? Number(text) : (text as unknown as number)
+}
+
+/** A chain id as typed: decimal or `0x` hex; anything else stays the text, for the check to quote. */
+function chainNumber(text: string): bigint | number {
+  const trimmed = text.trim()
+  return /^(\d+|0x[0-9a-fA-F]+)$/.test(trimmed) ? BigInt(trimmed) : (text as unknown as number)
 }
 
 /** An option check of the library (config/validate.ts), its error a usage error. */

@@ -40,11 +40,11 @@ export type ConfigSources = {
 
 /**
  * Builds the pool options from the command line, the environment and the config file. Endpoints come
- * from the first of `--rpc`, `RESILIENT_RPC_URLS` and the file's `endpoints` that gives any; every
- * other option from the file. Never quotes a URL in an error: it may hold an API key.
+ * from the first of `--rpc`, `RESILIENT_RPC_URLS` and the file's `endpoints` that gives any; the chain
+ * id from `--chain-id`, else the file; every other option from the file. Never quotes a URL in an error: it may hold an API key.
  * @throws UsageError for a missing or malformed config file, unknown keys, or no endpoints at all
  */
-export async function resolveConfig(args: Pick<CommonArgs, 'rpc' | 'config'>, sources: ConfigSources): Promise<PoolOptions> {
+export async function resolveConfig(args: Pick<CommonArgs, 'rpc' | 'config'> & { chainId?: bigint }, sources: ConfigSources): Promise<PoolOptions> {
   const file = args.config === undefined ? {} : await readConfigFile(args.config, sources)
   const fromEnv = splitUrls([sources.env[ENV_URLS] ?? ''])
   let endpoints: readonly EndpointConfig[] | undefined
@@ -54,7 +54,7 @@ export async function resolveConfig(args: Pick<CommonArgs, 'rpc' | 'config'>, so
   if (!endpoints || endpoints.length === 0) {
     throw new UsageError(`no endpoints: give --rpc URL,URL,…, set ${ENV_URLS}, or use --config with an "endpoints" list`)
   }
-  return { ...CLI_DEFAULTS, ...file, endpoints }
+  return { ...CLI_DEFAULTS, ...file, endpoints, ...(args.chainId === undefined ? {} : { chainId: args.chainId }) }
 }
 
 async function readConfigFile(path: string, sources: ConfigSources): Promise<Partial<PoolOptions>> {

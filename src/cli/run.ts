@@ -19,6 +19,8 @@ Endpoints (the first that gives any):
   --config FILE          JSON: {"endpoints": [...], ...pool options}
 
 Options:
+  --chain-id ID          the chain the endpoints must serve (decimal or 0x hex); without it the
+                         pool adopts the chain its endpoints report (see docs/cli.md)
   --json                 machine-readable output on stdout (errors too)
   --timeout MS           health: how long to wait for heartbeats (default 5000);
                          call/read: deadline across retries (default 10000)

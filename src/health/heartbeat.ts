@@ -9,7 +9,7 @@ import type { EndpointHealth, EndpointView } from '../types/endpoint.js'
 import { unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
 import { isQuantity } from '../util/hex.js'
 import { sleep } from '../util/sleep.js'
-import { decideChainId } from './chainConsensus.js'
+import { CHAIN_ID_GRACE, chainInDoubt, decideChainId } from './chainConsensus.js'
 import { nextReferenceHead, type ReferenceHead } from './referenceHead.js'
 
 /** What the heartbeat reads of an endpoint and tells it: the endpoint's own named methods, nothing more. */
@@ -46,6 +46,10 @@ export type HealthHost = {
    * one endpoint had vouched for gave way to one two endpoints agree on.
    */
   lowered(e: { from: bigint; to: bigint; reorg: boolean }): void
+  /** Without a configured chain id, the monitor settled on `chainId`, which `endpoints` (ids) reported. */
+  adopted(e: { chainId: bigint; endpoints: string[] }): void
+  /** Endpoints on `other` came to outnumber those on the adopted `chainId`: the pool's chain is in doubt, for good. */
+  doubted(e: { chainId: bigint; other: bigint }): void
 }
 
 /**
@@ -55,7 +59,13 @@ export type HealthHost = {
  */
 export class HealthMonitor {
   chainId: bigint | undefined
+  /** Set once endpoints on another chain outnumber those on the adopted one: nothing may be served. */
+  doubt: { chainId: bigint; other: bigint } | undefined
   #reference: ReferenceHead = { head: undefined, confirmed: false }
+  /** A second opinion on the chain id is waited for this long after the first report, then not. */
+  #grace: TimerHandle | undefined
+  #graceOver = false
+  readonly #configured: boolean
   readonly #host: HealthHost
   readonly #timers = new Map<MonitoredEndpoint, TimerHandle>()
   readonly #chainReports = new Map<number, bigint>()
@@ -65,6 +75,7 @@ export class HealthMonitor {
   constructor(host: HealthHost) {
     this.#host = host
     this.chainId = host.chainId
+    this.#configured = host.chainId !== undefined
   }
 
   get referenceHead(): bigint | undefined {
@@ -80,6 +91,8 @@ export class HealthMonitor {
     this.#stop.abort()
     for (const timer of this.#timers.values()) this.#host.clock.clearTimeout(timer)
     this.#timers.clear()
+    if (this.#grace !== undefined) this.#host.clock.clearTimeout(this.#grace)
+    this.#grace = undefined
   }
 
   #schedule(endpoint: MonitoredEndpoint, delay: number): void {
@@ -107,11 +120,7 @@ export class HealthMonitor {
       endpoint.noteError(isResilientRpcError(error) ? error : new NetworkError({ cause: error, endpoint: endpoint.id, details: 'heartbeat failed unexpectedly' }))
     }
     if (this.#stop.signal.aborted) return
-    try {
-      this.#host.changed()
-    } catch {
-      // Hooks emit to user listeners, which the pool already isolates; nothing may stop the loop.
-    }
+    this.#changed()
     this.#schedule(endpoint, this.#nextDelay())
   }
 
@@ -131,6 +140,7 @@ export class HealthMonitor {
         if (stale()) return
         endpoint.setChainId(chainId, start)
         this.#chainReports.set(endpoint.index, chainId)
+        this.#checkDoubt()
         if (recheck && this.chainId !== undefined && chainId !== this.chainId) {
           this.#verify(endpoint)
           this.#updateReferenceHead()
@@ -159,13 +169,65 @@ export class HealthMonitor {
 
   /** Lets a verified endpoint serve, or quarantines it; may settle the pool's chain id for the others too. */
   #admit(endpoint: MonitoredEndpoint): void {
-    if (this.chainId === undefined) {
-      this.chainId = decideChainId(undefined, this.#chainReports, this.#host.endpoints.length)
-      if (this.chainId === undefined) return endpoint.waitingFor('waiting for a second endpoint to confirm the chain id')
-      // The decision may settle endpoints that were waiting for it.
-      for (const other of this.#host.endpoints) if (other !== endpoint && other.view.health === 'connecting' && other.view.head !== undefined) this.#verify(other)
+    if (this.chainId === undefined && !this.#decide()) {
+      // The first report starts the grace: a second opinion is welcome, not required.
+      this.#startGrace()
+      return endpoint.waitingFor(this.#waitingReason())
     }
     this.#verify(endpoint)
+  }
+
+  /**
+   * Settles the pool's chain id if the reports allow it (see decideChainId), tells the host, and lets
+   * the endpoints that were waiting for the decision in (or quarantines them). Returns whether it is settled.
+   */
+  #decide(): boolean {
+    const chainId = decideChainId(undefined, this.#chainReports, this.#host.endpoints.length, this.#graceOver)
+    if (chainId === undefined) return false
+    this.chainId = chainId
+    const endpoints = this.#host.endpoints.filter((e) => this.#chainReports.get(e.index) === chainId).map((e) => e.id)
+    this.#host.adopted({ chainId, endpoints })
+    for (const e of this.#host.endpoints) if (e.view.health === 'connecting' && e.view.head !== undefined) this.#verify(e)
+    this.#checkDoubt()
+    return true
+  }
+
+  #startGrace(): void {
+    if (this.#grace !== undefined || this.#graceOver) return
+    const { clock, heartbeat } = this.#host
+    this.#grace = clock.setTimeout(() => {
+      this.#grace = undefined
+      this.#graceOver = true
+      if (this.#stop.signal.aborted || this.chainId !== undefined) return
+      if (!this.#decide()) {
+        for (const e of this.#host.endpoints) if (e.view.health === 'connecting' && e.view.head !== undefined) e.waitingFor(this.#waitingReason())
+      }
+      this.#changed()
+    }, CHAIN_ID_GRACE)
+    if (heartbeat.unref) unrefTimer(this.#grace)
+  }
+
+  #waitingReason(): string {
+    const reported = [...new Set(this.#chainReports.values())]
+    if (!this.#graceOver) return `waiting up to ${CHAIN_ID_GRACE} ms for a second endpoint to confirm chain id ${reported.join(' or ')}`
+    return `endpoints disagree on the chain id (${reported.join(' vs ')}): set chainId`
+  }
+
+  /** Without a configured chain id, more endpoints on another chain than on the adopted one put the pool in doubt. */
+  #checkDoubt(): void {
+    if (this.#configured || this.chainId === undefined || this.doubt !== undefined) return
+    const other = chainInDoubt(this.chainId, this.#chainReports)
+    if (other === undefined) return
+    this.doubt = { chainId: this.chainId, other }
+    this.#host.doubted(this.doubt)
+  }
+
+  #changed(): void {
+    try {
+      this.#host.changed()
+    } catch {
+      // Hooks emit to user listeners, which the pool already isolates; nothing may stop the loop.
+    }
   }
 
   #verify(endpoint: MonitoredEndpoint): void {

@@ -103,6 +103,9 @@ export function attachLogger(pool: Subscribable, logger: Logger, options: LogRat
     'circuit:halfOpen': ({ endpoint }) => log('info', `circuit:halfOpen|${endpoint}`, { event: 'circuit:halfOpen', endpoint }, 'circuit half-open'),
     'circuit:close': ({ endpoint }) => log('info', `circuit:close|${endpoint}`, { event: 'circuit:close', endpoint }, 'circuit closed'),
     'chain:reorg': ({ from, to }) => log('warn', 'chain:reorg', { event: 'chain:reorg', from: String(from), to: String(to) }, 'chain reorg'),
+    'chain:adopted': ({ chainId, endpoints }) => log('info', 'chain:adopted', { event: 'chain:adopted', chainId: String(chainId), endpoints }, 'chain id adopted'),
+    'chain:conflict': ({ chainId, other }) =>
+      log('error', 'chain:conflict', { event: 'chain:conflict', chainId: String(chainId), other: String(other) }, 'endpoints disagree on the chain: serving nothing until chainId is set'),
     'reconnect:attempt': ({ endpoint, attempt, delay }) => log('info', `reconnect:attempt|${endpoint}`, { event: 'reconnect:attempt', endpoint, attempt, delay }, 'reconnecting'),
     'request:retry': ({ method, attempt, endpoint, error, delay }) =>
       log('debug', `request:retry|${endpoint}`, { event: 'request:retry', method, attempt, endpoint, error: describeError(error), delay }, 'request retry'),

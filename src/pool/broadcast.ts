@@ -1,10 +1,10 @@
 import { duration } from '../config/validate.js'
-import { PoolDestroyedError, TimeoutError } from '../errors/request.js'
+import { TimeoutError } from '../errors/request.js'
 import { startRequestSpan } from '../observability/tracing.js'
 import { withTimeout } from '../policy/timeout.js'
 import type { Attempts } from './attempt.js'
 import { newCall, type RequestOptions } from './call.js'
-import type { PoolCore } from './core.js'
+import { notServing, type PoolCore } from './core.js'
 import type { Dispatcher } from './dispatch.js'
 import { finalError } from './finalError.js'
 
@@ -18,7 +18,8 @@ export type BroadcastResult<T> = { endpoint: string; result: Promise<T> }
  * @throws `POOL_DESTROYED`, `INVALID_OPTION` (synchronously)
  */
 export function broadcast<T>(core: PoolCore, dispatcher: Dispatcher, attempts: Attempts, method: string, params: readonly unknown[], options: RequestOptions): Array<BroadcastResult<T>> {
-  if (core.lifetime.aborted) throw new PoolDestroyedError()
+  const refused = notServing(core)
+  if (refused) throw refused
   const timeout = duration('timeout', options.timeout, core.options.defaultTimeout, false, true)
   const takers = dispatcher.takersNow(newCall(core.options, method, params, options))
   return takers.map((endpoint) => {

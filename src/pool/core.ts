@@ -1,4 +1,7 @@
 import type { ResolvedPoolOptions } from '../config/poolOptions.js'
+import type { ResilientRpcError } from '../errors/base.js'
+import { ChainMismatchError } from '../errors/endpoint.js'
+import { PoolDestroyedError } from '../errors/request.js'
 import type { Endpoint } from '../endpoint/endpoint.js'
 import type { HealthMonitor } from '../health/heartbeat.js'
 import type { RetryBudget } from '../policy/retryBudget.js'
@@ -35,6 +38,20 @@ export type PoolCore = {
 /** The pool's reference head (see docs/architecture.md), `undefined` before heartbeats know it or without them. */
 export function referenceHead(core: PoolCore): bigint | undefined {
   return core.health?.referenceHead
+}
+
+/**
+ * Why the pool serves nothing now, or `undefined`: destroyed, or (without a configured `chainId`)
+ * endpoints on another chain outnumber those on the one it adopted — nothing is served from a chain
+ * in doubt.
+ */
+export function notServing(core: PoolCore): ResilientRpcError | undefined {
+  if (core.lifetime.aborted) return new PoolDestroyedError()
+  const doubt = core.health?.doubt
+  if (doubt === undefined) return undefined
+  return new ChainMismatchError(doubt.chainId, doubt.other, {
+    details: `endpoints on chain ${doubt.other} outnumber those on chain ${doubt.chainId}, which the pool adopted without a configured chainId: set chainId to choose`,
+  })
 }
 
 /** One endpoint far ahead of the others is distrusted only when a majority (three or more live) outvotes it. */

@@ -129,6 +129,8 @@ class PoolImpl extends EventSource<PoolEvents> implements Pool {
             this.#requester.lowered(to)
             if (reorg) events.emit('chain:reorg', { from, to })
           },
+          adopted: (e) => events.emit('chain:adopted', e),
+          doubted: (e) => events.emit('chain:conflict', e),
         })
       : undefined
     const core: PoolCore = (this.#core = {

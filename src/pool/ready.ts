@@ -2,10 +2,10 @@ import pTimeout from 'p-timeout'
 import { duration } from '../config/validate.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
-import { AbortedError, NotReadyError, PoolDestroyedError, TimeoutError } from '../errors/request.js'
+import { AbortedError, NotReadyError, TimeoutError } from '../errors/request.js'
 import { globalTimersOf } from '../util/clock.js'
 import { show } from '../util/show.js'
-import type { PoolCore } from './core.js'
+import { notServing, type PoolCore } from './core.js'
 import type { Dispatcher } from './dispatch.js'
 
 export type ReadyOptions = {
@@ -23,7 +23,8 @@ export type ReadyOptions = {
  * @throws `NOT_READY`, `ABORTED`, `POOL_DESTROYED`, `INVALID_OPTION`
  */
 export async function ready(core: PoolCore, dispatcher: Dispatcher, options: ReadyOptions = {}): Promise<void> {
-  if (core.lifetime.aborted) throw new PoolDestroyedError()
+  const refused = notServing(core)
+  if (refused) throw refused
   const n = core.endpoints.length
   const minHealthy = options.minHealthy ?? 1
   if (!Number.isInteger(minHealthy) || minHealthy < 1 || minHealthy > n) {
@@ -35,7 +36,13 @@ export async function ready(core: PoolCore, dispatcher: Dispatcher, options: Rea
   const controller = new AbortController()
   core.active.add(controller)
   const waiting = (async () => {
-    while (healthy() < minHealthy) await dispatcher.waitForChange(controller.signal)
+    for (;;) {
+      // A chain that comes into doubt while waiting ends the wait too.
+      const doubt = notServing(core)
+      if (doubt) throw doubt
+      if (healthy() >= minHealthy) return
+      await dispatcher.waitForChange(controller.signal)
+    }
   })()
   try {
     await pTimeout(waiting, { milliseconds: timeout, signal: options.signal, customTimers: globalTimersOf(core.clock), message: new TimeoutError('request', timeout) })

@@ -2,14 +2,14 @@ import { duration } from '../config/validate.js'
 import type { ResilientRpcError } from '../errors/base.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
-import { AbortedError, PoolDestroyedError, TimeoutError } from '../errors/request.js'
+import { AbortedError, TimeoutError } from '../errors/request.js'
 import { startRequestSpan } from '../observability/tracing.js'
 import { isIdempotentRead } from '../policy/methods.js'
 import { waitAtMost } from '../policy/timeout.js'
 import { isQuantity, toQuantity } from '../util/hex.js'
 import { AnswerCache } from './cache.js'
 import { newCall, type Call, type RequestOptions } from './call.js'
-import { referenceHead, type PoolCore } from './core.js'
+import { notServing, referenceHead, type PoolCore } from './core.js'
 import { finalError } from './finalError.js'
 import { Flights } from './flights.js'
 import type { QuorumReads } from './quorumRequest.js'
@@ -61,7 +61,8 @@ export class Requester {
 
   async #request<T>(method: string, params: readonly unknown[] = [], options: RequestOptions = {}): Promise<T> {
     const core = this.#core
-    if (core.lifetime.aborted) throw new PoolDestroyedError()
+    const refused = notServing(core)
+    if (refused) throw refused
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'expected an object')
     const call = newCall(core.options, method, params, options)
     const timeout = duration('timeout', options.timeout, core.options.defaultTimeout, false, true)

@@ -12,6 +12,17 @@ export type PoolEvents = {
   'circuit:open': [e: { endpoint: string }]
   'circuit:halfOpen': [e: { endpoint: string }]
   'circuit:close': [e: { endpoint: string }]
+  /**
+   * Without a configured `chainId`, the pool settled on the chain `endpoints` reported: two agreeing,
+   * the only endpoint of the pool, or the one that answered alone within a second. It never switches
+   * chains afterwards: an endpoint on another chain is quarantined.
+   */
+  'chain:adopted': [e: { chainId: bigint; endpoints: string[] }]
+  /**
+   * Endpoints on `other` came to outnumber those on the adopted `chainId`: which chain the user meant is
+   * in doubt, so the pool serves nothing (`CHAIN_MISMATCH`) until it is created with `chainId`.
+   */
+  'chain:conflict': [e: { chainId: bigint; other: bigint }]
   /** Every live endpoint agreed on a lower head for two heartbeats: the reference head went down (a reorg or rollback). */
   'chain:reorg': [e: { from: bigint; to: bigint }]
   /** The first attempt of a read was slow: the same request went to `hedge` too; the first answer wins. */

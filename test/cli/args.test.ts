@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseCliArgs, splitUrls } from '../../src/cli/args.js'
 
-const common = { rpc: [], config: undefined, json: false, timeout: undefined }
+const common = { rpc: [], config: undefined, chainId: undefined, json: false, timeout: undefined }
 
 describe('CLI arguments', () => {
   it.each([
@@ -17,6 +17,8 @@ describe('CLI arguments', () => {
     [['help', 'read'], { command: 'help', topic: 'read' }],
     [['call', '-h'], { command: 'help', topic: 'call' }],
     [['-v'], { command: 'version' }],
+    [['health', '--chain-id', '137'], { command: 'health', chainId: 137n }],
+    [['call', 'eth_chainId', '--chain-id', '0x89'], { command: 'call', chainId: 137n }],
   ])('%j', (argv, expected) => {
     expect(parseCliArgs(argv)).toMatchObject(expected)
   })
@@ -39,6 +41,9 @@ describe('CLI arguments', () => {
     [['call', 'eth_chainId', '--timeout', '99999999999'], 'Invalid option `--timeout`: expected a duration in ms > 0 and <= 2147483647, got 99999999999'],
     [['read', '-a', '0x1', '--abi', 'x', '--confirmations', '-2'], 'Invalid option `--confirmations`: expected an integer >= 0, got -2'],
     [['call', 'eth_chainId', '--address', '0x1'], '--address does not apply to call'],
+    [['health', '--chain-id', '-5'], 'Invalid option `--chain-id`: expected an integer > 0, got -5'],
+    [['health', '--chain-id', '0'], 'Invalid option `--chain-id`: expected an integer > 0, got 0'],
+    [['health', '--chain-id', 'mainnet'], 'Invalid option `--chain-id`: expected an integer > 0, got mainnet'],
     [['health', '--confirmations', '3'], '--confirmations does not apply to health'],
     [['read', '--abi', 'x.json'], 'read needs --address'],
     [['read', '--address', '0x1'], 'read needs --abi (a JSON ABI file or a signature like "function value() view returns (uint256)")'],

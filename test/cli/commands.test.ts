@@ -40,7 +40,7 @@ function io(signal?: AbortSignal) {
 
 const connecting = (id: string) => fakeEndpointStats(id, { status: 'connecting', head: undefined, lag: undefined, chainId: undefined, latencyEwma: undefined })
 const args = (over: { timeout?: number; minHealthy?: number } = {}) =>
-  ({ command: 'health' as const, rpc: [], config: undefined, json: true, timeout: over.timeout, minHealthy: over.minHealthy ?? 1 })
+  ({ command: 'health' as const, rpc: [], config: undefined, chainId: undefined, json: true, timeout: over.timeout, minHealthy: over.minHealthy ?? 1 })
 
 afterEach(() => {
   vi.restoreAllMocks()

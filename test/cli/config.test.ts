@@ -20,6 +20,14 @@ describe('CLI configuration', () => {
     expect((await resolveConfig({ rpc: [], config: 'rpc.json' }, sources())).endpoints).toEqual(['http://file-a', { url: 'http://file-b', tier: 'backup' }])
   })
 
+  it('takes the chain id from --chain-id over the file', async () => {
+    const withChain = JSON.stringify({ endpoints: ['http://a'], chainId: 1 })
+    const read = { env: {}, readFile: files({ 'chain.json': withChain }) }
+    expect((await resolveConfig({ rpc: [], config: 'chain.json', chainId: 137n }, read)).chainId).toBe(137n)
+    expect((await resolveConfig({ rpc: [], config: 'chain.json' }, read)).chainId).toBe(1)
+    expect(await resolveConfig({ rpc: ['http://a'], config: undefined }, sources())).not.toHaveProperty('chainId')
+  })
+
   it('uses one-second heartbeats unless the file says otherwise', async () => {
     expect(await resolveConfig({ rpc: ['http://a'], config: undefined }, sources())).toEqual({ endpoints: ['http://a'], heartbeat: { interval: 1_000, timeout: 1_500 } })
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decideChainId } from '../../src/health/chainConsensus.js'
+import { chainInDoubt, decideChainId } from '../../src/health/chainConsensus.js'
 
 describe('decideChainId', () => {
   it.each([
@@ -24,4 +24,26 @@ describe('decideChainId', () => {
       expect(decideChainId(configured, new Map(reports), count)).toBe(expected)
     },
   )
+
+  it.each([
+    { name: 'one report, grace over: adopted alone', reports: [[0, 1n]], expected: 1n },
+    { name: 'one report, grace not over: waits', reports: [[0, 1n]], graceOver: false, expected: undefined },
+    { name: 'a tie after the grace: waits', reports: [[0, 1n], [1, 5n]], expected: undefined },
+    { name: 'a leader after the grace: it', reports: [[0, 1n], [1, 5n], [2, 5n]], expected: 5n },
+    { name: 'no report after the grace: waits', reports: [], expected: undefined },
+  ] as Array<{ name: string; reports: Array<[number, bigint]>; graceOver?: boolean; expected: bigint | undefined }>)('after the grace: $name → $expected', ({ reports, graceOver = true, expected }) => {
+    expect(decideChainId(undefined, new Map(reports), 3, graceOver)).toBe(expected)
+  })
+})
+
+describe('chainInDoubt', () => {
+  it.each([
+    { name: 'only the adopted chain', reports: [[0, 1n]], expected: undefined },
+    { name: 'one rival against one: a tie is no doubt', reports: [[0, 1n], [1, 5n]], expected: undefined },
+    { name: 'two rivals against one', reports: [[0, 1n], [1, 5n], [2, 5n]], expected: 5n },
+    { name: 'rivals on two chains, neither outnumbering', reports: [[0, 1n], [1, 5n], [2, 10n]], expected: undefined },
+    { name: 'no report of the adopted chain left', reports: [[1, 5n]], expected: 5n },
+  ] as Array<{ name: string; reports: Array<[number, bigint]>; expected: bigint | undefined }>)('$name → $expected', ({ reports, expected }) => {
+    expect(chainInDoubt(1n, new Map(reports))).toBe(expected)
+  })
 })

@@ -158,17 +158,75 @@ describe('chain identity', () => {
     expect(fake.callsTo('b')).toHaveLength(calls)
   })
 
-  it('an endpoint waits, not serving, until a second one confirms its chain', async () => {
+  it('a second endpoint agreeing within the grace decides at once, and the pool says which chain it adopted from whom', async () => {
+    fake.set('b', { kind: 'network' })
+    // c answers slowly: its second opinion comes 600 ms into a's grace.
+    fake.set('c', (call) => ({ ...node('c')(call), delay: 300 }) as Behaviour)
+    const p = makePool()
+    const adopted: unknown[] = []
+    p.on('chain:adopted', (e) => adopted.push(e))
+    await vi.advanceTimersByTimeAsync(50)
+    expect(statuses(p)[0]).toBe('connecting')
+    expect(p.stats().endpoints[0]!.statusReason).toMatch(/waiting up to 1000 ms for a second endpoint to confirm chain id 1/)
+    await vi.advanceTimersByTimeAsync(650)
+    expect(statuses(p)).toEqual(['up', 'connecting', 'up'])
+    expect(adopted).toEqual([{ chainId: 1n, endpoints: ['http://a:80#0', 'http://c:80#2'] }])
+  })
+
+  it('alone, the one endpoint that answers serves 1 s after its first report; an endpoint on another chain later is quarantined', async () => {
     fake.set('b', { kind: 'network' })
     fake.set('c', { kind: 'network' })
     const p = makePool()
-    await vi.advanceTimersByTimeAsync(50)
+    const adopted: unknown[] = []
+    p.on('chain:adopted', (e) => adopted.push(e))
+    const served = p.request('eth_getBalance', ['0x1', 'latest'], { timeout: 5_000 })
+    await vi.advanceTimersByTimeAsync(999)
     expect(statuses(p)[0]).toBe('connecting')
-    expect(p.stats().endpoints[0]!.statusReason).toMatch(/second endpoint to confirm the chain id/)
-    fake.set('c', node('c'))
-    await vi.advanceTimersByTimeAsync(1_000)
+    await vi.advanceTimersByTimeAsync(60)
     expect(statuses(p)[0]).toBe('up')
-    expect(statuses(p)[2]).toBe('up')
+    expect(adopted).toEqual([{ chainId: 1n, endpoints: ['http://a:80#0'] }])
+    await expect(served).resolves.toBe('0x0')
+    // The pool never switches chains: b comes up on chain 5 and is quarantined, naming both ids.
+    const reasons: string[] = []
+    p.on('endpoint:state', (e) => e.to === 'quarantined' && reasons.push(e.reason?.message ?? ''))
+    fake.set('b', node('b', 5))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(statuses(p)).toEqual(['up', 'quarantined', 'down'])
+    expect(reasons).toEqual([expect.stringMatching(/endpoint is on chain 5, the pool on chain 1/)])
+    await expect(p.request('eth_getBalance', ['0x1', 'latest'])).resolves.toBe('0x0')
+  })
+
+  it('once endpoints on another chain outnumber the adopted one, nothing is served: CHAIN_MISMATCH naming both ids', async () => {
+    fake.set('b', { kind: 'network' })
+    fake.set('c', { kind: 'network' })
+    const p = makePool()
+    const conflicts: unknown[] = []
+    p.on('chain:conflict', (e) => conflicts.push(e))
+    await vi.advanceTimersByTimeAsync(1_100)
+    expect(statuses(p)[0]).toBe('up')
+    fake.set('b', node('b', 5))
+    fake.set('c', node('c', 5))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(statuses(p)).toEqual(['up', 'quarantined', 'quarantined'])
+    expect(conflicts).toEqual([{ chainId: 1n, other: 5n }])
+    const error = await p.request('eth_getBalance', ['0x1', 'latest']).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'CHAIN_MISMATCH', expected: 1n, actual: 5n })
+    expect((error as Error).message).toMatch(/endpoints on chain 5 outnumber those on chain 1.*set chainId/)
+    await expect(p.ready({ timeout: 100 })).rejects.toMatchObject({ code: 'CHAIN_MISMATCH' })
+    expect(() => p.requestEach('eth_blockNumber')).toThrow(expect.objectContaining({ code: 'CHAIN_MISMATCH' }))
+  })
+
+  it('endpoints that disagree after the grace, one each, wait: nothing is served from a chain in doubt', async () => {
+    fake.set('b', node('b', 5))
+    fake.set('c', { kind: 'network' })
+    const p = makePool()
+    await vi.advanceTimersByTimeAsync(1_100)
+    expect(statuses(p)).toEqual(['connecting', 'connecting', 'down'])
+    expect(p.stats().endpoints[0]!.statusReason).toMatch(/endpoints disagree on the chain id \(1 vs 5\): set chainId/)
+    // A third opinion settles it.
+    fake.set('c', node('c', 5))
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(statuses(p)).toEqual(['quarantined', 'up', 'up'])
   })
 
   it('a configured chain id quarantines any endpoint on another chain', async () => {
