@@ -89,6 +89,17 @@ describe('resilient-rpc CLI against anvil', { timeout: 90_000 }, () => {
     expect(BigInt(report.endpoints[1]!.head!)).toBeGreaterThanOrEqual(11n)
   })
 
+  it('health without --chain-id: one live endpoint and one dead one is enough (the README example); with a wrong --chain-id, nothing is up', async () => {
+    const live = keyed(good[0]!)
+    const dead = 'http://127.0.0.1:9'
+    const ok = await cli(['health', '--rpc', `${live},${dead}`, '--timeout', '4000', '--json'])
+    expect(ok.code).toBe(0)
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, healthy: 1, chainId: '31337' })
+    const wrong = await cli(['health', '--rpc', `${live},${dead}`, '--chain-id', '1', '--timeout', '2000', '--json'])
+    expect(wrong.code).toBe(3)
+    expect(JSON.parse(wrong.stdout)).toMatchObject({ ok: false, healthy: 0, chainId: '1' })
+  })
+
   it('call: prints the result; endpoints from RESILIENT_RPC_URLS; the hanging endpoint costs no failure', async () => {
     const chain = await cli(['call', 'eth_chainId'], { RESILIENT_RPC_URLS: urls })
     expect([chain.code, chain.stdout, chain.stderr]).toEqual([0, '0x7a69\n', ''])

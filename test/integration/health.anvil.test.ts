@@ -21,6 +21,17 @@ async function freeze(proxy: FaultProxy): Promise<void> {
   await fetch(proxy.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }) })
 }
 
+describe('without a configured chain id', () => {
+  it('a pool of a live endpoint and a dead one serves from the live one, about a second after it answered, and says which chain it adopted', async () => {
+    const adopted: unknown[] = []
+    const p = node.pool({ chainId: undefined, endpoints: [node.http[A]!, 'http://127.0.0.1:9'] })
+    p.on('chain:adopted', (e) => adopted.push(e))
+    await expect(p.request('eth_chainId', [], { timeout: 5_000 })).resolves.toBe('0x7a69')
+    expect(adopted).toEqual([{ chainId: 31337n, endpoints: ['A'] }])
+    expect(p.stats().endpoints.map((e) => e.status)).toEqual(['up', expect.stringMatching(/connecting|down/)])
+  })
+})
+
 describe('endpoint health against anvil', () => {
   it('a lagging endpoint gets no latest-state reads, may serve pinned ones, and comes back when it catches up', async () => {
     const p = await node.pool({ strategy: 'weighted-round-robin' }, { ready: 3 })
