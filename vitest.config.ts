@@ -6,6 +6,9 @@ export default defineConfig({
     // Integration tests start their own anvil; keep parallelism modest on 2-core machines.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // One seed for every randomized test, fixed unless FUZZ_SEED says otherwise (`npm run fuzz`).
+    globalSetup: ['test/support/globalSeed.ts'],
+    setupFiles: ['test/support/setupSeed.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Fail the run on any unhandled rejection or uncaught exception anywhere in the suite.

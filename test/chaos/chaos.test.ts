@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { runCell, type CellResult } from './cell.js'
 import { createCapture, secretNeedles, SECRETS } from './capture.js'
 import { allPairs, samplePairs, singles, type Cell } from './faults.js'
@@ -12,7 +12,8 @@ import { reliabilityDoc } from './reliabilityDoc.js'
 // rewrites docs/reliability.md. The table of every run is also written to .tmp/chaos-matrix.md.
 
 const full = process.env.CHAOS_MATRIX === 'full'
-const seed = process.env.CHAOS_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.CHAOS_SEED)
+// The run's seed (FUZZ_SEED, fixed in `npm test`) unless CHAOS_SEED picks the sample of pairs alone.
+const seed = process.env.CHAOS_SEED === undefined ? inject('seed') : Number(process.env.CHAOS_SEED)
 const PAIRS_IN_CI = 5
 const cells: Cell[] = [...singles(), ...(full ? allPairs() : samplePairs(PAIRS_IN_CI, seed))]
 const results: CellResult[] = []

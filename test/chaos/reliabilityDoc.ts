@@ -13,8 +13,8 @@ export function reliabilityDoc(results: readonly CellResult[], meta: { cells: nu
 
 Every fault of issue #10, alone and in pairs, applied while a workload runs against one pool; the
 invariants below checked in every cell. Last full run: ${meta.cells} cells, ${new Date().toISOString().slice(0, 10)}.
-CI (\`npm test\`) runs every single fault and a seeded sample of pairs (the seed is printed;
-\`CHAOS_SEED=<n>\` replays it); \`npm run chaos\` runs them all and rewrites this file.
+CI (\`npm test\`) runs every single fault and a sample of pairs drawn from the run's fixed seed
+(printed; \`FUZZ_SEED=<n>\` or \`CHAOS_SEED=<n>\` draws another); \`npm run chaos\` runs them all and rewrites this file.
 The long run under rolling faults, \`npm run soak\`, is recorded in [soak.md](soak.md).
 
 ## Set-up
