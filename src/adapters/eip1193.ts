@@ -1,6 +1,6 @@
 import type { EndpointStatus } from '../types/endpoint.js'
 import { createFilterEmulator, type FilterOptions } from '../filters/filters.js'
-import { duration, optionsObject } from '../config/validate.js'
+import { duration, knownKeys, optionNames, optionsObject } from '../config/validate.js'
 import { SafeEmitter } from '../util/emitter.js'
 import { checkPool } from './poolArgument.js'
 import type { Pool, RequestOptions } from '../pool/pool.js'
@@ -72,6 +72,7 @@ type ProviderEvents = Eip1193Events & { error: [error: unknown] }
 export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOptions = {}): Eip1193Provider {
   checkPool(pool)
   optionsObject('options', options)
+  knownKeys('', options, EIP1193_OPTIONS)
   const timeout = options.timeout === undefined ? undefined : duration('timeout', options.timeout, 0, false, true)
   const filters = createFilterEmulator(pool, options.filters)
   const emitter = new SafeEmitter<ProviderEvents>()
@@ -144,3 +145,5 @@ export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOption
   }
   return provider
 }
+
+const EIP1193_OPTIONS = optionNames<Eip1193ProviderOptions>({ timeout: true, filters: true })

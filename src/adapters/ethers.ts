@@ -12,7 +12,7 @@ import {
 import type { InvalidOptionError } from '../errors/invalidOption.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { createFilterEmulator, type FilterEmulator, type FilterOptions } from '../filters/filters.js'
-import { bigInteger, duration, optionsObject } from '../config/validate.js'
+import { bigInteger, duration, knownKeys, optionNames, optionsObject } from '../config/validate.js'
 import { checkPool } from './poolArgument.js'
 import type { Pool } from '../pool/pool.js'
 
@@ -54,6 +54,7 @@ export type EthersProviderOptions = {
 export function createEthersProvider(pool: Pool, options: EthersProviderOptions = {}): JsonRpcApiProvider {
   checkPool(pool)
   optionsObject('options', options)
+  knownKeys('', options, ETHERS_OPTIONS)
   return new PoolProvider(pool, {
     chainId: options.chainId === undefined ? pool.stats().chainId : bigInteger('chainId', options.chainId, false),
     pollingInterval: duration('pollingInterval', options.pollingInterval, 4_000),
@@ -152,3 +153,5 @@ function toEthersError(error: unknown, method: string): Error {
   }
   return Object.assign(e, { cause: error, error })
 }
+
+const ETHERS_OPTIONS = optionNames<EthersProviderOptions>({ chainId: true, pollingInterval: true, timeout: true, filters: true })

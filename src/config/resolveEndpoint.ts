@@ -1,7 +1,8 @@
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import type { Tier } from '../types/endpoint.js'
 import { showJson } from '../util/show.js'
-import { integerOrInfinity, oneOf, positive } from './validate.js'
+import { ENDPOINT_OPTIONS, RATE_LIMIT_OPTIONS } from './optionNames.js'
+import { integerOrInfinity, knownKeys, oneOf, positive } from './validate.js'
 import type { RateLimitOptions } from './policyOptions.js'
 import type { EndpointConfig, ResolvedEndpoint } from './poolOptions.js'
 
@@ -14,6 +15,7 @@ export function resolveEndpoint(config: EndpointConfig, index: number): Resolved
   const path = `endpoints[${index}]`
   const entry = typeof config === 'string' ? { url: config } : config
   if (typeof entry !== 'object' || entry === null) throw new InvalidOptionError(path, 'expected a URL string or an object with a `url`')
+  knownKeys(path, entry, ENDPOINT_OPTIONS)
   if (typeof entry.url !== 'string') throw new InvalidOptionError(`${path}.url`, 'expected a string')
   let url: URL
   try {
@@ -50,6 +52,7 @@ export function resolveEndpoint(config: EndpointConfig, index: number): Resolved
 function resolveRateLimit(path: string, limit: RateLimitOptions | undefined): Required<RateLimitOptions> | undefined {
   if (limit === undefined) return undefined
   if (typeof limit !== 'object' || limit === null || Array.isArray(limit)) throw new InvalidOptionError(path, 'expected an object { perSecond, burst? }')
+  knownKeys(path, limit, RATE_LIMIT_OPTIONS)
   const perSecond = positive(`${path}.perSecond`, limit.perSecond, undefined)
   return { perSecond, burst: positive(`${path}.burst`, limit.burst, Math.max(1, perSecond), 1) }
 }

@@ -91,10 +91,23 @@ export function optionsObject<T extends object>(name: string, value: T | undefin
   return value
 }
 
-/** An `AbortSignal` (or `undefined`). */
+/** An options object (or `undefined`) with none but `names` among its keys. */
+export function checkedObject<T extends object>(name: string, value: T | undefined, names: ReadonlySet<string>, alternative = ''): T | undefined {
+  const object = optionsObject(name, value, alternative)
+  knownKeys(name, object, names)
+  return object
+}
+
+/**
+ * An `AbortSignal` (or `undefined`), judged by what it does, not by its class: `aborted`,
+ * `addEventListener` and `removeEventListener` — so a signal of another realm or a polyfill passes,
+ * and anything else is refused here rather than failing later, in a timer callback.
+ */
 export function optionalSignal(name: string, value: AbortSignal | undefined): AbortSignal | undefined {
-  if (value !== undefined && (value === null || typeof (value as Partial<AbortSignal>).addEventListener !== 'function')) {
-    throw new InvalidOptionError(name, 'expected an AbortSignal')
+  if (value === undefined) return value
+  const s = value as Partial<AbortSignal> | null
+  if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function' || typeof s.removeEventListener !== 'function') {
+    throw new InvalidOptionError(name, `expected an AbortSignal (with aborted, addEventListener and removeEventListener), got ${show(value)}`)
   }
   return value
 }
@@ -103,12 +116,68 @@ export function optionalSignal(name: string, value: AbortSignal | undefined): Ab
  * A back-off (`backoff`, `webSocket.reconnect`, `retryBackoff`): durations in ms, a growth factor of at
  * least `minFactor`, a jitter share in [0, 1]; missing fields from `defaults`.
  */
-export function backoff(name: string, value: BackoffOptions | undefined, defaults: Required<BackoffOptions>, minFactor?: number): Required<BackoffOptions> {
+export function backoff(name: string, value: BackoffOptions | undefined, defaults: Required<BackoffOptions>, names: ReadonlySet<string>, minFactor?: number): Required<BackoffOptions> {
   const b = optionsObject(name, value)
+  knownKeys(name, b, names)
   return {
     initial: duration(`${name}.initial`, b?.initial, defaults.initial, true),
     max: duration(`${name}.max`, b?.max, defaults.max, true),
     factor: positive(`${name}.factor`, b?.factor, defaults.factor, minFactor),
     jitter: fraction(`${name}.jitter`, b?.jitter, defaults.jitter),
   }
+}
+
+/**
+ * The option names of an options type, listed once at run time: the object must name every key of
+ * `T` (the compiler checks the list is complete, so a new option cannot be forgotten here).
+ */
+export function optionNames<T>(names: { readonly [K in keyof Required<T>]: true }): ReadonlySet<string> {
+  return new Set(Object.keys(names))
+}
+
+/**
+ * Refuses a key of `value` that is not an option of its object (a misspelling would otherwise be
+ * ignored in silence): `INVALID_OPTION` naming it and the closest valid name. A key whose value is
+ * `undefined` counts as absent. `path` is the object's own path (`heartbeat`), or '' at the top level.
+ */
+export function knownKeys(path: string, value: object | undefined, names: ReadonlySet<string>): void {
+  if (value === undefined) return
+  for (const key in value) {
+    if (names.has(key) || (value as Record<string, unknown>)[key] === undefined) continue
+    const name = path === '' ? key : `${path}.${key}`
+    const closest = closestName(key, names)
+    throw new InvalidOptionError(name, closest === undefined ? `unknown option (the options are ${[...names].join(', ')})` : `unknown option; did you mean \`${closest}\`?`)
+  }
+}
+
+/** The valid name a misspelled `key` most likely meant: within a third of its length in edits, or one the key starts or ends with. */
+function closestName(key: string, names: ReadonlySet<string>): string | undefined {
+  const lower = key.toLowerCase()
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const name of names) {
+    const distance = editDistance(lower, name.toLowerCase())
+    if (distance < bestDistance) {
+      best = name
+      bestDistance = distance
+    }
+  }
+  if (best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3))) return best
+  for (const name of names) if (lower.startsWith(name.toLowerCase()) || lower.endsWith(name.toLowerCase())) return name
+  return undefined
+}
+
+/** Levenshtein distance, with a transposition counted as one edit ("timotu" is one from "timout"). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1)
+      d[i]![j] = v
+    }
+  }
+  return d[a.length]![b.length]!
 }

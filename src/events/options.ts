@@ -1,7 +1,8 @@
 import { getAddress, type InterfaceAbi } from 'ethers'
 import type { BackoffOptions } from '../config/policyOptions.js'
 import { DEFAULT_SUBSCRIBE } from '../config/defaults.js'
-import { backoff, bigInteger, integer, optionalFunction, optionalSignal, optionsObject, positive } from '../config/validate.js'
+import { BACKOFF_OPTIONS } from '../config/optionNames.js'
+import { backoff, bigInteger, integer, knownKeys, optionNames, optionalFunction, optionalSignal, optionsObject, positive } from '../config/validate.js'
 import type { ResilientRpcError } from '../errors/base.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import { show } from '../util/show.js'
@@ -76,6 +77,24 @@ export const DEFAULT_WATCH_BACKOFF: WatchBackoff = { initial: 250, max: 30_000, 
 /** The options with their defaults applied, every one checked. */
 export type ResolvedWatchOptions = ReturnType<typeof resolveWatchOptions>
 
+const WATCH_OPTIONS = optionNames<WatchEventsOptions>({
+  address: true,
+  abi: true,
+  eventName: true,
+  topics: true,
+  fromBlock: true,
+  confirmations: true,
+  signal: true,
+  onCheckpoint: true,
+  onError: true,
+  range: true,
+  reorgWindow: true,
+  maxBufferedLogs: true,
+  parallel: true,
+  pollInterval: true,
+  retryBackoff: true,
+})
+
 /**
  * Checks every option of `watchEvents` (except the ABI and topics, which the decoder checks) and
  * applies the defaults.
@@ -83,6 +102,7 @@ export type ResolvedWatchOptions = ReturnType<typeof resolveWatchOptions>
  */
 export function resolveWatchOptions(options: WatchEventsOptions, handler: EventHandler) {
   if (optionsObject('options', options) === undefined) throw new InvalidOptionError('options', 'expected an object, got undefined')
+  knownKeys('', options, WATCH_OPTIONS)
   if (optionalFunction('handler', handler) === undefined) throw new InvalidOptionError('handler', 'expected a function, got undefined')
   const confirmations = integer('confirmations', options.confirmations, DEFAULT_WATCH.confirmations)
   const reorgWindow = integer('reorgWindow', options.reorgWindow, DEFAULT_WATCH.reorgWindow, 1)
@@ -101,7 +121,7 @@ export function resolveWatchOptions(options: WatchEventsOptions, handler: EventH
     maxBufferedLogs: integer('maxBufferedLogs', options.maxBufferedLogs, DEFAULT_WATCH.maxBufferedLogs, 1),
     parallel: integer('parallel', options.parallel, DEFAULT_WATCH.parallel, 1),
     pollInterval: positive('pollInterval', options.pollInterval, DEFAULT_SUBSCRIBE.pollInterval, 10),
-    retryBackoff: backoff('retryBackoff', options.retryBackoff, DEFAULT_WATCH_BACKOFF),
+    retryBackoff: backoff('retryBackoff', options.retryBackoff, DEFAULT_WATCH_BACKOFF, BACKOFF_OPTIONS),
     signal: optionalSignal('signal', options.signal),
     onCheckpoint: optionalFunction('onCheckpoint', options.onCheckpoint),
     onError: optionalFunction('onError', options.onError),

@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import { InvalidResponseError, RpcResponseError } from '../errors/endpoint.js'
 import type { Pool, RequestOptions } from '../pool/pool.js'
-import { duration, integer, optionsObject } from '../config/validate.js'
+import { duration, integer, knownKeys, optionNames, optionsObject } from '../config/validate.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { invalidParams, parseLogCriteria, type LogCriteria } from './criteria.js'
 import { showJson } from '../util/show.js'
@@ -93,6 +93,7 @@ const DEFAULT_FILTERS = { idleTimeout: 300_000, maxBlockRange: 1_000 }
 /** Creates the filter state of one adapter instance. */
 export function createFilterEmulator(pool: Pick<Pool, 'request' | 'referenceHead'>, options: FilterOptions = {}): FilterEmulator {
   optionsObject('filters', options)
+  knownKeys('filters', options, FILTER_OPTIONS)
   const idleTimeout = duration('filters.idleTimeout', options.idleTimeout, DEFAULT_FILTERS.idleTimeout)
   const maxBlockRange = integer('filters.maxBlockRange', options.maxBlockRange, DEFAULT_FILTERS.maxBlockRange, 1)
   const clock = options.clock ?? systemClock
@@ -272,3 +273,5 @@ function newFilterId(): string {
   const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
   return bytesToHex(bytes)
 }
+
+const FILTER_OPTIONS = optionNames<FilterOptions>({ idleTimeout: true, maxBlockRange: true, clock: true })

@@ -1,5 +1,5 @@
 import pTimeout from 'p-timeout'
-import { duration } from '../config/validate.js'
+import { duration, knownKeys, optionalSignal, optionNames, optionsObject } from '../config/validate.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import { AbortedError, NotReadyError, TimeoutError } from '../errors/request.js'
@@ -16,6 +16,8 @@ export type ReadyOptions = {
   signal?: AbortSignal
 }
 
+const READY_OPTIONS = optionNames<ReadyOptions>({ minHealthy: true, timeout: true, signal: true })
+
 /**
  * Resolves once `minHealthy` endpoints are up (answered a heartbeat on the pool's chain); rejects with
  * `NOT_READY`, listing why each endpoint is out, when `timeout` passes first. One wait per call, on
@@ -25,6 +27,9 @@ export type ReadyOptions = {
 export async function ready(core: PoolCore, dispatcher: Dispatcher, options: ReadyOptions = {}): Promise<void> {
   const refused = notServing(core)
   if (refused) throw refused
+  optionsObject('options', options)
+  knownKeys('', options, READY_OPTIONS)
+  optionalSignal('signal', options.signal)
   const n = core.endpoints.length
   const minHealthy = options.minHealthy ?? 1
   if (!Number.isInteger(minHealthy) || minHealthy < 1 || minHealthy > n) {

@@ -1,8 +1,8 @@
-import { optionalSignal } from '../config/validate.js'
+import { knownKeys, optionalSignal, optionNames } from '../config/validate.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import { PoolDestroyedError } from '../errors/request.js'
 import type { Endpoint } from '../endpoint/endpoint.js'
-import { createSubscription, type HeadsSubscribeOptions, type LogFilter, type PushEndpoint, type SubscriptionHost } from '../subscriptions/subscription.js'
+import { createSubscription, type HeadsSubscribeOptions, type LogFilter, type LogsSubscribeOptions, type PushEndpoint, type SubscriptionHost } from '../subscriptions/subscription.js'
 import { show } from '../util/show.js'
 import type { PoolCore } from './core.js'
 import type { Statuses } from './statuses.js'
@@ -33,6 +33,7 @@ export class Subscriptions {
     const [filter, listener, given] = kind === 'logs' ? args : [undefined, ...args]
     const options = (given ?? {}) as HeadsSubscribeOptions
     if (typeof options !== 'object') throw new InvalidOptionError('options', 'expected an object')
+    knownKeys('', options, kind === 'logs' ? LOGS_OPTIONS : HEADS_OPTIONS)
     const signal = optionalSignal('signal', options.signal)
     if (kind === 'logs' && (typeof filter !== 'object' || filter === null)) throw new InvalidOptionError('filter', 'expected a log filter object')
     const id = this.#nextId++
@@ -75,3 +76,6 @@ function pushEndpoint(e: Endpoint): PushEndpoint | undefined {
   const transport = e.transport as Partial<PushEndpoint>
   return typeof transport.subscribe === 'function' ? (transport as PushEndpoint) : undefined
 }
+
+const HEADS_OPTIONS = optionNames<HeadsSubscribeOptions>({ signal: true, maxBackfill: true, pollInterval: true, onGap: true, onError: true, onReorg: true })
+const LOGS_OPTIONS = optionNames<LogsSubscribeOptions>({ signal: true, maxBackfill: true, pollInterval: true, onGap: true, onError: true, onRemoved: true })

@@ -4,7 +4,8 @@ import { InvalidOptionError } from '../errors/invalidOption.js'
 import type { ResilientRpcError } from '../errors/base.js'
 import type { BackoffOptions } from '../config/policyOptions.js'
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_WS_CONNECT_TIMEOUT, DEFAULT_WS_KEEPALIVE, DEFAULT_WS_RECONNECT } from '../config/defaults.js'
-import { backoff, boolean, duration, integer, integerOrInfinity, oneOf, optionalFunction, optionsObject } from '../config/validate.js'
+import { WS_KEEPALIVE_OPTIONS, WS_RECONNECT_OPTIONS, WS_TRANSPORT_OPTIONS } from '../config/optionNames.js'
+import { backoff, checkedObject, knownKeys, boolean, duration, integer, integerOrInfinity, oneOf, optionalFunction, optionsObject } from '../config/validate.js'
 import type { WsHandshake, WsKeepaliveOptions, WsReconnectOptions, WsTransportOptions } from '../config/webSocketOptions.js'
 import { defaultWebSocket } from '../platform/node.js'
 import type { WebSocketConstructor } from '../types/webSocket.js'
@@ -145,7 +146,8 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
   if (typeof options.endpoint !== 'string' || options.endpoint === '') throw new InvalidOptionError('endpoint', 'expected a non-empty redacted endpoint id')
   const WebSocket = options.WebSocket ?? defaultWebSocket()
   if (typeof WebSocket !== 'function') throw new InvalidOptionError('WebSocket', 'no WebSocket implementation available: pass one')
-  const k = options.keepalive
+  knownKeys('', options, WS_TRANSPORT_OPTIONS)
+  const k = options.keepalive === false ? false : checkedObject('keepalive', options.keepalive, WS_KEEPALIVE_OPTIONS, ' or false')
   const keepalive: ResolvedOptions['keepalive'] =
     k === false
       ? false
@@ -156,9 +158,10 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
           method: k?.method ?? DEFAULT_WS_KEEPALIVE.method,
         }
   const r = optionsObject('reconnect', options.reconnect) ?? {}
+  knownKeys('reconnect', r, WS_RECONNECT_OPTIONS)
   const d = DEFAULT_WS_RECONNECT
   const maxAttempts = integerOrInfinity('reconnect.maxAttempts', r.maxAttempts, d.maxAttempts)
-  const { initial, max, factor, jitter } = backoff('reconnect', r, d, 1)
+  const { initial, max, factor, jitter } = backoff('reconnect', r, d, WS_RECONNECT_OPTIONS, 1)
   if (max < initial) throw new InvalidOptionError('reconnect.max', `expected >= reconnect.initial (${initial}), got ${max}`)
   optionalFunction('handshake', options.handshake)
   optionalFunction('random', options.random)

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors/invalidOption.js'
-import { boolean, duration, integer, optionalFunction, optionalSignal, optionsObject } from '../config/validate.js'
+import { boolean, duration, integer, knownKeys, optionNames, optionalFunction, optionalSignal, optionsObject } from '../config/validate.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { show } from '../util/show.js'
 import type { OutboxOptions, OutboxSendOptions, OutboxState, OutboxStateEvent, OutboxStorage } from './outboxTypes.js'
@@ -27,6 +27,7 @@ export type ResolvedOutboxOptions = {
 /** `createOutbox`'s options with their defaults, or `INVALID_OPTION`. */
 export function resolveOutboxOptions(options: OutboxOptions): ResolvedOutboxOptions {
   optionsObject('options', options)
+  knownKeys('', options, OUTBOX_OPTIONS)
   const storage = optionsObject('storage', options.storage) ?? createMemoryOutboxStorage()
   for (const key of ['load', 'save', 'remove'] as const) {
     if (typeof storage[key] !== 'function') throw new InvalidOptionError(`storage.${key}`, `expected a function, got ${show(storage[key])}`)
@@ -54,6 +55,7 @@ export type ResolvedSendOptions = {
 /** `outbox.send`'s options, the deadline worked out from `now`, or `INVALID_OPTION`. */
 export function resolveSendOptions(options: OutboxSendOptions, outbox: ResolvedOutboxOptions): ResolvedSendOptions {
   optionsObject('options', options)
+  knownKeys('', options, SEND_OPTIONS)
   const confirmations = integer('confirmations', options.confirmations, 1, 1)
   const timeout = duration('timeout', options.timeout, outbox.timeout, false, true)
   if (options.deadline !== undefined && (typeof options.deadline !== 'number' || Number.isNaN(options.deadline))) {
@@ -66,3 +68,6 @@ export function resolveSendOptions(options: OutboxSendOptions, outbox: ResolvedO
     onState: optionalFunction('onState', options.onState),
   }
 }
+
+const OUTBOX_OPTIONS = optionNames<OutboxOptions>({ storage: true, rebroadcastInterval: true, pollInterval: true, dropAfter: true, timeout: true, onState: true, unref: true, clock: true })
+const SEND_OPTIONS = optionNames<OutboxSendOptions>({ confirmations: true, deadline: true, timeout: true, signal: true, onState: true })

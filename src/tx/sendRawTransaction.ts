@@ -4,7 +4,7 @@ import { isResilientRpcError } from '../errors/guard.js'
 import { TransactionRejectedError } from '../errors/contract.js'
 import type { ResilientRpcError } from '../errors/base.js'
 import { isAlreadyKnownMessage, isNonceTooLowMessage } from '../errors/providerMessages.js'
-import { duration, oneOf, optionalFunction, optionalSignal, optionsObject } from '../config/validate.js'
+import { duration, knownKeys, oneOf, optionNames, optionalFunction, optionalSignal, optionsObject } from '../config/validate.js'
 import { waitAtMost } from '../policy/timeout.js'
 import type { Pool } from '../pool/pool.js'
 import { createAbortController } from '../util/abort.js'
@@ -49,6 +49,7 @@ export type SendRawTransactionOptions = {
  */
 export async function sendRawTransaction(pool: Pool, signedTransaction: string, options: SendRawTransactionOptions = {}): Promise<string> {
   optionsObject('options', options)
+  knownKeys('', options, SEND_RAW_OPTIONS)
   checkSignedBytes(signedTransaction)
   const broadcast = oneOf('broadcast', options.broadcast, 'all', ['all', 'one'])
   const timeout = duration('timeout', options.timeout, Infinity, false, true)
@@ -175,3 +176,5 @@ async function knownByHash(pool: Pool, hash: string, signal: AbortSignal): Promi
   const known = await pool.request<unknown>('eth_getTransactionByHash', [hash], { signal }).catch(() => null)
   return known !== null && known !== undefined
 }
+
+const SEND_RAW_OPTIONS = optionNames<SendRawTransactionOptions>({ broadcast: true, timeout: true, signal: true, onAccepted: true })

@@ -2,7 +2,7 @@ import pTimeout from 'p-timeout'
 import { AbortedError, TimeoutError } from '../errors/request.js'
 import { ConfirmationTimeoutError, type TransactionState } from '../errors/contract.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
-import { bigInteger, duration, optionalFunction, optionalSignal, optionsObject } from '../config/validate.js'
+import { bigInteger, duration, knownKeys, optionNames, optionalFunction, optionalSignal, optionsObject } from '../config/validate.js'
 import type { Pool } from '../pool/pool.js'
 import { createAbortController } from '../util/abort.js'
 import { sleep } from '../util/sleep.js'
@@ -42,6 +42,7 @@ export type WaitForTransactionOptions = {
  */
 export async function waitForTransaction(pool: Pool, hash: string, options: WaitForTransactionOptions = {}): Promise<TransactionReceipt> {
   optionsObject('options', options)
+  knownKeys('', options, WAIT_OPTIONS)
   if (typeof hash !== 'string' || !HASH.test(hash)) throw new InvalidOptionError('hash', 'expected a 32-byte hex transaction hash')
   const wanted = bigInteger('confirmations', options.confirmations ?? 1, false)
   const signal = optionalSignal('signal', options.signal)
@@ -116,3 +117,5 @@ export async function waitForTransaction(pool: Pool, hash: string, options: Wait
     controller.abort(new AbortedError({ details: 'waitForTransaction settled' }))
   }
 }
+
+const WAIT_OPTIONS = optionNames<WaitForTransactionOptions>({ confirmations: true, timeout: true, signal: true, pollInterval: true, onState: true, clock: true })

@@ -466,3 +466,40 @@ describe('edge cases found in review', () => {
     expect((error as Error).message).not.toContain('SECRETKEY')
   })
 })
+
+describe('options checked by name', () => {
+  const E = ['https://a.example/']
+  const message = (options: object) => {
+    try {
+      resolvePoolOptions({ endpoints: E, ...options } as PoolOptions)
+    } catch (error) {
+      return isResilientRpcError(error, 'INVALID_OPTION') ? `${error.option}: ${error.shortMessage}` : String(error)
+    }
+    return 'accepted'
+  }
+
+  it.each([
+    [{ retrys: 2 }, 'retrys: Invalid option `retrys`: unknown option; did you mean `retries`?'],
+    [{ defaultTimout: 5 }, 'defaultTimout: Invalid option `defaultTimout`: unknown option; did you mean `defaultTimeout`?'],
+    [{ attempttimeout: 5 }, 'attempttimeout: Invalid option `attempttimeout`: unknown option; did you mean `attemptTimeout`?'],
+    [{ heartbeat: { intervl: 1_000 } }, 'heartbeat.intervl: Invalid option `heartbeat.intervl`: unknown option; did you mean `interval`?'],
+    [{ breaker: { resetTimout: 1 } }, 'breaker.resetTimout: Invalid option `breaker.resetTimout`: unknown option; did you mean `resetTimeout`?'],
+    [{ backoff: { jiter: 0.1 } }, 'backoff.jiter: Invalid option `backoff.jiter`: unknown option; did you mean `jitter`?'],
+    [{ hedge: { dealy: 5 } }, 'hedge.dealy: Invalid option `hedge.dealy`: unknown option; did you mean `delay`?'],
+    [{ webSocket: { keepalive: { intervall: 5 } } }, 'webSocket.keepalive.intervall: Invalid option `webSocket.keepalive.intervall`: unknown option; did you mean `interval`?'],
+    [{ webSocket: { reconect: {} } }, 'webSocket.reconect: Invalid option `webSocket.reconect`: unknown option; did you mean `reconnect`?'],
+    [{ logRateLimit: { maxx: 1 } }, 'logRateLimit.maxx: Invalid option `logRateLimit.maxx`: unknown option; did you mean `max`?'],
+    [{ frobnicate: true }, expect.stringMatching(/^frobnicate: Invalid option `frobnicate`: unknown option \(the options are endpoints, strategy, .*maxSockets\)$/)],
+  ])('%j → %s', (options, expected) => {
+    expect(message(options)).toEqual(expected)
+  })
+
+  it('names the endpoint and its rate limit by index', () => {
+    expect(message({ endpoints: ['https://a.example/', { url: 'https://b.example/', wieght: 2 }] })).toBe('endpoints[1].wieght: Invalid option `endpoints[1].wieght`: unknown option; did you mean `weight`?')
+    expect(message({ endpoints: [{ url: 'https://b.example/', rateLimit: { perSecnd: 2 } }] })).toBe('endpoints[0].rateLimit.perSecnd: Invalid option `endpoints[0].rateLimit.perSecnd`: unknown option; did you mean `perSecond`?')
+  })
+
+  it('a key whose value is undefined counts as absent', () => {
+    expect(message({ retrys: undefined, heartbeat: { intervl: undefined } })).toBe('accepted')
+  })
+})

@@ -56,7 +56,7 @@ describe('resolveWatchOptions', () => {
     [{ address: ADDRESS, retryBackoff: { max: Infinity } }, 'Invalid option `retryBackoff.max`: expected a duration in ms >= 0 and <= 2147483647, got Infinity'],
     [{ address: ADDRESS, retryBackoff: { factor: 0 } }, 'Invalid option `retryBackoff.factor`: expected a finite number > 0, got 0'],
     [{ address: ADDRESS, retryBackoff: { jitter: 2 } }, 'Invalid option `retryBackoff.jitter`: expected a number in [0, 1], got 2'],
-    [{ address: ADDRESS, signal: {} }, 'Invalid option `signal`: expected an AbortSignal'],
+    [{ address: ADDRESS, signal: {} }, 'Invalid option `signal`: expected an AbortSignal (with aborted, addEventListener and removeEventListener), got [object Object]'],
     [{ address: ADDRESS, onCheckpoint: 'save' }, 'Invalid option `onCheckpoint`: expected a function, got save'],
     [{ address: ADDRESS, onError: 1 }, 'Invalid option `onError`: expected a function, got 1'],
   ])('%j: %s', (options, message) => {

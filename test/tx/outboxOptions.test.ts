@@ -83,7 +83,7 @@ describe('resolveSendOptions', () => {
         "Invalid option \`timeout\`: expected a duration in ms > 0 and <= 2147483647 (or Infinity), got -5",
         "Invalid option \`deadline\`: expected a time in ms, got NaN",
         "Invalid option \`deadline\`: expected a time in ms, got 2030-01-01",
-        "Invalid option \`signal\`: expected an AbortSignal",
+        "Invalid option \`signal\`: expected an AbortSignal (with aborted, addEventListener and removeEventListener), got [object Object]",
         "Invalid option \`onState\`: expected a function, got 1",
       ]
     `)
