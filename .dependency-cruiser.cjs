@@ -51,6 +51,13 @@ module.exports = {
       to: { path: '^src/(pool|endpoint|health|balancer|subscriptions)/' },
     },
     {
+      name: 'no-optional-peers',
+      severity: 'error',
+      comment: 'The optional peers are never imported, not even their types: the shipped .d.ts must compile without them (structural types instead).',
+      from: { path: '^src/' },
+      to: { path: 'node_modules/(@opentelemetry/api|prom-client)/' },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       from: { path: '^src/' },
@@ -59,7 +66,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    includeOnly: '^src/',
+    // Our files, and the optional peers so that `no-optional-peers` sees an import of them.
+    includeOnly: ['^src/', 'node_modules/(@opentelemetry/api|prom-client)/'],
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js'] },

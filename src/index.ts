@@ -16,9 +16,9 @@ export type {
   LogsSubscribeOptions,
   SubscriptionSource,
 } from './subscriptions/subscription.js'
-export type { Logger, LogFn, LogRateLimit } from './config/observabilityOptions.js'
+export type { Logger, LogFn, LogRateLimit, TracerLike, SpanLike, SpanAttributes, TraceContextLike } from './config/observabilityOptions.js'
 export { createPrometheusMetrics, DEFAULT_RPC_BUCKETS } from './metrics/prometheus.js'
-export type { PrometheusMetrics, PrometheusMetricsOptions, PromClient, PromRegistry, MetricsSource } from './metrics/prometheus.js'
+export type { PrometheusMetrics, PrometheusMetricsOptions, PromClient, PromRegistry, PromMetricConfig, PromLabels, PromCounterLike, PromGaugeLike, PromHistogramLike, MetricsSource } from './metrics/prometheus.js'
 export type { Strategy, Tier, BreakerState, EndpointStatus, EndpointHealth } from './types/endpoint.js'
 export type { HeartbeatOptions } from './config/policyOptions.js'
 export type { BackoffOptions } from './config/policyOptions.js'

@@ -1,7 +1,6 @@
-import type { Tracer } from '@opentelemetry/api'
 import type { Strategy, Tier } from '../types/endpoint.js'
 import type { Clock } from '../util/clock.js'
-import type { Logger, LogRateLimit } from './observabilityOptions.js'
+import type { Logger, LogRateLimit, TracerLike } from './observabilityOptions.js'
 import type { BackoffOptions, BatchOptions, BreakerOptions, CacheOptions, HeartbeatOptions, HedgeOptions, RateLimitOptions, RetryBudgetOptions } from './policyOptions.js'
 import type { WsTransportOptions } from './webSocketOptions.js'
 
@@ -116,7 +115,7 @@ export type PoolOptions = {
    * dependency): one span per request (`rpc <method>`) with a child span per attempt and per hedge.
    * Without it, no tracing work is done. @default undefined
    */
-  tracer?: Tracer
+  tracer?: TracerLike
   /**
    * A pino-style logger (`{ debug, info, warn, error }`, each `(obj, msg)`): endpoint status changes,
    * breakers, reconnects, reorgs, readiness and failed requests are logged, endpoints only by their
@@ -170,7 +169,7 @@ export type ResolvedPoolOptions = {
   clock: Clock
   random: () => number
   fetch: typeof fetch | undefined
-  tracer: Tracer | undefined
+  tracer: TracerLike | undefined
   logger: Logger | undefined
   logRateLimit: LogRateLimit
   maxResponseBytes: number

@@ -1,7 +1,6 @@
-// prom-client is an optional peer dependency: only its types are imported (the compiler erases them),
-// so a user without it loads nothing and the browser bundle never sees it. The constructors come in
-// through the `client` option.
-import type { Counter, Gauge, Histogram, OpenMetricsContentType, PrometheusContentType, Registry } from 'prom-client'
+// prom-client is an optional peer dependency: neither its code nor its types are imported, so a user
+// without it loads nothing, compiles our types, and the browser bundle never sees it. The constructors
+// come in through the `client` option; the types below are the parts of them the adapter uses.
 import type { BreakerState, EndpointStatus } from '../types/endpoint.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import { isResilientRpcError } from '../errors/guard.js'
@@ -10,23 +9,60 @@ import type { PoolStats } from '../pool/stats.js'
 import { show, showJson } from '../util/show.js'
 import { integer, optionsObject } from '../config/validate.js'
 
-/** The parts of the `prom-client` module the adapter uses: pass the module itself (`import * as client from 'prom-client'`). */
-export type PromClient = {
-  Counter: typeof Counter
-  Gauge: typeof Gauge
-  Histogram: typeof Histogram
+/** Label values of one series, by label name. */
+export type PromLabels = Record<string, string>
+
+/** The parts of a prom-client `Registry` the adapter uses; any `Registry` has them. */
+export type PromRegistry = {
+  getSingleMetric(name: string): unknown
+  removeSingleMetric(name: string): void
+}
+
+/** What the adapter passes to prom-client's metric constructors (`R`: the registry's type). */
+export type PromMetricConfig<R extends PromRegistry = PromRegistry> = {
+  name: string
+  help: string
+  labelNames: string[]
+  registers: R[]
+  collect?: () => void
+}
+
+/** The parts of a prom-client `Counter` the adapter uses. */
+export type PromCounterLike = {
+  inc(labels: PromLabels, value?: number): void
+  reset(): void
+}
+
+/** The parts of a prom-client `Gauge` the adapter uses. */
+export type PromGaugeLike = {
+  set(labels: PromLabels, value: number): void
+  remove(labels: PromLabels): void
+  reset(): void
+}
+
+/** The parts of a prom-client `Histogram` the adapter uses. */
+export type PromHistogramLike = {
+  observe(labels: PromLabels, value: number): void
+  reset(): void
+}
+
+/**
+ * The parts of the `prom-client` module the adapter uses: pass the module itself
+ * (`import * as client from 'prom-client'`). `R` is the type of the registry the metrics go to.
+ */
+export type PromClient<R extends PromRegistry = PromRegistry> = {
+  Counter: new (config: PromMetricConfig<R>) => PromCounterLike
+  Gauge: new (config: PromMetricConfig<R>) => PromGaugeLike
+  Histogram: new (config: PromMetricConfig<R> & { buckets: number[] }) => PromHistogramLike
   /** prom-client's global registry, used when no `registry` is given. */
   register?: PromRegistry
 }
 
-/** A prom-client registry, in either content type. */
-export type PromRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>
-
-export type PrometheusMetricsOptions = {
+export type PrometheusMetricsOptions<R extends PromRegistry = PromRegistry> = {
   /** The `prom-client` module (or an object with its `Counter`, `Gauge` and `Histogram`). */
-  client: PromClient
+  client: PromClient<R>
   /** Where the metrics are registered. @default client.register (prom-client's global registry) */
-  registry?: PromRegistry
+  registry?: R
   /** Prefix of every metric name. @default 'resilient_rpc_' */
   prefix?: string
   /** Buckets of the request duration histogram (seconds, increasing). @default DEFAULT_RPC_BUCKETS (5 ms to 30 s) */
@@ -41,9 +77,9 @@ export type PrometheusMetricsOptions = {
 }
 
 /** The adapter's handle. */
-export type PrometheusMetrics = {
-  /** The registry the metrics live in. */
-  readonly registry: PromRegistry
+export type PrometheusMetrics<R extends PromRegistry = PromRegistry> = {
+  /** The registry the metrics live in (the `registry` option, else `client.register`). */
+  readonly registry: R
   /** Names of the registered metrics. */
   readonly names: readonly string[]
   /** Removes every pool listener and unregisters every metric. Idempotent. */
@@ -70,15 +106,14 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 // Our own label names, and the ones Prometheus reserves for histograms and summaries.
 const OWN_LABELS = new Set(['endpoint', 'tier', 'method', 'outcome', 'code', 'state', 'status', 'source', 'le', 'quantile'])
 
-type Labels = Record<string, string>
-type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>
+type AnyMetric = PromCounterLike | PromGaugeLike | PromHistogramLike
 
 /**
  * Exports a pool's metrics to a prom-client registry: request counts by outcome and their duration,
  * retries, hedges, breaker transitions and state, endpoint status, head, lag, in-flight attempts and
  * latency, the reference head. Counters follow the pool's events; gauges and per-endpoint counters
  * are read from `pool.stats()` when the registry is scraped (no timer). Endpoints are labelled by their
- * redacted id. See docs/recipes/prometheus.md for every metric.
+ * redacted id. docs/recipes/prometheus.md in the package lists every metric.
  * @throws `INVALID_OPTION` for a missing `client`, a bad prefix, bucket list or label, or a metric name
  * already registered (use another `prefix` or `registry`)
  * @example
@@ -87,7 +122,7 @@ type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>
  * // ... await metrics.registry.metrics()
  * metrics.close()
  */
-export function createPrometheusMetrics(pool: MetricsSource, options: PrometheusMetricsOptions): PrometheusMetrics {
+export function createPrometheusMetrics<R extends PromRegistry = PromRegistry>(pool: MetricsSource, options: PrometheusMetricsOptions<R>): PrometheusMetrics<R> {
   const { client, registry, prefix, buckets, constant, maxMethods } = resolve(options)
   const constantNames = Object.keys(constant)
   const metrics: AnyMetric[] = []
@@ -103,9 +138,9 @@ export function createPrometheusMetrics(pool: MetricsSource, options: Prometheus
     }
     return snapshot
   }
-  const labels = (own: Labels): Labels => ({ ...constant, ...own })
+  const labels = (own: PromLabels): PromLabels => ({ ...constant, ...own })
 
-  const define = <M extends AnyMetric>(make: (config: { name: string; help: string; labelNames: string[]; registers: PromRegistry[] }) => M, name: string, help: string, labelNames: string[]): M => {
+  const define = <M extends AnyMetric>(make: (config: PromMetricConfig<R>) => M, name: string, help: string, labelNames: string[]): M => {
     const full = `${prefix}${name}`
     let metric: M
     try {
@@ -118,16 +153,16 @@ export function createPrometheusMetrics(pool: MetricsSource, options: Prometheus
     names.push(full)
     return metric
   }
-  const counter = (name: string, help: string, labelNames: string[], collect?: (c: Counter<string>) => void) => {
-    const c: Counter<string> = define((config) => new client.Counter({ ...config, ...(collect ? { collect: () => collect(c) } : {}) }), name, help, labelNames)
+  const counter = (name: string, help: string, labelNames: string[], collect?: (c: PromCounterLike) => void) => {
+    const c: PromCounterLike = define((config) => new client.Counter({ ...config, ...(collect ? { collect: () => collect(c) } : {}) }), name, help, labelNames)
     return c
   }
-  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge<string>) => void) => {
-    const g: Gauge<string> = define((config) => new client.Gauge({ ...config, collect: () => collect(g) }), name, help, labelNames)
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: PromGaugeLike) => void) => {
+    const g: PromGaugeLike = define((config) => new client.Gauge({ ...config, collect: () => collect(g) }), name, help, labelNames)
     return g
   }
   // Series of endpoints read from stats(), rebuilt on each scrape: an unknown value has no sample.
-  const perEndpoint = (metric: Gauge<string> | Counter<string>, value: (e: PoolStats['endpoints'][number]) => number | undefined) => {
+  const perEndpoint = (metric: PromGaugeLike | PromCounterLike, value: (e: PoolStats['endpoints'][number]) => number | undefined) => {
     metric.reset()
     for (const e of stats().endpoints) {
       const v = value(e)
@@ -230,13 +265,14 @@ export function createPrometheusMetrics(pool: MetricsSource, options: Prometheus
   }
 }
 
-function resolve(options: PrometheusMetricsOptions) {
+function resolve<R extends PromRegistry>(options: PrometheusMetricsOptions<R>) {
   if (optionsObject('options', options) === undefined) throw new InvalidOptionError('options', `expected { client } (import * as client from 'prom-client'), got undefined`)
   const { client } = options
   if (typeof client !== 'object' || client === null || ['Counter', 'Gauge', 'Histogram'].some((k) => typeof (client as Record<string, unknown>)[k] !== 'function')) {
     throw new InvalidOptionError('client', `expected the prom-client module (import * as client from 'prom-client'), got ${show(client)}`)
   }
-  const registry = options.registry ?? client.register
+  // Without `registry`, the metrics go to prom-client's global one, which its constructors take (R).
+  const registry = (options.registry ?? client.register) as R | undefined
   if (typeof registry !== 'object' || registry === null || typeof registry.getSingleMetric !== 'function' || typeof registry.removeSingleMetric !== 'function') {
     throw new InvalidOptionError('registry', `expected a prom-client Registry, got ${show(registry)}`)
   }
@@ -253,5 +289,5 @@ function resolve(options: PrometheusMetricsOptions) {
     if (typeof value !== 'string') throw new InvalidOptionError(`labels.${name}`, `expected a string value, got ${show(value)}`)
   }
   const maxMethods = integer('maxMethods', options.maxMethods, 100, 1)
-  return { client, registry, prefix, buckets, constant: { ...constant } as Labels, maxMethods }
+  return { client, registry, prefix, buckets, constant: { ...constant } as PromLabels, maxMethods }
 }

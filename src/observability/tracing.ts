@@ -1,9 +1,7 @@
-// Types only: `@opentelemetry/api` is an optional peer dependency, and a user without it must pay
-// nothing — not even a failed import. The compiler erases these imports.
-import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api'
+// `@opentelemetry/api` is an optional peer dependency: neither its code nor its types are imported,
+// so a user without it pays nothing and compiles our types. The shapes we call are in config/.
+import type { SpanAttributes, SpanLike, TraceContextLike, TracerLike } from '../config/observabilityOptions.js'
 import { isResilientRpcError } from '../errors/guard.js'
-
-export type { Tracer }
 
 // Values of the API's enums, spelled out because importing the enums would import the package.
 const SPAN_KIND_CLIENT = 2
@@ -14,7 +12,7 @@ const STATUS_ERROR = 2
 const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN')
 
 /** A minimal immutable OpenTelemetry `Context` holding one parent span, for child spans of a request. */
-class ParentContext implements Context {
+class ParentContext implements TraceContextLike {
   readonly #values: Map<symbol, unknown>
   constructor(values: Map<symbol, unknown>) {
     this.#values = values
@@ -22,10 +20,10 @@ class ParentContext implements Context {
   getValue(key: symbol): unknown {
     return this.#values.get(key)
   }
-  setValue(key: symbol, value: unknown): Context {
+  setValue(key: symbol, value: unknown): TraceContextLike {
     return new ParentContext(new Map(this.#values).set(key, value))
   }
-  deleteValue(key: symbol): Context {
+  deleteValue(key: symbol): TraceContextLike {
     const values = new Map(this.#values)
     values.delete(key)
     return new ParentContext(values)
@@ -38,9 +36,9 @@ function outcomeOf(error: unknown): string {
   return isResilientRpcError(error) ? error.code : 'ERROR'
 }
 
-function errorAttributes(error: unknown): Attributes {
+function errorAttributes(error: unknown): SpanAttributes {
   if (!isResilientRpcError(error)) return {}
-  const attributes: Attributes = { 'error.type': error.code }
+  const attributes: SpanAttributes = { 'error.type': error.code }
   if (isResilientRpcError(error, 'RPC_ERROR')) attributes['rpc.jsonrpc.error_code'] = error.rpcCode
   return attributes
 }
@@ -53,7 +51,7 @@ export type RequestSpan = {
   /** Starts a child span for an attempt (`hedge`: a hedged duplicate) on `endpoint` (a redacted id); `retry` is 0 for the first attempt. */
   attempt(endpoint: string, retry: number, hedge: boolean): AttemptSpan
   /** Ends the request span with its outcome and how many attempts (hedges included) it made. */
-  end(error: unknown, attempts: number, extra?: Attributes): void
+  end(error: unknown, attempts: number, extra?: SpanAttributes): void
 }
 
 const NO_ATTEMPT: AttemptSpan = { end() {} }
@@ -62,9 +60,9 @@ const NO_ATTEMPT: AttemptSpan = { end() {} }
  * Starts the span of one pool request (`rpc <method>`, kind client, parent: the caller's active
  * context), or returns `undefined` when there is no tracer, so an untraced pool does no work at all.
  */
-export function startRequestSpan(tracer: Tracer | undefined, method: string, kind: 'request' | 'broadcast' = 'request'): RequestSpan | undefined {
+export function startRequestSpan(tracer: TracerLike | undefined, method: string, kind: 'request' | 'broadcast' = 'request'): RequestSpan | undefined {
   if (tracer === undefined) return undefined
-  let span: Span
+  let span: SpanLike
   try {
     span = tracer.startSpan(`rpc ${method}`, {
       kind: SPAN_KIND_CLIENT,
@@ -73,7 +71,7 @@ export function startRequestSpan(tracer: Tracer | undefined, method: string, kin
   } catch {
     return undefined
   }
-  let parent: Context | undefined
+  let parent: TraceContextLike | undefined
   let ended = false
   return {
     attempt(endpoint, retry, hedge) {
