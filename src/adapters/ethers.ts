@@ -40,8 +40,8 @@ export type EthersProviderOptions = {
  * `UNSUPPORTED_OPERATION` (pool destroyed) or `SERVER_ERROR` (anything else), each with `cause` and
  * `error` set to the pool's `ResilientRpcError` and `info.code` to its code.
  *
- * Filter methods never reach a node: they are emulated over `eth_getLogs` (see `src/filters/filters.ts`),
- * so `contract.on` keeps delivering every event once across failovers.
+ * Filter methods never reach a node: the adapter emulates them over block-pinned `eth_getLogs` reads, so
+ * `contract.on` keeps delivering every event once across failovers.
  *
  * `provider.destroy()` stops ethers' polling and cancels this provider's requests; the pool stays the
  * caller's. Once the pool is destroyed, the provider destroys itself on its next request, so its pollers stop.

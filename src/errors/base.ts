@@ -1,7 +1,7 @@
 /**
  * The one error taxonomy of resilient-rpc. Every error the library throws or emits is a
  * `ResilientRpcError` with a stable string `code`; whether it is worth retrying is decided in one
- * place, `classifyError` (src/errors/classify.ts), never at the call sites.
+ * place, `classifyError`, never at the call sites.
  */
 
 /** Stable, machine-readable error codes. New codes may be added; existing ones never change meaning. */

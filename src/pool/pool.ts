@@ -68,7 +68,7 @@ export interface Pool extends Listenable<PoolEvents, Pool> {
    * last delivered block; logs that left the chain are reported to `onRemoved`.
    */
   subscribe(kind: 'logs', filter: LogFilter, listener: (log: RpcLog) => void, options?: LogsSubscribeOptions): () => void
-  /** The pool's reference head (see docs/architecture.md), `undefined` before heartbeats know it or without them. */
+  /** The pool's reference head (see docs/concepts/health.md in the package), `undefined` before heartbeats know it or without them. */
   referenceHead(): bigint | undefined
   /** Aborts (with `POOL_DESTROYED`) when the pool is destroyed: helpers built on the pool stop with it. */
   readonly signal: AbortSignal

@@ -48,7 +48,7 @@ export type EndpointStats = Readonly<{
 export type PoolStats = Readonly<{
   /** The chain the pool serves, once configured or agreed. */
   chainId: bigint | undefined
-  /** Highest head that two live endpoints reported (or the only one); see docs/architecture.md. */
+  /** Highest head that two live endpoints reported (or the only one); see docs/concepts/health.md in the package. */
   referenceHead: bigint | undefined
   endpoints: readonly EndpointStats[]
   /** Retries and hedges over the sliding window against what the retry budget allows; `undefined` with `retryBudget: false`. */
