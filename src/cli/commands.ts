@@ -14,6 +14,8 @@ export type CliIo = ConfigSources & {
   stderr(text: string): void
   /** Aborted on SIGINT/SIGTERM: requests in flight are cancelled. */
   signal?: AbortSignal
+  /** Path of the installed package's docs/cli.md, which the help points to; unknown when not installed. */
+  docs?: string
 }
 
 /** How long `health` waits for heartbeats when `--timeout` is not given (ms). */

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // The `resilient-rpc` bin. All logic lives in run.ts; this file only wires it to the process.
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import { runCli } from './run.js'
+
+// The package ships docs/ beside dist/, where this file runs from (dist/cli.js): the help names the
+// installed copy of docs/cli.md, or the package when run from elsewhere (a test bundle).
+const docs = fileURLToPath(new URL('../docs/cli.md', import.meta.url))
 
 const interrupt = new AbortController()
 const onSignal = () => interrupt.abort()
@@ -14,6 +20,7 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   readFile: (path) => readFile(path, 'utf8'),
   signal: interrupt.signal,
+  docs: existsSync(docs) ? docs : undefined,
 })
 process.off('SIGINT', onSignal)
 process.off('SIGTERM', onSignal)

@@ -29,8 +29,10 @@ Options:
   -h, --help             this text;  -v, --version
 
 Exit codes: 0 ok · 1 request failed · 2 usage or config error · 3 fewer than --min-healthy up · 130 interrupted
-Endpoints are shown by their redacted id (scheme://host:port#index); keys in URLs and headers never are.
-Docs: docs/cli.md`
+Endpoints are shown by their redacted id (scheme://host:port#index); keys in URLs and headers never are.`
+
+/** The help's pointer to the CLI's documentation: the installed file when the bin knows where it is. */
+const docsLine = (path: string | undefined): string => `Docs: ${path ?? 'docs/cli.md in the resilient-rpc package'}`
 
 /** `resilient-rpc help COMMAND` (or `COMMAND --help`): what one command does, its options, examples. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
@@ -84,7 +86,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   if (command.command === 'help') {
     const topic = command.topic === undefined ? undefined : COMMAND_HELP[command.topic]
-    io.stdout(`${topic ?? HELP}\n`)
+    io.stdout(`${topic ?? `${HELP}\n${docsLine(io.docs)}`}\n`)
     return EXIT.OK
   }
   if (command.command === 'version') {

@@ -32,7 +32,7 @@ afterAll(async () => {
   await new Promise((r) => server.close(r))
 })
 
-async function run(argv: string[], opts: { env?: Record<string, string>; files?: Record<string, string>; signal?: AbortSignal } = {}) {
+async function run(argv: string[], opts: { env?: Record<string, string>; files?: Record<string, string>; signal?: AbortSignal; docs?: string } = {}) {
   let stdout = ''
   let stderr = ''
   const code = await runCli(argv, {
@@ -45,6 +45,7 @@ async function run(argv: string[], opts: { env?: Record<string, string>; files?:
       return text
     },
     signal: opts.signal,
+    docs: opts.docs,
   })
   expect(stdout + stderr).not.toContain('SECRET123')
   return { code, stdout, stderr }
@@ -57,6 +58,11 @@ describe('runCli', () => {
     expect(help.stdout).toMatch(/^resilient-rpc \d+\.\d+\.\d+: /)
     expect(help.stdout).toContain('Exit codes: 0 ok · 1 request failed · 2 usage or config error · 3 fewer than --min-healthy up · 130 interrupted')
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/)
+  })
+
+  it('the help points to the installed docs/cli.md when the bin found it, else names the file in the package', async () => {
+    expect((await run(['--help'], { docs: '/usr/lib/node_modules/resilient-rpc/docs/cli.md' })).stdout).toMatch(/\nDocs: \/usr\/lib\/node_modules\/resilient-rpc\/docs\/cli\.md\n$/)
+    expect((await run(['--help'])).stdout).toMatch(/\nDocs: docs\/cli\.md in the resilient-rpc package\n$/)
   })
 
   it('help COMMAND and COMMAND --help print that command alone; an unknown topic gets the general help', async () => {
