@@ -6,6 +6,8 @@ const BROWSER_PLATFORM = resolve('src/platform/browser.ts')
 
 const shared = {
   entry: { index: 'src/index.ts' },
+  // Maps carry the sources (sourcesContent): stack traces (`node --enable-source-maps`), debuggers and
+  // bundlers show our TypeScript without src/ in the package. scripts/check-pack.mjs holds them to it.
   sourcemap: true,
   target: 'es2022',
   platform: 'neutral',
@@ -24,7 +26,9 @@ export default defineConfig([
   // so `require('resilient-rpc')` works on every Node 20, not only where require(esm) exists (20.19+).
   { ...shared, format: ['cjs'], dts: true, external: [/^node:/], noExternal: ['p-retry', 'p-timeout', 'is-network-error'] },
   // The `resilient-rpc` bin (package.json "bin"): Node-only ESM; the entry's shebang makes it executable.
-  { entry: { cli: 'src/cli/main.ts' }, format: ['esm'], platform: 'node', target: 'node20', sourcemap: true },
+  // No source map: it reports failures as messages, nobody steps through it, and the map would weigh
+  // more than the bin.
+  { entry: { cli: 'src/cli/main.ts' }, format: ['esm'], platform: 'node', target: 'node20', sourcemap: false },
   // Browsers (the `browser` export condition): the same code with src/platform/browser.ts in place of
   // src/platform/node.ts, so neither `node:*` nor `ws` is reachable. Types are index.d.ts's.
   {
