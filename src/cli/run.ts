@@ -20,7 +20,7 @@ Endpoints (the first that gives any):
 
 Options:
   --chain-id ID          the chain the endpoints must serve (decimal or 0x hex); without it the
-                         pool adopts the chain its endpoints report (see docs/cli.md)
+                         pool adopts the chain its endpoints report (see Docs, below)
   --json                 machine-readable output on stdout (errors too)
   --timeout MS           health: how long to wait for heartbeats (default 5000);
                          call/read: deadline across retries (default 10000)
