@@ -76,8 +76,10 @@ class PoolProvider extends JsonRpcApiProvider {
 
   constructor(pool: Pool, options: Resolved) {
     const network = options.chainId === undefined ? undefined : Network.from(options.chainId)
-    // A static network: ethers otherwise asks for the chain id alongside every request.
-    super(network, { staticNetwork: network ?? true, batchMaxCount: 1, pollingInterval: options.pollingInterval })
+    // A static network: ethers otherwise asks for the chain id alongside every request. No cache of
+    // ethers' own: it answers an identical request from memory for 250 ms, so a balance read right
+    // after a transfer was mined came back stale; the pool already shares identical reads in flight.
+    super(network, { staticNetwork: network ?? true, batchMaxCount: 1, cacheTimeout: -1, pollingInterval: options.pollingInterval })
     this.#pool = pool
     this.#filters = options.filters
     this.#timeout = options.timeout

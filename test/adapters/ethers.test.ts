@@ -81,6 +81,18 @@ describe('requests', () => {
     expect(fake.calls.map((c) => c.method).sort()).toEqual(['eth_blockNumber', 'eth_getBalance', 'eth_getCode', 'eth_getTransactionCount'])
   })
 
+  it('a read repeated at once reaches the pool again: no ethers cache in front of it (a balance after a transfer is fresh)', async () => {
+    const p = setup()
+    fake.set('a', { kind: 'ok', result: '0x1' })
+    fake.set('b', { kind: 'ok', result: '0x1' })
+    const account = '0x0000000000000000000000000000000000000001'
+    expect(await value(p.getBalance(account))).toBe(1n)
+    fake.set('a', { kind: 'ok', result: '0x2' })
+    fake.set('b', { kind: 'ok', result: '0x2' })
+    expect(await value(p.getBalance(account))).toBe(2n)
+    expect(fake.calls.filter((c) => c.method === 'eth_getBalance')).toHaveLength(2)
+  })
+
   it('decodes reverts: Error(string) and a custom error from the ABI, each asked once', async () => {
     const p = setup({ endpoints: ['http://a'] })
     const contract = new Contract(COUNTER, counterAbi, p)
