@@ -1,6 +1,7 @@
 import { isResilientRpcError } from '../errors/guard.js'
 import type { PoolEvents } from '../types/events.js'
 import { systemClock, type Clock } from '../util/clock.js'
+import { redactText } from '../util/secrets.js'
 import { DEFAULT_LOG_RATE_LIMIT } from '../config/defaults.js'
 import { duration, integer } from '../config/validate.js'
 import type { LogRateLimit, Logger } from '../config/observabilityOptions.js'
@@ -10,14 +11,6 @@ type Subscribable = { on<E extends keyof PoolEvents>(event: E, listener: (...arg
 
 // Bounds the rate limiter's memory whatever the keys (method names come from callers).
 const MAX_KINDS = 1_000
-// A URL anywhere in free text (an error message quoting a request, say): its path and query may hold a key.
-const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]*/gi
-
-/** Free text with every URL replaced: endpoints appear only as their redacted ids, in their own fields. */
-export function redactText(text: string): string {
-  return text.replace(URL_IN_TEXT, '[url]')
-}
-
 /** An error as logged: code, short message and endpoint id. Never the cause (a fetch error may quote the URL) nor headers. */
 export function describeError(error: unknown): Record<string, unknown> {
   if (!isResilientRpcError(error)) return { name: error instanceof Error ? error.name : typeof error }

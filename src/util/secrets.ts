@@ -69,6 +69,14 @@ export function createScrubber(secrets: readonly string[]): ((text: string) => s
   }
 }
 
+// A URL anywhere in free text (an error message quoting a request, say): its path and query may hold a key.
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]*/gi
+
+/** Free text with every URL replaced: endpoints appear only as their redacted ids, in their own fields. */
+export function redactText(text: string): string {
+  return text.replace(URL_IN_TEXT, '[url]')
+}
+
 const TEXT_FIELDS = ['message', 'shortMessage', 'details', 'rpcMessage', 'stack'] as const
 
 /**
@@ -81,9 +89,22 @@ export function scrubError<E>(error: E, scrub: (text: string) => string, depth =
   const target = error as Record<string, unknown>
   for (const field of TEXT_FIELDS) rewrite(target, field, scrub)
   if (typeof target.data === 'string' && !HEX_DATA.test(target.data)) rewrite(target, 'data', scrub)
+  // A node's `data` may be an object with prose in it (a gateway's explanation); `toJSON` writes it out.
+  else if (typeof target.data === 'object' && target.data !== null) scrubStrings(target.data, scrub, depth + 1)
   scrubError(target.cause, scrub, depth + 1)
   if (Array.isArray(target.attempts)) for (const attempt of target.attempts) scrubError((attempt as { error?: unknown })?.error, scrub, depth + 1)
   return error
+}
+
+/** Every string in a parsed JSON value (a node's error `data`), in place; hex stays byte-exact. */
+function scrubStrings(value: object, scrub: (text: string) => string, depth: number): void {
+  if (depth > 4) return
+  const target = value as Record<string, unknown>
+  for (const key of Object.keys(target)) {
+    const item = target[key]
+    if (typeof item === 'string' && !HEX_DATA.test(item)) rewrite(target, key, scrub)
+    else if (typeof item === 'object' && item !== null) scrubStrings(item, scrub, depth + 1)
+  }
 }
 
 function rewrite(target: Record<string, unknown>, field: string, scrub: (text: string) => string): void {

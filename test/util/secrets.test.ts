@@ -48,6 +48,13 @@ describe('scrubError', () => {
     expect(error.message).toBe('node said [redacted]')
     expect(error.data).toBe('0xdeadbeef')
   })
+
+  it('cleans the strings of an object `data` (which toJSON writes out), keeping its hex', () => {
+    const scrub = createScrubber(['SECRETKEY1'])!
+    const error = Object.assign(new Error('rejected'), { data: { message: 'key SECRETKEY1 unknown', hints: ['see /v3/SECRETKEY1'], data: '0xdeadbeef' } })
+    scrubError(error, scrub)
+    expect(error.data).toEqual({ message: 'key [redacted] unknown', hints: ['see /v3/[redacted]'], data: '0xdeadbeef' })
+  })
 })
 
 describe('a pool whose node echoes the key', () => {
