@@ -37,7 +37,7 @@ export { TimeoutError, AbortedError, CircuitOpenError, NoHealthyEndpointError, P
 export { NetworkError, HttpError, UnauthorizedError, RateLimitedError, InvalidResponseError, RpcResponseError, ChainMismatchError, EndpointLaggingError } from './errors/endpoint.js'
 export { InvalidOptionError } from './errors/invalidOption.js'
 export { InvalidAbiError, ContractRevertError, ConfirmationTimeoutError, TransactionRejectedError, HandlerError } from './errors/contract.js'
-export type { ErrorCode, Attempt, EndpointExclusion } from './errors/base.js'
+export type { ErrorCode, Attempt, EndpointExclusion, ErrorJson, AttemptJson, CauseJson } from './errors/base.js'
 export type { ErrorByCode } from './errors/guard.js'
 export type { DecodedRevert, TransactionState } from './errors/contract.js'
 export type { QuorumAnswer } from './errors/request.js'

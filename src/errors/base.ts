@@ -3,33 +3,11 @@
  * `ResilientRpcError` with a stable string `code`; whether it is worth retrying is decided in one
  * place, `classifyError`, never at the call sites.
  */
+import { BRAND, type EndpointExclusion, type ErrorCode } from './code.js'
+import { errorToJson, type ErrorJson } from './json.js'
 
-/** Stable, machine-readable error codes. New codes may be added; existing ones never change meaning. */
-export type ErrorCode =
-  | 'TIMEOUT'
-  | 'ABORTED'
-  | 'CIRCUIT_OPEN'
-  | 'NO_ENDPOINT'
-  | 'POOL_DESTROYED'
-  | 'NETWORK'
-  | 'HTTP_ERROR'
-  | 'UNAUTHORIZED'
-  | 'RATE_LIMITED'
-  | 'INVALID_RESPONSE'
-  | 'RPC_ERROR'
-  | 'RETRIES_EXHAUSTED'
-  | 'INVALID_OPTION'
-  | 'CHAIN_MISMATCH'
-  | 'LAGGING'
-  | 'NOT_READY'
-  | 'INVALID_ABI'
-  | 'CALL_REVERTED'
-  | 'CONFIRMATION_TIMEOUT'
-  | 'TX_REJECTED'
-  | 'HANDLER_FAILED'
-  | 'RETRY_BUDGET_EXHAUSTED'
-  | 'QUEUE_FULL'
-  | 'QUORUM_FAILED'
+export { BRAND, type EndpointExclusion, type ErrorCode } from './code.js'
+export type { AttemptJson, CauseJson, ErrorJson } from './json.js'
 
 
 /** One try of a request against one endpoint, as listed by errors that end a request. */
@@ -42,18 +20,13 @@ export type Attempt = {
   duration: number
 }
 
-/** Why one endpoint could not take a request, as listed by `NoHealthyEndpointError`. */
-export type EndpointExclusion = { endpoint: string; reason: string }
-
-// A registered symbol, not a module-local one: two copies of this package in one bundle must
-// still recognise each other's errors.
-export const BRAND = Symbol.for('resilient-rpc.error')
-
 export type ResilientRpcErrorOptions = {
   cause?: unknown
   details?: string
   endpoint?: string
   attempts?: readonly Attempt[]
+  /** Endpoints that were out (not tried), with why; listed in the message. */
+  excluded?: readonly EndpointExclusion[]
 }
 
 /** Base class of every error resilient-rpc throws. */
@@ -68,6 +41,12 @@ export class ResilientRpcError extends Error {
   readonly endpoint: string | undefined
   /** Every attempt the request made, when the error ends a `pool.request`. */
   attempts: readonly Attempt[]
+  /**
+   * Endpoints that could not take the request, with why (down, quarantined, cooling down, open
+   * breaker, lagging…). `NO_ENDPOINT`, `NOT_READY` and `QUEUE_FULL` list every endpoint; an error that
+   * ends a `pool.request` after failed attempts lists the endpoints it never tried because they were out.
+   */
+  excluded: readonly EndpointExclusion[]
   readonly [BRAND] = true
 
   constructor(code: ErrorCode, shortMessage: string, options: ResilientRpcErrorOptions = {}) {
@@ -77,10 +56,21 @@ export class ResilientRpcError extends Error {
     this.details = options.details
     this.endpoint = options.endpoint
     this.attempts = options.attempts ?? []
+    this.excluded = options.excluded ?? []
+  }
+
+  /**
+   * A plain, JSON-safe copy for loggers and `JSON.stringify`: `name`, `code`, `message` (the short
+   * one), `details`, `endpoint`, the subclass's own fields, `excluded`, `attempts` (each error as
+   * JSON too) and the `cause` chain; bigints as decimal strings. Never throws; cycles (an error listed
+   * among its own attempts) and depth are cut. Holds nothing the error does not: no URL, no header.
+   */
+  toJSON(): ErrorJson {
+    return errorToJson(this)
   }
 }
 
-function formatMessage(shortMessage: string, { details, endpoint, attempts }: ResilientRpcErrorOptions): string {
+function formatMessage(shortMessage: string, { details, endpoint, attempts, excluded }: ResilientRpcErrorOptions): string {
   const lines = [shortMessage]
   if (endpoint) lines.push(`Endpoint: ${endpoint}`)
   if (details) lines.push(`Details: ${details}`)
@@ -89,6 +79,10 @@ function formatMessage(shortMessage: string, { details, endpoint, attempts }: Re
     for (const [i, a] of attempts.entries()) {
       lines.push(`  ${i + 1}. ${a.endpoint} (${Math.round(a.duration)} ms): [${a.error.code}] ${a.error.shortMessage}`)
     }
+  }
+  if (excluded && excluded.length > 0) {
+    lines.push('Endpoints not tried:')
+    for (const e of excluded) lines.push(`  - ${e.endpoint}: ${e.reason}`)
   }
   return lines.join('\n')
 }

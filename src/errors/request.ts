@@ -32,12 +32,12 @@ export class CircuitOpenError extends ResilientRpcError {
 /** No endpoint could take the request before its deadline. Lists why each endpoint is out. */
 export class NoHealthyEndpointError extends ResilientRpcError {
   override name = 'NoHealthyEndpointError'
-  readonly excluded: readonly EndpointExclusion[]
   constructor(excluded: readonly EndpointExclusion[], options: ResilientRpcErrorOptions = {}) {
     super('NO_ENDPOINT', 'No endpoint available', {
       ...options,
       details: excluded.map((e) => `${e.endpoint}: ${e.reason}`).join('; ') || options.details,
     })
+    // Set here, not passed to the base: the details list them already, the message need not twice.
     this.excluded = excluded
   }
 }
@@ -61,7 +61,6 @@ export class RetriesExhaustedError extends ResilientRpcError {
 /** `pool.ready()` timed out before enough endpoints were healthy. Lists why each one is not. */
 export class NotReadyError extends ResilientRpcError {
   override name = 'NotReadyError'
-  readonly excluded: readonly EndpointExclusion[]
   constructor(healthy: number, wanted: number, excluded: readonly EndpointExclusion[], options: ResilientRpcErrorOptions = {}) {
     super('NOT_READY', `Pool not ready: ${healthy} of ${wanted} required endpoints healthy`, {
       ...options,
@@ -91,7 +90,6 @@ export class QueueFullError extends ResilientRpcError {
   override name = 'QueueFullError'
   /** The `maxQueue` that was reached. */
   readonly maxQueue: number
-  readonly excluded: readonly EndpointExclusion[]
   constructor(maxQueue: number, excluded: readonly EndpointExclusion[], options: ResilientRpcErrorOptions = {}) {
     super('QUEUE_FULL', `Queue full: ${maxQueue} requests already wait for an endpoint under its limits`, {
       ...options,

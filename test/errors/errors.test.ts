@@ -79,6 +79,7 @@ describe('error hierarchy', () => {
     expect(e.details).toBeUndefined()
     expect(e.endpoint).toBeUndefined()
     expect(e.attempts).toEqual([])
+    expect(e.excluded).toEqual([])
     expect(e.cause).toBeUndefined()
     expect('cause' in e).toBe(false)
   })
@@ -236,6 +237,24 @@ describe('messages', () => {
         1. https://a.example:443#0 (5000 ms): [TIMEOUT] Attempt timed out after 5000 ms
         2. node-b (13 ms): [HTTP_ERROR] HTTP 503
         3. https://c.example:8545#2 (40 ms): [RPC_ERROR] RPC error -32603: internal error"
+    `)
+  })
+
+  it('RetriesExhaustedError listing the endpoints it did not try', () => {
+    const excluded = [
+      { endpoint: 'node-d', reason: 'down: Network error: host not found (ENOTFOUND)' },
+      { endpoint: 'node-e', reason: 'circuit open' },
+    ]
+    const e = new RetriesExhaustedError({ attempts: ATTEMPTS.slice(0, 2), excluded })
+    expect(e.excluded).toEqual(excluded)
+    expect(e.message).toMatchInlineSnapshot(`
+      "All 2 attempts failed
+      Attempts:
+        1. https://a.example:443#0 (5000 ms): [TIMEOUT] Attempt timed out after 5000 ms
+        2. node-b (13 ms): [HTTP_ERROR] HTTP 503
+      Endpoints not tried:
+        - node-d: down: Network error: host not found (ENOTFOUND)
+        - node-e: circuit open"
     `)
   })
 
