@@ -40,6 +40,7 @@ export { InvalidAbiError, ContractRevertError, ConfirmationTimeoutError, Transac
 export type { ErrorCode, Attempt, EndpointExclusion, ErrorJson, AttemptJson, CauseJson } from './errors/base.js'
 export type { ErrorByCode } from './errors/guard.js'
 export type { DecodedRevert, TransactionState } from './errors/contract.js'
+export type { NetworkReason, NetworkErrorOptions } from './errors/endpoint.js'
 export type { QuorumAnswer } from './errors/request.js'
 export type { RateLimitOptions } from './config/policyOptions.js'
 export type { RateBudget } from './policy/rateLimit.js'

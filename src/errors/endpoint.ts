@@ -1,11 +1,42 @@
 import { ResilientRpcError, type ErrorCode, type ResilientRpcErrorOptions } from './base.js'
+import { givenCause, networkCause, type NetworkCause, type NetworkReason } from './networkCause.js'
 
-/** The connection failed (refused, reset, DNS) before an HTTP response arrived. */
+export type { NetworkReason } from './networkCause.js'
+
+export type NetworkErrorOptions = ResilientRpcErrorOptions & {
+  /** What happened, when the cause cannot say (a WebSocket closed by its peer); else read from the cause's code. */
+  reason?: NetworkReason
+}
+
+/**
+ * The connection failed below HTTP (refused, reset, DNS, TLS, socket closed) before an answer
+ * arrived. The short message names the cause ("Network error: connection refused (ECONNREFUSED)"),
+ * the details what it usually means; `reason` and `causeCode` say it for programs.
+ */
 export class NetworkError extends ResilientRpcError {
   override name = 'NetworkError'
-  constructor(options: ResilientRpcErrorOptions = {}) {
-    super('NETWORK', 'Network error', options)
+  /** What went wrong, stable for programs to switch on (`connection-refused`, `host-not-found`, `tls-certificate`, …; `other`). */
+  readonly reason: NetworkReason
+  /** The platform's error code found in the cause chain (`ECONNREFUSED`, `ENOTFOUND`, `DEPTH_ZERO_SELF_SIGNED_CERT`, `UND_ERR_SOCKET`…), if any. */
+  readonly causeCode: string | undefined
+  constructor(options: NetworkErrorOptions = {}) {
+    const { reason, ...rest } = options
+    const cause = reason === undefined ? networkCause(rest.cause) : givenCause(reason)
+    super('NETWORK', networkMessage(cause), { ...rest, details: networkDetails(rest.details, cause) })
+    this.reason = cause.reason
+    this.causeCode = cause.code
   }
+}
+
+function networkMessage({ words, code }: NetworkCause): string {
+  if (words !== undefined) return `Network error: ${words}${code === undefined ? '' : ` (${code})`}`
+  return code === undefined ? 'Network error' : `Network error (${code})`
+}
+
+// "websocket closed; connect ECONNREFUSED: nothing listens at that host and port (…)"
+function networkDetails(context: string | undefined, { code, syscall, hint }: NetworkCause): string | undefined {
+  const cause = code === undefined ? hint : `${syscall === undefined ? '' : `${syscall} `}${code}${hint === undefined ? '' : `: ${hint}`}`
+  return [context, cause].filter((part) => part !== undefined && part !== '').join('; ') || undefined
 }
 
 /** The endpoint answered with an HTTP status that is not a JSON-RPC answer. */

@@ -58,14 +58,7 @@ export function parseAnswer(status: number, text: string, options: HttpPosterOpt
   }
 }
 
-/** A failure below HTTP, as the typed error; only the error code (ECONNREFUSED, …) is kept in `details`. */
+/** A failure below HTTP, as the typed error; `NetworkError` names it from the platform's code in the cause chain (never its message). */
 export function networkError(error: unknown, options: HttpPosterOptions): NetworkError {
-  return new NetworkError({ ...options.errorOptions, cause: error, details: networkDetails(error) })
-}
-
-// Only the error code: messages of lower layers may quote the full URL.
-function networkDetails(error: unknown): string | undefined {
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause
-  const code = cause?.code ?? (error as { code?: unknown } | undefined)?.code
-  return typeof code === 'string' ? code : undefined
+  return new NetworkError({ ...options.errorOptions, cause: error })
 }

@@ -202,7 +202,7 @@ export class WsConnection implements KeepaliveTarget {
     }
     const onClose = (event: WebSocketEventLike) => {
       const code = typeof event.code === 'number' ? event.code : undefined
-      this.end(new NetworkError({ endpoint: this.endpoint, details: `websocket closed by the peer${code === undefined ? '' : ` (code ${code})`}` }), 'reconnect', code)
+      this.end(new NetworkError({ endpoint: this.endpoint, reason: 'connection-closed', details: `websocket closed by the peer${code === undefined ? '' : ` (code ${code})`}` }), 'reconnect', code)
     }
     const onPong = () => this.#keepalive?.answered()
     socket.addEventListener('open', onOpen)

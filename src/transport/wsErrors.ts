@@ -20,9 +20,8 @@ export function socketError(event: WebSocketEventLike, endpoint: string): Resili
     if (code === 429) return new RateLimitedError(undefined, { endpoint, cause })
     return new HttpError(code, { endpoint, cause, details: 'websocket upgrade refused' })
   }
-  // Only the error code (ECONNREFUSED, …): lower layers' messages may quote more of the URL.
-  const errno = (cause as { code?: unknown } | undefined)?.code
-  return new NetworkError({ endpoint, cause, details: typeof errno === 'string' ? `websocket error ${errno}` : 'websocket error' })
+  // NetworkError names the cause from its code (ECONNREFUSED, …), never from a message that may quote the URL.
+  return new NetworkError({ endpoint, cause, details: 'websocket error' })
 }
 
 /**

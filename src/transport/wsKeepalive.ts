@@ -57,7 +57,7 @@ export class Keepalive {
     const { timeout, method } = this.#options
     this.#awaiting = true
     const what = this.#mode === 'ping' ? 'pong' : `answer to ${method}`
-    this.#deadline = target.timer(() => target.end(new NetworkError({ endpoint: target.endpoint, details: `websocket keepalive: no ${what} within ${timeout} ms` }), 'reconnect'), timeout)
+    this.#deadline = target.timer(() => target.end(new NetworkError({ endpoint: target.endpoint, reason: 'timed-out', details: `websocket keepalive: no ${what} within ${timeout} ms` }), 'reconnect'), timeout)
     if (this.#mode === 'ping') {
       try {
         target.socket.ping!()

@@ -1,3 +1,5 @@
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { describe, expect, it, vi } from 'vitest'
 import { isResilientRpcError } from '../../src/errors/guard.js'
 import type { ResilientRpcError } from '../../src/errors/base.js'
@@ -5,6 +7,7 @@ import { start, waitFor } from '../support/async.js'
 import { createWsTransport } from '../../src/transport/ws.js'
 import type { WebSocketConstructor } from '../../src/types/webSocket.js'
 import { FakeSocket, advance, openLast, tick, useFakeWsTransports } from './fixtures/fakeWebSocket.js'
+import { SELF_SIGNED_CERT, SELF_SIGNED_KEY } from '../fixtures/tls/selfSigned.js'
 import { ENDPOINT, SECRET, expectCode, failure, live, record, useWsServer, type Peer, type Rpc } from './fixtures/wsServer.js'
 
 // The WebSocket transport as a whole (src/transport/ws.ts): requests, connection loss, close and
@@ -111,7 +114,7 @@ describe('createWsTransport: connection loss', () => {
     const error = hanging.outcome.error as ResilientRpcError
     expectCode(error, 'NETWORK')
     expect(error.message).toMatchInlineSnapshot(`
-      "Network error
+      "Network error: connection closed by the server
       Endpoint: ws://127.0.0.1:0#3
       Details: websocket closed"
     `)
@@ -154,13 +157,42 @@ describe('createWsTransport: connection loss', () => {
     }
   })
 
-  it('a refused connection names the error code only, never the address', async () => {
+  it('a refused connection is named by its error code, never the address', async () => {
     const t = srv.transport({ url: `ws://127.0.0.1:1/v3/${SECRET}`, reconnect: { maxAttempts: 0 } })
     const closed = new Promise<ResilientRpcError>((resolve) => t.once('closed', (e) => resolve(e.reason)))
-    await failure(t.connect())
+    const error = (await failure(t.connect())) as ResilientRpcError
     const reason = await closed
     expectCode(reason, 'NETWORK')
-    expect(reason.details).toBe('websocket error ECONNREFUSED')
+    expect(reason).toMatchObject({ reason: 'connection-refused', causeCode: 'ECONNREFUSED', shortMessage: 'Network error: connection refused (ECONNREFUSED)' })
+    expect(reason.details).toBe('websocket error; connect ECONNREFUSED: nothing listens at that host and port')
+    // What a request waiting for the connection fails with names it too.
+    expect(error).toMatchObject({ code: 'NETWORK', reason: 'connection-refused', causeCode: 'ECONNREFUSED' })
+    expect(JSON.stringify([error, reason, error.message, reason.message])).not.toMatch(/SECRET|\/v3\//)
+  })
+
+  it('an unresolvable host and a self-signed wss:// certificate are named by their codes', async () => {
+    const reasonOf = async (url: string) => {
+      const t = srv.transport({ url, reconnect: { maxAttempts: 0 } })
+      const closed = new Promise<ResilientRpcError>((resolve) => t.once('closed', (e) => resolve(e.reason)))
+      await failure(t.connect())
+      return closed
+    }
+    const unresolved = await reasonOf(`ws://nonexistent.invalid/v3/${SECRET}`)
+    // NXDOMAIN for .invalid (RFC 6761); a machine without DNS cannot look it up now.
+    expect([unresolved.shortMessage, unresolved]).toEqual(
+      (unresolved as { causeCode?: string }).causeCode === 'EAI_AGAIN'
+        ? ['Network error: DNS lookup failed (EAI_AGAIN)', expect.objectContaining({ reason: 'dns-unavailable' })]
+        : ['Network error: host not found (ENOTFOUND)', expect.objectContaining({ reason: 'host-not-found', causeCode: 'ENOTFOUND' })],
+    )
+    const tls = createHttpsServer({ key: SELF_SIGNED_KEY, cert: SELF_SIGNED_CERT })
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve))
+    try {
+      const rejected = await reasonOf(`wss://127.0.0.1:${(tls.address() as AddressInfo).port}/v3/${SECRET}`)
+      expect(rejected).toMatchObject({ reason: 'tls-certificate', causeCode: 'DEPTH_ZERO_SELF_SIGNED_CERT', shortMessage: 'Network error: TLS certificate rejected: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)' })
+      expect(JSON.stringify([unresolved, rejected, unresolved.message, rejected.message])).not.toMatch(/SECRET|\/v3\//)
+    } finally {
+      await new Promise<void>((resolve) => tls.close(() => resolve()))
+    }
   })
 
   it('fails the handshake on another chain, retries with back-off, and gives up when the policy says so', async () => {

@@ -100,18 +100,18 @@ describe('ReconnectLoop', () => {
     await waiting.done
     const error = waiting.outcome.error as ResilientRpcError
     expect(error.message).toMatchInlineSnapshot(`
-      "Network error
+      "Network error: connection refused (ECONNREFUSED)
       Endpoint: fake#0
-      Details: websocket gave up reconnecting after 2 attempts"
+      Details: websocket gave up reconnecting after 2 attempts; ECONNREFUSED: nothing listens at that host and port"
     `)
-    expect(isResilientRpcError(error.cause, 'NETWORK') && error.cause.details).toBe('websocket error ECONNREFUSED')
+    expect(isResilientRpcError(error.cause, 'NETWORK') && error.cause.details).toBe('websocket error; ECONNREFUSED: nothing listens at that host and port')
     expect(h.names().slice(-2)).toEqual(['closed', 'reconnect:gaveUp'])
     expect(h.events.at(-1)!.payload).toMatchObject({ endpoint: 'fake#0', attempts: 2 })
     expect(h.t.stats()).toMatchObject({ state: 'failed', reconnectAttempt: 2 })
     expect(vi.getTimerCount()).toBe(0)
     const again = start(h.t.request('eth_blockNumber', [], { signal: live() }))
     await again.done
-    expect((again.outcome.error as ResilientRpcError).details).toBe('websocket gave up reconnecting after 2 attempts')
+    expect((again.outcome.error as ResilientRpcError).details).toBe('websocket gave up reconnecting after 2 attempts; ECONNREFUSED: nothing listens at that host and port')
     expect(h.sockets).toHaveLength(3)
     const connected = start(h.t.connect())
     expect(h.sockets).toHaveLength(4)
@@ -139,8 +139,8 @@ describe('ReconnectLoop', () => {
     h.last().fail()
     await connected.done
     expect(asked).toEqual([
-      [0, 'websocket error ECONNREFUSED'],
-      [1, 'websocket error ECONNREFUSED'],
+      [0, 'websocket error; ECONNREFUSED: nothing listens at that host and port'],
+      [1, 'websocket error; ECONNREFUSED: nothing listens at that host and port'],
     ])
     expect(h.delays()).toEqual([100])
     expect(h.events.at(-1)).toMatchObject({ name: 'reconnect:gaveUp', payload: { attempts: 1 } })
