@@ -1,3 +1,5 @@
+import type { BlockTarget } from '../balancer/blockTarget.js'
+import type { EligibilityContext } from '../balancer/eligibility.js'
 import type { ResolvedPoolOptions } from '../config/poolOptions.js'
 import type { ResilientRpcError } from '../errors/base.js'
 import { ChainMismatchError } from '../errors/endpoint.js'
@@ -59,4 +61,9 @@ export function judgeAhead(core: PoolCore): boolean {
   let live = 0
   for (const v of core.views) if (v.health === 'up' && v.head !== undefined) live++
   return live >= 3
+}
+
+/** What decides an endpoint's eligibility besides the endpoint: the request's block, the reference head, the pool's settings. */
+export function eligibilityOf(core: PoolCore, target: BlockTarget | undefined): EligibilityContext {
+  return { target, referenceHead: referenceHead(core), maxLag: core.options.maxLag, requestTrials: !core.health, judgeAhead: judgeAhead(core) }
 }

@@ -6,7 +6,7 @@ import type { Endpoint } from '../endpoint/endpoint.js'
 import { LimitQueue } from '../policy/bulkhead.js'
 import { timerDelay } from '../util/clock.js'
 import type { Call } from './call.js'
-import { judgeAhead, referenceHead, type PoolCore } from './core.js'
+import { eligibilityOf, judgeAhead, referenceHead, type PoolCore } from './core.js'
 
 /**
  * Chooses and reserves an endpoint for each attempt, and makes a call wait (until its deadline) while
@@ -113,8 +113,7 @@ export class Dispatcher {
 
   /** What decides eligibility besides the endpoint: the call's block, the reference head, the pool's settings. */
   eligibility(call: Call | undefined): EligibilityContext {
-    const core = this.#core
-    return { target: call?.target, referenceHead: referenceHead(core), maxLag: core.options.maxLag, requestTrials: !core.health, judgeAhead: judgeAhead(core) }
+    return eligibilityOf(this.#core, call?.target)
   }
 
   /** An endpoint may have become available: wake the requests waiting for one, and the head of the queue. */

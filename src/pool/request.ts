@@ -100,7 +100,7 @@ export class Requester {
       return (method === 'eth_blockNumber' ? this.#monotonicHead(result) : result) as T
     } catch (error) {
       if (!flight.settled) leaving = options.signal?.aborted ? new AbortedError({ cause: options.signal.reason }) : isResilientRpcError(error) ? error : new AbortedError({ cause: error })
-      const final = finalError(error, flight.call, options.signal, core.clock.now())
+      const final = finalError(error, flight.call, options.signal, core.clock.now(), core)
       span?.end(final, flight.call.tried.length, flight.call === call ? undefined : { 'resilient_rpc.shared': true })
       if (final.code !== 'ABORTED') core.events.emit('request:error', { method, error: final })
       throw final
