@@ -5,6 +5,7 @@ import { isResilientRpcError } from '../errors/guard.js'
 import { withDeadline } from '../policy/timeout.js'
 import type { Pool } from '../pool/pool.js'
 import { blockParameter, resolveBlock, type BlockOptions } from './blockTag.js'
+import { argumentError } from './argumentError.js'
 import { decodeRevert, isRevert, revertData } from './revert.js'
 import { show, showJson } from '../util/show.js'
 
@@ -24,7 +25,8 @@ export type Contract = {
   /**
    * Calls a view function and decodes its result: the value for one output, an array for several.
    * @throws `CALL_REVERTED` (decoded: custom error, `Error(string)` or `Panic`; never retried), `INVALID_OPTION`
-   * (unknown function, bad arguments, conflicting block options), and the pool's request errors
+   * (unknown function; arguments that do not encode, with `option` the argument's path, e.g. `args[0]`;
+   * conflicting block options), and the pool's request errors
    * (`TIMEOUT`, `ABORTED`, `NO_ENDPOINT`, …)
    * @example
    * const balance = await token.read('balanceOf', [owner], { confirmations: 12, timeout: 5_000 })
@@ -95,10 +97,11 @@ export function createContract(pool: Pool, address: string, abi: InterfaceAbi): 
 
   const encode = (functionName: string, args: readonly unknown[] = []): string => {
     const f = fragment(functionName)
+    if (!Array.isArray(args)) throw new InvalidOptionError('args', `expected an array, got ${show(args)}`)
     try {
       return iface.encodeFunctionData(f, args as unknown[])
     } catch (cause) {
-      throw new InvalidOptionError('args', `cannot encode arguments for ${f.format()}`, { cause })
+      throw argumentError(f, args, cause)
     }
   }
 

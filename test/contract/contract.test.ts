@@ -126,13 +126,13 @@ describe('encode', () => {
   })
 
   it.each([
-    { name: 'a string for a uint256', args: ['forty-two'] },
-    { name: 'a negative uint256', args: [-1n] },
-    { name: 'too few arguments', args: [] },
-    { name: 'too many arguments', args: [1n, 2n] },
-  ])('arguments that do not encode ($name) → INVALID_OPTION naming the function', ({ args }) => {
+    { name: 'a string for a uint256', args: ['forty-two'], option: 'args[0]', problem: 'cannot encode argument 0 `next` (uint256) of set(uint256): "forty-two" is not a number' },
+    { name: 'a negative uint256', args: [-1n], option: 'args[0]', problem: 'cannot encode argument 0 `next` (uint256) of set(uint256): -1 is out of range for uint256 (0 to 2^256-1)' },
+    { name: 'too few arguments', args: [], option: 'args', problem: 'set(uint256) takes 1 argument (uint256 next), got 0' },
+    { name: 'too many arguments', args: [1n, 2n], option: 'args', problem: 'set(uint256) takes 1 argument (uint256 next), got 2' },
+  ])('arguments that do not encode ($name) → INVALID_OPTION naming the function and the argument', ({ args, option, problem }) => {
     const error = thrown(() => c.encode('set', args))
-    expect(error).toMatchObject({ code: 'INVALID_OPTION', option: 'args', shortMessage: 'Invalid option `args`: cannot encode arguments for set(uint256)' })
+    expect(error).toMatchObject({ code: 'INVALID_OPTION', option, shortMessage: `Invalid option \`${option}\`: ${problem}` })
     expect(error.cause).toBeInstanceOf(Error)
   })
 })
@@ -275,7 +275,7 @@ describe('read: bad calls fail before anything is sent', () => {
     { name: 'an unknown function', fn: 'balanceOf', args: [CALLER], option: 'functionName' },
     { name: 'an event name', fn: 'Ping', args: [], option: 'functionName' },
     { name: 'a custom error name', fn: 'Unauthorized', args: [], option: 'functionName' },
-    { name: 'arguments that do not encode', fn: 'failCustom', args: ['seven'], option: 'args' },
+    { name: 'arguments that do not encode', fn: 'failCustom', args: ['seven'], option: 'args[0]' },
     { name: 'a missing argument', fn: 'failCustom', args: [], option: 'args' },
   ])('$name → INVALID_OPTION', async ({ fn, args, option }) => {
     fake.set('a', node(() => ({ kind: 'ok', result: `0x${word(1)}` })))
