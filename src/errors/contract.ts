@@ -8,16 +8,29 @@ export class InvalidAbiError extends ResilientRpcError {
   }
 }
 
+/** A Solidity panic: the compiler's check that failed. */
+export type PanicInfo = {
+  /** The panic code, e.g. `0x12n`. */
+  code: bigint
+  /** What the code means, e.g. `division or modulo by zero`; `unknown panic code` for a code Solidity does not define. */
+  name: string
+}
+
 /** A decoded revert: a custom error from the ABI, `Error(string)` or `Panic(uint256)`. Never retried. */
 export type DecodedRevert = {
   /** `Error` for require/revert strings, `Panic` for compiler checks, else the custom error's name. */
   errorName: string
   /** Full signature, e.g. `Unauthorized(address,uint256)`. */
   signature: string
-  /** Decoded arguments, in order. */
+  /** Decoded arguments, in order: for `Error(string)`, the exact string the contract gave. */
   args: readonly unknown[]
-  /** The `Error(string)` message, when that is what it is. */
+  /**
+   * The `Error(string)` message, when that is what it is, printable: control characters escaped
+   * (`\x00`, `\n`) as messages show it. The exact decoded string is `args[0]`.
+   */
   reason?: string
+  /** For `Panic(uint256)`: its code and what it means. */
+  panic?: PanicInfo
 }
 
 /** A contract call reverted. `revert` is decoded when the ABI (or the built-in errors) know the data. */
@@ -28,12 +41,18 @@ export class ContractRevertError extends ResilientRpcError {
   /** Raw revert data (hex), if the node returned any. */
   readonly data: string | undefined
   constructor(functionName: string, revert: DecodedRevert | undefined, data: string | undefined, options: ResilientRpcErrorOptions = {}) {
-    const what = revert === undefined ? (data && data !== '0x' ? `unknown error data ${data.slice(0, 10)}` : 'without data') : revert.reason !== undefined ? `"${revert.reason}"` : `${revert.errorName}(${revert.args.map(String).join(', ')})`
-    super('CALL_REVERTED', `${functionName} reverted: ${what}`, options)
+    super('CALL_REVERTED', `${functionName} reverted: ${describeRevert(revert, data)}`, options)
     this.functionName = functionName
     this.revert = revert
     this.data = data
   }
+}
+
+function describeRevert(revert: DecodedRevert | undefined, data: string | undefined): string {
+  if (revert === undefined) return data && data !== '0x' ? `unknown error data ${data.slice(0, 10)}` : 'without data'
+  if (revert.reason !== undefined) return `"${revert.reason}"`
+  if (revert.panic !== undefined) return `Panic(0x${revert.panic.code.toString(16).padStart(2, '0')}): ${revert.panic.name}`
+  return `${revert.errorName}(${revert.args.map(String).join(', ')})`
 }
 
 /** The state a transaction was last seen in while waiting for its confirmations. */

@@ -1,4 +1,5 @@
 import { ResilientRpcError, type ErrorCode, type ResilientRpcErrorOptions } from './base.js'
+import { printable } from '../util/show.js'
 import { givenCause, networkCause, type NetworkCause, type NetworkReason } from './networkCause.js'
 
 export type { NetworkReason } from './networkCause.js'
@@ -81,10 +82,12 @@ export class RpcResponseError extends ResilientRpcError {
   override name = 'RpcResponseError'
   /** The JSON-RPC error code, e.g. 3 or -32000 for a revert, -32602 for invalid params. */
   readonly rpcCode: number
+  /** The node's message as it sent it (the short message escapes its control characters). */
   readonly rpcMessage: string
   readonly data: unknown
   constructor(error: { code: number; message: string; data?: unknown }, options: ResilientRpcErrorOptions = {}) {
-    super('RPC_ERROR', `RPC error ${error.code}: ${error.message}`, options)
+    // The node's text may hold raw bytes (anvil quotes custom error data as text): escaped in the message, kept in `rpcMessage`.
+    super('RPC_ERROR', `RPC error ${error.code}: ${printable(error.message)}`, options)
     this.rpcCode = error.code
     this.rpcMessage = error.message
     this.data = error.data

@@ -212,8 +212,8 @@ describe('read: reverts', () => {
       fn: 'failPanic',
       args: [0n],
       data: PANIC_DIV_ZERO,
-      revert: { errorName: 'Panic', signature: 'Panic(uint256)', args: [0x12n] },
-      message: 'failPanic reverted: Panic(18)',
+      revert: { errorName: 'Panic', signature: 'Panic(uint256)', args: [0x12n], panic: { code: 0x12n, name: 'division or modulo by zero' } },
+      message: 'failPanic reverted: Panic(0x12): division or modulo by zero',
     },
     { name: 'an unknown error', fn: 'value', args: [], data: `0xdeadbeef${word(1)}`, revert: undefined, message: 'value reverted: unknown error data 0xdeadbeef' },
     { name: 'no data', fn: 'value', args: [], data: undefined, revert: undefined, message: 'value reverted: without data' },
@@ -230,6 +230,23 @@ describe('read: reverts', () => {
     expect(error.attempts).toHaveLength(1)
     // A revert is the contract's answer: never retried, never failed over.
     expect(calls('eth_call')).toHaveLength(1)
+  })
+
+  it('a reason with control characters is printable in the message and `reason`, exact in `args[0]`', async () => {
+    const raw = 'no\u0000pe\n\u202e!'
+    const data = `0x08c379a0${coder.encode(['string'], [raw]).slice(2)}`
+    // anvil's own text for a custom error quotes its data as raw bytes.
+    fake.set('a', node(() => ({ kind: 'rpcError', code: 3, message: `execution reverted: custom error 0xda472023: \u0000\u0000*`, data })))
+    const c = createContract(makePool(), ADDRESS, counterAbi)
+    const error = await rejection(c.read('failString'))
+    expect(error.revert).toMatchObject({ reason: 'no\\x00pe\\n\\u202e!', args: [raw] })
+    expect(error.message).toMatchInlineSnapshot(`
+      "failString reverted: "no\\x00pe\\n\\u202e!"
+      Attempts:
+        1. http://a:80#0 (0 ms): [RPC_ERROR] RPC error 3: execution reverted: custom error 0xda472023: \\x00\\x00*"
+    `)
+    expect(error.message).not.toMatch(/[\u0000\u202e]/)
+    expect(error.cause).toMatchObject({ rpcMessage: 'execution reverted: custom error 0xda472023: \u0000\u0000*' })
   })
 
   it('a revert reported with a generic code, the data nested one level down', async () => {

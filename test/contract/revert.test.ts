@@ -1,6 +1,7 @@
 import { AbiCoder, Interface } from 'ethers'
 import { describe, expect, it } from 'vitest'
 import { decodeRevert, isRevert, revertData } from '../../src/contract/revert.js'
+import { ContractRevertError } from '../../src/errors/contract.js'
 import { NetworkError, RpcResponseError } from '../../src/errors/endpoint.js'
 import { TimeoutError } from '../../src/errors/request.js'
 import { counterAbi } from '../fixtures/contracts/counter.js'
@@ -21,13 +22,35 @@ const panic = (code: number) => `0x4e487b71${coder.encode(['uint256'], [code]).s
 // Unauthorized(address,uint256): selector 0xda472023.
 const UNAUTHORIZED = `0xda472023${coder.encode(['address', 'uint256'], [CALLER, 7]).slice(2)}`
 
+describe('decodeRevert: panics are named', () => {
+  it.each([
+    ['0x00', 'generic compiler panic', 'Panic(0x00): generic compiler panic'],
+    ['0x01', 'assertion failed', 'Panic(0x01): assertion failed'],
+    ['0x11', 'arithmetic overflow or underflow', 'Panic(0x11): arithmetic overflow or underflow'],
+    ['0x12', 'division or modulo by zero', 'Panic(0x12): division or modulo by zero'],
+    ['0x21', 'invalid enum value', 'Panic(0x21): invalid enum value'],
+    ['0x22', 'invalid storage byte array encoding', 'Panic(0x22): invalid storage byte array encoding'],
+    ['0x31', 'pop on an empty array', 'Panic(0x31): pop on an empty array'],
+    ['0x32', 'array index out of bounds', 'Panic(0x32): array index out of bounds'],
+    ['0x41', 'out of memory (too large an allocation)', 'Panic(0x41): out of memory (too large an allocation)'],
+    ['0x51', 'call to a zero-initialised internal function', 'Panic(0x51): call to a zero-initialised internal function'],
+    ['0x99', 'unknown panic code', 'Panic(0x99): unknown panic code'],
+    ['0x1234', 'unknown panic code', 'Panic(0x1234): unknown panic code'],
+  ] as const)('Panic(%s): %s', (code, name, message) => {
+    const revert = decodeRevert(panic(Number(code)))
+    expect(revert).toStrictEqual({ errorName: 'Panic', signature: 'Panic(uint256)', args: [BigInt(code)], panic: { code: BigInt(code), name } })
+    expect(new ContractRevertError('f', revert, panic(Number(code))).shortMessage).toBe(`f reverted: ${message}`)
+  })
+})
+
 describe('decodeRevert', () => {
   it.each([
     { name: 'Error(string)', data: ERROR_NOPE, expected: { errorName: 'Error', signature: 'Error(string)', args: ['counter: nope'], reason: 'counter: nope' } },
     { name: 'Error(string), upper-case hex', data: `0x${ERROR_NOPE.slice(2).toUpperCase()}`, expected: { errorName: 'Error', signature: 'Error(string)', args: ['counter: nope'], reason: 'counter: nope' } },
     { name: 'Error(string) with an empty reason', data: `0x08c379a0${coder.encode(['string'], ['']).slice(2)}`, expected: { errorName: 'Error', signature: 'Error(string)', args: [''], reason: '' } },
-    { name: 'Panic(0x11): arithmetic overflow', data: panic(0x11), expected: { errorName: 'Panic', signature: 'Panic(uint256)', args: [0x11n] } },
-    { name: 'Panic(0x12): division by zero', data: panic(0x12), expected: { errorName: 'Panic', signature: 'Panic(uint256)', args: [0x12n] } },
+    { name: 'Panic(0x11): arithmetic overflow', data: panic(0x11), expected: { errorName: 'Panic', signature: 'Panic(uint256)', args: [0x11n], panic: { code: 0x11n, name: 'arithmetic overflow or underflow' } } },
+    { name: 'Panic(0x12): division by zero', data: panic(0x12), expected: { errorName: 'Panic', signature: 'Panic(uint256)', args: [0x12n], panic: { code: 0x12n, name: 'division or modulo by zero' } } },
+    { name: 'Error(string) with control characters', data: `0x08c379a0${coder.encode(['string'], ['a\u0000b\tc\u009b']).slice(2)}`, expected: { errorName: 'Error', signature: 'Error(string)', args: ['a\u0000b\tc\u009b'], reason: 'a\\x00b\\tc\\x9b' } },
   ])('decodes $name without an ABI', ({ data, expected }) => {
     const decoded = decodeRevert(data)
     expect(decoded).toStrictEqual(expected)

@@ -60,7 +60,15 @@ describe('createContract against anvil', () => {
     expect(node.calls('eth_call')).toBe(1)
 
     await expect(c.read('failString')).rejects.toMatchObject({ code: 'CALL_REVERTED', revert: { errorName: 'Error', reason: 'counter: nope' } })
-    await expect(c.read('failPanic', [0n])).rejects.toMatchObject({ code: 'CALL_REVERTED', revert: { errorName: 'Panic', args: [0x12n] } })
+    await expect(c.read('failPanic', [0n])).rejects.toMatchObject({
+      code: 'CALL_REVERTED',
+      shortMessage: 'failPanic reverted: Panic(0x12): division or modulo by zero',
+      revert: { errorName: 'Panic', args: [0x12n], panic: { code: 0x12n, name: 'division or modulo by zero' } },
+    })
+    // anvil quotes a custom error's data in its message as raw bytes: printed escaped, serialized whole.
+    expect((custom as Error).message).not.toContain('\u0000')
+    expect((custom as Error).message).toContain('custom error 0xda472023: \\x00')
+    expect(JSON.parse(JSON.stringify(custom))).toMatchObject({ code: 'CALL_REVERTED', revert: { args: [expect.any(String), '42'] }, cause: { code: 'RPC_ERROR', rpcCode: 3 } })
     expect(node.calls('eth_call')).toBe(3)
   })
 

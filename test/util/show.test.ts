@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createPool } from '../../src/index.js'
-import { show, showJson } from '../../src/util/show.js'
+import { printable, show, showJson } from '../../src/util/show.js'
 
 describe('show / showJson', () => {
   it('prints ordinary values as String / JSON.stringify do', () => {
@@ -40,5 +40,14 @@ describe('options that used to throw a TypeError instead of INVALID_OPTION (foun
     } finally {
       await pool.destroy()
     }
+  })
+})
+
+describe('printable', () => {
+  it('escapes control characters (C0, DEL, C1) and direction overrides, and nothing else', () => {
+    expect(printable('custom error 0xda472023: \u0000\u0000\u0000*')).toBe('custom error 0xda472023: \\x00\\x00\\x00*')
+    expect(printable('a\nb\tc\rd\u001be[0m\u007f\u0085')).toBe('a\\nb\\tc\\rd\\x1be[0m\\x7f\\x85')
+    expect(printable('evil\u202egnp.exe \u2028')).toBe('evil\\u202egnp.exe \\u2028')
+    expect(printable('Ownable: caller is not the owner — ünïcödé ✓ \\x00')).toBe('Ownable: caller is not the owner — ünïcödé ✓ \\x00')
   })
 })
