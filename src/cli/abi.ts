@@ -10,17 +10,47 @@ import { readJsonFile } from './jsonFile.js'
  */
 export async function loadAbi(spec: string, readFile: ConfigSources['readFile']): Promise<unknown[]> {
   if (spec.includes('(')) {
-    return spec
+    const signatures = spec
       .split(';')
       .map((s) => s.trim())
       .filter((s) => s !== '')
-      .map((s) => (/^(function|error|event|constructor|fallback|receive|struct)\b/.test(s) ? s : `function ${s}`))
+    return signatures.map((s, i) => {
+      const entry = KEYWORD.test(s) ? s : `function ${s}`
+      try {
+        Fragment.from(entry)
+      } catch (cause) {
+        const which = signatures.length === 1 ? 'signature' : `signature ${i + 1}`
+        throw new UsageError(`--abi: ${which} ${JSON.stringify(s)} does not parse: ${signatureProblem(s, cause)}; write e.g. "function value() view returns (uint256)"`)
+      }
+      return entry
+    })
   }
   const value = await readJsonFile(spec, 'ABI file', readFile, '; for a signature, write e.g. "function value() view returns (uint256)"')
   if (Array.isArray(value)) return value
   const inner = (value as { abi?: unknown } | null)?.abi
   if (Array.isArray(inner)) return inner
   throw new UsageError(`ABI file ${JSON.stringify(spec)} must hold a JSON array or an object with an "abi" array`)
+}
+
+const KEYWORDS = ['function', 'error', 'event', 'constructor', 'fallback', 'receive', 'struct'] as const
+const KEYWORD = new RegExp(`^(${KEYWORDS.join('|')})\\b`)
+
+/**
+ * What is wrong with a signature ethers refused, in the user's terms: ethers' own words ("bad
+ * start", "unexpected tokens at offset 4") describe its tokenizer, not the typo.
+ */
+function signatureProblem(signature: string, cause: unknown): string {
+  const opens = signature.split('(').length - 1
+  const closes = signature.split(')').length - 1
+  if (opens !== closes) return `unbalanced parentheses (${opens} "(" and ${closes} ")")`
+  if (/\)\s*(?:(?:view|pure|payable|nonpayable|external|public)\s*)*\(/.test(signature) && !/\breturns\s*\(/.test(signature)) {
+    return 'the output types need "returns" before them'
+  }
+  if (/\breturns\s+[^\s(]/.test(signature)) return 'the output types after "returns" go in parentheses'
+  const words = /^([A-Za-z_$][\w$]*)\s+[A-Za-z_$][\w$]*\s*\(/.exec(signature)
+  if (words && !KEYWORD.test(signature)) return `${JSON.stringify(words[1])} is not a keyword (${KEYWORDS.join(', ')}); a signature starts with one, or with the function's name`
+  const said = (cause as { shortMessage?: unknown })?.shortMessage ?? (cause instanceof Error ? cause.message : String(cause))
+  return String(said).replace(/ \(argument=.*$/, '')
 }
 
 /** The function to call: `--fn`, or the ABI's only function when there is just one. */
@@ -36,7 +66,9 @@ export function pickFunction(abi: readonly unknown[], fn: string | undefined): s
     }
   })
   if (functions.length === 1) return functions[0]!
-  throw new UsageError(`read needs --fn NAME: the ABI has ${functions.length} functions`)
+  if (functions.length === 0) throw new UsageError('the ABI has no function to read (only events, errors or entries that do not parse)')
+  const list = functions.length <= 10 ? `: ${functions.join(', ')}` : ''
+  throw new UsageError(`read needs --fn NAME: the ABI has ${functions.length} functions${list}`)
 }
 
 /**

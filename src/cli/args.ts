@@ -79,7 +79,8 @@ const OWN_OPTIONS: Record<(typeof COMMANDS)[number], readonly string[]> = {
 export function parseCliArgs(argv: readonly string[]): Command {
   let parsed
   try {
-    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true })
+    // Inside the try: parseArgs's refusals and ours alike become usage errors.
+    parsed = parseArgs({ args: normaliseArgv(argv), options: OPTIONS, allowPositionals: true, strict: true })
   } catch (error) {
     throw new UsageError((error as Error).message)
   }
@@ -101,7 +102,7 @@ export function parseCliArgs(argv: readonly string[]): Command {
     config: values.config,
     chainId: values['chain-id'] === undefined ? undefined : checked(() => bigInteger('--chain-id', chainNumber(values['chain-id']!), false)),
     json: values.json,
-    timeout: values.timeout === undefined ? undefined : checked(() => duration('--timeout', number(values.timeout!), 0)),
+    timeout: values.timeout === undefined ? undefined : checked(() => duration('--timeout', milliseconds(values.timeout!), 0)),
   }
 
   switch (command) {
@@ -139,23 +140,43 @@ export function splitUrls(values: readonly string[]): string[] {
   return values.flatMap((v) => v.split(',')).map((u) => u.trim()).filter((u) => u !== '')
 }
 
-// Options whose value is a number, by each of their names: a negative value ("--timeout -5") would
-// read as an option to parseArgs, which would then refuse the line in its own words instead of ours.
-const NUMERIC: Readonly<Record<string, string>> = { '--timeout': '--timeout', '-t': '--timeout', '--min-healthy': '--min-healthy', '--confirmations': '--confirmations', '--chain-id': '--chain-id' }
+// Every option that takes a value, by each of its names: its value is the next word whatever it
+// looks like ("--timeout -5", "--block -1"), so that our checks see it and say what is wrong with it.
+const VALUED: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(OPTIONS).flatMap(([name, o]) => (o.type === 'string' ? [[`--${name}`, name], ...('short' in o ? [[`-${o.short}`, name]] : [])] : [])),
+)
+const NEGATIVE_NUMBER = /^-\.?\d/
 
-/** `--timeout -5` → `--timeout=-5`, so that the value reaches our checks. Nothing after `--` is touched. */
-function joinNegativeValues(argv: readonly string[]): string[] {
-  const args: string[] = []
+/**
+ * Puts the command line the way parseArgs reads it without guessing: each valued option joined to
+ * its value (`--timeout=-5`), then `--`, then the positionals in order — a negative number among
+ * them (`read … -5` for an int256) is an argument, not an option. Nothing after `--` is touched.
+ * @throws UsageError for a valued option with no value
+ */
+function normaliseArgv(argv: readonly string[]): string[] {
+  const options: string[] = []
+  const positionals: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
-    const next = argv[i + 1]
-    if (arg === '--') return [...args, ...argv.slice(i)]
-    if (NUMERIC[arg] !== undefined && next !== undefined && /^-\d/.test(next)) {
-      args.push(`${NUMERIC[arg]}=${next}`)
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1))
+      break
+    }
+    const valued = VALUED[arg]
+    if (valued !== undefined) {
+      const next = argv[i + 1]
+      if (next === undefined || next === '--' || VALUED[next] !== undefined || isFlag(next)) throw new UsageError(`--${valued} needs a value`)
+      options.push(`--${valued}=${next}`)
       i++
-    } else args.push(arg)
+    } else if (arg.startsWith('-') && arg !== '-' && !NEGATIVE_NUMBER.test(arg)) options.push(arg)
+    else positionals.push(arg)
   }
-  return args
+  return [...options, '--', ...positionals]
+}
+
+/** A boolean option by one of its names (`--json`, `-h`). */
+function isFlag(arg: string): boolean {
+  return Object.entries(OPTIONS).some(([name, o]) => o.type === 'boolean' && (arg === `--${name}` || ('short' in o && arg === `-${o.short}`)))
 }
 
 /**
@@ -171,6 +192,15 @@ function number(text: string | undefined): number | undefined {
 function chainNumber(text: string): bigint | number {
   const trimmed = text.trim()
   return /^(\d+|0x[0-9a-fA-F]+)$/.test(trimmed) ? BigInt(trimmed) : (text as unknown as number)
+}
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000 }
+
+/** `--timeout`: milliseconds; a value with a unit ("5s") is refused with what to write instead. */
+function milliseconds(text: string): number {
+  const unit = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)\s*$/i.exec(text)
+  if (unit) throw new UsageError(`--timeout takes milliseconds without a unit: for ${text.trim()}, write ${Number(unit[1]) * UNITS[unit[2]!.toLowerCase()]!}`)
+  return number(text)!
 }
 
 /** An option check of the library (config/validate.ts), its error a usage error. */

@@ -4,6 +4,7 @@ import { EXIT, UsageError, type Command } from './args.js'
 import type { ConfigSources } from './config.js'
 import { formatResult, healthRows, healthTable, healthyCount, plain, toJson } from './format.js'
 import pTimeout from 'p-timeout'
+import { argumentProblem } from '../contract/argumentError.js'
 import { BLOCK_TAGS, isBlockTag } from '../contract/blockTag.js'
 import { globalTimersOf, systemClock } from '../util/clock.js'
 import { HASH, HEX_QUANTITY, isQuantity } from '../util/hex.js'
@@ -91,7 +92,7 @@ export async function read(pool: Pool, args: Read, prepared: PreparedRead, io: C
   // 1. Everything that needs no node: ABI, address, function, arguments, block option.
   let contract
   let fragment
-  let values: unknown[]
+  let values: unknown[] | undefined
   try {
     contract = createContract(pool, args.address, prepared.abi as string[])
     fragment = contract.interface.getFunction(prepared.functionName)
@@ -100,6 +101,12 @@ export async function read(pool: Pool, args: Read, prepared: PreparedRead, io: C
     contract.encode(prepared.functionName, values)
   } catch (error) {
     if (error instanceof UsageError) throw error
+    // The library names the argument by its index in an array; here it is the Nth word typed.
+    const problem = fragment && values ? argumentProblem(fragment, values) : undefined
+    if (problem) {
+      const inner = problem.path === '' ? '' : ` at ${problem.path} (${problem.valueType})`
+      throw new UsageError(`argument ${problem.index + 1} (${fragment!.inputs[problem.index]!.format('full')})${inner}: ${problem.problem}`)
+    }
     if (isResilientRpcError(error)) throw new UsageError(error.message)
     throw new UsageError(`${JSON.stringify(prepared.functionName)} does not name one function of the ABI (overloaded? give the full signature, e.g. "balanceOf(address)")`)
   }
@@ -120,6 +127,7 @@ export async function read(pool: Pool, args: Read, prepared: PreparedRead, io: C
 function parseBlock(text: string | undefined): bigint | `0x${string}` | (typeof BLOCK_TAGS)[number] | undefined {
   if (text === undefined) return undefined
   if (/^\d+$/.test(text)) return BigInt(text)
+  if (/^-\d+$/.test(text)) throw new UsageError(`--block: a block number cannot be negative, got ${text}`)
   if (isBlockTag(text)) return text
   if (HEX_QUANTITY.test(text)) return text as `0x${string}`
   throw new UsageError(`--block expects a block number, a block hash or a tag (${BLOCK_TAGS.join(', ')}), got ${JSON.stringify(text)}`)

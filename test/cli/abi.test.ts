@@ -33,7 +33,20 @@ describe('CLI ABI', () => {
   it('picks the only function when --fn is not given, and asks for it otherwise', () => {
     expect(pickFunction(['function value() view returns (uint256)', 'event Ping(uint256)'], undefined)).toBe('value()')
     expect(pickFunction(['function a()', 'function b()'], 'b')).toBe('b')
-    expect(() => pickFunction(['function a()', 'function b()'], undefined)).toThrow('read needs --fn NAME: the ABI has 2 functions')
+    expect(() => pickFunction(['function a()', 'function b(uint256)'], undefined)).toThrow('read needs --fn NAME: the ABI has 2 functions: a(), b(uint256)')
+    expect(() => pickFunction(['event Ping(uint256)', 'error Nope()'], undefined)).toThrow('the ABI has no function to read (only events, errors or entries that do not parse)')
+  })
+
+  it.each([
+    ['functon value()', '"functon" is not a keyword (function, error, event, constructor, fallback, receive, struct); a signature starts with one, or with the function\'s name'],
+    ['value()(uint256', 'unbalanced parentheses (2 "(" and 1 ")")'],
+    ['function value( view', 'unbalanced parentheses (1 "(" and 0 ")")'],
+    ['value()(uint256)', 'the output types need "returns" before them'],
+    ['value() view (uint256)', 'the output types need "returns" before them'],
+    ['value() view returns uint256', 'the output types after "returns" go in parentheses'],
+    ['value(uint257)', 'invalid numeric width'],
+  ])('a signature that does not parse says why: %s', async (spec, problem) => {
+    await expect(loadAbi(spec, files({}))).rejects.toThrow(`--abi: signature ${JSON.stringify(spec)} does not parse: ${problem}; write e.g. "function value() view returns (uint256)"`)
   })
 
   it('turns argument strings into what each input type encodes from', () => {

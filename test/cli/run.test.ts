@@ -88,6 +88,30 @@ describe('runCli', () => {
     expect(config.stderr).toBe('resilient-rpc: invalid configuration: Invalid option `endpoints[0].url`: unsupported scheme "ftp:"; expected http:, https:, ws: or wss:\nRun \'resilient-rpc --help\' for usage.\n')
   })
 
+  it.each([
+    { name: 'a typo in the keyword', argv: ['--abi', 'functon value() view returns (uint256)'], message: '--abi: signature "functon value() view returns (uint256)" does not parse: "functon" is not a keyword (function, error, event, constructor, fallback, receive, struct); a signature starts with one, or with the function\'s name; write e.g. "function value() view returns (uint256)"' },
+    { name: 'a missing parenthesis', argv: ['--abi', 'value()(uint256'], message: '--abi: signature "value()(uint256" does not parse: unbalanced parentheses (2 "(" and 1 ")"); write e.g. "function value() view returns (uint256)"' },
+    { name: "cast's output syntax", argv: ['--abi', 'value()(uint256)'], message: '--abi: signature "value()(uint256)" does not parse: the output types need "returns" before them; write e.g. "function value() view returns (uint256)"' },
+    { name: 'outputs without parentheses', argv: ['--abi', 'value() view returns (uint256); owner() view returns address'], message: '--abi: signature 2 "owner() view returns address" does not parse: the output types after "returns" go in parentheses; write e.g. "function value() view returns (uint256)"' },
+    { name: 'a word that is not a number', argv: ['--abi', 'function f(uint256 n) view returns (uint256)', 'ten'], message: 'argument 1 (uint256 n): "ten" is not a number' },
+    { name: 'a negative number for a uint', argv: ['--abi', 'function f(uint8 small) view returns (uint256)', '-5'], message: 'argument 1 (uint8 small): "-5" is out of range for uint8 (0 to 255)' },
+    { name: 'a short bytes32', argv: ['--abi', 'function f(bytes32 tag) view returns (uint256)', '0x1234'], message: 'argument 1 (bytes32 tag): "0x1234" has 2 bytes, bytes32 needs 32' },
+    { name: 'a negative block', argv: ['--abi', 'function f() view returns (uint256)', '--block', '-1'], message: '--block: a block number cannot be negative, got -1' },
+  ])('read says what is wrong with the input, before sending: $name', async ({ argv, message }) => {
+    const out = await run(['read', '--rpc', url, '--address', '0x5FbDB2315678afecb367f032d93F642f64180aa3', ...argv])
+    expect(out).toEqual({ code: 2, stdout: '', stderr: `resilient-rpc: ${message}\nRun 'resilient-rpc --help' for usage.\n` })
+  })
+
+  it('read takes a negative number for an int argument without `--`', async () => {
+    answers.eth_call = `0x${'ff'.repeat(32)}`
+    try {
+      const out = await run(['read', '--rpc', url, '--address', '0x5FbDB2315678afecb367f032d93F642f64180aa3', '--abi', 'function f(int256 x) view returns (int256)', '-1'])
+      expect(out).toEqual({ code: 0, stdout: '-1\n', stderr: '' })
+    } finally {
+      delete answers.eth_call
+    }
+  })
+
   it('call prints the result; endpoints from the environment', async () => {
     expect(await run(['call', 'eth_gasPrice'], { env: { RESILIENT_RPC_URLS: url } })).toEqual({ code: 0, stdout: '0x3b9aca00\n', stderr: '' })
     const missing = await run(['call', 'eth_nope', '--rpc', url, '--json'])
