@@ -144,6 +144,7 @@ describe('fuzzed raw HTTP answers over node:http', () => {
           if (error !== undefined) {
             expect(isResilientRpcError(error), `not a ResilientRpcError: ${String(error)}`).toBe(true)
             expect(String((error as Error).message)).not.toContain('SECRETKEY')
+            expect(JSON.stringify(error)).not.toContain('SECRETKEY')
           }
           expect(pool.stats().endpoints[0]!.inFlight).toBe(0)
         } finally {

@@ -79,6 +79,8 @@ function typedOrBuilt<T>(build: () => T, codes: readonly string[] = ['INVALID_OP
   } catch (error) {
     expect(isResilientRpcError(error), `not a ResilientRpcError: ${String(error)}\n${(error as Error)?.stack ?? ''}`).toBe(true)
     expect(codes).toContain((error as { code: string }).code)
+    // Quoting the bad value in JSON must not throw either (bigints, symbols, cycles in it).
+    expect(() => JSON.stringify(error)).not.toThrow()
     return undefined
   }
 }
@@ -160,6 +162,31 @@ describe('fuzzed options', () => {
     } finally {
       await pool.destroy()
     }
+  })
+
+  it('contract arguments: any values encode, or the error names the argument and what is wrong with it', () => {
+    const type = fc.constantFrom('uint8', 'int16', 'uint256', 'address', 'bytes32', 'bytes', 'string', 'bool', 'uint256[2]', 'uint8[]', '(uint256 a, address b)', '(uint64, bool)[]', 'bytes4[2][]')
+    const argument = fc.oneof(value, fc.bigInt(), fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 6 }), fc.bigInt(), value), { maxLength: 3 }), fc.record({ a: value, b: value }, { requiredKeys: [] }))
+    fc.assert(
+      fc.property(fc.array(type, { maxLength: 3 }), fc.array(argument, { maxLength: 4 }), (types, args) => {
+        const contract = createContract({} as Pool, '0x0000000000000000000000000000000000000001', [`function f(${types.map((t, i) => `${t} p${i}`).join(', ')})`])
+        const error = (() => {
+          try {
+            contract.encode('f', args)
+            return undefined
+          } catch (e) {
+            return e
+          }
+        })()
+        if (error === undefined) return
+        expect(isResilientRpcError(error, 'INVALID_OPTION'), `not INVALID_OPTION: ${String(error)}`).toBe(true)
+        expect((error as { option: string }).option).toMatch(/^args(\[\d+\]|\.\w+)*$/)
+        // Never the fallback that names no argument: one of them is always at fault.
+        expect((error as Error).message).toMatch(/: f\(.*\) takes \d+ arguments?|: cannot encode argument \d+ /)
+        expect(() => JSON.stringify(error)).not.toThrow()
+      }),
+      { numRuns: 400 },
+    )
   })
 
   it('watchEvents and pool.subscribe: any options start (then stop) or throw a typed error', async () => {

@@ -167,6 +167,7 @@ const drained = () => waitFor(() => wss.clients.size === 0, 'every socket closed
 function expectOurs(error: unknown) {
   expect(isResilientRpcError(error), `not a ResilientRpcError: ${String(error)}`).toBe(true)
   expect(String((error as Error).message)).not.toContain(SECRET)
+  expect(JSON.stringify(error)).not.toContain(SECRET)
 }
 
 
