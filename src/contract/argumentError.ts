@@ -23,8 +23,6 @@ export type ArgumentProblem = {
   problem: string
 }
 
-const coder = AbiCoder.defaultAbiCoder()
-
 /**
  * The `INVALID_OPTION` for arguments ethers could not encode: the count, else the argument at fault
  * (`option` is its path, e.g. `args[0]`, `args[1].amount`), its type and what is wrong with its value.
@@ -67,7 +65,8 @@ type Fault = { param: ParamType; path: string; problem: string }
 
 function encodeError(param: ParamType, value: unknown): unknown {
   try {
-    coder.encode([param], [value])
+    // Asked for here, not at load: a call at the top of the module would keep ethers in every bundle of the pool.
+    AbiCoder.defaultAbiCoder().encode([param], [value])
     return undefined
   } catch (error) {
     return error ?? new Error('encoding failed')
