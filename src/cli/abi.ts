@@ -1,4 +1,5 @@
 import { Fragment, FunctionFragment, type ParamType } from 'ethers'
+import { closestName } from '../config/validate.js'
 import { UsageError } from './args.js'
 import type { ConfigSources } from './config.js'
 import { readJsonFile } from './jsonFile.js'
@@ -48,7 +49,10 @@ function signatureProblem(signature: string, cause: unknown): string {
   }
   if (/\breturns\s+[^\s(]/.test(signature)) return 'the output types after "returns" go in parentheses'
   const words = /^([A-Za-z_$][\w$]*)\s+[A-Za-z_$][\w$]*\s*\(/.exec(signature)
-  if (words && !KEYWORD.test(signature)) return `${JSON.stringify(words[1])} is not a keyword (${KEYWORDS.join(', ')}); a signature starts with one, or with the function's name`
+  if (words && !KEYWORD.test(signature)) {
+    const meant = closestName(words[1]!, new Set(KEYWORDS))
+    return `${JSON.stringify(words[1])} is not a keyword${meant === undefined ? '' : ` (did you mean "${meant}"?)`}: a signature starts with ${KEYWORDS.join(', ')} or the function's name`
+  }
   const said = (cause as { shortMessage?: unknown })?.shortMessage ?? (cause instanceof Error ? cause.message : String(cause))
   return String(said).replace(/ \(argument=.*$/, '')
 }

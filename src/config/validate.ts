@@ -151,7 +151,7 @@ export function knownKeys(path: string, value: object | undefined, names: Readon
 }
 
 /** The valid name a misspelled `key` most likely meant: within a third of its length in edits, or one the key starts or ends with. */
-function closestName(key: string, names: ReadonlySet<string>): string | undefined {
+export function closestName(key: string, names: ReadonlySet<string>): string | undefined {
   const lower = key.toLowerCase()
   let best: string | undefined
   let bestDistance = Infinity

@@ -38,13 +38,14 @@ describe('CLI ABI', () => {
   })
 
   it.each([
-    ['functon value()', '"functon" is not a keyword (function, error, event, constructor, fallback, receive, struct); a signature starts with one, or with the function\'s name'],
+    ['functon value()', '"functon" is not a keyword (did you mean "function"?): a signature starts with function, error, event, constructor, fallback, receive, struct or the function\'s name'],
     ['value()(uint256', 'unbalanced parentheses (2 "(" and 1 ")")'],
     ['function value( view', 'unbalanced parentheses (1 "(" and 0 ")")'],
     ['value()(uint256)', 'the output types need "returns" before them'],
     ['value() view (uint256)', 'the output types need "returns" before them'],
     ['value() view returns uint256', 'the output types after "returns" go in parentheses'],
     ['value(uint257)', 'invalid numeric width'],
+    ['view value()', '"view" is not a keyword: a signature starts with function, error, event, constructor, fallback, receive, struct or the function\'s name'],
   ])('a signature that does not parse says why: %s', async (spec, problem) => {
     await expect(loadAbi(spec, files({}))).rejects.toThrow(`--abi: signature ${JSON.stringify(spec)} does not parse: ${problem}; write e.g. "function value() view returns (uint256)"`)
   })

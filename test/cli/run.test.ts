@@ -89,7 +89,7 @@ describe('runCli', () => {
   })
 
   it.each([
-    { name: 'a typo in the keyword', argv: ['--abi', 'functon value() view returns (uint256)'], message: '--abi: signature "functon value() view returns (uint256)" does not parse: "functon" is not a keyword (function, error, event, constructor, fallback, receive, struct); a signature starts with one, or with the function\'s name; write e.g. "function value() view returns (uint256)"' },
+    { name: 'a typo in the keyword', argv: ['--abi', 'functon value() view returns (uint256)'], message: '--abi: signature "functon value() view returns (uint256)" does not parse: "functon" is not a keyword (did you mean "function"?): a signature starts with function, error, event, constructor, fallback, receive, struct or the function\'s name; write e.g. "function value() view returns (uint256)"' },
     { name: 'a missing parenthesis', argv: ['--abi', 'value()(uint256'], message: '--abi: signature "value()(uint256" does not parse: unbalanced parentheses (2 "(" and 1 ")"); write e.g. "function value() view returns (uint256)"' },
     { name: "cast's output syntax", argv: ['--abi', 'value()(uint256)'], message: '--abi: signature "value()(uint256)" does not parse: the output types need "returns" before them; write e.g. "function value() view returns (uint256)"' },
     { name: 'outputs without parentheses', argv: ['--abi', 'value() view returns (uint256); owner() view returns address'], message: '--abi: signature 2 "owner() view returns address" does not parse: the output types after "returns" go in parentheses; write e.g. "function value() view returns (uint256)"' },
