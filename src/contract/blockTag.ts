@@ -2,7 +2,7 @@ import { InvalidOptionError } from '../errors/invalidOption.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import type { Pool } from '../pool/pool.js'
 import { showJson } from '../util/show.js'
-import { bigInteger, oneOf } from '../config/validate.js'
+import { bigInteger, knownKeys, oneOf, optionNames, optionsObject } from '../config/validate.js'
 import { HASH, HEX_QUANTITY, toQuantity } from '../util/hex.js'
 
 /** The block tags a node takes where a block number goes. */
@@ -38,6 +38,8 @@ export type ResolveBlockCallOptions = {
  * @throws `INVALID_OPTION` for conflicting or malformed options, or a finality the chain does not support
  */
 export async function resolveBlock(pool: Pool, options: BlockOptions & ResolveBlockCallOptions = {}): Promise<string> {
+  optionsObject('options', options)
+  knownKeys('', options, RESOLVE_BLOCK_OPTIONS)
   const { blockTag, confirmations, finality, signal, timeout } = options
   const given = [blockTag !== undefined, confirmations !== undefined, finality !== undefined].filter(Boolean).length
   if (given > 1) throw new InvalidOptionError('blockTag', 'give at most one of `blockTag`, `confirmations` and `finality`')
@@ -66,3 +68,5 @@ export async function resolveBlock(pool: Pool, options: BlockOptions & ResolveBl
 export function blockParameter(block: string): string | { blockHash: string } {
   return HASH.test(block) ? { blockHash: block } : block
 }
+
+const RESOLVE_BLOCK_OPTIONS = optionNames<BlockOptions & ResolveBlockCallOptions>({ blockTag: true, confirmations: true, finality: true, signal: true, timeout: true })

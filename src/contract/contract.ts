@@ -3,6 +3,7 @@ import { ContractRevertError, InvalidAbiError } from '../errors/contract.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { withDeadline } from '../policy/timeout.js'
+import { knownKeys, optionalSignal, optionNames, optionsObject } from '../config/validate.js'
 import type { Pool } from '../pool/pool.js'
 import { blockParameter, resolveBlock, type BlockOptions } from './blockTag.js'
 import { argumentError } from './argumentError.js'
@@ -110,6 +111,9 @@ export function createContract(pool: Pool, address: string, abi: InterfaceAbi): 
     interface: iface,
     encode,
     async read<T>(functionName: string, args: readonly unknown[] = [], options: ReadOptions = {}): Promise<T> {
+      optionsObject('options', options)
+      knownKeys('', options, READ_OPTIONS)
+      optionalSignal('signal', options.signal)
       const f = fragment(functionName)
       const data = encode(functionName, args)
       let result: string
@@ -141,3 +145,5 @@ export function createContract(pool: Pool, address: string, abi: InterfaceAbi): 
     },
   }
 }
+
+const READ_OPTIONS = optionNames<ReadOptions>({ blockTag: true, confirmations: true, finality: true, signal: true, timeout: true })

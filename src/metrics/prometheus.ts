@@ -7,7 +7,7 @@ import { isResilientRpcError } from '../errors/guard.js'
 import type { PoolEvents } from '../types/events.js'
 import type { PoolStats } from '../pool/stats.js'
 import { show, showJson } from '../util/show.js'
-import { integer, optionsObject } from '../config/validate.js'
+import { integer, knownKeys, optionNames, optionsObject } from '../config/validate.js'
 
 /** Label values of one series, by label name. */
 export type PromLabels = Record<string, string>
@@ -267,6 +267,7 @@ export function createPrometheusMetrics<R extends PromRegistry = PromRegistry>(p
 
 function resolve<R extends PromRegistry>(options: PrometheusMetricsOptions<R>) {
   if (optionsObject('options', options) === undefined) throw new InvalidOptionError('options', `expected { client } (import * as client from 'prom-client'), got undefined`)
+  knownKeys('', options, METRICS_OPTIONS)
   const { client } = options
   if (typeof client !== 'object' || client === null || ['Counter', 'Gauge', 'Histogram'].some((k) => typeof (client as Record<string, unknown>)[k] !== 'function')) {
     throw new InvalidOptionError('client', `expected the prom-client module (import * as client from 'prom-client'), got ${show(client)}`)
@@ -291,3 +292,5 @@ function resolve<R extends PromRegistry>(options: PrometheusMetricsOptions<R>) {
   const maxMethods = integer('maxMethods', options.maxMethods, 100, 1)
   return { client, registry, prefix, buckets, constant: { ...constant } as PromLabels, maxMethods }
 }
+
+const METRICS_OPTIONS = optionNames<PrometheusMetricsOptions>({ client: true, registry: true, prefix: true, buckets: true, labels: true, maxMethods: true })

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createEip1193Provider, createEthersProvider, createOutbox, isResilientRpcError, sendRawTransaction, waitForTransaction, watchEvents } from '../../src/index.js'
+import * as promClient from 'prom-client'
+import { createContract, createEip1193Provider, createEthersProvider, createOutbox, createPrometheusMetrics, isResilientRpcError, resolveBlock, sendRawTransaction, waitForTransaction, watchEvents } from '../../src/index.js'
+import { counterAbi } from '../fixtures/contracts/counter.js'
 import { useFakePool } from '../support/fakePool.js'
 
 // Every options object a user passes is checked by name: a misspelled key is INVALID_OPTION naming it
@@ -32,6 +34,9 @@ describe('options checked by name, everywhere', () => {
     ['createEip1193Provider', () => createEip1193Provider(makePool(), { timout: 5 } as never), 'timout', 'timeout'],
     ['createEip1193Provider filters', () => createEip1193Provider(makePool(), { filters: { idleTimout: 5 } } as never), 'filters.idleTimout', 'idleTimeout'],
     ['createEthersProvider', () => createEthersProvider(makePool(), { pollInterval: 5 } as never), 'pollInterval', 'pollingInterval'],
+    ['contract.read', () => createContract(makePool(), ADDRESS, counterAbi).read('value', [], { confirmation: 2 } as never), 'confirmation', 'confirmations'],
+    ['resolveBlock', () => resolveBlock(makePool(), { blockTg: 'latest' } as never), 'blockTg', 'blockTag'],
+    ['createPrometheusMetrics', () => createPrometheusMetrics(makePool(), { client: promClient, registry: new promClient.Registry(), prefx: 'x_' } as never), 'prefx', 'prefix'],
   ])('%s', async (_name, call, option, meant) => {
     expect(await refusal(call)).toBe(`${option}: Invalid option \`${option}\`: unknown option; did you mean \`${meant}\`?`)
   })
