@@ -3,16 +3,17 @@ import {
   makeError,
   Network,
   UnmanagedSubscriber,
+  type JsonRpcApiProviderOptions,
   type JsonRpcError,
   type JsonRpcPayload,
   type JsonRpcResult,
   type Subscriber,
   type Subscription,
 } from 'ethers'
-import type { InvalidOptionError } from '../errors/invalidOption.js'
+import { InvalidOptionError } from '../errors/invalidOption.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { createFilterEmulator, type FilterEmulator, type FilterOptions } from '../filters/filters.js'
-import { bigInteger, duration, knownKeys, optionNames, optionsObject } from '../config/validate.js'
+import { bigInteger, boolean, duration, integer, knownKeys, optionNames, optionsObject } from '../config/validate.js'
 import { checkPool } from './poolArgument.js'
 import type { Pool } from '../pool/pool.js'
 
@@ -28,6 +29,13 @@ export type EthersProviderOptions = {
   timeout?: number
   /** Emulation of `eth_newFilter` & co., which `contract.on` uses. */
   filters?: FilterOptions
+  /**
+   * ethers' own provider options that the adapter passes on: `polling` (poll for events even where
+   * ethers would subscribe) and `cacheTimeout` (ms ethers answers an identical request from memory;
+   * the adapter's default is -1, none). Its other options are the adapter's to set (`staticNetwork`,
+   * the `batch*` ones, and `pollingInterval`, above): giving them is `INVALID_OPTION`. @default {}
+   */
+  ethers?: { polling?: boolean; cacheTimeout?: number }
 }
 
 /**
@@ -55,7 +63,9 @@ export function createEthersProvider(pool: Pool, options: EthersProviderOptions 
   checkPool(pool)
   optionsObject('options', options)
   knownKeys('', options, ETHERS_OPTIONS)
+  const ethers = ethersOptions(options.ethers)
   return new PoolProvider(pool, {
+    ethers,
     chainId: options.chainId === undefined ? pool.stats().chainId : bigInteger('chainId', options.chainId, false),
     pollingInterval: duration('pollingInterval', options.pollingInterval, 4_000),
     timeout: options.timeout === undefined ? undefined : duration('timeout', options.timeout, 0, false, true),
@@ -63,7 +73,15 @@ export function createEthersProvider(pool: Pool, options: EthersProviderOptions 
   })
 }
 
-type Resolved = { chainId: bigint | undefined; pollingInterval: number; timeout: number | undefined; filters: FilterEmulator }
+type Resolved = {
+  chainId: bigint | undefined
+  pollingInterval: number
+  timeout: number | undefined
+  filters: FilterEmulator
+  ethers: EthersPassedOn
+}
+
+type EthersPassedOn = NonNullable<EthersProviderOptions['ethers']>
 
 const destroyedError = (method: string) => makeError('provider destroyed; cancelled request', 'UNSUPPORTED_OPERATION', { operation: method })
 
@@ -79,7 +97,7 @@ class PoolProvider extends JsonRpcApiProvider {
     // A static network: ethers otherwise asks for the chain id alongside every request. No cache of
     // ethers' own: it answers an identical request from memory for 250 ms, so a balance read right
     // after a transfer was mined came back stale; the pool already shares identical reads in flight.
-    super(network, { staticNetwork: network ?? true, batchMaxCount: 1, cacheTimeout: -1, pollingInterval: options.pollingInterval })
+    super(network, { staticNetwork: network ?? true, batchMaxCount: 1, pollingInterval: options.pollingInterval, cacheTimeout: options.ethers.cacheTimeout ?? -1, polling: options.ethers.polling })
     this.#pool = pool
     this.#filters = options.filters
     this.#timeout = options.timeout
@@ -156,4 +174,23 @@ function toEthersError(error: unknown, method: string): Error {
   return Object.assign(e, { cause: error, error })
 }
 
-const ETHERS_OPTIONS = optionNames<EthersProviderOptions>({ chainId: true, pollingInterval: true, timeout: true, filters: true })
+const ETHERS_OPTIONS = optionNames<EthersProviderOptions>({ chainId: true, pollingInterval: true, timeout: true, filters: true, ethers: true })
+
+/** Every option of ethers' JSON-RPC provider, and the ones the adapter leaves to the caller. */
+const ETHERS_PROVIDER_OPTIONS = optionNames<JsonRpcApiProviderOptions>({ polling: true, staticNetwork: true, batchStallTime: true, batchMaxSize: true, batchMaxCount: true, cacheTimeout: true, pollingInterval: true })
+const PASSED_ON = new Set(['polling', 'cacheTimeout'])
+
+/** The `ethers` options: checked against ethers' own names, those the adapter sets refused with why. */
+function ethersOptions(given: EthersProviderOptions['ethers']): EthersPassedOn {
+  const options: Partial<JsonRpcApiProviderOptions> = optionsObject('ethers', given) ?? {}
+  knownKeys('ethers', options, ETHERS_PROVIDER_OPTIONS)
+  for (const key of Object.keys(options)) {
+    if (PASSED_ON.has(key) || (options as Record<string, unknown>)[key] === undefined) continue
+    const why = key === 'pollingInterval' ? 'give the adapter its `pollingInterval` instead' : 'the adapter sets it (a static network, one request per call: the pool balances single requests)'
+    throw new InvalidOptionError(`ethers.${key}`, `not passed on to ethers: ${why}`)
+  }
+  return {
+    ...(options.polling === undefined ? {} : { polling: boolean('ethers.polling', options.polling, false) }),
+    ...(options.cacheTimeout === undefined ? {} : { cacheTimeout: integer('ethers.cacheTimeout', options.cacheTimeout, -1, -1) }),
+  }
+}

@@ -205,3 +205,30 @@ describe('lifecycle', () => {
     expect(p.destroyed).toBe(false)
   })
 })
+
+describe('ethers options, under `ethers`', () => {
+  it('passes polling and cacheTimeout on; refuses the ones the adapter sets, and misspellings of ethers names', () => {
+    const pool = makePool()
+    const refusal = (ethers: object) => {
+      try {
+        createEthersProvider(pool, { ethers } as EthersProviderOptions).destroy()
+        return 'accepted'
+      } catch (error) {
+        return isResilientRpcError(error, 'INVALID_OPTION') ? error.shortMessage : String(error)
+      }
+    }
+    expect(refusal({ polling: true, cacheTimeout: 250 })).toBe('accepted')
+    expect(refusal({ batchMaxCount: 10 })).toBe('Invalid option `ethers.batchMaxCount`: not passed on to ethers: the adapter sets it (a static network, one request per call: the pool balances single requests)')
+    expect(refusal({ pollingInterval: 10 })).toBe('Invalid option `ethers.pollingInterval`: not passed on to ethers: give the adapter its `pollingInterval` instead')
+    expect(refusal({ cacheTimout: 1 })).toBe('Invalid option `ethers.cacheTimout`: unknown option; did you mean `cacheTimeout`?')
+    expect(refusal({ cacheTimeout: -2 })).toBe('Invalid option `ethers.cacheTimeout`: expected an integer >= -1, got -2')
+  })
+
+  it('cacheTimeout turns ethers\' own cache back on: a repeated read is answered from it', async () => {
+    const p = setup({}, { ethers: { cacheTimeout: 1_000 } })
+    const account = '0x0000000000000000000000000000000000000001'
+    await value(p.getBalance(account))
+    await value(p.getBalance(account))
+    expect(fake.calls.filter((c) => c.method === 'eth_getBalance')).toHaveLength(1)
+  })
+})
