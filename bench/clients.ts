@@ -6,6 +6,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import type { JsonRpcProvider } from 'ethers'
 import type { PublicClient } from 'viem'
 import { createPool, type PoolOptions } from '../src/index.js'
+import { MAX_TIMER, type Clock } from '../src/util/clock.js'
 import { CALL_DATA, CALL_PARAMS, CALL_TO, CHAIN_ID } from './fixtures.js'
 import type { Op } from './load.js'
 
@@ -49,18 +50,24 @@ export type ClientSetup = {
   urls: readonly string[]
   /** Per-request deadline (ms), set through each client's own knob where it has one. */
   deadlineMs?: number
+  /**
+   * How many times slower than at full speed this process runs (under callgrind, ~100–200×). The
+   * pool then gets a clock that runs that much slower, so what it does by the clock (heartbeats every
+   * 2 s, hedges after its p95, its budgets' windows) keeps its full-speed share of the work. @default 1
+   */
+  slowdown?: number
 }
 
 export async function createClient(kind: ClientKind, setup: ClientSetup): Promise<BenchClient> {
   const urls = MULTI_ENDPOINT[kind] ? setup.urls : setup.urls.slice(0, 1)
-  const client = await build(kind, urls, setup.deadlineMs)
+  const client = await build(kind, urls, setup.deadlineMs, setup.slowdown ?? 1)
   // One call each way before anything is measured: lazy set-up (ethers' network, the pool's handshakes) is not the subject.
   await client.blockNumber()
   await client.call()
   return client
 }
 
-async function build(kind: ClientKind, urls: readonly string[], deadlineMs: number | undefined): Promise<BenchClient> {
+async function build(kind: ClientKind, urls: readonly string[], deadlineMs: number | undefined, slowdown: number): Promise<BenchClient> {
   switch (kind) {
     case 'fetch':
       return rawFetch(urls, deadlineMs)
@@ -123,6 +130,7 @@ async function build(kind: ClientKind, urls: readonly string[], deadlineMs: numb
       // a real request, as for ethers and viem). Every resilience feature stays on.
       const options: PoolOptions = { endpoints: urls, chainId: CHAIN_ID, dedupe: false, cache: false }
       if (kind === 'pool-1s') options.attemptTimeout = 1_000
+      if (slowdown !== 1) options.clock = slowClock(slowdown)
       const pool = createPool(options)
       await pool.ready({ minHealthy: urls.length, timeout: 15_000 })
       // Counted from events the pool emits only when it hedges or retries: no cost on the common path.
@@ -138,6 +146,16 @@ async function build(kind: ClientKind, urls: readonly string[], deadlineMs: numb
         destroy: () => pool.destroy(),
       }
     }
+  }
+}
+
+/** The system clock, `factor` times slower: its milliseconds last `factor` real ones. */
+function slowClock(factor: number): Clock {
+  const start = Date.now()
+  return {
+    now: () => start + (Date.now() - start) / factor,
+    setTimeout: (fn, ms) => setTimeout(fn, Math.min(MAX_TIMER, ms * factor)),
+    clearTimeout: (handle) => clearTimeout(handle),
   }
 }
 

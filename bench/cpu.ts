@@ -38,7 +38,7 @@ async function main(): Promise<object> {
     await lines.next()
   }
 
-  const client = await createClient(kind, { urls })
+  const client = await createClient(kind, { urls, slowdown: Number(process.env.BENCH_CPU_SLOWDOWN ?? 1) })
   const op = client[method]
   // No forced GC between warm-up and measurement: V8 then drops optimised code and feedback, and
   // re-optimised ~70 functions of raw node:http's path alone within the next 2,000 requests (9 without

@@ -629,6 +629,9 @@ async function cpuChild(env: Record<string, string>, counter: 'perf' | undefined
   return { run, instructions: counted ? Number(counted[1]) : undefined }
 }
 
+/** About how many times slower a child runs under callgrind than at full speed (here: 100–250). */
+const CALLGRIND_SLOWDOWN = 100
+
 /**
  * One cpu child under callgrind, which counts every instruction whatever else runs on the machine
  * (~50× slower). Its counters are zeroed when the measured requests start and dumped when they end
@@ -642,14 +645,29 @@ async function callgrindChild(env: Record<string, string>): Promise<Counted> {
   const dir = mkdtempSync(join(tmpdir(), 'resilient-rpc-bench-callgrind-'))
   try {
     const out = join(dir, 'cg.out')
-    const argv = ['valgrind', '--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${out}`, process.execPath, join(BUNDLE_DIR, 'cpu.mjs')]
+    // A child under callgrind runs ~100–200× slower, which would change what it does by the clock or
+    // by its allocation rate. So the pool's clock runs that much slower too (heartbeats, hedge delays and
+    // budget windows keep their full-speed share of the work: without it, ~1 % of requests were hedged
+    // and heartbeats added ~7 % more requests), and V8's young generation has a fixed size with no
+    // memory reducer (which, seeing a slow allocation rate, ran extra full GCs): the main thread's count
+    // then moved by ±1 % between identical runs instead of ±6 %.
+    const argv = [
+      'valgrind',
+      '--tool=callgrind',
+      '--separate-threads=yes',
+      `--callgrind-out-file=${out}`,
+      process.execPath,
+      '--no-memory-reducer',
+      '--min-semi-space-size=16',
+      join(BUNDLE_DIR, 'cpu.mjs'),
+    ]
     const control = (pid: number, command: string) =>
       new Promise<void>((resolve, reject) => {
         const c = spawn('callgrind_control', [command, String(pid)], { stdio: 'ignore' })
         c.once('error', reject)
         c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`callgrind_control ${command} ${pid} exited ${code}`))))
       })
-    const { run } = await runCpuChild(argv, { ...env, BENCH_CPU_MARKS: '1' }, 3_600_000, (mark, pid) => control(pid, mark === 'start' ? '-z' : '-d'))
+    const { run } = await runCpuChild(argv, { ...env, BENCH_CPU_MARKS: '1', BENCH_CPU_SLOWDOWN: String(CALLGRIND_SLOWDOWN) }, 3_600_000, (mark, pid) => control(pid, mark === 'start' ? '-z' : '-d'))
     // The dump of the measured requests is part 1, one file per thread (`cg.out.1-01` is the main thread).
     let instructions = 0
     let mainThread: number | undefined
@@ -929,7 +947,7 @@ async function main(): Promise<void> {
         (counter === 'perf'
           ? '"k instr/req" is the user-space instructions `perf stat` counted for the whole child minus the same child run without the measured requests (start-up, warm-up, shut-down cancel out), per request: GC threads included, the kernel and other processes not.'
           : counter === 'callgrind'
-            ? '"k instr/req" is the instructions callgrind counted over the measured requests of a second child run under it (counters zeroed as they start and dumped as they end), per request: every thread (GC helpers included) but TurboFan\'s background compilation, the kernel and other processes not; "main thread" is the JavaScript thread\'s share. Under callgrind a child runs ~50× slower, so time-driven work (heartbeats every 2 s, hedges after a delay) weighs more per request there than at full speed.'
+            ? '"k instr/req" is the instructions callgrind counted over the measured requests of a second child run under it (counters zeroed as they start and dumped as they end), per request: every thread (GC helpers included) but TurboFan\'s background compilation, the kernel and other processes not; "main thread" is the JavaScript thread\'s share. Under callgrind a child runs ~100–200× slower: the pool gets a clock 100× slower (its heartbeats, hedge delays and budget windows keep their full-speed share) and every child a fixed 16 MB young generation without V8\'s memory reducer.'
             : 'Instructions not counted (`perf stat` cannot count them here; `--instructions=callgrind` can): CPU time only.'),
     )
     out()
