@@ -14,3 +14,6 @@ export function runChildMain(main: () => Promise<object>): void {
     },
   )
 }
+
+/** What a child that marks its measured part prints before it waits for a line on stdin (bench/cpu.ts). */
+export const MARK = '#bench-cpu-mark '

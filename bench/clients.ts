@@ -3,9 +3,10 @@
  * turned off wherever a library does them by default, so every call is one HTTP request.
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http'
-import { FallbackProvider, FetchRequest, JsonRpcProvider, Network } from 'ethers'
-import { createPublicClient, defineChain, fallback, http, type PublicClient } from 'viem'
+import type { JsonRpcProvider } from 'ethers'
+import type { PublicClient } from 'viem'
 import { createPool, type PoolOptions } from '../src/index.js'
+import { MAX_TIMER, type Clock } from '../src/util/clock.js'
 import { CALL_DATA, CALL_PARAMS, CALL_TO, CHAIN_ID } from './fixtures.js'
 import type { Op } from './load.js'
 
@@ -40,6 +41,8 @@ export type BenchClient = {
   kind: ClientKind
   blockNumber: Op
   call: Op
+  /** Extra upstream requests so far (the pool's hedges and retries), where the client can tell. */
+  extra?(): number
   destroy(): Promise<void>
 }
 
@@ -47,25 +50,24 @@ export type ClientSetup = {
   urls: readonly string[]
   /** Per-request deadline (ms), set through each client's own knob where it has one. */
   deadlineMs?: number
+  /**
+   * How many times slower than at full speed this process runs (under callgrind, ~100–200×). The
+   * pool then gets a clock that runs that much slower, so what it does by the clock (heartbeats every
+   * 2 s, hedges after its p95, its budgets' windows) keeps its full-speed share of the work. @default 1
+   */
+  slowdown?: number
 }
-
-const chain = defineChain({
-  id: CHAIN_ID,
-  name: 'bench',
-  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-  rpcUrls: { default: { http: ['http://127.0.0.1'] } },
-})
 
 export async function createClient(kind: ClientKind, setup: ClientSetup): Promise<BenchClient> {
   const urls = MULTI_ENDPOINT[kind] ? setup.urls : setup.urls.slice(0, 1)
-  const client = await build(kind, urls, setup.deadlineMs)
+  const client = await build(kind, urls, setup.deadlineMs, setup.slowdown ?? 1)
   // One call each way before anything is measured: lazy set-up (ethers' network, the pool's handshakes) is not the subject.
   await client.blockNumber()
   await client.call()
   return client
 }
 
-async function build(kind: ClientKind, urls: readonly string[], deadlineMs: number | undefined): Promise<BenchClient> {
+async function build(kind: ClientKind, urls: readonly string[], deadlineMs: number | undefined, slowdown: number): Promise<BenchClient> {
   switch (kind) {
     case 'fetch':
       return rawFetch(urls, deadlineMs)
@@ -73,8 +75,10 @@ async function build(kind: ClientKind, urls: readonly string[], deadlineMs: numb
       return rawFetch(urls, deadlineMs ?? 30_000, true)
     case 'node-http':
       return rawNodeHttp(urls)
+    // ethers and viem load only in the children that run them: parsing them is most of a child's
+    // start-up, which the cpu scenario's instruction counts under callgrind pay for twice per cell.
     case 'ethers': {
-      const provider = ethersProvider(urls[0]!, deadlineMs)
+      const provider = await ethersProvider(urls[0]!, deadlineMs)
       return {
         kind,
         blockNumber: () => provider.send('eth_blockNumber', []),
@@ -85,7 +89,8 @@ async function build(kind: ClientKind, urls: readonly string[], deadlineMs: numb
     case 'ethers-fallback': {
       // quorum 1: one endpoint answers each read, like every other client here. ethers' default
       // (half the total weight, 2 of 3) would send every read to two endpoints.
-      const configs = urls.map((url) => ({ provider: ethersProvider(url, deadlineMs), priority: 1, weight: 1 }))
+      const { FallbackProvider, Network } = await import('ethers')
+      const configs = await Promise.all(urls.map(async (url) => ({ provider: await ethersProvider(url, deadlineMs), priority: 1, weight: 1 })))
       const provider = new FallbackProvider(configs, Network.from(CHAIN_ID), { quorum: 1, cacheTimeout: -1 })
       return {
         kind,
@@ -97,6 +102,13 @@ async function build(kind: ClientKind, urls: readonly string[], deadlineMs: numb
     }
     case 'viem':
     case 'viem-fallback': {
+      const { createPublicClient, defineChain, fallback, http } = await import('viem')
+      const chain = defineChain({
+        id: CHAIN_ID,
+        name: 'bench',
+        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+        rpcUrls: { default: { http: ['http://127.0.0.1'] } },
+      })
       const transport = (url: string) => http(url, { batch: false, ...(deadlineMs === undefined ? {} : { timeout: deadlineMs }) })
       const client: PublicClient = createPublicClient({
         chain,
@@ -118,20 +130,37 @@ async function build(kind: ClientKind, urls: readonly string[], deadlineMs: numb
       // a real request, as for ethers and viem). Every resilience feature stays on.
       const options: PoolOptions = { endpoints: urls, chainId: CHAIN_ID, dedupe: false, cache: false }
       if (kind === 'pool-1s') options.attemptTimeout = 1_000
+      if (slowdown !== 1) options.clock = slowClock(slowdown)
       const pool = createPool(options)
       await pool.ready({ minHealthy: urls.length, timeout: 15_000 })
+      // Counted from events the pool emits only when it hedges or retries: no cost on the common path.
+      let extra = 0
+      pool.on('request:hedge', () => extra++)
+      pool.on('request:retry', () => extra++)
       const requestOptions = deadlineMs === undefined ? {} : { timeout: deadlineMs }
       return {
         kind,
         blockNumber: () => pool.request('eth_blockNumber', [], requestOptions),
         call: () => pool.request('eth_call', CALL_PARAMS, requestOptions),
+        extra: () => extra,
         destroy: () => pool.destroy(),
       }
     }
   }
 }
 
-function ethersProvider(url: string, deadlineMs: number | undefined): JsonRpcProvider {
+/** The system clock, `factor` times slower: its milliseconds last `factor` real ones. */
+function slowClock(factor: number): Clock {
+  const start = Date.now()
+  return {
+    now: () => start + (Date.now() - start) / factor,
+    setTimeout: (fn, ms) => setTimeout(fn, Math.min(MAX_TIMER, ms * factor)),
+    clearTimeout: (handle) => clearTimeout(handle),
+  }
+}
+
+async function ethersProvider(url: string, deadlineMs: number | undefined): Promise<JsonRpcProvider> {
+  const { FetchRequest, JsonRpcProvider, Network } = await import('ethers')
   const request = new FetchRequest(url)
   if (deadlineMs !== undefined) request.timeout = deadlineMs
   const network = Network.from(CHAIN_ID)

@@ -7,10 +7,10 @@
  * drift of a shared machine spreads over all of them instead of landing on one.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
-import { availableParallelism, loadavg } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FaultMode } from '../test/support/faultProxy.js'
@@ -20,6 +20,7 @@ import { forkChild, type ChildHandle } from './ipc.js'
 import { summarize, type LoadResult, type Summary } from './load.js'
 import type { MemoryResult } from './memory.js'
 import type { CpuRun } from './cpu.js'
+import { MARK } from './childMain.js'
 import type { ProfileRun } from './profile.js'
 import { analyzeProfile, type ProfileAnalysis } from './profileReport.js'
 import { int, machineInfo, mb, ms, pct, ratio, table } from './report.js'
@@ -71,6 +72,9 @@ const config = {
   /** Measured requests per client, method and round in the cpu scenario. */
   cpuRequests: Math.round(num('cpu-requests', 10_000 * scale)),
   cpuRounds: Math.round(num('cpu-rounds', 3)),
+  /** Requests each cpu child sends before it measures: V8 optimises the request path's functions over the first ~4,000. */
+  cpuWarm: Math.round(num('cpu-warm', 5_000)),
+  cpuMethods: (setting('cpu-methods') ?? 'eth_blockNumber,eth_call').split(',') as Array<'eth_blockNumber' | 'eth_call'>,
   /** Concurrencies of the cpu scenario: the target is at both. */
   cpuConcurrency: (setting('cpu-concurrency') ?? '64,1').split(',').map((c) => Math.round(Number(c))),
   profile: setting('profile') === 'true',
@@ -91,6 +95,7 @@ const MEMORY_KINDS = onlyClients?.includes('fetch') ? pick(['fetch', 'ethers', '
 // Raw fetch costs ~3× the CPU of the others (undici on Node 20) and is no rival here: name it in --clients to get it.
 const CPU_KINDS: ClientKind[] = onlyClients ? ['node-http', ...onlyClients.filter((k) => k !== 'node-http')] : ['node-http', 'ethers', 'viem', 'pool']
 const METHODS = ['eth_blockNumber', 'eth_call'] as const
+for (const m of config.cpuMethods) if (!METHODS.includes(m)) throw new Error(`--cpu-methods takes ${METHODS.join(',')}; got ${m}`)
 const CONCURRENCIES = [1, 64] as const
 /** "A few MB", read as 3 MB. */
 const HEAP_GROWTH_TARGET = 3 * 1024 * 1024
@@ -455,7 +460,8 @@ async function profileScenario(urls: readonly string[]): Promise<void> {
   const dir = resolve(setting('profile-dir') ?? join(REPO_ROOT, 'node_modules', '.cache', 'resilient-rpc-bench-profiles'))
   mkdirSync(dir, { recursive: true })
   const analyses = new Map<ClientKind, { run: ProfileRun; analysis: ProfileAnalysis }>()
-  for (const kind of ['fetch', 'pool'] as const) {
+  // Raw node:http is the floor under the pool's own transport: the difference is the pool's work.
+  for (const kind of ['node-http', 'pool'] as const) {
     progress(`profile: ${CLIENT_LABELS[kind]}, eth_call at concurrency 64 for ${config.profileMs} ms`)
     const file = join(dir, `${kind}-${Date.now()}.cpuprofile`)
     const run = await runChild<ProfileRun>(
@@ -466,7 +472,7 @@ async function profileScenario(urls: readonly string[]): Promise<void> {
     )
     analyses.set(kind, { run, analysis: analyzeProfile(file, REPO_ROOT) })
   }
-  const fetchRun = analyses.get('fetch')!
+  const floorRun = analyses.get('node-http')!
   const poolRun = analyses.get('pool')!
   const perRequest = (a: { run: ProfileRun }, us: number) => us / a.run.count
   out('### CPU profile: eth_call at concurrency 64 against the instant server')
@@ -476,21 +482,21 @@ async function profileScenario(urls: readonly string[]): Promise<void> {
   out(
     table(
       ['', 'requests', 'req/s', 'process CPU µs/req'],
-      [fetchRun, poolRun].map((a) => [CLIENT_LABELS[a.run.kind], int(a.run.count), int((a.run.count / a.run.elapsedMs) * 1000), perRequest(a, a.run.cpuUs).toFixed(1)]),
+      [floorRun, poolRun].map((a) => [CLIENT_LABELS[a.run.kind], int(a.run.count), int((a.run.count / a.run.elapsedMs) * 1000), perRequest(a, a.run.cpuUs).toFixed(1)]),
       ['l', 'r', 'r', 'r'],
     ),
   )
   out()
-  const categories = [...new Set([...fetchRun.analysis.categories.keys(), ...poolRun.analysis.categories.keys()])]
+  const categories = [...new Set([...floorRun.analysis.categories.keys(), ...poolRun.analysis.categories.keys()])]
     .filter((c) => c !== 'idle')
     .sort((a, b) => (poolRun.analysis.categories.get(b) ?? 0) / poolRun.run.count - (poolRun.analysis.categories.get(a) ?? 0) / poolRun.run.count)
   out('Self time per request by where the code lives (µs; idle excluded):')
   out()
   out(
     table(
-      ['where', 'raw fetch', 'resilient-rpc', 'difference'],
+      ['where', 'raw node:http', 'resilient-rpc', 'difference'],
       categories.map((c) => {
-        const f = perRequest(fetchRun, fetchRun.analysis.categories.get(c) ?? 0)
+        const f = perRequest(floorRun, floorRun.analysis.categories.get(c) ?? 0)
         const p = perRequest(poolRun, poolRun.analysis.categories.get(c) ?? 0)
         return [c, f.toFixed(2), p.toFixed(2), `${p >= f ? '+' : ''}${(p - f).toFixed(2)}`]
       }),
@@ -515,16 +521,45 @@ async function profileScenario(urls: readonly string[]): Promise<void> {
   out()
   out(top((w) => w.startsWith('src/'), 15))
   out()
-  out('Top self time in the libraries the pool adds over raw fetch:')
+  out('Top self time in the libraries the pool adds over raw node:http:')
   out()
   out(top((w) => /node_modules\/(p-retry|p-timeout|opossum|eventemitter3|is-network-error)\//.test(w), 10))
+  out()
+  // The same runtime functions cost more in the pool's run when the pool drives them differently
+  // (headers, listeners, how the body is written): the largest differences, outside src/.
+  const floorSelf = new Map(floorRun.analysis.functions.map((f) => [`${f.name}@${f.where}`, perRequest(floorRun, f.selfUs)]))
+  const diffs = poolRun.analysis.functions
+    .filter((f) => !f.where.startsWith('src/') && f.category !== 'idle')
+    .map((f) => {
+      const p = perRequest(poolRun, f.selfUs)
+      const r = floorSelf.get(`${f.name}@${f.where}`) ?? 0
+      return { f, p, r, d: p - r }
+    })
+    .sort((a, b) => b.d - a.d)
+    .slice(0, 20)
+  out('Largest differences outside src/ (self µs per request, resilient-rpc minus raw node:http):')
+  out()
+  out(table(['function', 'source', 'raw node:http', 'resilient-rpc', 'difference'], diffs.map(({ f, p, r, d }) => [f.name, f.where, r.toFixed(2), p.toFixed(2), `${d >= 0 ? '+' : ''}${d.toFixed(2)}`]), ['l', 'l', 'r', 'r', 'r']))
   out()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Scenario cpu: CPU time and instructions per request, the figures a shared machine disturbs least.
 
-type CpuCell = { method: (typeof METHODS)[number]; concurrency: number; kind: ClientKind; cpuUs: number[]; instructions: number[]; failed: number }
+type CpuCell = {
+  method: (typeof METHODS)[number]
+  concurrency: number
+  kind: ClientKind
+  cpuUs: number[]
+  /** Per request, every thread. */
+  instructions: number[]
+  /** Per request, the main thread only (callgrind). */
+  mainThread: number[]
+  /** Hedges and retries, and the measured requests they came with, over every child of the cell. */
+  extra: number
+  requests: number
+  failed: number
+}
 
 /** Whether `perf stat` can count instructions here (it cannot in some VMs and containers). */
 function perfCounts(): boolean {
@@ -532,52 +567,166 @@ function perfCounts(): boolean {
   return probe.status === 0 && /^\d+,/m.test(probe.stderr)
 }
 
-/**
- * One cpu child, under `perf stat` when `perf` is true: its JSON line and the user-space instructions
- * it executed (every thread). User space only: the kernel's share includes loopback TCP work done for
- * the server in the client's context, which swung counts by ±20 % between identical runs here.
- */
-async function cpuChild(env: Record<string, string>, perf: boolean): Promise<{ run: CpuRun; instructions: number | undefined }> {
-  const node = [process.execPath, '--expose-gc', join(BUNDLE_DIR, 'cpu.mjs')]
-  const measured = perf ? ['perf', 'stat', '-x,', '-e', 'instructions:u', '--', ...node] : node
-  const argv = PIN ? ['taskset', '-c', '1', ...measured] : measured
-  const child = track(spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }))
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()))
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
-  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000)
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
-  clearTimeout(timer)
-  const line = stdout.trim().split('\n').at(-1)
-  if (code !== 0 || !line) throw new Error(`cpu child ${JSON.stringify(env)} failed (exit ${code}): ${stderr.slice(-1_000)}`)
-  const counted = /^(\d+),[^,]*,instructions/m.exec(stderr)
-  return { run: JSON.parse(line) as CpuRun, instructions: counted ? Number(counted[1]) : undefined }
+/** Whether valgrind's callgrind and its remote control are installed. */
+function callgrindRuns(): boolean {
+  return spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status === 0 && spawnSync('callgrind_control', ['-h'], { stdio: 'ignore' }).status === 0
 }
 
-async function cpuScenario(urls: readonly string[]): Promise<{ cells: CpuCell[]; perf: boolean }> {
-  const perf = perfCounts()
+/** How the cpu scenario counts instructions: `--instructions=perf|callgrind|off`, by default perf where it can count. */
+function instructionCounter(): InstructionCounter | undefined {
+  const wanted = setting('instructions') ?? 'auto'
+  if (wanted === 'off') return undefined
+  if (wanted === 'callgrind') {
+    if (!callgrindRuns()) throw new Error('--instructions=callgrind needs valgrind and callgrind_control')
+    return 'callgrind'
+  }
+  if (wanted !== 'auto' && wanted !== 'perf') throw new Error(`--instructions takes auto, perf, callgrind or off; got ${wanted}`)
+  if (perfCounts()) return 'perf'
+  if (wanted === 'perf') throw new Error('--instructions=perf: `perf stat` cannot count instructions here (try --instructions=callgrind)')
+  return undefined
+}
+
+type InstructionCounter = 'perf' | 'callgrind'
+type Counted = { run: CpuRun; instructions: number | undefined; mainThread?: number }
+
+/** Runs `argv` as a cpu child: its JSON line, its stderr, and `onMark` answered for each mark it prints. */
+async function runCpuChild(argv: string[], env: Record<string, string>, timeoutMs: number, onMark?: (mark: string, pid: number) => Promise<void>): Promise<{ run: CpuRun; stderr: string }> {
+  const child = track(spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: [onMark ? 'pipe' : 'ignore', 'pipe', 'pipe'] }))
+  let stdout = ''
+  let stderr = ''
+  let scanned = 0
+  let marks = Promise.resolve()
+  child.stdout?.on('data', (c: Buffer) => {
+    stdout += c.toString()
+    for (let nl = stdout.indexOf('\n', scanned); nl >= 0; nl = stdout.indexOf('\n', scanned)) {
+      const line = stdout.slice(scanned, nl)
+      scanned = nl + 1
+      if (!onMark || !line.startsWith(MARK)) continue
+      const mark = line.slice(MARK.length)
+      marks = marks.then(() => onMark(mark, child.pid!)).then(() => void child.stdin?.write('\n'))
+    }
+  })
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
+  clearTimeout(timer)
+  await marks
+  const line = stdout.trim().split('\n').at(-1)
+  if (code !== 0 || !line || line.startsWith(MARK)) throw new Error(`cpu child ${JSON.stringify(env)} failed (exit ${code}): ${stderr.slice(-1_000)}`)
+  return { run: JSON.parse(line) as CpuRun, stderr }
+}
+
+/**
+ * One cpu child, under `perf stat` when `counter` is perf: its JSON line and the user-space
+ * instructions it executed (every thread). User space only: the kernel's share includes loopback TCP
+ * work done for the server in the client's context, which swung counts by ±20 % between identical runs here.
+ */
+async function cpuChild(env: Record<string, string>, counter: 'perf' | undefined): Promise<Counted> {
+  const node = [process.execPath, join(BUNDLE_DIR, 'cpu.mjs')]
+  const measured = counter === 'perf' ? ['perf', 'stat', '-x,', '-e', 'instructions:u', '--', ...node] : node
+  const { run, stderr } = await runCpuChild(PIN ? ['taskset', '-c', '1', ...measured] : measured, env, 180_000)
+  const counted = /^(\d+),[^,]*,instructions/m.exec(stderr)
+  return { run, instructions: counted ? Number(counted[1]) : undefined }
+}
+
+/** About how many times slower a child runs under callgrind than at full speed (here: 100–250). */
+const CALLGRIND_SLOWDOWN = 100
+
+/**
+ * One cpu child under callgrind, which counts every instruction whatever else runs on the machine
+ * (~50× slower). Its counters are zeroed when the measured requests start and dumped when they end
+ * (`callgrind_control`), so start-up, warm-up and shut-down are not in them. Threads are counted
+ * apart: the main thread (JavaScript, the event loop, the scavenger's main part) beside every thread
+ * but TurboFan's background compilation, which kept re-optimising a few functions (~40 M instructions
+ * each) in every measured window here, for raw node:http as much as for the pool, and which a
+ * long-running process does not pay per request.
+ */
+async function callgrindChild(env: Record<string, string>): Promise<Counted> {
+  const dir = mkdtempSync(join(tmpdir(), 'resilient-rpc-bench-callgrind-'))
+  try {
+    const out = join(dir, 'cg.out')
+    // A child under callgrind runs ~100–200× slower, which would change what it does by the clock or
+    // by its allocation rate. So the pool's clock runs that much slower too (heartbeats, hedge delays and
+    // budget windows keep their full-speed share of the work: without it, ~1 % of requests were hedged
+    // and heartbeats added ~7 % more requests), and V8's young generation has a fixed size with no
+    // memory reducer (which, seeing a slow allocation rate, ran extra full GCs): the main thread's count
+    // then moved by ±1 % between identical runs instead of ±6 %.
+    const argv = [
+      'valgrind',
+      '--tool=callgrind',
+      '--separate-threads=yes',
+      `--callgrind-out-file=${out}`,
+      process.execPath,
+      '--no-memory-reducer',
+      '--min-semi-space-size=16',
+      join(BUNDLE_DIR, 'cpu.mjs'),
+    ]
+    const control = (pid: number, command: string) =>
+      new Promise<void>((resolve, reject) => {
+        const c = spawn('callgrind_control', [command, String(pid)], { stdio: 'ignore' })
+        c.once('error', reject)
+        c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`callgrind_control ${command} ${pid} exited ${code}`))))
+      })
+    const { run } = await runCpuChild(argv, { ...env, BENCH_CPU_MARKS: '1', BENCH_CPU_SLOWDOWN: String(CALLGRIND_SLOWDOWN) }, 3_600_000, (mark, pid) => control(pid, mark === 'start' ? '-z' : '-d'))
+    // The dump of the measured requests is part 1, one file per thread (`cg.out.1-01` is the main thread).
+    let instructions = 0
+    let mainThread: number | undefined
+    for (const file of readdirSync(dir).filter((f) => f.startsWith('cg.out.1-'))) {
+      const summary = /^summary: (\d+)/m.exec(readFileSync(join(dir, file), 'utf8'))
+      if (!summary) continue
+      const counted = Number(summary[1]) - backgroundCompilation(join(dir, file))
+      instructions += counted
+      if (file === 'cg.out.1-01') mainThread = counted
+    }
+    if (mainThread === undefined) throw new Error(`callgrind wrote no dump of the measured requests in ${dir}`)
+    return { run, instructions, mainThread }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Instructions one thread's callgrind dump spent in TurboFan's background compile jobs (inclusive). */
+function backgroundCompilation(file: string): number {
+  const annotated = spawnSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const line = /^\s*([\d,]+) .*OptimizingCompileDispatcher::CompileTask::RunInternal/m.exec(annotated.stdout ?? '')
+  return line ? Number(line[1]!.replace(/,/g, '')) : 0
+}
+
+async function cpuScenario(urls: readonly string[]): Promise<{ cells: CpuCell[]; counter: InstructionCounter | undefined }> {
+  const counter = instructionCounter()
   const cells: CpuCell[] = []
-  for (const concurrency of config.cpuConcurrency) for (const method of METHODS) for (const kind of CPU_KINDS) cells.push({ method, concurrency, kind, cpuUs: [], instructions: [], failed: 0 })
-  const base = { BENCH_CPU_URLS: JSON.stringify(urls), BENCH_CPU_WARM: '3000' }
+  for (const concurrency of config.cpuConcurrency) for (const method of config.cpuMethods) for (const kind of CPU_KINDS) cells.push({ method, concurrency, kind, cpuUs: [], instructions: [], mainThread: [], extra: 0, requests: 0, failed: 0 })
+  const base = { BENCH_CPU_URLS: JSON.stringify(urls), BENCH_CPU_WARM: String(config.cpuWarm) }
   for (let round = 0; round < config.cpuRounds; round++) {
     for (const concurrency of config.cpuConcurrency) {
-      for (const method of METHODS) {
+      for (const method of config.cpuMethods) {
         for (const kind of rotate(CPU_KINDS, round)) {
           progress(`cpu: ${method}, concurrency ${concurrency}, ${CLIENT_LABELS[kind]}, round ${round + 1}/${config.cpuRounds}`)
-          const env = { ...base, BENCH_CPU_CONCURRENCY: String(concurrency), BENCH_CPU_KIND: kind, BENCH_CPU_METHOD: method }
-          const full = await cpuChild({ ...env, BENCH_CPU_REQUESTS: String(config.cpuRequests) }, perf)
-          // The same process without the measured requests: start-up, warm-up and shut-down cancel out.
-          const empty = perf ? await cpuChild({ ...env, BENCH_CPU_REQUESTS: '0' }, perf) : undefined
+          const env = { ...base, BENCH_CPU_CONCURRENCY: String(concurrency), BENCH_CPU_KIND: kind, BENCH_CPU_METHOD: method, BENCH_CPU_REQUESTS: String(config.cpuRequests) }
           const cell = cells.find((c) => c.method === method && c.concurrency === concurrency && c.kind === kind)!
+          const full = await cpuChild(env, counter === 'perf' ? 'perf' : undefined)
           cell.cpuUs.push(full.run.cpuUs / full.run.requests)
           cell.failed += full.run.requests - full.run.ok
-          if (full.instructions !== undefined && empty?.instructions !== undefined) cell.instructions.push((full.instructions - empty.instructions) / full.run.requests)
+          cell.extra += full.run.extra
+          cell.requests += full.run.requests
+          if (counter === 'perf') {
+            // The same process without the measured requests: start-up, warm-up and shut-down cancel out.
+            const empty = await cpuChild({ ...env, BENCH_CPU_REQUESTS: '0' }, 'perf')
+            if (full.instructions !== undefined && empty.instructions !== undefined) cell.instructions.push((full.instructions - empty.instructions) / full.run.requests)
+          } else if (counter === 'callgrind') {
+            progress(`cpu: … the same under callgrind`)
+            const counted = await callgrindChild(env)
+            cell.instructions.push(counted.instructions! / counted.run.requests)
+            cell.mainThread.push(counted.mainThread! / counted.run.requests)
+            cell.failed += counted.run.requests - counted.run.ok
+            cell.extra += counted.run.extra
+            cell.requests += counted.run.requests
+          }
         }
       }
     }
   }
-  return { cells, perf }
+  return { cells, counter }
 }
 
 const median = (values: readonly number[]): number => {
@@ -586,6 +735,7 @@ const median = (values: readonly number[]): number => {
 }
 
 function cpuTable(cells: readonly CpuCell[]): string {
+  const withMain = cells.some((c) => c.mainThread.length > 0)
   const rows = cells.map((c) => {
     const same = (kind: ClientKind) => cells.find((x) => x.method === c.method && x.concurrency === c.concurrency && x.kind === kind)
     const floor = same('node-http')
@@ -593,27 +743,29 @@ function cpuTable(cells: readonly CpuCell[]): string {
     const pool = same('pool')
     const range = (v: readonly number[], f: (n: number) => string) => (v.length === 0 ? '–' : `${f(Math.min(...v))}–${f(Math.max(...v))}`)
     const k = (n: number) => (n / 1000).toFixed(0)
-    const vs = (other: CpuCell | undefined) =>
-      other === undefined || other === c ? '–' : `${ratio(median(c.cpuUs) / median(other.cpuUs))}${c.instructions.length && other.instructions.length ? ` / ${ratio(median(c.instructions) / median(other.instructions))}` : ''}`
+    const both = (a: CpuCell, b: CpuCell) => `${ratio(median(a.cpuUs) / median(b.cpuUs))}${a.instructions.length && b.instructions.length ? ` / ${ratio(median(a.instructions) / median(b.instructions))}` : ''}`
+    const vs = (other: CpuCell | undefined) => (other === undefined || other === c ? '–' : both(c, other))
     // The floor's cost over this client's: 1× is as cheap as raw node:http, the pool's target is 0.85×.
-    const floorShare = floor === undefined || floor === c ? '–' : ratio(median(floor.cpuUs) / median(c.cpuUs))
+    const floorShare = floor === undefined || floor === c ? '–' : both(floor, c)
+    const notes = [c.failed ? `${c.failed} failed` : '', c.extra ? `${pct(c.extra / c.requests)} hedged or retried` : ''].filter(Boolean).join(', ')
     return [
       c.method,
       String(c.concurrency),
-      CLIENT_LABELS[c.kind] + (MULTI_ENDPOINT[c.kind] ? '' : ' (1 endpoint)') + (c.failed ? ` (${c.failed} failed)` : ''),
+      CLIENT_LABELS[c.kind] + (MULTI_ENDPOINT[c.kind] ? '' : ' (1 endpoint)') + (notes ? ` (${notes})` : ''),
       int(median(c.cpuUs)),
       range(c.cpuUs, int),
       floorShare,
       c.instructions.length ? k(median(c.instructions)) : '–',
       range(c.instructions, k),
+      ...(withMain ? [c.mainThread.length ? k(median(c.mainThread)) : '–'] : []),
       vs(ethers),
       vs(pool),
     ]
   })
   return table(
-    ['method', 'conc', 'client', 'CPU µs/req', 'range', 'raw node:http µs ÷ this', 'k instr/req', 'range', 'vs ethers (CPU / instr)', 'vs pool (CPU / instr)'],
+    ['method', 'conc', 'client', 'CPU µs/req', 'range', 'raw node:http ÷ this (CPU / instr)', 'k instr/req', 'range', ...(withMain ? ['main thread k instr/req'] : []), 'vs ethers (CPU / instr)', 'vs pool (CPU / instr)'],
     rows,
-    ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', ...(withMain ? ['r' as const] : []), 'r', 'r'],
   )
 }
 
@@ -636,6 +788,14 @@ function targets(overhead: Cell[] | undefined, badDay: BadDayRow[] | undefined, 
       `eth_call, conc ${concurrency}: raw node:http CPU µs ÷ pool CPU µs ≥ ${CPU_FLOOR_SHARE}`,
       `${int(median(floor.cpuUs))} ÷ ${int(median(pool.cpuUs))} = ${ratio(share)}`,
       verdict(share >= CPU_FLOOR_SHARE),
+    ])
+    if (pool.instructions.length === 0 || floor.instructions.length === 0) continue
+    // The same ratio in instructions: what other load on the machine does not move.
+    const counted = median(floor.instructions) / median(pool.instructions)
+    rows.push([
+      `eth_call, conc ${concurrency}: raw node:http instructions ÷ pool instructions ≥ ${CPU_FLOOR_SHARE}`,
+      `${int(median(floor.instructions))} ÷ ${int(median(pool.instructions))} = ${ratio(counted)}`,
+      verdict(counted >= CPU_FLOOR_SHARE),
     ])
   }
   if (overhead) {
@@ -777,16 +937,18 @@ async function main(): Promise<void> {
   }
 
   if (config.only.has('cpu')) {
-    const { cells, perf } = await cpuScenario(instant)
+    const { cells, counter } = await cpuScenario(instant)
     cpu = cells
     out(`## CPU per request: ${int(config.cpuRequests)} requests at concurrency ${config.cpuConcurrency.join(' and ')} against the instant server`)
     out()
     out(
-      `One child process per client and round (${config.cpuRounds} rounds, clients rotated), warmed up with 3,000 requests first; median and range over the rounds. ` +
+      `One child process per client and round (${config.cpuRounds} rounds, clients rotated), warmed up with ${int(config.cpuWarm)} requests first; median and range over the rounds. ` +
         `"CPU µs/req" is the child's user + system time over the measured requests. ` +
-        (perf
+        (counter === 'perf'
           ? '"k instr/req" is the user-space instructions `perf stat` counted for the whole child minus the same child run without the measured requests (start-up, warm-up, shut-down cancel out), per request: GC threads included, the kernel and other processes not.'
-          : '`perf stat` cannot count instructions on this machine: CPU time only.'),
+          : counter === 'callgrind'
+            ? '"k instr/req" is the instructions callgrind counted over the measured requests of a second child run under it (counters zeroed as they start and dumped as they end), per request: every thread (GC helpers included) but TurboFan\'s background compilation, the kernel and other processes not; "main thread" is the JavaScript thread\'s share. Under callgrind a child runs ~100–200× slower: the pool gets a clock 100× slower (its heartbeats, hedge delays and budget windows keep their full-speed share) and every child a fixed 16 MB young generation without V8\'s memory reducer.'
+            : 'Instructions not counted (`perf stat` cannot count them here; `--instructions=callgrind` can): CPU time only.'),
     )
     out()
     out(cpuTable(cells))

@@ -26,17 +26,22 @@ export function analyzeProfile(file: string, repoRoot: string): ProfileAnalysis 
     const id = profile.samples[i]!
     self.set(id, (self.get(id) ?? 0) + dt)
   }
-  const maps = new Map<string, SourceMap | undefined>()
+  // Node's SourceMap ignores `sourceRoot`, which bench/run.mjs sets so that sources resolve through
+  // the checkout even when node_modules (and so the bundle's real path) lies in another one.
+  const maps = new Map<string, { map: SourceMap; root: string | undefined } | undefined>()
   const mapFor = (url: string) => {
     if (!maps.has(url)) {
-      let map: SourceMap | undefined
+      let entry: { map: SourceMap; root: string | undefined } | undefined
       try {
         const path = fileURLToPath(url)
-        if (existsSync(`${path}.map`)) map = new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')) as never)
+        if (existsSync(`${path}.map`)) {
+          const payload = JSON.parse(readFileSync(`${path}.map`, 'utf8')) as { sourceRoot?: string }
+          entry = { map: new SourceMap(payload as never), root: payload.sourceRoot || undefined }
+        }
       } catch {
-        map = undefined
+        entry = undefined
       }
-      maps.set(url, map)
+      maps.set(url, entry)
     }
     return maps.get(url)
   }
@@ -50,11 +55,15 @@ export function analyzeProfile(file: string, repoRoot: string): ProfileAnalysis 
     totalUs += us
     let where = frame.url
     if (frame.url.startsWith('file://')) {
-      const entry = mapFor(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber) as
-        | { originalSource?: string; originalLine?: number }
-        | undefined
+      const mapped = mapFor(frame.url)
+      const entry = mapped?.map.findEntry(frame.lineNumber, frame.columnNumber) as { originalSource?: string; originalLine?: number } | undefined
       if (entry?.originalSource) {
-        const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(fileURLToPath(frame.url)), entry.originalSource)
+        const original = entry.originalSource
+        const source = original.startsWith('file://')
+          ? fileURLToPath(original)
+          : mapped?.root
+            ? fileURLToPath(new URL(original, mapped.root))
+            : resolve(dirname(fileURLToPath(frame.url)), original)
         where = `${relative(repoRoot, source)}:${(entry.originalLine ?? 0) + 1}`
       } else {
         where = `${relative(repoRoot, fileURLToPath(frame.url))}:${frame.lineNumber + 1}`

@@ -69,7 +69,8 @@ function logsTarget(filter: unknown): BlockTarget {
 }
 
 function numberTarget(tag: string): BlockTarget {
-  if (!HEX_QUANTITY.test(tag)) return LATEST // 'latest', 'pending', 'safe', 'finalized', 'earliest' (treated as latest: rare, and safe)
+  // The usual tag answered before the regular expression is run.
+  if (tag === 'latest' || !HEX_QUANTITY.test(tag)) return LATEST // 'latest', 'pending', 'safe', 'finalized', 'earliest' (treated as latest: rare, and safe)
   return { kind: 'number', block: BigInt(tag) }
 }
 

@@ -22,6 +22,16 @@ export type EligibilityContext = {
    * one endpoint, so the pool sets this only while three or more endpoints are live. @default true
    */
   judgeAhead?: boolean
+  /**
+   * `[referenceHead - maxLag, referenceHead + maxLag]`, from a caller that asks about many endpoints
+   * per reference head: bigint arithmetic allocates, comparisons do not. Derived when absent.
+   */
+  headBounds?: readonly [low: bigint, high: bigint]
+}
+
+/** The heads an endpoint may have and still serve latest reads: `referenceHead ∓ maxLag`, `undefined` while the reference head is unknown. */
+export function headBounds(referenceHead: bigint | undefined, maxLag: bigint): readonly [low: bigint, high: bigint] | undefined {
+  return referenceHead === undefined ? undefined : [referenceHead - maxLag, referenceHead + maxLag]
 }
 
 /** Where an endpoint's head stands against the reference head: blocks ahead (> 0) or behind (< 0). */
@@ -54,17 +64,20 @@ export function exclusionReason(e: Eligible, now: number, ctx: EligibilityContex
     if (!requestTrials) return 'circuit half-open, waiting for a heartbeat to prove the endpoint'
     if (e.trialInFlight) return 'circuit half-open, trial request in flight'
   }
-  const distance = headDistance(e.head, referenceHead)
   if (target?.kind === 'hash') return undefined
+  const { head } = e
+  // Compared with the bounds, not through the distance: this runs for every endpoint on every pick.
+  const bounds = head === undefined ? undefined : (ctx.headBounds ?? headBounds(referenceHead, maxLag))
+  const lagging = bounds !== undefined && head! < bounds[0]
   if (target?.kind === 'number') {
     // A pinned read needs only that the endpoint has reached the block. A block above the reference
     // head is newer than any head the heartbeats have seen yet: any endpoint keeping up may have it.
-    if (e.head === undefined || e.head >= target.block) return undefined
-    if (referenceHead === undefined || target.block > referenceHead) return distance < -maxLag ? `lagging ${-distance} blocks behind the reference head` : undefined
-    return `lagging: at block ${e.head}, request needs ${target.block}`
+    if (head === undefined || head >= target.block) return undefined
+    if (referenceHead === undefined || target.block > referenceHead) return lagging ? `lagging ${-headDistance(head, referenceHead)} blocks behind the reference head` : undefined
+    return `lagging: at block ${head}, request needs ${target.block}`
   }
-  if (distance < -maxLag) return `lagging ${-distance} blocks behind the reference head`
-  if (judgeAhead && distance > maxLag) return `${distance} blocks ahead of the reference head (unconfirmed)`
+  if (lagging) return `lagging ${-headDistance(head, referenceHead)} blocks behind the reference head`
+  if (judgeAhead && bounds !== undefined && head! > bounds[1]) return `${headDistance(head, referenceHead)} blocks ahead of the reference head (unconfirmed)`
   return undefined
 }
 

@@ -43,10 +43,13 @@ export function pickLeastConnections(candidates: readonly LeastConnectionsCandid
     if (include !== undefined && !include(i)) continue
     const c = candidates[i]!
     const load = c.inFlight / c.weight
+    if (load > bestLoad) continue
     // An endpoint that fails fast (connection refused) has no latency to lose: it must not win on being quick.
     const failing = c.consecutiveFailures > 0 || c.lostRace === true ? 1 : 0
+    if (load === bestLoad && failing > bestFailing) continue
+    // A logarithm per candidate only where it can decide.
     const latency = latencyBucket(c.latencyEwma)
-    if (load < bestLoad || (load === bestLoad && (failing < bestFailing || (failing === bestFailing && latency < bestLatency)))) {
+    if (load < bestLoad || failing < bestFailing || latency < bestLatency) {
       best = i
       bestLoad = load
       bestFailing = failing

@@ -52,18 +52,25 @@ const NO_GROUP = 5
  */
 export function selectEndpoint(endpoints: readonly Selectable[], ctx: SelectContext): Selection {
   const last = ctx.tried.length > 0 ? ctx.tried[ctx.tried.length - 1] : undefined
-  // 1. The best group any eligible endpoint is in.
+  const n = endpoints.length
+  // 1. The best group any eligible endpoint is in, and (up to 31 endpoints) which ones are in it, as
+  //    bits: each endpoint's eligibility is worked out once per pick.
   let best = NO_GROUP
-  for (let i = 0; i < endpoints.length && best > 0; i++) {
+  let members = 0
+  for (let i = 0; i < n; i++) {
     const group = groupOf(endpoints, i, ctx, last)
-    if (group < best) best = group
+    if (group < best) {
+      best = group
+      members = 0
+    }
+    if (group === best && i < 31) members |= 1 << i
   }
   if (best === NO_GROUP) return nobody(endpoints, ctx)
-  const inBest = (i: number) => groupOf(endpoints, i, ctx, last) === best
+  const inBest = (i: number) => (i < 31 ? (members & (1 << i)) !== 0 : groupOf(endpoints, i, ctx, last) === best)
 
   if (ctx.strategy === 'weighted-round-robin') {
     const group: number[] = []
-    for (let i = 0; i < endpoints.length; i++) if (inBest(i)) group.push(i)
+    for (let i = 0; i < n; i++) if (inBest(i)) group.push(i)
     const pick = pickWeighted(group.map((i) => ({ effectiveWeight: endpoints[i]!.effectiveWeight, currentWeight: ctx.currentWeights?.[i] ?? 0 })))!
     return {
       kind: 'picked',
@@ -74,7 +81,6 @@ export function selectEndpoint(endpoints: readonly Selectable[], ctx: SelectCont
   }
   // 2. Least connections within the group, ties round-robin from the cursor (an endpoint index, so
   //    round-robin survives endpoints entering and leaving the group).
-  const n = endpoints.length
   const pick = pickLeastConnections(endpoints, ctx.cursor >= 0 && ctx.cursor < n ? ctx.cursor : 0, inBest)!
   return { kind: 'picked', index: pick.index, cursor: pick.cursor, currentWeights: NO_WEIGHTS }
 }

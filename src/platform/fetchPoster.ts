@@ -6,7 +6,7 @@ import { networkError, parseAnswer, statusError, tooLarge, type HttpAnswer, type
 export function createFetchPoster(doFetch: typeof fetch, options: HttpPosterOptions): HttpPoster {
   const { url, headers, maxResponseBytes } = options
   return {
-    async post(body: string, signal: AbortSignal): Promise<HttpAnswer> {
+    async post<T>(body: string, signal: AbortSignal, read?: (answer: HttpAnswer) => T): Promise<T> {
       let response: Response
       let text: string
       // fetch insists on a real AbortSignal; the pool's own are lighter (src/util/abort.ts).
@@ -37,7 +37,8 @@ export function createFetchPoster(doFetch: typeof fetch, options: HttpPosterOpti
       } finally {
         real.release()
       }
-      return parseAnswer(response.status, text, options)
+      const answer = parseAnswer(response.status, text, options)
+      return read ? read(answer) : (answer as T)
     },
     destroy() {},
   }

@@ -14,8 +14,11 @@ export type HttpPoster = {
    * POSTs `body` and parses the answer. Throws for what no JSON-RPC answer can be: network failures,
    * 401/403, 429, a body over the size bound or not JSON. A non-2xx JSON body is returned for the
    * caller to read (nodes send reverts with 400/500 too). An abort rejects with `signal.reason`.
+   * With `read`, settles with what it makes of the answer (or its throw) instead: one promise on the
+   * request path instead of two.
    */
   post(body: string, signal: AbortSignal): Promise<HttpAnswer>
+  post<T>(body: string, signal: AbortSignal, read: (answer: HttpAnswer) => T): Promise<T>
   /** Closes pooled connections. Idempotent. */
   destroy(): void
 }

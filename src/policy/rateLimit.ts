@@ -65,6 +65,14 @@ export class RateLimiter {
     return Math.max(1, c === undefined ? rate : (c.burst * rate) / c.perSecond)
   }
 
+  /**
+   * Nothing configured and no 429 seen: no bucket to keep up to date (asked on every pick, for every
+   * endpoint). A first 429 starts from `rateLimited`, which brings the bucket up to its own time.
+   */
+  #unlimited(): boolean {
+    return this.#configured === undefined && this.#lowered === undefined
+  }
+
   /** Brings tokens and the recovery up to `now`. */
   #advance(now: number): void {
     if (this.#lowered !== undefined && this.rate(now)! >= this.#lowered.ceiling) this.#lowered = undefined
@@ -100,6 +108,7 @@ export class RateLimiter {
    * reserved for a heartbeat is not there for requests.
    */
   nextTokenAt(now: number): number {
+    if (this.#unlimited()) return now
     this.#advance(now)
     const rate = this.rate(now)
     if (rate === undefined) return now
@@ -113,6 +122,10 @@ export class RateLimiter {
    * for the caller, who should come back at `nextTokenAt`.
    */
   take(now: number, priority = false): boolean {
+    if (this.#unlimited()) {
+      this.#count(now)
+      return true
+    }
     this.#advance(now)
     if (this.rate(now) === undefined) {
       this.#count(now)

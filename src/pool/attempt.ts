@@ -34,7 +34,8 @@ export class Attempts {
     // Reserved by the dispatcher. A half-open breaker lets one request through; its outcome decides whether it closes.
     const { trial } = call
     const start = clock.now()
-    call.running.set(endpoint, start)
+    const running = { endpoint, start }
+    call.running.push(running)
     // `retry`: how many of this request's attempts had failed before this one started.
     const span = call.span?.attempt(endpoint.id, call.attempts.length, hedge)
     let failed = false
@@ -68,7 +69,9 @@ export class Attempts {
       span?.end(error)
       throw error
     } finally {
-      call.running.delete(endpoint)
+      const i = call.running.lastIndexOf(running)
+      if (i === call.running.length - 1) call.running.pop()
+      else call.running.splice(i, 1)
       endpoint.release(trial)
       // A failure may have restricted the endpoint (statuses and events to update); a success changes
       // no status, but a freed slot may let a waiting request through.

@@ -23,6 +23,9 @@ export type RequestOptions = {
   quorum?: number
 }
 
+/** An attempt in flight: where, since when. */
+export type RunningAttempt = { readonly endpoint: Endpoint; readonly start: number }
+
 /** One request's way through the pool: what it asks, its limits, and what happened to it so far. */
 export type Call = {
   method: string
@@ -38,8 +41,8 @@ export type Call = {
   tried: number[]
   /** Back-offs waited so far: the next one's exponent. */
   backoffs: number
-  /** Attempts in flight now, with their start times: listed in the error when a deadline cuts them. */
-  running: Map<Endpoint, number>
+  /** Attempts in flight now (at most a first and a hedge): listed in the error when a deadline cuts them. */
+  running: RunningAttempt[]
   /** Whether the attempt reserved last is a half-open breaker's trial. */
   trial: boolean
   /** Set while the call waits for an endpoint: what kept each one out. */
@@ -72,7 +75,7 @@ export function newCall(options: ResolvedPoolOptions, method: string, params: re
     retries,
     target: blockTarget(method, params),
     attempts: [],
-    running: new Map(),
+    running: [],
     tried: [],
     backoffs: 0,
     trial: false,

@@ -1,5 +1,5 @@
-import { exclusionReason, limitReason, type EligibilityContext } from '../balancer/eligibility.js'
-import { selectEndpoint, type SelectContext } from '../balancer/select.js'
+import { exclusionReason, headBounds, limitReason, type EligibilityContext } from '../balancer/eligibility.js'
+import { selectEndpoint, type SelectContext, type Selection } from '../balancer/select.js'
 import type { EndpointExclusion } from '../errors/base.js'
 import { QueueFullError } from '../errors/request.js'
 import type { Endpoint } from '../endpoint/endpoint.js'
@@ -20,11 +20,27 @@ export class Dispatcher {
   readonly #waiters = new Set<() => void>()
   readonly #currentWeights: number[]
   #cursor = 0
+  /** `headBounds` of the reference head it was worked out for: recomputed only when that moves. */
+  #bounds: { referenceHead: bigint | undefined; bounds: readonly [bigint, bigint] | undefined } = { referenceHead: undefined, bounds: undefined }
 
   constructor(core: PoolCore) {
     this.#core = core
     this.#queue = new LimitQueue(core.clock)
     this.#currentWeights = core.endpoints.map(() => 0)
+  }
+
+  /**
+   * Picks and reserves an endpoint for the next attempt if one can take it now and nobody queues
+   * before it: the common case, without the promise of `acquire`. `undefined` otherwise.
+   */
+  pickNow(call: Call): Endpoint | undefined {
+    if (this.#queue.size > 0) return undefined
+    const now = this.#core.clock.now()
+    this.#refresh(now)
+    const selection = selectEndpoint(this.#core.views, this.#selectContext(call, now))
+    if (selection.kind !== 'picked') return undefined
+    call.waitingOn = undefined
+    return this.#apply(selection, call, now)
   }
 
   /** Picks and reserves an endpoint for the next attempt, waiting (until `signal` aborts) while none can take it. */
@@ -41,11 +57,7 @@ export class Dispatcher {
       const barging = selection.kind === 'picked' && ticket === undefined && this.#queue.size > 0
       if (selection.kind === 'picked' && !barging) {
         call.waitingOn = undefined
-        this.#cursor = selection.cursor
-        for (const [i, w] of selection.currentWeights) this.#currentWeights[i] = w
-        // Reserve the endpoint in the same tick as the pick: requests picking concurrently must see
-        // each other's in-flight counts, or least-connections sends them all to one endpoint.
-        const endpoint = this.reserve(this.#core.endpoints[selection.index]!, call, now)
+        const endpoint = this.#apply(selection, call, now)
         // There may be capacity for the next waiter too (a burst of tokens, several free slots).
         if (ticket !== undefined) this.#queue.wakeHead()
         return endpoint
@@ -72,8 +84,20 @@ export class Dispatcher {
     this.#refresh(now)
     const selection = selectEndpoint(this.#core.views, this.#selectContext(call, now))
     if (selection.kind !== 'picked' || selection.index === avoid.index) return undefined
+    return this.#apply(selection, call, now)
+  }
+
+  /**
+   * Keeps a pick's balancing state and reserves its endpoint, in the same tick as the pick: requests
+   * picking concurrently must see each other's in-flight counts, or least-connections sends them all
+   * to one endpoint.
+   */
+  #apply(selection: Extract<Selection, { kind: 'picked' }>, call: Call, now: number): Endpoint {
     this.#cursor = selection.cursor
-    for (const [i, w] of selection.currentWeights) this.#currentWeights[i] = w
+    for (let k = 0; k < selection.currentWeights.length; k++) {
+      const [i, w] = selection.currentWeights[k]!
+      this.#currentWeights[i] = w
+    }
     return this.reserve(this.#core.endpoints[selection.index]!, call, now)
   }
 
@@ -151,12 +175,15 @@ export class Dispatcher {
   /** What selection needs for one pick: one object per attempt. */
   #selectContext(call: Call, now: number): SelectContext {
     const core = this.#core
+    const head = referenceHead(core)
+    if (head !== this.#bounds.referenceHead) this.#bounds = { referenceHead: head, bounds: headBounds(head, core.options.maxLag) }
     return {
       strategy: core.options.strategy,
       target: call.target,
       avoid: call.avoid,
-      referenceHead: referenceHead(core),
+      referenceHead: head,
       maxLag: core.options.maxLag,
+      headBounds: this.#bounds.bounds,
       requestTrials: !core.health,
       judgeAhead: judgeAhead(core),
       cursor: this.#cursor,

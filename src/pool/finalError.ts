@@ -21,7 +21,7 @@ export function finalError(thrown: unknown, call: Call, callerSignal: AbortSigna
   if (isResilientRpcError(thrown, 'TIMEOUT') && thrown.scope === 'request') {
     if (call.waitingOn) return new NoHealthyEndpointError(call.waitingOn, { cause: thrown, attempts })
     // Attempts the deadline cut are still unwinding: list them as what ended them.
-    for (const [endpoint, start] of call.running) attempts.push({ endpoint: endpoint.id, error: thrown, duration: now - start })
+    for (const { endpoint, start } of call.running) attempts.push({ endpoint: endpoint.id, error: thrown, duration: now - start })
     return new TimeoutError('request', thrown.timeout, { cause: last ?? attempts.at(-1)?.error, attempts, excluded: untried() })
   }
   if (!isResilientRpcError(thrown)) return new NetworkError({ cause: thrown, attempts })

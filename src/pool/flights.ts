@@ -14,6 +14,8 @@ export type Flight<C> = {
   leaveReason?: ResilientRpcError
 }
 
+function ignore(): void {}
+
 /**
  * Upstream requests and who waits for them. Identical shareable requests (same key) board one flight;
  * a flight is aborted only when its last caller leaves before it settled, with that caller's reason.
@@ -36,13 +38,21 @@ export class Flights<C> {
     }
     const controller = createAbortController()
     this.#active.add(controller)
-    const promise = run(controller.signal).finally(() => {
+    const landed = () => {
       flight.settled = true
       this.#active.delete(controller)
       this.#forget(flight)
-    })
+    }
+    // `then` with both handlers, not `finally`: two promises and microtask turns fewer per request.
+    const promise = run(controller.signal).then(
+      (value) => (landed(), value),
+      (error: unknown) => {
+        landed()
+        throw error
+      },
+    )
     // Every caller may have left by the time it settles: its outcome must not be an unhandled rejection.
-    promise.catch(() => {})
+    promise.catch(ignore)
     const flight: Flight<C> = { call, controller, promise, callers: 1, settled: false, key }
     if (key !== undefined) this.#byKey.set(key, flight)
     return flight

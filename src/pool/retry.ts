@@ -37,7 +37,8 @@ export class Retries {
     retryBudget?.recordFirst(clock.now())
     for (let attempt = 1; ; attempt++) {
       try {
-        const endpoint = await this.#dispatcher.acquire(call, signal)
+        signal.throwIfAborted()
+        const endpoint = this.#dispatcher.pickNow(call) ?? (await this.#dispatcher.acquire(call, signal))
         return await (this.#hedging?.applies(call) ? this.#hedging.run(endpoint, call, signal) : this.#attempts.run(endpoint, call, signal))
       } catch (error) {
         if (attempt > call.retries || signal.aborted || !classifyError(error, { method: call.method }).retryable) throw error

@@ -6,7 +6,7 @@ import type { Transport } from './transport.js'
 import type { BatchOptions } from '../config/policyOptions.js'
 import { createFetchPoster } from '../platform/fetchPoster.js'
 import { DEFAULT_IDLE_SOCKET_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_SOCKETS } from '../config/defaults.js'
-import type { HttpPosterOptions } from '../platform/httpPoster.js'
+import type { HttpAnswer, HttpPosterOptions } from '../platform/httpPoster.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { integer } from '../config/validate.js'
 
@@ -54,15 +54,26 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
   const destroy = () => poster.destroy()
   let nextId = 1
 
-  const single = async (method: string, params: readonly unknown[], signal: AbortSignal, paramsJson?: string): Promise<unknown> => {
-    const id = nextId++
-    const { ok, status, parsed } = await poster.post(encodeRequest(id, method, params, paramsJson), signal)
+  /** The result of the answer to request `id`, or the error it carries. */
+  const read = ({ ok, status, parsed }: HttpAnswer, id: number): unknown => {
     if (!ok) {
       const error = (parsed as { error?: unknown } | null)?.error
       if (isJsonRpcErrorObject(error)) throw new RpcResponseError(error, { ...errorOptions, details: `HTTP ${status}` })
       throw new HttpError(status, errorOptions)
     }
     return unwrapResponse(parsed, id, errorOptions)
+  }
+
+  const single = (method: string, params: readonly unknown[], signal: AbortSignal, paramsJson?: string): Promise<unknown> => {
+    const id = nextId++
+    let body: string
+    try {
+      body = encodeRequest(id, method, params, paramsJson)
+    } catch (error) {
+      // Unserialisable params (a bigint): a rejection, like every other failure of a request.
+      return Promise.reject(error)
+    }
+    return poster.post(body, signal, (answer) => read(answer, id))
   }
 
   if (!options.batch) return { request: (method, params, { signal, paramsJson }) => single(method, params, signal, paramsJson), destroy }

@@ -11,19 +11,28 @@ type Listener = (event: { type: 'abort'; target: unknown }) => void
 class LightSignal {
   aborted = false
   reason: unknown = undefined
-  #listeners: Listener[] | undefined
+  // The first listener in a field, the others (rarely more than one) in an array: a signal that
+  // lives for one attempt gets and loses its listeners without allocating.
+  #first: Listener | undefined
+  #rest: Listener[] | undefined
 
   addEventListener(type: string, listener: Listener): void {
     // Like an EventTarget: a listener added after the abort never runs.
     if (type !== 'abort' || this.aborted) return
-    ;(this.#listeners ??= []).push(listener)
+    if (this.#first === undefined) this.#first = listener
+    else (this.#rest ??= []).push(listener)
   }
 
+  /** Removes the listener's latest registration; the others keep their order. */
   removeEventListener(type: string, listener: Listener): void {
-    const listeners = this.#listeners
-    if (type !== 'abort' || listeners === undefined) return
-    const i = listeners.lastIndexOf(listener)
-    if (i >= 0) listeners.splice(i, 1)
+    if (type !== 'abort') return
+    const rest = this.#rest
+    if (rest !== undefined && rest.length > 0) {
+      const i = rest.lastIndexOf(listener)
+      if (i === rest.length - 1) return void rest.pop()
+      if (i >= 0) return void rest.splice(i, 1)
+    }
+    if (this.#first === listener) this.#first = rest !== undefined && rest.length > 0 ? rest.shift() : undefined
   }
 
   throwIfAborted(): void {
@@ -35,19 +44,24 @@ class LightSignal {
     if (this.aborted) return
     this.aborted = true
     this.reason = reason
-    const listeners = this.#listeners
-    this.#listeners = undefined
-    if (listeners === undefined) return
+    const first = this.#first
+    const rest = this.#rest
+    this.#first = undefined
+    this.#rest = undefined
+    if (first === undefined) return
     const event = { type: 'abort' as const, target: this }
-    for (const listener of listeners) {
-      try {
-        listener(event)
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error
-        })
-      }
-    }
+    run(first, event)
+    if (rest !== undefined) for (const listener of rest) run(listener, event)
+  }
+}
+
+function run(listener: Listener, event: { type: 'abort'; target: unknown }): void {
+  try {
+    listener(event)
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error
+    })
   }
 }
 

@@ -265,6 +265,14 @@ describe('selectEndpoint', () => {
       expect(selectEndpoint(es, ctx({ cursor: 4 }))).toMatchObject({ kind: 'picked', index: 0, cursor: 1 })
     })
 
+    it('picks from the best group beyond the 31st endpoint too', () => {
+      const es = Array.from({ length: 40 }, (_, i) => endpoint(`E${i}`, { inFlight: 1, tier: i === 35 || i === 38 ? 'primary' : 'backup' }))
+      es[38] = endpoint('E38', { inFlight: 0 })
+      expect(pickId(es, ctx())).toBe('E38')
+      expect(pickId(es, ctx({ tried: [38] }))).toBe('E35')
+      expect(pickId(es, ctx({ tried: [38, 35], cursor: 33 }))).toBe('E33')
+    })
+
     it('takes consecutiveFailures, latency and weight into account', () => {
       expect(pickId([endpoint('A', { consecutiveFailures: 1 }), endpoint('B')], ctx())).toBe('B')
       expect(pickId([endpoint('A', { latencyEwma: 300 }), endpoint('B', { latencyEwma: 30 })], ctx())).toBe('B')

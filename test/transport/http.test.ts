@@ -351,6 +351,23 @@ describe('createHttpTransport over node:http: connections', () => {
     expect(received[0]!.headers['transfer-encoding']).toBeUndefined()
   })
 
+  it('sends Host, one header per name whatever its case (the caller’s wins), and asks for compression', async () => {
+    const t = transport({ headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': '1', 'X-Api-Key': 'k' } })
+    await t.request('eth_blockNumber', [], { signal: live() })
+    const { headers, body } = received[0]!
+    expect(headers.host).toBe(new URL(url).host)
+    expect(headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(headers['content-length']).toBe(String(Buffer.byteLength(JSON.stringify(body))))
+    expect(headers['accept-encoding']).toBe('gzip, deflate, br')
+    expect(headers['x-api-key']).toBe('k')
+    expect(headers.connection).toBe('keep-alive')
+  })
+
+  it('a Host header given by the caller is sent instead of the URL’s', async () => {
+    await transport({ headers: { Host: 'rpc.example' } }).request('eth_blockNumber', [], { signal: live() })
+    expect(received[0]!.headers.host).toBe('rpc.example')
+  })
+
   it('opens at most maxSockets connections; the others queue', async () => {
     const pending: ServerResponse[] = []
     handler = (_req, res, body) => {

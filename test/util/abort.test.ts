@@ -28,6 +28,21 @@ describe('createAbortController', () => {
     expect(calls).toEqual([])
   })
 
+  it('keeps the others in order whichever listener is removed, and a listener added twice runs twice', () => {
+    const controller = createAbortController()
+    const calls: string[] = []
+    const listener = (name: string) => () => calls.push(name)
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(listener) as [() => number, () => number, () => number, () => number]
+    const { signal } = controller
+    for (const l of [a, b, c, d, b]) signal.addEventListener('abort', l)
+    signal.removeEventListener('abort', a)
+    signal.removeEventListener('abort', c)
+    signal.removeEventListener('abort', b)
+    signal.addEventListener('abort', a)
+    controller.abort()
+    expect(calls).toEqual(['b', 'd', 'a'])
+  })
+
   it('aborts with an AbortError DOMException when given no reason', () => {
     const controller = createAbortController()
     controller.abort()
