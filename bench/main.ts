@@ -72,8 +72,14 @@ const config = {
   /** Measured requests per client, method and round in the cpu scenario. */
   cpuRequests: Math.round(num('cpu-requests', 10_000 * scale)),
   cpuRounds: Math.round(num('cpu-rounds', 3)),
-  /** Requests each cpu child sends before it measures: V8 optimises the request path's functions over the first ~4,000. */
-  cpuWarm: Math.round(num('cpu-warm', 5_000)),
+  /**
+   * Requests each cpu child sends before it measures. After 5,000, TurboFan was still (re)compiling the
+   * pool's request path: ~120 background compilations in the next 20,000 requests (~15 µs of CPU per
+   * request, none of it the pool's steady state) against ~12 after 40,000 (`--trace-opt`; raw node:http: 28 and 9).
+   */
+  cpuWarm: Math.round(num('cpu-warm', 40_000)),
+  /** The same under callgrind (~100× slower), where background compilation is not counted anyway. */
+  callgrindWarm: Math.round(num('callgrind-warm', 5_000)),
   cpuMethods: (setting('cpu-methods') ?? 'eth_blockNumber,eth_call').split(',') as Array<'eth_blockNumber' | 'eth_call'>,
   /** Concurrencies of the cpu scenario: the target is at both. */
   cpuConcurrency: (setting('cpu-concurrency') ?? '64,1').split(',').map((c) => Math.round(Number(c))),
@@ -667,7 +673,7 @@ async function callgrindChild(env: Record<string, string>): Promise<Counted> {
         c.once('error', reject)
         c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`callgrind_control ${command} ${pid} exited ${code}`))))
       })
-    const { run } = await runCpuChild(argv, { ...env, BENCH_CPU_MARKS: '1', BENCH_CPU_SLOWDOWN: String(CALLGRIND_SLOWDOWN) }, 3_600_000, (mark, pid) => control(pid, mark === 'start' ? '-z' : '-d'))
+    const { run } = await runCpuChild(argv, { ...env, BENCH_CPU_WARM: String(config.callgrindWarm), BENCH_CPU_MARKS: '1', BENCH_CPU_SLOWDOWN: String(CALLGRIND_SLOWDOWN) }, 3_600_000, (mark, pid) => control(pid, mark === 'start' ? '-z' : '-d'))
     // The dump of the measured requests is part 1, one file per thread (`cg.out.1-01` is the main thread).
     let instructions = 0
     let mainThread: number | undefined
@@ -942,7 +948,7 @@ async function main(): Promise<void> {
     out(`## CPU per request: ${int(config.cpuRequests)} requests at concurrency ${config.cpuConcurrency.join(' and ')} against the instant server`)
     out()
     out(
-      `One child process per client and round (${config.cpuRounds} rounds, clients rotated), warmed up with ${int(config.cpuWarm)} requests first; median and range over the rounds. ` +
+      `One child process per client and round (${config.cpuRounds} rounds, clients rotated), warmed up with ${int(config.cpuWarm)} requests first (${int(config.callgrindWarm)} under callgrind); median and range over the rounds. ` +
         `"CPU µs/req" is the child's user + system time over the measured requests. ` +
         (counter === 'perf'
           ? '"k instr/req" is the user-space instructions `perf stat` counted for the whole child minus the same child run without the measured requests (start-up, warm-up, shut-down cancel out), per request: GC threads included, the kernel and other processes not.'

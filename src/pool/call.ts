@@ -1,6 +1,6 @@
 import { blockTarget, type BlockTarget } from '../balancer/blockTarget.js'
 import type { ResolvedPoolOptions } from '../config/poolOptions.js'
-import { duration, integer } from '../config/validate.js'
+import { duration, integer, knownKeys, optionalSignal, optionNames } from '../config/validate.js'
 import type { Attempt, EndpointExclusion } from '../errors/base.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import type { Endpoint } from '../endpoint/endpoint.js'
@@ -22,6 +22,8 @@ export type RequestOptions = {
    */
   quorum?: number
 }
+
+const REQUEST_OPTIONS = optionNames<RequestOptions>({ signal: true, timeout: true, attemptTimeout: true, retries: true, quorum: true })
 
 /** An attempt in flight: where, since when. */
 export type RunningAttempt = { readonly endpoint: Endpoint; readonly start: number }
@@ -59,6 +61,8 @@ export type Call = {
 export function newCall(options: ResolvedPoolOptions, method: string, params: readonly unknown[], request: RequestOptions): Call {
   if (typeof method !== 'string' || method === '') throw new InvalidOptionError('method', 'expected a non-empty string')
   if (!Array.isArray(params)) throw new InvalidOptionError('params', 'expected an array')
+  knownKeys('', request, REQUEST_OPTIONS)
+  optionalSignal('signal', request.signal)
   const attemptTimeout = duration('attemptTimeout', request.attemptTimeout, options.attemptTimeout, false, true)
   const retries = integer('retries', request.retries, options.retries)
   let paramsJson: string

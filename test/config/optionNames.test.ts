@@ -23,6 +23,9 @@ async function refusal(call: () => unknown): Promise<string> {
 
 describe('options checked by name, everywhere', () => {
   it.each([
+    ['request', () => makePool().request('eth_blockNumber', [], { timout: 5 } as never), 'timout', 'timeout'],
+    ['request quorum', () => makePool().request('eth_blockNumber', [], { quorom: 2 } as never), 'quorom', 'quorum'],
+    ['requestEach', () => makePool().requestEach('eth_blockNumber', [], { retires: 1 } as never), 'retires', 'retries'],
     ['ready', () => makePool().ready({ minHealty: 2 } as never), 'minHealty', 'minHealthy'],
     ['subscribe newHeads', () => makePool().subscribe('newHeads', () => {}, { onReorgs: () => {} } as never), 'onReorgs', 'onReorg'],
     ['subscribe logs', () => makePool().subscribe('logs', {}, () => {}, { onRemove: () => {} } as never), 'onRemove', 'onRemoved'],
@@ -45,6 +48,7 @@ describe('options checked by name, everywhere', () => {
     const halfSignal = { aborted: false, addEventListener() {} }
     expect(await refusal(() => makePool().subscribe('newHeads', () => {}, { signal: halfSignal as never }))).toMatch(/^signal: Invalid option `signal`: expected an AbortSignal/)
     expect(await refusal(() => makePool().ready({ signal: halfSignal as never }))).toMatch(/^signal: Invalid option `signal`: expected an AbortSignal/)
+    expect(await refusal(() => makePool().request('eth_blockNumber', [], { signal: halfSignal as never }))).toMatch(/^signal: Invalid option `signal`: expected an AbortSignal/)
     // A signal of another realm (or a polyfill) passes: it is judged by what it does.
     const foreign = { aborted: false, reason: undefined, addEventListener() {}, removeEventListener() {}, throwIfAborted() {} }
     expect(await refusal(() => makePool().subscribe('newHeads', () => {}, { signal: foreign as never })())).toBe('accepted')
