@@ -6,7 +6,14 @@ import { HEX_QUANTITY, toQuantity } from '../util/hex.js'
  * - `number`: pinned to a block number, servable by any endpoint whose head has reached it;
  * - `hash`: pinned to a block hash, servable by any endpoint (a `null` from one behind the head is retried).
  */
-export type BlockTarget = { kind: 'latest' } | { kind: 'number'; block: bigint } | { kind: 'hash' }
+export type BlockTarget = { kind: 'latest' } | { kind: 'number'; block: bigint } | { kind: 'hash' } | AtLeastTarget
+
+/**
+ * The latest state, but no older than `block` (the pool's read floor): the pool sets it, `blockTarget`
+ * never returns it. `pinnable`: an endpoint not known to have `block` is asked at `block` instead of
+ * `latest` (so it may serve, like a read pinned there); otherwise only endpoints known to have it may.
+ */
+export type AtLeastTarget = { kind: 'atLeast'; block: bigint; pinnable: boolean }
 
 const LATEST: BlockTarget = { kind: 'latest' }
 const HASH: BlockTarget = { kind: 'hash' }
@@ -39,6 +46,11 @@ const BY_HASH = new Set([
   'eth_getUncleCountByBlockHash',
   'eth_getUncleByBlockHashAndIndex',
 ])
+
+/** Where `method` takes its block parameter, `undefined` for methods without one (`eth_getLogs` has it in its filter). */
+export function blockParamIndex(method: string): number | undefined {
+  return Object.hasOwn(BLOCK_PARAM_INDEX, method) ? BLOCK_PARAM_INDEX[method] : undefined
+}
 
 /** Classifies a request by the block it reads. Pure; unknown shapes count as `latest`. */
 export function blockTarget(method: string, params: readonly unknown[]): BlockTarget {

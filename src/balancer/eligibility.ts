@@ -4,7 +4,7 @@ import type { EndpointStatus, EndpointView } from '../types/endpoint.js'
 /** The fields of an endpoint's view that decide whether it may take a request. */
 export type Eligible = Pick<
   EndpointView,
-  'health' | 'healthReason' | 'restriction' | 'restrictedUntil' | 'restrictionReason' | 'head' | 'breaker' | 'trialInFlight' | 'inFlight' | 'maxConcurrency' | 'nextTokenAt'
+  'health' | 'healthReason' | 'restriction' | 'restrictedUntil' | 'restrictionReason' | 'head' | 'missingFrom' | 'breaker' | 'trialInFlight' | 'inFlight' | 'maxConcurrency' | 'nextTokenAt'
 >
 
 /** What, besides the endpoint itself, decides whether it may take a request. */
@@ -69,7 +69,14 @@ export function exclusionReason(e: Eligible, now: number, ctx: EligibilityContex
   // Compared with the bounds, not through the distance: this runs for every endpoint on every pick.
   const bounds = head === undefined ? undefined : (ctx.headBounds ?? headBounds(referenceHead, maxLag))
   const lagging = bounds !== undefined && head! < bounds[0]
-  if (target?.kind === 'number') {
+  if (target?.kind === 'atLeast' && !target.pinnable) {
+    if (head === undefined || head < target.block) {
+      return `${head === undefined ? 'head unknown' : `at block ${head}`}, request needs block ${target.block} or newer (the pool's read floor)`
+    }
+    return undefined
+  }
+  if (target?.kind === 'number' || target?.kind === 'atLeast') {
+    if (e.missingFrom !== undefined && target.block >= e.missingFrom) return `said it does not have block ${e.missingFrom} yet (at block ${head ?? 'unknown'})`
     // A pinned read needs only that the endpoint has reached the block. A block above the reference
     // head is newer than any head the heartbeats have seen yet: any endpoint keeping up may have it.
     if (head === undefined || head >= target.block) return undefined

@@ -63,6 +63,7 @@ export class Endpoint {
       chainId: undefined,
       head: undefined,
       headAt: 0,
+      missingFrom: undefined,
       chainCheckedAt: 0,
       lowerStreak: 0,
       fellBack: false,
@@ -171,10 +172,28 @@ export class Endpoint {
     this.#state.lostRace = true
   }
 
-  /** The endpoint answered with its head (`eth_blockNumber`): it has at least that block. */
-  sawHead(head: bigint): void {
+  /**
+   * An answer showed the endpoint has block `block` (its `eth_blockNumber`, a block, receipt or log it
+   * returned, a read pinned to that block): its known head rises to it. Returns whether it rose.
+   */
+  sawHead(block: bigint, now: number): boolean {
     const s = this.#state
-    if (s.head === undefined || head > s.head) s.head = head
+    if (s.head !== undefined && block <= s.head) return false
+    s.head = block
+    s.headAt = now
+    if (s.missingFrom !== undefined && block >= s.missingFrom) s.missingFrom = undefined
+    return true
+  }
+
+  /**
+   * The endpoint said it does not have `block` ("header not found", `null`). Above its known head that
+   * means not synced yet: it is not asked for that block again until its head reaches it. At or below
+   * its head it is other data it lacks (pruned state, say), which says nothing about its head.
+   */
+  lacks(block: bigint): void {
+    const s = this.#state
+    if (s.head !== undefined && block <= s.head) return
+    if (s.missingFrom === undefined || block < s.missingFrom) s.missingFrom = block
   }
 
   /**
@@ -248,6 +267,7 @@ export class Endpoint {
     s.fellBack = below && (s.fellBack || (s.head !== undefined && head < s.head))
     s.head = head
     s.headAt = now
+    if (s.missingFrom !== undefined && head >= s.missingFrom) s.missingFrom = undefined
     if (s.breaker === 'half-open') this.#breaker.recordSuccess()
   }
 

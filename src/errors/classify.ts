@@ -54,6 +54,11 @@ export function classifyError(error: unknown, context: ClassifyContext = {}): Er
   return neverSent ? base : { ...base, retryable: false }
 }
 
+/** A node's answer that it lacks the data asked for (a block not synced yet, pruned state): another endpoint may have it. */
+export function isMissingData(error: unknown): boolean {
+  return isResilientRpcError(error, 'RPC_ERROR') && isMissingDataMessage((error as RpcResponseError).rpcMessage)
+}
+
 function classifyBase(error: unknown): ErrorClass {
   if (!isResilientRpcError(error)) return { retryable: false, verdict: 'neutral' }
   switch (error.code) {

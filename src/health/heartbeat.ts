@@ -62,6 +62,7 @@ export class HealthMonitor {
   /** Set once endpoints on another chain outnumber those on the adopted one: nothing may be served. */
   doubt: { chainId: bigint; other: bigint } | undefined
   #reference: ReferenceHead = { head: undefined, confirmed: false }
+  #confirmed: { head: bigint; at: number } | undefined
   /** A second opinion on the chain id is waited for this long after the first report, then not. */
   #grace: TimerHandle | undefined
   #graceOver = false
@@ -80,6 +81,25 @@ export class HealthMonitor {
 
   get referenceHead(): bigint | undefined {
     return this.#reference.head
+  }
+
+  /**
+   * The highest head the evidence confirms — two live endpoints reached it, or the only live one
+   * reports it — and when it was last confirmed (clock ms). Never lowered but by a reorg or a head
+   * that gave way (`lowered`).
+   */
+  get confirmed(): { head: bigint; at: number } | undefined {
+    return this.#confirmed
+  }
+
+  /**
+   * An answer raised an endpoint's known head: the reference head follows as soon as the evidence
+   * allows (the same rule as for pings). Returns whether the reference head moved.
+   */
+  headsMoved(): boolean {
+    const before = this.#reference.head
+    this.#updateReferenceHead()
+    return this.#reference.head !== before
   }
 
   start(): void {
@@ -252,6 +272,12 @@ export class HealthMonitor {
     this.#reference = { head, confirmed }
     if (reorg) for (const e of this.#host.endpoints) e.forgetReorgWitness()
     const lowered = reorg ?? corrected
+    // Confirmed: vouched for by two endpoints, or by the only one alive (no second opinion exists).
+    if (head !== undefined && (confirmed || live.length === 1) && (lowered || this.#confirmed === undefined || head >= this.#confirmed.head)) {
+      this.#confirmed = { head, at: this.#host.clock.now() }
+    } else if (lowered && this.#confirmed !== undefined && this.#confirmed.head > lowered.to) {
+      this.#confirmed = { head: lowered.to, at: this.#confirmed.at }
+    }
     if (lowered) this.#host.lowered({ ...lowered, reorg: reorg !== undefined })
   }
 

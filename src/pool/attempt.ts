@@ -1,15 +1,16 @@
 import type { ResilientRpcError } from '../errors/base.js'
-import { classifyError } from '../errors/classify.js'
+import { classifyError, isMissingData } from '../errors/classify.js'
 import { EndpointLaggingError, NetworkError } from '../errors/endpoint.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { TimeoutError } from '../errors/request.js'
 import type { Endpoint } from '../endpoint/endpoint.js'
 import { HEDGE_LOST } from '../policy/hedge.js'
 import { withTimeout } from '../policy/timeout.js'
-import { isQuantity } from '../util/hex.js'
+import { answerBlock } from '../balancer/answerBlock.js'
 import type { Call } from './call.js'
 import { referenceHead, type PoolCore } from './core.js'
 import type { Dispatcher } from './dispatch.js'
+import { pinnedParams, type ReadFloor } from './floor.js'
 import type { Statuses } from './statuses.js'
 
 /**
@@ -21,11 +22,13 @@ export class Attempts {
   readonly #core: PoolCore
   readonly #dispatcher: Dispatcher
   readonly #statuses: Statuses
+  readonly #floor: ReadFloor
 
-  constructor(core: PoolCore, dispatcher: Dispatcher, statuses: Statuses) {
+  constructor(core: PoolCore, dispatcher: Dispatcher, statuses: Statuses, floor: ReadFloor) {
     this.#core = core
     this.#dispatcher = dispatcher
     this.#statuses = statuses
+    this.#floor = floor
   }
 
   /** `controller`: the attempt's own (a hedged race aborts its loser through it); `hedge`: it is the race's second runner. */
@@ -39,22 +42,27 @@ export class Attempts {
     // `retry`: how many of this request's attempts had failed before this one started.
     const span = call.span?.attempt(endpoint.id, call.attempts.length, hedge)
     let failed = false
+    // Held to the pool's read floor: asked at the floor's block where the endpoint may be behind it.
+    const pinned = call.floor === undefined ? undefined : pinnedParams(call, call.floor, endpoint)
     try {
-      const result = await withTimeout((s) => endpoint.transport.request(call.method, call.params, { signal: s, paramsJson: call.paramsJson }), {
+      const params = pinned ?? call.params
+      const paramsJson = pinned === undefined ? call.paramsJson : JSON.stringify(pinned)
+      const result = await withTimeout((s) => endpoint.transport.request(call.method, params, { signal: s, paramsJson }), {
         timeout: call.attemptTimeout,
         signal,
         clock: timers,
         controller,
         onTimeout: () => new TimeoutError('attempt', call.attemptTimeout, { endpoint: endpoint.id }),
       })
-      endpoint.recordSuccess(clock.now() - start)
-      // An endpoint's own answer is fresher news of its head than the last heartbeat.
-      if (call.method === 'eth_blockNumber' && isQuantity(result)) endpoint.sawHead(BigInt(result))
+      const now = clock.now()
+      endpoint.recordSuccess(now - start)
       // A `null` (no such block, receipt, transaction) from an endpoint behind the head may only mean it
       // has not seen it yet: ask one that has. From an endpoint at the head, `null` is the answer.
       if (result === null) {
         const distance = endpoint.distance(referenceHead(this.#core))
         if (distance < 0n) throw new EndpointLaggingError(distance, `Endpoint answered null while ${-distance} blocks behind the reference head`, { endpoint: endpoint.id })
+      } else {
+        this.#learn(endpoint, call, pinned === undefined ? undefined : call.floor!.floor, result, now)
       }
       span?.end()
       return result
@@ -63,6 +71,8 @@ export class Attempts {
       const error = attemptError(thrown, endpoint)
       const now = clock.now()
       call.attempts.push({ endpoint: endpoint.id, error, duration: now - start })
+      const asked = pinned === undefined ? (call.target.kind === 'number' ? call.target.block : undefined) : call.floor!.floor
+      if (asked !== undefined && isMissingData(error)) endpoint.lacks(asked)
       // Losing a hedged race is no failure, but it is news of slowness.
       if (error.details === HEDGE_LOST) endpoint.recordLostRace(now - start)
       endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now, start)
@@ -78,6 +88,22 @@ export class Attempts {
       if (failed) this.#statuses.sync()
       else this.#dispatcher.notify()
     }
+  }
+
+  /**
+   * What an answer shows of the endpoint's head: a block it returned, or the block a read was pinned
+   * to, is a block it has. Fresher news than the last heartbeat: the reference head (and with it every
+   * endpoint's status, a lagging one's included) follows at once.
+   */
+  #learn(endpoint: Endpoint, call: Call, pinnedTo: bigint | undefined, result: unknown, now: number): void {
+    let block = answerBlock(call.method, result)
+    const read = pinnedTo ?? (call.target.kind === 'number' ? call.target.block : undefined)
+    if (read !== undefined) {
+      if (block === undefined || read > block) block = read
+      this.#floor.raise(read)
+    }
+    if (block === undefined || !endpoint.sawHead(block, now)) return
+    if (this.#core.health?.headsMoved()) this.#statuses.sync()
   }
 }
 

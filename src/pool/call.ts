@@ -1,4 +1,4 @@
-import { blockTarget, type BlockTarget } from '../balancer/blockTarget.js'
+import { blockTarget, type AtLeastTarget, type BlockTarget } from '../balancer/blockTarget.js'
 import type { ResolvedPoolOptions } from '../config/poolOptions.js'
 import { duration, integer, knownKeys, optionalSignal, optionNames } from '../config/validate.js'
 import type { Attempt, EndpointExclusion } from '../errors/base.js'
@@ -55,7 +55,15 @@ export type Call = {
   deadlineAt: number
   /** Endpoints (indexes) the call must not use; each pick is added (a quorum read asks each endpoint once). */
   avoid?: Set<number>
+  /** How a latest-state read keeps to the pool's read floor (see floor.ts), set as the request starts. */
+  floor: FloorRule | undefined
 }
+
+/**
+ * `pin`: asked at the floor's block where the endpoint is not known to have it; `atLeast`: only
+ * endpoints known to have it serve. `target`: the request's target under the rule.
+ */
+export type FloorRule = { kind: 'pin' | 'atLeast'; floor: bigint; target: AtLeastTarget }
 
 /** Validates a request and makes its call. @throws `INVALID_OPTION` */
 export function newCall(options: ResolvedPoolOptions, method: string, params: readonly unknown[], request: RequestOptions): Call {
@@ -80,6 +88,7 @@ export function newCall(options: ResolvedPoolOptions, method: string, params: re
     target: blockTarget(method, params),
     attempts: [],
     running: [],
+    floor: undefined,
     tried: [],
     backoffs: 0,
     trial: false,

@@ -17,6 +17,7 @@ import type { RequestOptions } from './call.js'
 import type { PoolCore } from './core.js'
 import { referenceHead } from './core.js'
 import { Dispatcher } from './dispatch.js'
+import { ReadFloor } from './floor.js'
 import { Hedging } from './hedging.js'
 import { QuorumReads } from './quorumRequest.js'
 import { ready, type ReadyOptions } from './ready.js'
@@ -147,11 +148,12 @@ class PoolImpl extends EventSource<PoolEvents> implements Pool {
     })
     const dispatcher = (this.#dispatcher = new Dispatcher(core))
     const statuses = (this.#statuses = new Statuses(core, dispatcher))
-    const attempts = (this.#attempts = new Attempts(core, dispatcher, statuses))
+    const floor = new ReadFloor(core)
+    const attempts = (this.#attempts = new Attempts(core, dispatcher, statuses, floor))
     const hedging = options.hedge && endpoints.length > 1 ? new Hedging(core, dispatcher, attempts, options.hedge) : undefined
     const head = async (signal: AbortSignal, timeout: number) => BigInt(await this.request<string>('eth_blockNumber', [], { signal, timeout }))
-    const quorum = new QuorumReads(core, dispatcher, attempts, head)
-    this.#requester = new Requester(core, new Retries(core, dispatcher, attempts, hedging), quorum)
+    const quorum = new QuorumReads(core, dispatcher, attempts, head, floor)
+    this.#requester = new Requester(core, new Retries(core, dispatcher, attempts, hedging), quorum, floor)
     this.#subscriptions = new Subscriptions(core, statuses, (method, params, signal) => this.request(method, params, { signal }))
     health?.start()
     // A subscriber like any other: logging adds no call to the request path.

@@ -9,6 +9,7 @@ import { attemptError, type Attempts } from './attempt.js'
 import { newCall, type Call } from './call.js'
 import { referenceHead, type PoolCore } from './core.js'
 import type { Dispatcher } from './dispatch.js'
+import type { ReadFloor } from './floor.js'
 import { quorumRead, type AskOutcome, type QuorumHost } from './quorum.js'
 
 /**
@@ -22,12 +23,14 @@ export class QuorumReads {
   readonly #attempts: Attempts
   /** Reads the chain's head through the pool, when the pool does not know it yet. */
   readonly #head: (signal: AbortSignal, timeout: number) => Promise<bigint>
+  readonly #floor: ReadFloor
 
-  constructor(core: PoolCore, dispatcher: Dispatcher, attempts: Attempts, head: (signal: AbortSignal, timeout: number) => Promise<bigint>) {
+  constructor(core: PoolCore, dispatcher: Dispatcher, attempts: Attempts, head: (signal: AbortSignal, timeout: number) => Promise<bigint>, floor: ReadFloor) {
     this.#core = core
     this.#dispatcher = dispatcher
     this.#attempts = attempts
     this.#head = head
+    this.#floor = floor
   }
 
   async read(call: Call, quorum: number, timeout: number, callerSignal: AbortSignal | undefined): Promise<unknown> {
@@ -47,9 +50,14 @@ export class QuorumReads {
     try {
       let params = call.params
       if (call.target.kind === 'latest') {
-        // Honest endpoints agree only about one state: pin the read to the block the pool trusts.
-        const head = referenceHead(core) ?? (await this.#head(signal, timeout))
-        params = pinBlock(call.method, params, head) ?? params
+        // Honest endpoints agree only about one state: pin the read to the block the pool trusts — its
+        // read floor (confirmed, and no lower than what it served), else the reference head.
+        const head = this.#floor.value ?? referenceHead(core) ?? (await this.#head(signal, timeout))
+        const pinned = pinBlock(call.method, params, head)
+        if (pinned !== undefined) {
+          params = pinned
+          this.#floor.raise(head)
+        }
       }
       return await quorumRead(this.#host(call, params), quorum, signal)
     } catch (error) {

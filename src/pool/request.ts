@@ -12,6 +12,7 @@ import { newCall, type Call, type RequestOptions } from './call.js'
 import { notServing, referenceHead, type PoolCore } from './core.js'
 import { finalError } from './finalError.js'
 import { Flights } from './flights.js'
+import type { ReadFloor } from './floor.js'
 import type { QuorumReads } from './quorumRequest.js'
 import type { Retries } from './retry.js'
 
@@ -27,13 +28,14 @@ export class Requester {
   /** Upstream requests and their callers (de-duplication). */
   readonly #flights: Flights<Call>
   readonly #cache: AnswerCache | undefined
-  /** Highest `eth_blockNumber` answer served, so answers never go backwards. */
-  #servedHead: bigint | undefined
+  /** No latest read below it; `eth_blockNumber` answers never below it either (they never go backwards). */
+  readonly #floor: ReadFloor
 
-  constructor(core: PoolCore, retries: Retries, quorum: QuorumReads) {
+  constructor(core: PoolCore, retries: Retries, quorum: QuorumReads, floor: ReadFloor) {
     this.#core = core
     this.#retries = retries
     this.#quorum = quorum
+    this.#floor = floor
     this.#flights = new Flights<Call>(core.active)
     if (core.options.cache) this.#cache = new AnswerCache(core.options.cache)
   }
@@ -55,7 +57,7 @@ export class Requester {
    * were wrong or are gone, and what was final may not be any more.
    */
   lowered(to: bigint): void {
-    if (this.#servedHead !== undefined && this.#servedHead > to) this.#servedHead = to
+    this.#floor.lower(to)
     this.#cache?.clear()
   }
 
@@ -65,6 +67,8 @@ export class Requester {
     if (refused) throw refused
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'expected an object')
     const call = newCall(core.options, method, params, options)
+    const floor = (call.floor = this.#floor.rule(call))
+    if (floor !== undefined) call.target = floor.target
     const timeout = duration('timeout', options.timeout, core.options.defaultTimeout, false, true)
     call.deadlineAt = core.clock.now() + timeout
     if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason })
@@ -111,16 +115,20 @@ export class Requester {
 
   /** Identical idempotent reads share a flight: same method and params, and for latest reads the same head. */
   #flightKey(call: Call): string {
-    const head = call.target.kind === 'latest' ? String(referenceHead(this.#core) ?? '') : ''
+    const head = call.target.kind === 'latest' || call.target.kind === 'atLeast' ? String(referenceHead(this.#core) ?? '') : ''
     return `${call.method}|${call.paramsJson}|${head}`
   }
 
-  /** `eth_blockNumber` never goes backwards through the pool, whichever endpoint answers (a reorg resets it). */
+  /**
+   * `eth_blockNumber` never goes backwards through the pool, whichever endpoint answers, nor below the
+   * read floor (a reorg lowers both); what it returns raises the floor.
+   */
   #monotonicHead(result: unknown): unknown {
     if (!isQuantity(result)) return result
     const head = BigInt(result)
-    if (this.#servedHead !== undefined && head < this.#servedHead) return toQuantity(this.#servedHead)
-    this.#servedHead = head
+    const floor = this.#floor.value
+    if (floor !== undefined && head < floor) return toQuantity(floor)
+    this.#floor.raise(head)
     return result
   }
 }

@@ -54,8 +54,13 @@ export type EndpointView = {
   readonly chainId: bigint | undefined
   /** Highest head block the endpoint is known to have, if any. */
   readonly head: bigint | undefined
-  /** When a heartbeat last read its head (clock ms). */
+  /** When its known head last moved: a heartbeat read it, or an answer showed a higher block (clock ms). */
   readonly headAt: number
+  /**
+   * A block above its known head that it said it does not have ("header not found", `null`): it is
+   * not asked for that block or a later one until its head reaches it.
+   */
+  readonly missingFrom: bigint | undefined
   /** When a heartbeat last read its chain id (clock ms). */
   readonly chainCheckedAt: number
   /** Heartbeats in a row that reported a head below the reference head (reorg detection). */

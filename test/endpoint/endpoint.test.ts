@@ -343,12 +343,13 @@ describe('Endpoint: reserving attempts and heads seen in answers', () => {
     expect(e.view).toMatchObject({ inFlight: 0, trialInFlight: false })
   })
 
-  it('sawHead only ever raises the head it knows', () => {
+  it('sawHead only ever raises the head it knows, says whether it rose and when', () => {
     const e = make()
-    e.sawHead(10n)
-    e.sawHead(7n)
-    expect(e.view.head).toBe(10n)
-    e.sawHead(12n)
-    expect(e.view.head).toBe(12n)
+    expect(e.sawHead(10n, 100)).toBe(true)
+    expect(e.sawHead(7n, 200)).toBe(false)
+    expect(e.sawHead(10n, 250)).toBe(false)
+    expect(e.view).toMatchObject({ head: 10n, headAt: 100 })
+    expect(e.sawHead(12n, 300)).toBe(true)
+    expect(e.view).toMatchObject({ head: 12n, headAt: 300 })
   })
 })

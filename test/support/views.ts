@@ -18,6 +18,7 @@ export function endpointView(id: string, over: Partial<Selectable> = {}): ViewFi
     restrictedUntil: 0,
     restrictionReason: undefined,
     head: undefined,
+    missingFrom: undefined,
     breaker: 'closed',
     trialInFlight: false,
     inFlight: 0,

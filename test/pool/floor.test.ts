@@ -1,0 +1,126 @@
+import { describe, expect, it, vi } from 'vitest'
+import type { PoolEvents } from '../../src/index.js'
+import type { FetchCall } from '../support/fakeFetch.js'
+import { useFakePool } from '../support/fakePool.js'
+import { start } from '../support/async.js'
+
+// Fresh heads and the read floor (src/pool/floor.ts, src/pool/attempt.ts): heads learned from answers,
+// no latest read below what the pool has already seen. Scripted nodes, fake timers; heartbeats once a
+// minute, so anything learned between them comes from answers.
+
+/** Three scripted nodes: each at its own head; `eth_call` answers the block it read (state = block). */
+const heads: Record<string, number> = { a: 10, b: 10, c: 10 }
+const { fake, makePool } = useFakePool({
+  endpoints: ['a', 'b', 'c'].map((h) => ({ url: `http://${h}`, name: h })),
+  chainId: 1,
+  random: () => 0,
+  hedge: false,
+  dedupe: false,
+  cache: false,
+  heartbeat: { interval: 60_000 },
+})
+
+const hex = (n: number) => `0x${n.toString(16)}`
+
+/** Awaits a request, moving fake time on while it waits (a retry may back off). */
+async function settle<T>(promise: Promise<T>): Promise<T> {
+  const { outcome, done } = start(promise)
+  for (let i = 0; i < 1_000 && !outcome.settled; i++) await vi.advanceTimersByTimeAsync(10)
+  await done
+  if ('error' in outcome && outcome.error !== undefined) throw outcome.error
+  return outcome.value as T
+}
+
+function node(host: string) {
+  return (call: FetchCall) => {
+    const head = heads[host]!
+    if (call.method === 'eth_chainId') return { kind: 'ok' as const, result: '0x1' }
+    if (call.method === 'eth_blockNumber') return { kind: 'ok' as const, result: hex(head) }
+    const index = call.method === 'eth_getStorageAt' ? 2 : 1
+    const tag = call.params[index]
+    const block = tag === undefined || tag === 'latest' || tag === 'pending' ? head : Number(tag)
+    // As geth does for a block it does not have yet.
+    if (block > head) return { kind: 'rpcError' as const, code: -32000, message: 'header not found' }
+    return { kind: 'ok' as const, result: hex(block) }
+  }
+}
+
+async function readyPool() {
+  for (const h of ['a', 'b', 'c']) heads[h] = 10
+  for (const h of ['a', 'b', 'c']) fake.set(h, node(h))
+  const pool = makePool()
+  const ready = pool.ready({ minHealthy: 3 })
+  await vi.advanceTimersByTimeAsync(100)
+  await ready
+  fake.calls.length = 0
+  return pool
+}
+
+/** Sends `eth_blockNumber` until every host in `hosts` has answered one. */
+async function askHeads(pool: Awaited<ReturnType<typeof readyPool>>, hosts: string[]) {
+  for (let i = 0; i < 20 && !hosts.every((h) => fake.callsTo(h).some((c) => c.method === 'eth_blockNumber')); i++) await pool.request('eth_blockNumber')
+}
+
+describe('heads from answers', () => {
+  it('moves the reference head and marks a frozen endpoint lagging from answers alone, between heartbeats', async () => {
+    const pool = await readyPool()
+    const states: Array<PoolEvents['endpoint:state'][0]> = []
+    pool.on('endpoint:state', (e) => states.push(e))
+    heads.a = heads.b = 30 // c stops syncing
+    await askHeads(pool, ['a', 'b'])
+    expect(pool.referenceHead()).toBe(30n)
+    expect(states).toContainEqual(expect.objectContaining({ endpoint: 'c', to: 'lagging' }))
+    expect(pool.stats().endpoints.find((e) => e.endpoint === 'c')?.status).toBe('lagging')
+  })
+
+  it('one endpoint claiming a higher head does not move the reference head alone', async () => {
+    const pool = await readyPool()
+    heads.a = 1_000
+    await askHeads(pool, ['a'])
+    expect(pool.referenceHead()).toBe(10n)
+  })
+})
+
+describe('the read floor', () => {
+  it('once the pool returned a head, no latest read is answered from an older block', async () => {
+    const pool = await readyPool()
+    heads.a = 30 // b and c are behind, and the pool does not know it yet
+    await askHeads(pool, ['a'])
+    expect(await pool.request('eth_blockNumber')).toBe(hex(30))
+    const seen: number[] = []
+    for (let i = 0; i < 30; i++) seen.push(Number(await settle(pool.request<string>('eth_call', [{ to: '0x01' }, 'latest']))))
+    expect(Math.min(...seen)).toBe(30)
+    // Not merely avoided: b and c were asked, at the floor's block, and said they do not have it.
+    expect(fake.callsTo('b').some((c) => c.method === 'eth_call' && c.params[1] === hex(30))).toBe(true)
+  })
+
+  it('reads an endpoint known to have the floor at `latest`; pending stays pending; no block parameter is ever added', async () => {
+    const pool = await readyPool()
+    heads.a = heads.b = heads.c = 20
+    await askHeads(pool, ['a', 'b', 'c'])
+    fake.calls.length = 0
+    await pool.request('eth_call', [{ to: '0x01' }, 'latest'])
+    await pool.request('eth_call', [{ to: '0x01' }, 'pending'])
+    await pool.request('eth_estimateGas', [{ to: '0x01' }])
+    expect(fake.calls.map((c) => c.params.slice(1))).toEqual([['latest'], ['pending'], []])
+  })
+
+  it('a read with no block parameter goes only to endpoints known to have the floor', async () => {
+    const pool = await readyPool()
+    heads.a = 30
+    await askHeads(pool, ['a'])
+    await pool.request('eth_blockNumber')
+    fake.calls.length = 0
+    for (let i = 0; i < 6; i++) expect(Number(await settle(pool.request<string>('eth_estimateGas', [{ to: '0x01' }])))).toBe(30)
+    expect(new Set(fake.calls.map((c) => c.host))).toEqual(new Set(['a']))
+  })
+
+  it('eth_blockNumber through the pool never goes below the floor', async () => {
+    const pool = await readyPool()
+    heads.a = 30
+    await askHeads(pool, ['a'])
+    const answers: string[] = []
+    for (let i = 0; i < 9; i++) answers.push(await pool.request<string>('eth_blockNumber'))
+    expect(answers.every((a) => a === hex(30))).toBe(true)
+  })
+})
