@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isResilientRpcError, type Pool } from '../../src/index.js'
-import type { FaultProxy } from '../support/faultProxy.js'
+import { freezeHead } from '../support/freezeHead.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
 import { runInChild } from '../support/runInChild.js'
 import { waitFor } from '../support/async.js'
@@ -15,12 +15,6 @@ const node = useProxiedAnvil({ http: 3, snapshot: true, pool: { attemptTimeout: 
 const [A, B, C] = [0, 1, 2]
 
 const status = (p: Pool, i: number) => p.stats().endpoints[i]!.status
-/** Stale mode freezes the head the proxy reads when set; one request through it waits for that read. */
-async function freeze(proxy: FaultProxy): Promise<void> {
-  proxy.setMode({ kind: 'stale' })
-  await fetch(proxy.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }) })
-}
-
 describe('without a configured chain id', () => {
   it('a pool of a live endpoint and a dead one serves from the live one, about a second after it answered, and says which chain it adopted', async () => {
     const adopted: unknown[] = []
@@ -36,7 +30,7 @@ describe('endpoint health against anvil', () => {
   it('a lagging endpoint gets no latest-state reads, may serve pinned ones, and comes back when it catches up', async () => {
     const p = await node.pool({ strategy: 'weighted-round-robin' }, { ready: 3 })
     // Freeze B's view of the chain, then let the chain move on.
-    await freeze(node.http[B]!)
+    await freezeHead(node.http[B]!)
     await node.anvil.mine(5)
     await waitFor(() => status(p, B) === 'lagging', 'B to be lagging')
     expect(p.stats().endpoints[B]!.lag).toBe(5n)
@@ -154,7 +148,7 @@ describe('endpoint health against anvil', () => {
         async (steps) => {
           let last = -1n
           for (const step of steps) {
-            if ('stale' in step) await freeze(node.http[step.stale]!)
+            if ('stale' in step) await freezeHead(node.http[step.stale]!)
             if ('recover' in step) node.http[step.recover]!.setMode({ kind: 'pass' })
             if ('mine' in step) await node.anvil.mine(step.mine)
             for (let i = 0; i < 4; i++) {
