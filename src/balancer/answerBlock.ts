@@ -45,3 +45,10 @@ export function answerBlock(method: string, result: unknown): bigint | undefined
   const read = READERS.get(method)
   return read === undefined ? undefined : read(result)
 }
+
+/** The block an `eth_subscribe` notification of `kind` names (a new head, a log), or `undefined`. */
+export function notificationBlock(kind: unknown, result: unknown): bigint | undefined {
+  if (result === null || result === undefined) return undefined
+  if (kind === 'newHeads') return block(result)
+  return kind === 'logs' ? mined(result) : undefined
+}

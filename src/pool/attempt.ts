@@ -62,7 +62,7 @@ export class Attempts {
         const distance = endpoint.distance(referenceHead(this.#core))
         if (distance < 0n) throw new EndpointLaggingError(distance, `Endpoint answered null while ${-distance} blocks behind the reference head`, { endpoint: endpoint.id })
       } else {
-        this.#learn(endpoint, call, pinned === undefined ? undefined : call.floor!.floor, result, now)
+        this.#learn(endpoint, call, pinned === undefined ? undefined : call.floor!.floor, result)
       }
       span?.end()
       return result
@@ -95,15 +95,14 @@ export class Attempts {
    * to, is a block it has. Fresher news than the last heartbeat: the reference head (and with it every
    * endpoint's status, a lagging one's included) follows at once.
    */
-  #learn(endpoint: Endpoint, call: Call, pinnedTo: bigint | undefined, result: unknown, now: number): void {
+  #learn(endpoint: Endpoint, call: Call, pinnedTo: bigint | undefined, result: unknown): void {
     let block = answerBlock(call.method, result)
     const read = pinnedTo ?? (call.target.kind === 'number' ? call.target.block : undefined)
     if (read !== undefined) {
       if (block === undefined || read > block) block = read
       this.#floor.raise(read)
     }
-    if (block === undefined || !endpoint.sawHead(block, now)) return
-    if (this.#core.health?.headsMoved()) this.#statuses.sync()
+    if (block !== undefined) this.#statuses.sawHead(endpoint, block)
   }
 }
 

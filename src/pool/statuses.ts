@@ -51,6 +51,15 @@ export class Statuses {
     this.#dispatcher.notify()
   }
 
+  /**
+   * An answer or a notification showed `endpoint` has `block`: its known head rises, and when that
+   * moves the reference head, every status follows now rather than at the next heartbeat.
+   */
+  sawHead(endpoint: Endpoint, block: bigint): void {
+    if (this.#stopped || !endpoint.sawHead(block, this.#core.clock.now())) return
+    if (this.#core.health?.headsMoved()) this.sync()
+  }
+
   /** Calls `listener` after every sync that changed a status; returns the unsubscriber. */
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener)

@@ -1,4 +1,5 @@
 import { knownKeys, optionalSignal, optionNames } from '../config/validate.js'
+import { notificationBlock } from '../balancer/answerBlock.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import { PoolDestroyedError } from '../errors/request.js'
 import type { Endpoint } from '../endpoint/endpoint.js'
@@ -62,11 +63,27 @@ export class Subscriptions {
         core.endpoints
           .filter((e) => e.view.status === 'up' && pushEndpoint(e) !== undefined)
           .sort((a, b) => (a.view.tier === b.view.tier ? (a.view.latencyEwma ?? Infinity) - (b.view.latencyEwma ?? Infinity) : a.view.tier === 'primary' ? -1 : 1))
-          .map((e) => ({ id: e.id, transport: pushEndpoint(e)! })),
+          .map((e) => ({ id: e.id, transport: this.#headsFrom(e, pushEndpoint(e)!) })),
       onChange: (listener) => this.#statuses.onChange(listener),
       sourceChanged: (_id, source) => core.events.emit('subscription:source', { id, ...source }),
       error: (error) => core.events.emit('error', error),
       clock: core.clock,
+    }
+  }
+
+  /** `transport`, whose notifications also tell the pool the endpoint's head: a head it pushed is a block it has. */
+  #headsFrom(endpoint: Endpoint, transport: PushEndpoint): PushEndpoint {
+    return {
+      subscribe: (params, onMessage, options) =>
+        transport.subscribe(
+          params,
+          (result) => {
+            const block = notificationBlock(params[0], result)
+            if (block !== undefined) this.#statuses.sawHead(endpoint, block)
+            onMessage(result)
+          },
+          options,
+        ),
     }
   }
 }
