@@ -67,12 +67,13 @@ export class Requester {
     if (refused) throw refused
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'expected an object')
     const call = newCall(core.options, method, params, options)
-    const floor = (call.floor = this.#floor.rule(call))
-    if (floor !== undefined) call.target = floor.target
     const timeout = duration('timeout', options.timeout, core.options.defaultTimeout, false, true)
     call.deadlineAt = core.clock.now() + timeout
     if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason })
     if (options.quorum !== undefined && options.quorum !== 1) return this.#quorum.read(call, options.quorum, timeout, options.signal) as Promise<T>
+    // A quorum read pins itself (to the floor); any other read of the latest state keeps to the floor here.
+    const floor = (call.floor = this.#floor.rule(call))
+    if (floor !== undefined) call.target = floor.target
     const span = (call.span = startRequestSpan(core.options.tracer, method))
     const cacheKey = this.#cache && isIdempotentRead(method) ? `${method}|${call.paramsJson}` : undefined
     if (cacheKey !== undefined) {
