@@ -112,8 +112,8 @@ describe('ethers provider over the pool', () => {
     p.on('request:retry', (e) => failedOver.push(e.endpoint))
     const provider = ethersProvider(p)
     const sent: string[] = []
-    provider.on('debug', (e: { action: string; payload?: { method?: string } }) => {
-      if (e.action === 'sendRpcPayload' && e.payload?.method) sent.push(e.payload.method)
+    provider.on('debug', (e: EthersDebug) => {
+      if (e.action === 'sendRpcPayload') sent.push(...payloadMethods(e.payload))
     })
     const polls = () => sent.filter((m) => m === 'eth_getFilterChanges').length
     const contract = new Contract(counter, counterAbi, provider)
@@ -166,16 +166,22 @@ describe('ethers provider over the pool', () => {
     const recorded = recordingPool(p)
     const provider = createEthersProvider(recorded.pool, { pollingInterval: 10 })
     let pollsSent = 0
-    await provider.on('debug', (e: { action: string; payload?: { method?: string } }) => {
-      if (e.action === 'sendRpcPayload' && e.payload?.method === 'eth_getFilterChanges') pollsSent++
+    await provider.on('debug', (e: EthersDebug) => {
+      if (e.action === 'sendRpcPayload') pollsSent += payloadMethods(e.payload).filter((m) => m === 'eth_getFilterChanges').length
     })
     await new Contract(counter, counterAbi, provider).on('ValueChanged', () => {})
     await provider.on('block', () => {})
     await waitFor(() => pollsSent > 0, 'a filter poll')
     // Slow endpoints keep the next poll in flight while destroy() runs.
     for (const x of node.http) x.setMode({ kind: 'delay', ms: 100 })
-    await node.anvil.mine(1)
-    await waitFor(() => pollsSent > 1, 'a filter poll in flight')
+    // ethers polls a filter on a new block only when its previous poll is done: a block mined while
+    // one is in flight brings none. Mine until a poll goes out.
+    const before = pollsSent
+    for (let blocks = 0; pollsSent === before; blocks++) {
+      if (blocks === 20) throw new Error('no filter poll after 20 new blocks')
+      await node.anvil.mine(1)
+      for (const until = Date.now() + 600; pollsSent === before && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10))
+    }
     provider.destroy()
     for (const x of node.http) x.setMode({ kind: 'pass' })
     // What was in flight settles; then nothing new starts, over many polling intervals.
@@ -270,6 +276,13 @@ describe('EIP-1193 provider over the pool, through viem', () => {
 })
 
 /** The pool, and the methods requested through it, as the pool reports them (`request:done`). */
+type EthersDebug = { action: string; payload?: { method?: string } | Array<{ method?: string }> }
+
+/** The methods of an ethers `sendRpcPayload` debug event: ethers batches what it sends in one tick into an array. */
+function payloadMethods(payload: EthersDebug['payload']): string[] {
+  return (Array.isArray(payload) ? payload : payload ? [payload] : []).flatMap((p) => (p.method ? [p.method] : []))
+}
+
 function recordingPool(p: Pool): { pool: Pool; methods: string[] } {
   const methods: string[] = []
   p.on('request:done', (e) => methods.push(e.method))
