@@ -6,7 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { TimeoutError } from '../../src/errors/request.js'
 import { createPool, isResilientRpcError } from '../../src/index.js'
 import { createWsTransport } from '../../src/transport/ws.js'
-import { waitFor } from '../support/async.js'
+import { waitFor, watchStalls } from '../support/async.js'
 import { bodyArb } from './arbitraries.js'
 
 // A real `ws` server on 127.0.0.1 that answers each JSON-RPC request, and greets each connection,
@@ -192,6 +192,7 @@ describe('fuzzed WebSocket frames through the pool', () => {
           webSocket: { reconnect: { initial: 1, max: 10 }, connectTimeout: 100 },
           ...(s.maxResponseBytes === undefined ? {} : { maxResponseBytes: s.maxResponseBytes }),
         })
+        const stalls = watchStalls()
         try {
           const t0 = performance.now()
           const outcomes = await Promise.all(
@@ -206,10 +207,11 @@ describe('fuzzed WebSocket frames through the pool', () => {
             ),
           )
           expect(outcomes).not.toContain(HUNG)
-          expect(performance.now() - t0).toBeLessThanOrEqual(s.timeout + MARGIN)
+          expect(performance.now() - t0).toBeLessThanOrEqual(s.timeout + MARGIN + stalls.max())
           for (const error of outcomes) if (error !== undefined) expectOurs(error)
           expect(pool.stats().endpoints[0]!.inFlight).toBe(0)
         } finally {
+          stalls.stop()
           await pool.destroy()
         }
         await drained()
@@ -252,6 +254,7 @@ describe('fuzzed WebSocket frames against the transport alone', () => {
           timers.push(setTimeout(() => controller.abort(reason), ms))
           return { signal: controller.signal, reason }
         }
+        const stalls = watchStalls()
         try {
           const t0 = performance.now()
           const calls = s.deadlines.map(async (ms, k) => {
@@ -264,7 +267,7 @@ describe('fuzzed WebSocket frames against the transport alone', () => {
               ms + 2 * MARGIN,
             )
             if (outcome === HUNG) throw new Error(`request ${k} never settled`)
-            expect(performance.now() - t0).toBeLessThanOrEqual(ms + MARGIN)
+            expect(performance.now() - t0).toBeLessThanOrEqual(ms + MARGIN + stalls.max())
             return { k, outcome, reason }
           })
           const sub = s.subscribe
@@ -283,7 +286,7 @@ describe('fuzzed WebSocket frames against the transport alone', () => {
             : Promise.resolve(undefined)
           const results = await Promise.all(calls)
           const subError = await sub
-          expect(performance.now() - t0).toBeLessThanOrEqual(250 + MARGIN)
+          expect(performance.now() - t0).toBeLessThanOrEqual(250 + MARGIN + stalls.max())
           if (subError !== undefined) expectOurs(subError)
           for (const { k, outcome, reason } of results) {
             if ('error' in outcome) expectOurs(outcome.error)
@@ -291,6 +294,7 @@ describe('fuzzed WebSocket frames against the transport alone', () => {
             if (answeredAt !== undefined && answeredAt - t0 < s.deadlines[k]! - DELIVERY) expect(outcome, `request ${k} got a right answer on an intact connection`).not.toEqual({ error: reason })
           }
         } finally {
+          stalls.stop()
           for (const timer of timers) clearTimeout(timer)
           await t.destroy()
         }

@@ -1,3 +1,5 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+
 /** Captures a promise's outcome without ever leaving a rejection unhandled; `done` resolves when it settles. */
 export function start<T>(promise: Promise<T>) {
   const outcome: { value?: T; error?: unknown; settled: boolean } = { settled: false }
@@ -23,4 +25,14 @@ export function resetProxies(...proxies: Array<{ setMode(mode: { kind: 'pass' })
     p.setMode({ kind: 'pass' })
     p.resetCounts()
   }
+}
+
+/**
+ * The worst event-loop stall since it started, in ms: on a loaded machine a deadline's timer fires
+ * late by that much, and a bound on how long something took grows by it (measured, not guessed).
+ */
+export function watchStalls(): { max(): number; stop(): void } {
+  const loop = monitorEventLoopDelay({ resolution: 10 })
+  loop.enable()
+  return { max: () => loop.max / 1e6, stop: () => loop.disable() }
 }
