@@ -1,6 +1,6 @@
 // The public surface, by name. Nothing is exported from anywhere else.
 export { createPool } from './pool/pool.js'
-export type { Pool, RequestOptions, ReadyOptions } from './pool/pool.js'
+export type { Pool, RequestOptions, ReadyOptions, FreshHeadOptions } from './pool/pool.js'
 export type { BroadcastResult } from './pool/broadcast.js'
 export type { PoolStats, EndpointStats } from './pool/stats.js'
 export type { PoolOptions, EndpointConfig, PoolWebSocketOptions } from './config/poolOptions.js'
