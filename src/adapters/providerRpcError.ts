@@ -27,6 +27,8 @@ export class ProviderRpcError extends Error {
  *   failing, garbage answers) are -32603 "Internal error", as MetaMask reports upstream failures.
  * - No endpoint that could serve (or a destroyed pool) is 4900 "Disconnected": the provider is
  *   connected to no chain; an endpoint on another chain is 4901 "Chain disconnected".
+ * - An answer that does not fit the ABI, and a call to an address without code, are -32602 "Invalid
+ *   params": the call is wrong, not the provider.
  * - A revert decoded by `createContract` is 3 "execution reverted" with the revert data, as nodes send it;
  *   every endpoint refusing a transaction is -32003 "Transaction rejected".
  * - A full queue (the endpoints' own limits) is -32005 "Limit exceeded", like a provider's 429;
@@ -51,6 +53,7 @@ export const PROVIDER_ERROR_CODES: Readonly<Record<Exclude<ErrorCode, 'RPC_ERROR
   CHAIN_MISMATCH: 4901,
   ABORTED: 4001,
   INVALID_ABI: -32602,
+  NO_CODE: -32602,
   CALL_REVERTED: 3,
   CONFIRMATION_TIMEOUT: -32603,
   TX_REJECTED: -32003,

@@ -17,13 +17,13 @@ export function isBlockTag(value: unknown): value is (typeof BLOCK_TAGS)[number]
 export type BlockOptions = {
   /** A block number, a block hash (32 bytes hex), or a tag. @default 'latest' */
   blockTag?: bigint | number | 'latest' | 'safe' | 'finalized' | 'pending' | 'earliest' | `0x${string}`
-  /** Read at `head − confirmations`: state that `confirmations` blocks have built on. */
+  /** Read at `head − confirmations` (the head from `pool.freshHead()`): state that `confirmations` blocks have built on. */
   confirmations?: number | bigint
   /** Read the chain's `safe` or `finalized` block (pinned to its number, so every endpoint that has it can serve). */
   finality?: 'safe' | 'finalized'
 }
 
-/** Deadline and cancellation of the `eth_blockNumber`/`eth_getBlockByNumber` call `resolveBlock` may make. */
+/** Deadline and cancellation of the head (`pool.freshHead()`) or `eth_getBlockByNumber` lookup `resolveBlock` may make. */
 export type ResolveBlockCallOptions = {
   /** Cancels the lookup. */
   signal?: AbortSignal
@@ -45,7 +45,9 @@ export async function resolveBlock(pool: Pool, options: BlockOptions & ResolveBl
   if (given > 1) throw new InvalidOptionError('blockTag', 'give at most one of `blockTag`, `confirmations` and `finality`')
   if (confirmations !== undefined) {
     const depth = bigInteger('confirmations', confirmations, true)
-    const head = pool.referenceHead() ?? BigInt(await pool.request<string>('eth_blockNumber', [], { signal, timeout }))
+    // Counted from a head confirmed within about a block time, not whatever the pool last heard:
+    // right after a deploy and a few blocks, an older head would put the read before the deploy.
+    const head = await pool.freshHead({ signal, timeout })
     return toQuantity(head > depth ? head - depth : 0n)
   }
   if (finality !== undefined) {

@@ -1,5 +1,5 @@
 import { Fragment, getAddress, Interface, type FunctionFragment, type InterfaceAbi } from 'ethers'
-import { ContractRevertError, InvalidAbiError } from '../errors/contract.js'
+import { ContractRevertError, InvalidAbiError, NoCodeError } from '../errors/contract.js'
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { withDeadline } from '../policy/timeout.js'
@@ -25,7 +25,9 @@ export type Contract = {
   readonly interface: Interface
   /**
    * Calls a view function and decodes its result: the value for one output, an array for several.
-   * @throws `CALL_REVERTED` (decoded: custom error, `Error(string)` or `Panic`; never retried), `INVALID_OPTION`
+   * @throws `CALL_REVERTED` (decoded: custom error, `Error(string)` or `Panic`; never retried), `NO_CODE` (no
+   * contract at the address in the block read), `INVALID_ABI` (the answer does not decode: the code there
+   * is not what the ABI describes), `INVALID_OPTION`
    * (unknown function; arguments that do not encode, with `option` the argument's path, e.g. `args[0]`;
    * conflicting block options), and the pool's request errors
    * (`TIMEOUT`, `ABORTED`, `NO_ENDPOINT`, …)
@@ -118,11 +120,19 @@ export function createContract(pool: Pool, address: string, abi: InterfaceAbi): 
       const data = encode(functionName, args)
       let result: string
       try {
-        // One deadline for the block lookup and the call together.
+        // One deadline for the block lookup, the call and the code check together.
         result = await withDeadline(
           async (deadline) => {
             const block = await resolveBlock(pool, { ...options, signal: deadline, timeout: undefined })
-            return pool.request<string>('eth_call', [{ to: checksummed, data }, blockParameter(block)], { signal: deadline })
+            const answer = await pool.request<string>('eth_call', [{ to: checksummed, data }, blockParameter(block)], { signal: deadline })
+            // No data where outputs were due: either nothing is deployed there, or the code there is not
+            // this ABI's. Only the code at the same block tells them apart (a read at depth sees the
+            // chain as it was then: a contract deployed since is not there yet).
+            if (answer === '0x' && f.outputs.length > 0) {
+              const code = await pool.request<string>('eth_getCode', [checksummed, blockParameter(block)], { signal: deadline })
+              if (code === '0x') throw new NoCodeError(f.name, checksummed, block)
+            }
+            return answer
           },
           { timeout: options.timeout, signal: options.signal },
         )
@@ -138,7 +148,7 @@ export function createContract(pool: Pool, address: string, abi: InterfaceAbi): 
         decoded = iface.decodeFunctionResult(f, result)
       } catch (cause) {
         // Not the node's fault, and not worth a retry: the ABI does not describe what is at the address.
-        const why = result === '0x' ? 'the call returned no data (no contract at this address on this chain?)' : 'the result does not match the ABI'
+        const why = result === '0x' ? 'the call returned no data, though there is code at the address (not the contract this ABI describes?)' : 'the result does not match the ABI'
         throw new InvalidAbiError(`${f.format()}: ${why}`, { cause })
       }
       return (decoded.length === 1 ? decoded[0] : decoded.toArray()) as T

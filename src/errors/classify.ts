@@ -87,6 +87,7 @@ function classifyBase(error: unknown): ErrorClass {
     case 'POOL_DESTROYED':
     case 'INVALID_OPTION':
     case 'INVALID_ABI':
+    case 'NO_CODE':
     case 'CALL_REVERTED':
     case 'CONFIRMATION_TIMEOUT':
     case 'TX_REJECTED':

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'LAGGING'
   | 'NOT_READY'
   | 'INVALID_ABI'
+  | 'NO_CODE'
   | 'CALL_REVERTED'
   | 'CONFIRMATION_TIMEOUT'
   | 'TX_REJECTED'

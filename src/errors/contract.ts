@@ -1,3 +1,4 @@
+import { HASH, HEX_QUANTITY } from '../util/hex.js'
 import { ResilientRpcError, type ResilientRpcErrorOptions } from './base.js'
 
 /** An ABI given to `createContract` could not be parsed. Thrown at creation, not at the first call. */
@@ -6,6 +7,30 @@ export class InvalidAbiError extends ResilientRpcError {
   constructor(problem: string, options: ResilientRpcErrorOptions = {}) {
     super('INVALID_ABI', `Invalid ABI: ${problem}`, options)
   }
+}
+
+/**
+ * A contract call answered with no data, and the address has no code at the block the call read:
+ * nothing is deployed there on this chain (yet, at that block). Not retried.
+ */
+export class NoCodeError extends ResilientRpcError {
+  override name = 'NoCodeError'
+  readonly functionName: string
+  /** The address called (checksummed). */
+  readonly address: string
+  /** The block the call read, as it was asked: a hex number (`0x…`), a block hash, or a tag (`latest`). */
+  readonly block: string
+  constructor(functionName: string, address: string, block: string, options: ResilientRpcErrorOptions = {}) {
+    super('NO_CODE', `${functionName}: no contract code at ${address} in block ${describeBlock(block)}`, options)
+    this.functionName = functionName
+    this.address = address
+    this.block = block
+  }
+}
+
+/** A block as people read it: a number in decimal, a hash or a tag as given. */
+function describeBlock(block: string): string {
+  return HEX_QUANTITY.test(block) && !HASH.test(block) ? BigInt(block).toString() : block
 }
 
 /** A Solidity panic: the compiler's check that failed. */

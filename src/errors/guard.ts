@@ -1,6 +1,6 @@
 import { BRAND, type ErrorCode, type ResilientRpcError } from './base.js'
 import type { ChainMismatchError, EndpointLaggingError, HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError } from './endpoint.js'
-import type { ConfirmationTimeoutError, ContractRevertError, HandlerError, InvalidAbiError, TransactionRejectedError } from './contract.js'
+import type { ConfirmationTimeoutError, ContractRevertError, HandlerError, InvalidAbiError, NoCodeError, TransactionRejectedError } from './contract.js'
 import type { InvalidOptionError } from './invalidOption.js'
 import type {
   AbortedError,
@@ -46,6 +46,7 @@ export type ErrorByCode = {
   LAGGING: EndpointLaggingError
   NOT_READY: NotReadyError
   INVALID_ABI: InvalidAbiError
+  NO_CODE: NoCodeError
   CALL_REVERTED: ContractRevertError
   CONFIRMATION_TIMEOUT: ConfirmationTimeoutError
   TX_REJECTED: TransactionRejectedError

@@ -9,6 +9,7 @@ import type { EndpointHealth, EndpointView } from '../types/endpoint.js'
 import { unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
 import { isQuantity } from '../util/hex.js'
 import { sleep } from '../util/sleep.js'
+import { BlockTime } from './blockTime.js'
 import { CHAIN_ID_GRACE, chainInDoubt, decideChainId } from './chainConsensus.js'
 import { nextReferenceHead, type ReferenceHead } from './referenceHead.js'
 
@@ -63,6 +64,7 @@ export class HealthMonitor {
   doubt: { chainId: bigint; other: bigint } | undefined
   #reference: ReferenceHead = { head: undefined, confirmed: false }
   #confirmed: { head: bigint; at: number } | undefined
+  readonly #blockTime = new BlockTime()
   /** A second opinion on the chain id is waited for this long after the first report, then not. */
   #grace: TimerHandle | undefined
   #graceOver = false
@@ -90,6 +92,14 @@ export class HealthMonitor {
    */
   get confirmed(): { head: bigint; at: number } | undefined {
     return this.#confirmed
+  }
+
+  /**
+   * The chain's time per block (ms) as the confirmed head's advances show it (see BlockTime), erring
+   * short; `undefined` until the confirmed head has advanced twice.
+   */
+  get blockTime(): number | undefined {
+    return this.#blockTime.value
   }
 
   /**
@@ -278,6 +288,7 @@ export class HealthMonitor {
     } else if (lowered && this.#confirmed !== undefined && this.#confirmed.head > lowered.to) {
       this.#confirmed = { head: lowered.to, at: this.#confirmed.at }
     }
+    if (this.#confirmed !== undefined) this.#blockTime.observe(this.#confirmed.head, this.#host.clock.now())
     if (lowered) this.#host.lowered({ ...lowered, reorg: reorg !== undefined })
   }
 

@@ -15,9 +15,10 @@ import { Attempts } from './attempt.js'
 import { broadcast, type BroadcastResult } from './broadcast.js'
 import type { RequestOptions } from './call.js'
 import type { PoolCore } from './core.js'
-import { referenceHead } from './core.js'
+import { notServing, referenceHead } from './core.js'
 import { Dispatcher } from './dispatch.js'
 import { ReadFloor } from './floor.js'
+import { FreshHeads, type FreshHeadOptions } from './freshHead.js'
 import { Hedging } from './hedging.js'
 import { QuorumReads } from './quorumRequest.js'
 import { ready, type ReadyOptions } from './ready.js'
@@ -28,6 +29,7 @@ import { Statuses } from './statuses.js'
 import { Subscriptions } from './subscribe.js'
 
 export type { RequestOptions } from './call.js'
+export type { FreshHeadOptions } from './freshHead.js'
 export type { ReadyOptions } from './ready.js'
 
 /** A pool of JSON-RPC endpoints that balances, retries, fails over and never leaves a request pending. */
@@ -71,6 +73,18 @@ export interface Pool extends Listenable<PoolEvents, Pool> {
   subscribe(kind: 'logs', filter: LogFilter, listener: (log: RpcLog) => void, options?: LogsSubscribeOptions): () => void
   /** The pool's reference head (see docs/concepts/health.md in the package), `undefined` before heartbeats know it or without them. */
   referenceHead(): bigint | undefined
+  /**
+   * A fresh confirmed head: the pool's confirmed head (two live endpoints reached it, or the only live
+   * one reports it) when it was confirmed within `maxAge` (about one block time by default), else the
+   * head one round of `eth_blockNumber` to every endpoint that can take it now confirms; concurrent
+   * callers share the round. Never below what the pool already returned for `eth_blockNumber` (its
+   * read floor). What confirmation-depth reads and `waitForTransaction` count from.
+   * @throws `TIMEOUT`, `ABORTED`, `POOL_DESTROYED`, `CHAIN_MISMATCH` (chain in doubt), `INVALID_OPTION`, or the pool's request errors
+   * (`NO_ENDPOINT`, `RETRIES_EXHAUSTED`, …) when no endpoint answered the round
+   * @example
+   * const head = await pool.freshHead({ timeout: 5_000 })
+   */
+  freshHead(options?: FreshHeadOptions): Promise<bigint>
   /** Aborts (with `POOL_DESTROYED`) when the pool is destroyed: helpers built on the pool stop with it. */
   readonly signal: AbortSignal
   /** A frozen snapshot of the pool and every endpoint. */
@@ -103,6 +117,7 @@ class PoolImpl extends EventSource<PoolEvents> implements Pool {
   readonly #attempts: Attempts
   readonly #requester: Requester
   readonly #subscriptions: Subscriptions
+  readonly #freshHeads: FreshHeads
 
   constructor(options: ReturnType<typeof resolvePoolOptions>) {
     super()
@@ -155,6 +170,17 @@ class PoolImpl extends EventSource<PoolEvents> implements Pool {
     const quorum = new QuorumReads(core, dispatcher, attempts, head, floor)
     this.#requester = new Requester(core, new Retries(core, dispatcher, attempts, hedging), quorum, floor)
     this.#subscriptions = new Subscriptions(core, statuses, (method, params, signal) => this.request(method, params, { signal }))
+    this.#freshHeads = new FreshHeads({
+      clock: core.timers,
+      defaultTimeout: options.defaultTimeout,
+      // No longer than a ping may take: an endpoint slower than that at eth_blockNumber is not healthy.
+      roundTimeout: Math.min(options.attemptTimeout, options.heartbeat ? options.heartbeat.timeout : Infinity),
+      health,
+      floor,
+      refused: () => notServing(core),
+      each: (requestOptions) => this.requestEach<string>('eth_blockNumber', [], requestOptions),
+      request: (requestOptions) => this.request<string>('eth_blockNumber', [], requestOptions),
+    })
     health?.start()
     // A subscriber like any other: logging adds no call to the request path.
     if (options.logger) attachLogger(this, options.logger, { ...options.logRateLimit, clock: options.clock })
@@ -182,6 +208,10 @@ class PoolImpl extends EventSource<PoolEvents> implements Pool {
 
   referenceHead(): bigint | undefined {
     return referenceHead(this.#core)
+  }
+
+  freshHead(options?: FreshHeadOptions): Promise<bigint> {
+    return this.#freshHeads.get(options)
   }
 
   stats(): PoolStats {

@@ -85,7 +85,8 @@ export async function waitForTransaction(pool: Pool, hash: string, options: Wait
         if (canonical?.hash !== receipt.blockHash) {
           report({ status: 'reorged', blockNumber, blockHash: receipt.blockHash })
         } else {
-          const head = pool.referenceHead() ?? BigInt(await pool.request<string>('eth_blockNumber', [], { signal }))
+          // Depth from a fresh confirmed head: the pool's may be a heartbeat old, blocks behind the receipt's.
+          const head = await pool.freshHead({ signal })
           const confirmations = head >= blockNumber ? head - blockNumber + 1n : 1n
           if (last.status === 'mined' && last.blockHash !== receipt.blockHash) report({ status: 'reorged', blockNumber: last.blockNumber, blockHash: last.blockHash })
           report({ status: 'mined', blockNumber, blockHash: receipt.blockHash, confirmations, reverted: receipt.status === '0x0' })

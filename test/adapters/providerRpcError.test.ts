@@ -23,6 +23,7 @@ describe('PROVIDER_ERROR_CODES', () => {
         "LAGGING": -32603,
         "NETWORK": -32603,
         "NOT_READY": 4900,
+        "NO_CODE": -32602,
         "NO_ENDPOINT": 4900,
         "POOL_DESTROYED": 4900,
         "QUEUE_FULL": -32005,

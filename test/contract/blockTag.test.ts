@@ -5,17 +5,21 @@ import { isResilientRpcError } from '../../src/errors/guard.js'
 import { RpcResponseError } from '../../src/errors/endpoint.js'
 import type { Pool } from '../../src/pool/pool.js'
 
-// resolveBlock against a stand-in pool: only referenceHead() and request() are used, and every request
-// it makes is recorded, so the tests also show what was (not) asked of the chain.
+// resolveBlock against a stand-in pool: only freshHead() and request() are used, and every call it
+// makes is recorded, so the tests also show what was (not) asked of the chain.
 
 const HASH = '0x8f4a0b1e4c3d2a1b0f9e8d7c6b5a49382716051423324150ab9cd8ef0a1b2c3d'
 
 type Answer = (method: string, params: readonly unknown[]) => unknown
 
-function fakePool({ head, answer = () => '0x64' }: { head?: bigint; answer?: Answer } = {}) {
+/** `head`: what `pool.freshHead()` resolves with (or a function that throws instead). */
+function fakePool({ head = 100n, answer = () => '0x64' }: { head?: bigint | (() => bigint); answer?: Answer } = {}) {
   const request = vi.fn(async (method: string, params: readonly unknown[] = [], _options?: { signal?: AbortSignal; timeout?: number }) => answer(method, params))
-  const pool = { referenceHead: () => head, request } as unknown as Pool
-  return { pool, request }
+  const freshHead = vi.fn(async (_options?: { signal?: AbortSignal; timeout?: number }) => (typeof head === 'function' ? head() : head))
+  // The reference head may be blocks behind the chain: confirmation depth never counts from it.
+  const referenceHead = vi.fn(() => 1n)
+  const pool = { referenceHead, freshHead, request } as unknown as Pool
+  return { pool, request, freshHead, referenceHead }
 }
 
 async function invalidOption(promise: Promise<unknown>) {
@@ -77,29 +81,30 @@ describe('resolveBlock: confirmations', () => {
     { confirmations: 100, head: 100n, expected: '0x0' },
     { confirmations: 101, head: 100n, expected: '0x0' },
     { confirmations: 10n ** 30n, head: 100n, expected: '0x0' },
-  ])('$confirmations below a reference head of $head → $expected, without a request', async ({ confirmations, head, expected }) => {
-    const { pool, request } = fakePool({ head })
+  ])('$confirmations below a fresh head of $head → $expected, with no request of its own', async ({ confirmations, head, expected }) => {
+    const { pool, request, freshHead } = fakePool({ head })
     await expect(resolveBlock(pool, { confirmations })).resolves.toBe(expected)
+    expect(freshHead).toHaveBeenCalledTimes(1)
     expect(request).not.toHaveBeenCalled()
   })
 
-  it('asks eth_blockNumber when the pool knows no reference head, passing signal and timeout on', async () => {
-    const { pool, request } = fakePool({ answer: (method) => (method === 'eth_blockNumber' ? '0xc8' : expect.unreachable(method)) })
+  it('counts from pool.freshHead(), never the reference head, passing signal and timeout on', async () => {
+    const { pool, freshHead, referenceHead } = fakePool({ head: 200n })
     const signal = new AbortController().signal
     await expect(resolveBlock(pool, { confirmations: 3, signal, timeout: 1_234 })).resolves.toBe('0xc5')
-    expect(request).toHaveBeenCalledTimes(1)
-    expect(request).toHaveBeenCalledWith('eth_blockNumber', [], { signal, timeout: 1_234 })
+    expect(freshHead).toHaveBeenCalledWith({ signal, timeout: 1_234 })
+    expect(referenceHead).not.toHaveBeenCalled()
   })
 
   it('clamps at block 0 on a young chain', async () => {
-    const { pool } = fakePool({ answer: () => '0x2' })
+    const { pool } = fakePool({ head: 2n })
     await expect(resolveBlock(pool, { confirmations: 5 })).resolves.toBe('0x0')
   })
 
-  it('lets an error of eth_blockNumber through unchanged', async () => {
+  it('lets an error of the head lookup through unchanged', async () => {
     const failure = new RpcResponseError({ code: -32000, message: 'boom' })
     const { pool } = fakePool({
-      answer: () => {
+      head: () => {
         throw failure
       },
     })
@@ -113,10 +118,11 @@ describe('resolveBlock: confirmations', () => {
     { name: 'Infinity', confirmations: Number.POSITIVE_INFINITY },
     { name: 'a negative bigint', confirmations: -3n },
   ])('rejects $name confirmations before asking anything', async ({ confirmations }) => {
-    const { pool, request } = fakePool()
+    const { pool, request, freshHead } = fakePool()
     const error = await invalidOption(resolveBlock(pool, { confirmations }))
     expect(error.option).toBe('confirmations')
     expect(request).not.toHaveBeenCalled()
+    expect(freshHead).not.toHaveBeenCalled()
   })
 
   it('says what it expected', async () => {

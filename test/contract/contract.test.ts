@@ -22,11 +22,12 @@ const PANIC_DIV_ZERO = `0x4e487b71${word(0x12)}`
 
 const { fake, makePool } = useFakePool({ endpoints: ['http://a'], random: () => 0, heartbeat: false })
 
-/** A node at head 100 whose eth_call answers with `call`. */
-function node(call: (c: FetchCall) => Behaviour): (c: FetchCall) => Behaviour {
+/** A node at head 100 whose eth_call answers with `call`, with `code` at every address. */
+function node(call: (c: FetchCall) => Behaviour, code = '0x6080'): (c: FetchCall) => Behaviour {
   return (c) => {
     if (c.method === 'eth_blockNumber') return { kind: 'ok', result: '0x64' }
     if (c.method === 'eth_getBlockByNumber') return { kind: 'ok', result: { number: '0x50', hash: HASH } }
+    if (c.method === 'eth_getCode') return { kind: 'ok', result: code }
     if (c.method === 'eth_call') return call(c)
     return { kind: 'rpcError', code: -32601, message: `the method ${c.method} does not exist/is not available` }
   }
@@ -269,14 +270,54 @@ describe('read: reverts', () => {
   })
 })
 
+describe('read: no data, no code', () => {
+  it("'0x' and no code at the block read (latest) → NO_CODE naming the address and block", async () => {
+    fake.set('a', node(() => ({ kind: 'ok', result: '0x' }), '0x'))
+    const c = createContract(makePool(), ADDRESS, counterAbi)
+    const error = await rejection(c.read('value'))
+    expect(isResilientRpcError(error, 'NO_CODE')).toBe(true)
+    expect(error).toMatchObject({ functionName: 'value', address: CHECKSUMMED, block: 'latest' })
+    expect(error.message).toMatchInlineSnapshot(`"value: no contract code at 0x5FbDB2315678afecb367f032d93F642f64180aa3 in block latest"`)
+    expect(fake.calls.map((x) => [x.method, x.params])).toEqual([
+      ['eth_call', [{ to: CHECKSUMMED, data: VALUE_SELECTOR }, 'latest']],
+      ['eth_getCode', [CHECKSUMMED, 'latest']],
+    ])
+  })
+
+  it('at depth, the code is looked for at the block the call read, and the error names it', async () => {
+    fake.set('a', node(() => ({ kind: 'ok', result: '0x' }), '0x'))
+    const c = createContract(makePool(), ADDRESS, counterAbi)
+    const error = await rejection(c.read('value', [], { confirmations: 3 }))
+    expect(error).toMatchObject({ code: 'NO_CODE', address: CHECKSUMMED, block: '0x61' })
+    expect(error.shortMessage).toBe(`value: no contract code at ${CHECKSUMMED} in block 97`)
+    expect(calls('eth_getCode')[0]!.params).toEqual([CHECKSUMMED, '0x61'])
+    expect(JSON.parse(JSON.stringify(error))).toMatchObject({ code: 'NO_CODE', address: CHECKSUMMED, block: '0x61' })
+  })
+
+  it('at a block hash, the code is looked for at that hash', async () => {
+    fake.set('a', node(() => ({ kind: 'ok', result: '0x' }), '0x'))
+    const c = createContract(makePool(), ADDRESS, counterAbi)
+    expect(await rejection(c.read('value', [], { blockTag: HASH }))).toMatchObject({ code: 'NO_CODE', block: HASH })
+    expect(calls('eth_getCode')[0]!.params).toEqual([CHECKSUMMED, { blockHash: HASH }])
+  })
+
+  it('a function without outputs: no data is its answer, nothing more is asked', async () => {
+    fake.set('a', node(() => ({ kind: 'ok', result: '0x' }), '0x'))
+    const c = createContract(makePool(), ADDRESS, ['function poke() view'])
+    await expect(c.read('poke')).resolves.toEqual([])
+    expect(calls('eth_getCode')).toHaveLength(0)
+  })
+})
+
 describe('read: results that do not fit the ABI', () => {
-  it("'0x' → INVALID_ABI: probably no contract there", async () => {
+  it("'0x' where there is code → INVALID_ABI: the code there is not what the ABI describes", async () => {
     fake.set('a', node(() => ({ kind: 'ok', result: '0x' })))
     const c = createContract(makePool(), ADDRESS, counterAbi)
     const error = await rejection(c.read('value'))
     expect(isResilientRpcError(error, 'INVALID_ABI')).toBe(true)
-    expect(error.message).toMatchInlineSnapshot(`"Invalid ABI: value(): the call returned no data (no contract at this address on this chain?)"`)
+    expect(error.message).toMatchInlineSnapshot(`"Invalid ABI: value(): the call returned no data, though there is code at the address (not the contract this ABI describes?)"`)
     expect(calls('eth_call')).toHaveLength(1)
+    expect(calls('eth_getCode')).toHaveLength(1)
   })
 
   it('data too short for the outputs → INVALID_ABI', async () => {
@@ -284,6 +325,7 @@ describe('read: results that do not fit the ABI', () => {
     const c = createContract(makePool(), ADDRESS, counterAbi)
     const error = await rejection(c.read('value'))
     expect(error.message).toMatchInlineSnapshot(`"Invalid ABI: value(): the result does not match the ABI"`)
+    expect(calls('eth_getCode')).toHaveLength(0)
   })
 })
 

@@ -3,6 +3,7 @@ import { classifyError, type ErrorClass } from '../../src/errors/classify.js'
 import { AbortedError, CircuitOpenError, NoHealthyEndpointError, PoolDestroyedError, QueueFullError, QuorumError, RetryBudgetExhaustedError, RetriesExhaustedError, TimeoutError } from '../../src/errors/request.js'
 import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError } from '../../src/errors/endpoint.js'
 import { InvalidOptionError } from '../../src/errors/invalidOption.js'
+import { NoCodeError } from '../../src/errors/contract.js'
 import { ResilientRpcError } from '../../src/errors/base.js'
 
 const RETRY_FAILURE: ErrorClass = { retryable: true, verdict: 'failure' }
@@ -29,6 +30,7 @@ describe('classifyError', () => {
     { name: 'INVALID_RESPONSE', error: new InvalidResponseError('not JSON'), expected: RETRY_FAILURE },
     { name: 'RETRIES_EXHAUSTED', error: new RetriesExhaustedError({ attempts: [] }), expected: RETRY_NEUTRAL },
     { name: 'INVALID_OPTION', error: new InvalidOptionError('timeout', 'bad'), expected: FATAL_NEUTRAL },
+    { name: 'NO_CODE', error: new NoCodeError('value', '0x5FbDB2315678afecb367f032d93F642f64180aa3', 'latest'), expected: FATAL_NEUTRAL },
     // The pool's own limits: retrying would add the load they exist to keep out.
     { name: 'RETRY_BUDGET_EXHAUSTED', error: new RetryBudgetExhaustedError(), expected: FATAL_NEUTRAL },
     { name: 'QUEUE_FULL', error: new QueueFullError(10, []), expected: FATAL_NEUTRAL },

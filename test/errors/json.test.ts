@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ResilientRpcError, type Attempt, type ErrorCode } from '../../src/errors/base.js'
-import { ConfirmationTimeoutError, ContractRevertError, HandlerError, InvalidAbiError, TransactionRejectedError } from '../../src/errors/contract.js'
+import { ConfirmationTimeoutError, ContractRevertError, HandlerError, InvalidAbiError, NoCodeError, TransactionRejectedError } from '../../src/errors/contract.js'
 import { ChainMismatchError, EndpointLaggingError, HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError } from '../../src/errors/endpoint.js'
 import { InvalidOptionError } from '../../src/errors/invalidOption.js'
 import {
@@ -53,6 +53,7 @@ const EVERY_CODE: Record<ErrorCode, () => ResilientRpcError> = {
   LAGGING: () => final(new EndpointLaggingError(-7n, 'Endpoint is 7 blocks behind', { endpoint: 'A' })),
   NOT_READY: () => new NotReadyError(0, 2, [{ endpoint: 'A', reason: 'connecting' }]),
   INVALID_ABI: () => new InvalidAbiError('entry 0: bad start', { cause: Object.assign(new Error('bad start'), { code: 'INVALID_ARGUMENT' }) }),
+  NO_CODE: () => new NoCodeError('value', '0x5FbDB2315678afecb367f032d93F642f64180aa3', '0x61'),
   CALL_REVERTED: () => {
     const cause = revertRpc()
     return new ContractRevertError('failPanic', { errorName: 'Panic', signature: 'Panic(uint256)', args: [0x12n] }, cause.data as string, { cause, attempts: cause.attempts })
@@ -125,7 +126,7 @@ describe('toJSON: every error serializes', () => {
     })
   })
 
-  it('class fields: status, retryAfter, scope and timeout, chain ids, distance, excluded, answers, lastState', () => {
+  it('class fields: status, retryAfter, scope and timeout, chain ids, distance, excluded, answers, lastState, address and block', () => {
     expect(roundTrip(new UnauthorizedError(403))).toMatchObject({ status: 403 })
     expect(roundTrip(new RateLimitedError(1500))).toMatchObject({ retryAfter: 1500 })
     expect(roundTrip(new TimeoutError('attempt', 250))).toMatchObject({ scope: 'attempt', timeout: 250 })
@@ -135,6 +136,14 @@ describe('toJSON: every error serializes', () => {
     expect(roundTrip(EVERY_CODE.QUORUM_FAILED())).toMatchObject({ quorum: 2, answers: [{ result: '0x1', endpoints: ['A'] }, { result: '0x2', endpoints: ['B'] }] })
     expect(roundTrip(EVERY_CODE.CONFIRMATION_TIMEOUT())).toMatchObject({ hash: '0xabc', lastState: { status: 'mined', blockNumber: '100', confirmations: '3' } })
     expect(roundTrip(new InvalidOptionError('retries', 'bad'))).toMatchObject({ option: 'retries' })
+    expect(roundTrip(EVERY_CODE.NO_CODE())).toEqual({
+      name: 'NoCodeError',
+      code: 'NO_CODE',
+      message: 'value: no contract code at 0x5FbDB2315678afecb367f032d93F642f64180aa3 in block 97',
+      functionName: 'value',
+      address: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+      block: '0x61',
+    })
     expect(roundTrip(EVERY_CODE.HANDLER_FAILED())).toMatchObject({ failures: 2, cause: { name: 'RangeError', message: 'boom' } })
   })
 

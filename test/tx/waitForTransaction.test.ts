@@ -37,6 +37,8 @@ function node(call: FetchCall): Behaviour {
     }
     case 'eth_blockNumber':
       return { kind: 'ok', result: hex(chain.head) }
+    case 'eth_chainId':
+      return { kind: 'ok', result: '0x1' }
     default:
       return { kind: 'rpcError', code: -32601, message: 'method not found' }
   }
@@ -112,6 +114,21 @@ describe('waitForTransaction: depth', () => {
       ['eth_getBlockByNumber', ['0x64', false]],
       ['eth_blockNumber', []],
     ])
+  })
+
+  it('counts the depth from a fresh head, not from the reference head of the last heartbeat', async () => {
+    const pool = makePool({ heartbeat: { interval: 60_000 }, chainId: 1 })
+    await vi.advanceTimersByTimeAsync(100)
+    expect(pool.referenceHead()).toBe(100n)
+    // Mined and built on right after the heartbeat: the pool has heard nothing of it.
+    chain.receipt = receiptIn(101)
+    mineTo(103)
+    const states: TransactionState[] = []
+    const { outcome } = start(waitForTransaction(pool, TX, { confirmations: 3, pollInterval: 1_000, onState: (s) => states.push(s) }))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(outcome).toEqual({ settled: true, value: receiptIn(101) })
+    expect(states).toEqual([mined(101, 3)])
+    expect(polls()).toBe(1)
   })
 
   it('uses the pollInterval it is given', async () => {
