@@ -69,6 +69,9 @@ export function exclusionReason(e: Eligible, now: number, ctx: EligibilityContex
   // Compared with the bounds, not through the distance: this runs for every endpoint on every pick.
   const bounds = head === undefined ? undefined : (ctx.headBounds ?? headBounds(referenceHead, maxLag))
   const lagging = bounds !== undefined && head! < bounds[0]
+  const ahead = judgeAhead && bounds !== undefined && head! > bounds[1]
+  // A read held to the floor reads the latest state: a head only one endpoint claims does not serve it.
+  if (target?.kind === 'atLeast' && ahead) return `${headDistance(head, referenceHead)} blocks ahead of the reference head (unconfirmed)`
   if (target?.kind === 'atLeast' && !target.pinnable) {
     if (head === undefined || head < target.block) {
       return `${head === undefined ? 'head unknown' : `at block ${head}`}, request needs block ${target.block} or newer (the pool's read floor)`
@@ -84,7 +87,7 @@ export function exclusionReason(e: Eligible, now: number, ctx: EligibilityContex
     return `lagging: at block ${head}, request needs ${target.block}`
   }
   if (lagging) return `lagging ${-headDistance(head, referenceHead)} blocks behind the reference head`
-  if (judgeAhead && bounds !== undefined && head! > bounds[1]) return `${headDistance(head, referenceHead)} blocks ahead of the reference head (unconfirmed)`
+  if (ahead) return `${headDistance(head, referenceHead)} blocks ahead of the reference head (unconfirmed)`
   return undefined
 }
 

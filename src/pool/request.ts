@@ -9,12 +9,18 @@ import { waitAtMost } from '../policy/timeout.js'
 import { isQuantity, toQuantity } from '../util/hex.js'
 import { AnswerCache } from './cache.js'
 import { newCall, type Call, type RequestOptions } from './call.js'
-import { notServing, referenceHead, type PoolCore } from './core.js'
+import { judgeAhead, notServing, referenceHead, type PoolCore } from './core.js'
 import { finalError } from './finalError.js'
 import { Flights } from './flights.js'
 import type { ReadFloor } from './floor.js'
 import type { QuorumReads } from './quorumRequest.js'
 import type { Retries } from './retry.js'
+
+/** Whether `head` is so far above the reference head that the pool would call its endpoint `ahead`. */
+function distrusted(core: PoolCore, head: bigint): boolean {
+  const reference = referenceHead(core)
+  return reference !== undefined && head > reference + core.options.maxLag && judgeAhead(core)
+}
 
 /**
  * A request around its retry loop: validation and one deadline, the answer cache and the chain-id
@@ -128,8 +134,14 @@ export class Requester {
     if (!isQuantity(result)) return result
     const head = BigInt(result)
     const floor = this.#floor.value
-    if (floor !== undefined && head < floor) return toQuantity(floor)
-    this.#floor.raise(head)
+    // A head far above the reference one that a majority could outvote (`ahead`) is one endpoint's
+    // word: returning it would raise the floor to a block nobody else may ever have.
+    const trusted = distrusted(this.#core, head) ? undefined : head
+    if (trusted === undefined || (floor !== undefined && trusted < floor)) {
+      const fallback = floor ?? referenceHead(this.#core)
+      return fallback === undefined ? result : toQuantity(fallback)
+    }
+    this.#floor.raise(trusted)
     return result
   }
 }

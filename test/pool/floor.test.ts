@@ -84,14 +84,14 @@ describe('heads from answers', () => {
 describe('the read floor', () => {
   it('once the pool returned a head, no latest read is answered from an older block', async () => {
     const pool = await readyPool()
-    heads.a = 30 // b and c are behind, and the pool does not know it yet
+    heads.a = 14 // b and c are behind (within maxLag), and the pool does not know it yet
     await askHeads(pool, ['a'])
-    expect(await pool.request('eth_blockNumber')).toBe(hex(30))
+    expect(await pool.request('eth_blockNumber')).toBe(hex(14))
     const seen: number[] = []
     for (let i = 0; i < 30; i++) seen.push(Number(await settle(pool.request<string>('eth_call', [{ to: '0x01' }, 'latest']))))
-    expect(Math.min(...seen)).toBe(30)
+    expect(Math.min(...seen)).toBe(14)
     // Not merely avoided: b and c were asked, at the floor's block, and said they do not have it.
-    expect(fake.callsTo('b').some((c) => c.method === 'eth_call' && c.params[1] === hex(30))).toBe(true)
+    expect(fake.callsTo('b').some((c) => c.method === 'eth_call' && c.params[1] === hex(14))).toBe(true)
   })
 
   it('reads an endpoint known to have the floor at `latest`; pending stays pending; no block parameter is ever added', async () => {
@@ -107,20 +107,30 @@ describe('the read floor', () => {
 
   it('a read with no block parameter goes only to endpoints known to have the floor', async () => {
     const pool = await readyPool()
-    heads.a = 30
+    heads.a = 14
     await askHeads(pool, ['a'])
     await pool.request('eth_blockNumber')
     fake.calls.length = 0
-    for (let i = 0; i < 6; i++) expect(Number(await settle(pool.request<string>('eth_estimateGas', [{ to: '0x01' }])))).toBe(30)
+    for (let i = 0; i < 6; i++) expect(Number(await settle(pool.request<string>('eth_estimateGas', [{ to: '0x01' }])))).toBe(14)
     expect(new Set(fake.calls.map((c) => c.host))).toEqual(new Set(['a']))
+  })
+
+  it('an endpoint claiming a head a majority would outvote does not raise the floor', async () => {
+    const pool = await readyPool()
+    heads.a = 1_000
+    await askHeads(pool, ['a'])
+    const answers = new Set<string>()
+    for (let i = 0; i < 9; i++) answers.add(await pool.request<string>('eth_blockNumber'))
+    expect(answers).toEqual(new Set([hex(10)]))
+    for (let i = 0; i < 6; i++) expect(Number(await settle(pool.request<string>('eth_call', [{ to: '0x01' }, 'latest'])))).toBe(10)
   })
 
   it('eth_blockNumber through the pool never goes below the floor', async () => {
     const pool = await readyPool()
-    heads.a = 30
+    heads.a = 14
     await askHeads(pool, ['a'])
     const answers: string[] = []
     for (let i = 0; i < 9; i++) answers.push(await pool.request<string>('eth_blockNumber'))
-    expect(answers.every((a) => a === hex(30))).toBe(true)
+    expect(answers.every((a) => a === hex(14))).toBe(true)
   })
 })

@@ -161,12 +161,12 @@ describe('pool.freshHead(): what the round confirms', () => {
 
   it('never below the read floor: what the pool already returned for eth_blockNumber', async () => {
     const pool = await readyPool()
-    heads.a = heads.b = heads.c = 30
+    heads.a = heads.b = heads.c = 14
     await vi.advanceTimersByTimeAsync(1_000)
-    expect(await pool.request('eth_blockNumber')).toBe(hex(30))
+    expect(await pool.request('eth_blockNumber')).toBe(hex(14))
     // Every endpoint now answers less (say, behind a load balancer that switched nodes).
-    heads.a = heads.b = heads.c = 25
-    await expect(pool.freshHead({ maxAge: 0 })).resolves.toBe(30n)
+    heads.a = heads.b = heads.c = 12
+    await expect(pool.freshHead({ maxAge: 0 })).resolves.toBe(14n)
   })
 
   it('no endpoint can take it now: the ordinary request path waits for one and answers', async () => {
