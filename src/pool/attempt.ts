@@ -1,5 +1,6 @@
 import type { ResilientRpcError } from '../errors/base.js'
-import { classifyError } from '../errors/classify.js'
+import { nullWhenMissing } from '../balancer/blockTarget.js'
+import { classifyError, lacksBlock } from '../errors/classify.js'
 import { EndpointLaggingError, NetworkError } from '../errors/endpoint.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { TimeoutError } from '../errors/request.js'
@@ -55,6 +56,12 @@ export class Attempts {
       if (result === null) {
         const distance = endpoint.distance(referenceHead(this.#core))
         if (distance < 0n) throw new EndpointLaggingError(distance, `Endpoint answered null while ${-distance} blocks behind the reference head`, { endpoint: endpoint.id })
+        // A block lookup by number is `null` only for a block the endpoint does not have, whatever the
+        // pool believes its head to be (the heartbeat's news of it may be old): another one may have it.
+        const { target } = call
+        if (target.kind === 'number' && nullWhenMissing(call.method)) {
+          throw new EndpointLaggingError(distance, `Endpoint answered null for block ${target.block}: it does not have that block`, { endpoint: endpoint.id })
+        }
       }
       span?.end()
       return result
@@ -66,6 +73,8 @@ export class Attempts {
       // Losing a hedged race is no failure, but it is news of slowness.
       if (error.details === HEDGE_LOST) endpoint.recordLostRace(now - start)
       endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now, start)
+      // It said so itself: this call does not ask it again (see Retries for when nobody has the block).
+      if (call.target.kind === 'number' && lacksBlock(error)) (call.lacking ??= new Set()).add(endpoint.index)
       span?.end(error)
       throw error
     } finally {

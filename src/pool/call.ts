@@ -55,6 +55,8 @@ export type Call = {
   deadlineAt: number
   /** Endpoints (indexes) the call must not use; each pick is added (a quorum read asks each endpoint once). */
   avoid?: Set<number>
+  /** Endpoints (indexes) that answered they lack the block the call is pinned to: not picked again. */
+  lacking?: Set<number>
 }
 
 /** Validates a request and makes its call. @throws `INVALID_OPTION` */
