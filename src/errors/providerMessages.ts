@@ -26,7 +26,7 @@ const RANGE =
 const RANGE_CODES = new Set([-32005, -32614])
 const RANGE_CODE_WORDS = /limit|exceed|too many|range/i
 // The endpoint lacks data another one may have (pruned state, a block it has not synced yet).
-const MISSING_DATA = /missing trie node|pruned|state (is )?not available|historical state|state histor|not yet indexed|distance to target block|no state available/i
+const MISSING_DATA = /missing trie node|pruned|unknown block|state (is )?not available|historical state|state histor|not yet indexed|distance to target block|no state available/i
 // The endpoint does not have the block a request names, in each client's words: geth "header not
 // found" (-32000; "header for hash not found", "unknown block" by hash), eth_getLogs past its head
 // "block range extends beyond current head block" (-32602: geth, Erigon, Nethermind, Besu, reth, which
@@ -34,7 +34,7 @@ const MISSING_DATA = /missing trie node|pruned|state (is )?not available|histori
 // (-32001); Besu "Block not found"; Nethermind "<block> could not be found" (-32001); anvil
 // "BlockOutOfRangeError: block height is N but requested was M" (-32602); others "block N is beyond
 // the latest block M of this node", "cannot query with height in the future". Not reth's "unknown
-// block or tx index": an index past a block's end, in a block it has.
+// block or tx index" (missing data all the same): it also means an index past the end of a block it has.
 const MISSING_BLOCK =
   /header (for hash )?not found|block not found|unknown block(?! or tx)|could not be found|beyond (the )?(current )?head|beyond the latest block|block ?out ?of ?range|block height is \d+ but requested|height in the future/i
 // The node's trouble, not the request's: another endpoint (or a moment later) may answer.

@@ -68,4 +68,3 @@ export class Retries {
     throw new BlockUnavailableError(block, { cause: call.attempts.at(-1)?.error, attempts: [...call.attempts], excluded })
   }
 }
-

@@ -185,7 +185,9 @@ describe('a node without the block asked about', () => {
   it('its null for a block lookup (LAGGING) is one too; other refusals and missing state are not', () => {
     expect(lacksBlock(new EndpointLaggingError(0n, 'Endpoint answered null for block 7'))).toBe(true)
     expect(lacksBlock(rpc(-32000, 'missing trie node 1a2b (path )'))).toBe(false)
+    // reth also says this for an index past the end of a block it has: missing data, retried, but no proof it lacks the block.
     expect(lacksBlock(rpc(-32001, 'unknown block or tx index'))).toBe(false)
+    expect(classifyError(rpc(-32001, 'unknown block or tx index'))).toEqual(RETRY_NEUTRAL)
     expect(lacksBlock(rpc(-32602, 'invalid block range params'))).toBe(false)
     expect(lacksBlock(rpc(3, 'execution reverted'))).toBe(false)
     expect(lacksBlock(new NetworkError())).toBe(false)
