@@ -33,6 +33,8 @@ export class ProviderRpcError extends Error {
  *   every endpoint refusing a transaction is -32003 "Transaction rejected".
  * - A full queue (the endpoints' own limits) is -32005 "Limit exceeded", like a provider's 429;
  *   a spent retry budget and a failed quorum are upstream failures, -32603.
+ * - No endpoint having the block a read is pinned to is EIP-1474's -32001 "Resource not found", as
+ *   reth and Nethermind answer for a block they lack.
  * - A caller's abort is 4001, the one code every library treats as a final "the requester declined";
  *   `data.code === 'ABORTED'` tells it apart from a wallet user's rejection.
  */
@@ -61,6 +63,7 @@ export const PROVIDER_ERROR_CODES: Readonly<Record<Exclude<ErrorCode, 'RPC_ERROR
   RETRY_BUDGET_EXHAUSTED: -32603,
   QUORUM_FAILED: -32603,
   QUEUE_FULL: -32005,
+  BLOCK_UNAVAILABLE: -32001,
 })
 
 /** Maps whatever a pool request threw to the `ProviderRpcError` an EIP-1193 provider rejects with. */

@@ -52,6 +52,15 @@ export function blockParamIndex(method: string): number | undefined {
   return Object.hasOwn(BLOCK_PARAM_INDEX, method) ? BLOCK_PARAM_INDEX[method] : undefined
 }
 
+// Block lookups by number whose answer for a block that exists is never `null`: their `null` means
+// the endpoint does not have the block (yet). Not those by index (`null` also for an index past the end).
+const NULL_WHEN_MISSING = new Set(['eth_getBlockByNumber', 'eth_getBlockReceipts', 'eth_getBlockTransactionCountByNumber', 'eth_getUncleCountByBlockNumber'])
+
+/** Whether `method`, pinned to a block number, answers `null` only when the endpoint lacks that block. */
+export function nullWhenMissing(method: string): boolean {
+  return NULL_WHEN_MISSING.has(method)
+}
+
 /** Classifies a request by the block it reads. Pure; unknown shapes count as `latest`. */
 export function blockTarget(method: string, params: readonly unknown[]): BlockTarget {
   if (BY_HASH.has(method)) return HASH

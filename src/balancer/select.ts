@@ -17,6 +17,8 @@ export type SelectContext = EligibilityContext & {
   tried: readonly number[]
   /** Endpoints (indexes) this request must not use at all (a quorum read asks each endpoint once). */
   avoid?: ReadonlySet<number>
+  /** Endpoints (indexes) that told this request they lack the block it is pinned to. */
+  lacking?: ReadonlySet<number>
   now: number
 }
 
@@ -88,7 +90,7 @@ export function selectEndpoint(endpoints: readonly Selectable[], ctx: SelectCont
 /** The preference group (0 best … 4) of an eligible endpoint, `NO_GROUP` for an excluded one. */
 function groupOf(endpoints: readonly Selectable[], i: number, ctx: SelectContext, last: number | undefined): number {
   const e = endpoints[i]!
-  if (ctx.avoid?.has(i)) return NO_GROUP
+  if (ctx.avoid?.has(i) || ctx.lacking?.has(i)) return NO_GROUP
   if (exclusionReason(e, ctx.now, ctx) !== undefined) return NO_GROUP
   if (limitReason(e, ctx.now) !== undefined) return NO_GROUP
   if (i === last) return 4
@@ -106,6 +108,10 @@ function nobody(endpoints: readonly Selectable[], ctx: SelectContext): Selection
     const e = endpoints[i]!
     if (ctx.avoid?.has(i)) {
       excluded.push({ endpoint: e.id, reason: 'already asked by this request' })
+      continue
+    }
+    if (ctx.lacking?.has(i)) {
+      excluded.push({ endpoint: e.id, reason: `lacks block ${ctx.target?.kind === 'number' || ctx.target?.kind === 'atLeast' ? ctx.target.block : '?'} (answered so to this request)` })
       continue
     }
     const reason = exclusionReason(e, ctx.now, ctx)

@@ -1,5 +1,5 @@
 import { isResilientRpcError } from './guard.js'
-import { isMissingDataMessage, isResultLimitMessage, isRateLimitMessage, isRevertMessage, isTransientMessage } from './providerMessages.js'
+import { isMissingBlockMessage, isMissingDataMessage, isResultLimitMessage, isRateLimitMessage, isRevertMessage, isTransientMessage } from './providerMessages.js'
 import type { RpcResponseError } from './endpoint.js'
 import type { TimeoutError } from './request.js'
 
@@ -54,11 +54,6 @@ export function classifyError(error: unknown, context: ClassifyContext = {}): Er
   return neverSent ? base : { ...base, retryable: false }
 }
 
-/** A node's answer that it lacks the data asked for (a block not synced yet, pruned state): another endpoint may have it. */
-export function isMissingData(error: unknown): boolean {
-  return isResilientRpcError(error, 'RPC_ERROR') && isMissingDataMessage((error as RpcResponseError).rpcMessage)
-}
-
 function classifyBase(error: unknown): ErrorClass {
   if (!isResilientRpcError(error)) return { retryable: false, verdict: 'neutral' }
   switch (error.code) {
@@ -96,19 +91,37 @@ function classifyBase(error: unknown): ErrorClass {
     case 'RETRY_BUDGET_EXHAUSTED':
     case 'QUEUE_FULL':
     case 'QUORUM_FAILED':
+    // Every endpoint that could be asked said it lacks the block: asked again now, they would say the same.
+    case 'BLOCK_UNAVAILABLE':
       return { retryable: false, verdict: 'neutral' }
   }
 }
 
 function classifyRpcError({ rpcCode, rpcMessage }: { rpcCode: number; rpcMessage: string }): ErrorClass {
   // Order matters: a revert reported with a generic server code (-32603, -32000) is still a revert.
+  if (isRevertMessage(rpcMessage)) return { retryable: false, verdict: 'neutral' }
+  // A node without the block asked about is behind, not refusing the request: another endpoint may
+  // have it. Before the invalid-params code (geth refuses a log range past its head with -32602) and
+  // the range words ("block range extends beyond current head block").
+  if (isMissingBlockMessage(rpcMessage)) return { retryable: true, verdict: 'neutral' }
   // Log queries too big for the node (Infura sends these with -32005, the rate-limit code): asking
   // again elsewhere returns the same refusal; the caller must ask for less.
-  if (isRevertMessage(rpcMessage) || isResultLimitMessage(rpcMessage)) return { retryable: false, verdict: 'neutral' }
+  if (isResultLimitMessage(rpcMessage)) return { retryable: false, verdict: 'neutral' }
   if (RATE_LIMIT_RPC_CODES.has(rpcCode) || isRateLimitMessage(rpcMessage)) return { retryable: true, verdict: 'rate-limited' }
   if (FATAL_RPC_CODES.has(rpcCode)) return { retryable: false, verdict: 'neutral' }
   if (isMissingDataMessage(rpcMessage)) return { retryable: true, verdict: 'neutral' }
   if (rpcCode === -32603 || isTransientMessage(rpcMessage)) return { retryable: true, verdict: 'failure' }
   // Anything else (nonce too low, insufficient funds, already known, …) is a deterministic answer.
   return { retryable: false, verdict: 'neutral' }
+}
+
+/**
+ * Whether an attempt's error says its endpoint does not have the block the request names: its `null`
+ * for a block it has not reached (`LAGGING`), or a node's "header not found", "block not found",
+ * "block range extends beyond current head block"… Read for requests pinned to a block number: the
+ * pool asks another endpoint, and not this one again.
+ */
+export function lacksBlock(error: unknown): boolean {
+  if (isResilientRpcError(error, 'LAGGING')) return true
+  return isResilientRpcError(error, 'RPC_ERROR') && isMissingBlockMessage(error.rpcMessage)
 }

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'RETRY_BUDGET_EXHAUSTED'
   | 'QUEUE_FULL'
   | 'QUORUM_FAILED'
+  | 'BLOCK_UNAVAILABLE'
 
 /** Why one endpoint could not take a request (or was not tried), with the endpoint's redacted id. */
 export type EndpointExclusion = { endpoint: string; reason: string }

@@ -4,6 +4,7 @@ import type { ConfirmationTimeoutError, ContractRevertError, HandlerError, Inval
 import type { InvalidOptionError } from './invalidOption.js'
 import type {
   AbortedError,
+  BlockUnavailableError,
   CircuitOpenError,
   NoHealthyEndpointError,
   NotReadyError,
@@ -54,4 +55,5 @@ export type ErrorByCode = {
   RETRY_BUDGET_EXHAUSTED: RetryBudgetExhaustedError
   QUEUE_FULL: QueueFullError
   QUORUM_FAILED: QuorumError
+  BLOCK_UNAVAILABLE: BlockUnavailableError
 }

@@ -26,7 +26,17 @@ const RANGE =
 const RANGE_CODES = new Set([-32005, -32614])
 const RANGE_CODE_WORDS = /limit|exceed|too many|range/i
 // The endpoint lacks data another one may have (pruned state, a block it has not synced yet).
-const MISSING_DATA = /header not found|missing trie node|pruned|unknown block|state (is )?not available|historical state|state histor|not yet indexed|distance to target block|block not found|no state available/i
+const MISSING_DATA = /missing trie node|pruned|unknown block|state (is )?not available|historical state|state histor|not yet indexed|distance to target block|no state available/i
+// The endpoint does not have the block a request names, in each client's words: geth "header not
+// found" (-32000; "header for hash not found", "unknown block" by hash), eth_getLogs past its head
+// "block range extends beyond current head block" (-32602: geth, Erigon, Nethermind, Besu, reth, which
+// adds ": requested N, head M"), eth_feeHistory "request beyond head block"; reth "block not found: 0x…"
+// (-32001); Besu "Block not found"; Nethermind "<block> could not be found" (-32001); anvil
+// "BlockOutOfRangeError: block height is N but requested was M" (-32602); others "block N is beyond
+// the latest block M of this node", "cannot query with height in the future". Not reth's "unknown
+// block or tx index" (missing data all the same): it also means an index past the end of a block it has.
+const MISSING_BLOCK =
+  /header (for hash )?not found|block not found|unknown block(?! or tx)|could not be found|beyond (the )?(current )?head|beyond the latest block|block ?out ?of ?range|block height is \d+ but requested|height in the future/i
 // The node's trouble, not the request's: another endpoint (or a moment later) may answer.
 const TRANSIENT = /timeout|timed out|busy|overload|temporarily|unavailable|bad gateway|upstream|try again|internal error|connection/i
 // The node already has these transaction bytes: for the sender that is success.
@@ -55,13 +65,22 @@ export function isResultLimitMessage(message: string): boolean {
  * providers use for both (for a log query, asking for less is the safe reading).
  */
 export function isRangeMessage(message: string, code: number): boolean {
-  if (QUOTA.test(message)) return false
+  // "block range extends beyond current head block" is about the endpoint, not the range's size.
+  if (QUOTA.test(message) || MISSING_BLOCK.test(message)) return false
   return RANGE.test(message) || (RANGE_CODES.has(code) && RANGE_CODE_WORDS.test(message))
 }
 
 /** A message that the node lacks state or a block another endpoint may have. */
 export function isMissingDataMessage(message: string): boolean {
-  return MISSING_DATA.test(message)
+  return MISSING_DATA.test(message) || MISSING_BLOCK.test(message)
+}
+
+/**
+ * A message that the node does not have the block the request names (not yet, as a rule: a node
+ * behind the others), whatever the JSON-RPC code: some send it as invalid params (-32602).
+ */
+export function isMissingBlockMessage(message: string): boolean {
+  return MISSING_BLOCK.test(message)
 }
 
 /** A message about the node's own trouble (overload, timeouts, upstream failures). */

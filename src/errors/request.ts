@@ -100,6 +100,23 @@ export class QueueFullError extends ResilientRpcError {
   }
 }
 
+/**
+ * No endpoint has the block a read is pinned to: each one asked answered that it lacks it ("header
+ * not found", a log range past its head refused, `null` for a block lookup… each in `attempts`), and
+ * none of the others could take the read (`excluded` says why). Ask again once the chain has reached
+ * `block`. Never retried by the pool. A block lookup (`eth_getBlockByNumber`…) that some endpoint
+ * answered `null` resolves `null` instead: that is the chain's answer for a block not there yet.
+ */
+export class BlockUnavailableError extends ResilientRpcError {
+  override name = 'BlockUnavailableError'
+  /** The block the read is pinned to. */
+  readonly block: bigint
+  constructor(block: bigint, options: ResilientRpcErrorOptions = {}) {
+    super('BLOCK_UNAVAILABLE', `No endpoint has block ${block}: each one asked answered that it lacks it`, options)
+    this.block = block
+  }
+}
+
 /** One distinct (normalised) answer of a quorum read and the endpoints (redacted ids) that gave it. */
 export type QuorumAnswer = { result: unknown; endpoints: readonly string[] }
 

@@ -1,5 +1,6 @@
 import type { ResilientRpcError } from '../errors/base.js'
-import { classifyError, isMissingData } from '../errors/classify.js'
+import { nullWhenMissing } from '../balancer/blockTarget.js'
+import { classifyError, lacksBlock } from '../errors/classify.js'
 import { EndpointLaggingError, NetworkError } from '../errors/endpoint.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { TimeoutError } from '../errors/request.js'
@@ -44,6 +45,8 @@ export class Attempts {
     let failed = false
     // Held to the pool's read floor: asked at the floor's block where the endpoint may be behind it.
     const pinned = call.floor === undefined ? undefined : pinnedParams(call, call.floor, endpoint)
+    // The block the endpoint is asked about, if the request names one: it may answer that it lacks it.
+    const asked = pinned !== undefined ? call.floor!.floor : call.target.kind === 'number' ? call.target.block : undefined
     try {
       const params = pinned ?? call.params
       const paramsJson = pinned === undefined ? call.paramsJson : JSON.stringify(pinned)
@@ -61,6 +64,11 @@ export class Attempts {
       if (result === null) {
         const distance = endpoint.distance(referenceHead(this.#core))
         if (distance < 0n) throw new EndpointLaggingError(distance, `Endpoint answered null while ${-distance} blocks behind the reference head`, { endpoint: endpoint.id })
+        // A block lookup by number is `null` only for a block the endpoint does not have, whatever the
+        // pool believes its head to be (the heartbeat's news of it may be old): another one may have it.
+        if (asked !== undefined && nullWhenMissing(call.method)) {
+          throw new EndpointLaggingError(distance, `Endpoint answered null for block ${asked}: it does not have that block`, { endpoint: endpoint.id })
+        }
       } else {
         this.#learn(endpoint, call, pinned === undefined ? undefined : call.floor!.floor, result)
       }
@@ -71,11 +79,14 @@ export class Attempts {
       const error = attemptError(thrown, endpoint)
       const now = clock.now()
       call.attempts.push({ endpoint: endpoint.id, error, duration: now - start })
-      const asked = pinned === undefined ? (call.target.kind === 'number' ? call.target.block : undefined) : call.floor!.floor
-      if (asked !== undefined && isMissingData(error)) endpoint.lacks(asked)
       // Losing a hedged race is no failure, but it is news of slowness.
       if (error.details === HEDGE_LOST) endpoint.recordLostRace(now - start)
       endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now, start)
+      // It said so itself: this call does not ask it again (see Retries for when nobody has the block).
+      if (asked !== undefined && lacksBlock(error)) {
+        (call.lacking ??= new Set()).add(endpoint.index)
+        endpoint.lacks(asked)
+      }
       span?.end(error)
       throw error
     } finally {

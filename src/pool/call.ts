@@ -57,6 +57,8 @@ export type Call = {
   avoid?: Set<number>
   /** How a latest-state read keeps to the pool's read floor (see floor.ts), set as the request starts. */
   floor: FloorRule | undefined
+  /** Endpoints (indexes) that answered they lack the block the call is pinned to: not picked again. */
+  lacking?: Set<number>
 }
 
 /**

@@ -126,6 +126,15 @@ export class Dispatcher {
     return false
   }
 
+  /** Whether an endpoint that has not told `call` it lacks its block could take it now (limits aside). */
+  hasOther(call: Call): boolean {
+    const now = this.#core.clock.now()
+    const ctx = this.eligibility(call)
+    const views = this.#core.views
+    for (let i = 0; i < views.length; i++) if (!call.lacking?.has(i) && exclusionReason(views[i]!, now, ctx) === undefined) return true
+    return false
+  }
+
   /** Why each endpoint could not take a request now (`undefined` for those that could). */
   exclusions(now: number, call?: Call): Array<EndpointExclusion | undefined> {
     const ctx = this.eligibility(call)
@@ -181,6 +190,7 @@ export class Dispatcher {
       strategy: core.options.strategy,
       target: call.target,
       avoid: call.avoid,
+      lacking: call.lacking,
       referenceHead: head,
       maxLag: core.options.maxLag,
       headBounds: this.#bounds.bounds,

@@ -30,7 +30,7 @@ export function finalError(thrown: unknown, call: Call, callerSignal: AbortSigna
   // Callers sharing a flight share its error object; the attempts are the same for all of them.
   thrown.attempts = attempts
   // An answer (a revert, invalid params) needs no other endpoint; giving up does.
-  if (retryable || thrown.code === 'RETRY_BUDGET_EXHAUSTED') thrown.excluded = untried()
+  if (retryable || thrown.code === 'RETRY_BUDGET_EXHAUSTED' || thrown.code === 'BLOCK_UNAVAILABLE') thrown.excluded = untried()
   return thrown
 }
 

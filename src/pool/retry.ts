@@ -1,6 +1,6 @@
-import type { ResilientRpcError } from '../errors/base.js'
-import { classifyError } from '../errors/classify.js'
-import { RetryBudgetExhaustedError } from '../errors/request.js'
+import type { EndpointExclusion, ResilientRpcError } from '../errors/base.js'
+import { classifyError, lacksBlock } from '../errors/classify.js'
+import { BlockUnavailableError, RetryBudgetExhaustedError } from '../errors/request.js'
 import { backoffDelay } from '../policy/backoff.js'
 import { sleep } from '../util/sleep.js'
 import type { Attempts } from './attempt.js'
@@ -41,13 +41,30 @@ export class Retries {
         const endpoint = this.#dispatcher.pickNow(call) ?? (await this.#dispatcher.acquire(call, signal))
         return await (this.#hedging?.applies(call) ? this.#hedging.run(endpoint, call, signal) : this.#attempts.run(endpoint, call, signal))
       } catch (error) {
+        // An endpoint without the block the call is pinned to: another one is asked (it is no longer
+        // picked, see Dispatcher), until none is left that could be.
+        const elsewhere = call.lacking !== undefined && !signal.aborted && lacksBlock(error)
+        if (elsewhere && (attempt > call.retries || !this.#dispatcher.hasOther(call)) && call.attempts.every((a) => lacksBlock(a.error))) return this.#missingEverywhere(call)
         if (attempt > call.retries || signal.aborted || !classifyError(error, { method: call.method }).retryable) throw error
-        if (retryBudget?.trySpend(clock.now()) === false) throw new RetryBudgetExhaustedError({ cause: error, attempts: [...call.attempts] })
+        // Asking elsewhere for a block is routing, not a storm: each endpoint is asked once per call for it.
+        if (!elsewhere && retryBudget?.trySpend(clock.now()) === false) throw new RetryBudgetExhaustedError({ cause: error, attempts: [...call.attempts] })
         // Failing over to an endpoint this call has not tried needs no back-off; coming back to one does.
         const delay = this.#dispatcher.hasUntried(call) ? 0 : backoffDelay(call.backoffs++, options.backoff, options.random)
         events.emit('request:retry', { method: call.method, attempt, endpoint: call.attempts.at(-1)?.endpoint ?? '', error: error as ResilientRpcError, delay })
         await sleep(delay, { signal, clock: timers })
       }
     }
+  }
+
+  /**
+   * Every endpoint asked lacks the call's block and nobody else can be asked: a block lookup that some
+   * endpoint answered `null` resolves `null` (the chain's answer for a block not there yet); anything
+   * else is `BLOCK_UNAVAILABLE`, with what each endpoint said and why the others were out.
+   */
+  #missingEverywhere(call: Call): null {
+    if (call.attempts.some((a) => a.error.code === 'LAGGING')) return null
+    const block = call.target.kind === 'number' || call.target.kind === 'atLeast' ? call.target.block : -1n
+    const excluded = this.#dispatcher.exclusions(this.#core.clock.now(), call).filter((e, i): e is EndpointExclusion => e !== undefined && !call.tried.includes(i))
+    throw new BlockUnavailableError(block, { cause: call.attempts.at(-1)?.error, attempts: [...call.attempts], excluded })
   }
 }

@@ -11,6 +11,7 @@ describe('PROVIDER_ERROR_CODES', () => {
     expect(PROVIDER_ERROR_CODES).toMatchInlineSnapshot(`
       {
         "ABORTED": 4001,
+        "BLOCK_UNAVAILABLE": -32001,
         "CALL_REVERTED": 3,
         "CHAIN_MISMATCH": 4901,
         "CIRCUIT_OPEN": -32603,

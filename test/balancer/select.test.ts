@@ -199,6 +199,24 @@ describe('selectEndpoint', () => {
     })
   })
 
+  describe('lacking', () => {
+    it('never picks an endpoint that told the request it lacks its block, even as the last resort, and says why', () => {
+      const endpoints = [endpoint('A'), endpoint('B')]
+      const pinned = { target: { kind: 'number', block: 16n } } as const
+      // B was tried last and A is untried: without `lacking`, A would be preferred.
+      expect(pickId(endpoints, ctx({ ...pinned, tried: [1], lacking: new Set([0]) }))).toBe('B')
+      expect(selectEndpoint(endpoints, ctx({ ...pinned, lacking: new Set([0, 1]) }))).toMatchObject({
+        kind: 'none',
+        excluded: [
+          { endpoint: 'A', reason: 'lacks block 16 (answered so to this request)' },
+          { endpoint: 'B', reason: 'lacks block 16 (answered so to this request)' },
+        ],
+        retryAt: undefined,
+        limited: false,
+      })
+    })
+  })
+
   describe('preference order', () => {
     // A, B primaries; X, Y backups. Every endpoint is otherwise equal, so only the group decides.
     const endpoints = [endpoint('A'), endpoint('B'), endpoint('X', { tier: 'backup' }), endpoint('Y', { tier: 'backup' })]

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { classifyError, type ErrorClass } from '../../src/errors/classify.js'
-import { AbortedError, CircuitOpenError, NoHealthyEndpointError, PoolDestroyedError, QueueFullError, QuorumError, RetryBudgetExhaustedError, RetriesExhaustedError, TimeoutError } from '../../src/errors/request.js'
-import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError } from '../../src/errors/endpoint.js'
+import { classifyError, lacksBlock, type ErrorClass } from '../../src/errors/classify.js'
+import { AbortedError, BlockUnavailableError, CircuitOpenError, NoHealthyEndpointError, PoolDestroyedError, QueueFullError, QuorumError, RetryBudgetExhaustedError, RetriesExhaustedError, TimeoutError } from '../../src/errors/request.js'
+import { EndpointLaggingError, HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError } from '../../src/errors/endpoint.js'
 import { InvalidOptionError } from '../../src/errors/invalidOption.js'
 import { NoCodeError } from '../../src/errors/contract.js'
 import { ResilientRpcError } from '../../src/errors/base.js'
@@ -35,6 +35,8 @@ describe('classifyError', () => {
     { name: 'RETRY_BUDGET_EXHAUSTED', error: new RetryBudgetExhaustedError(), expected: FATAL_NEUTRAL },
     { name: 'QUEUE_FULL', error: new QueueFullError(10, []), expected: FATAL_NEUTRAL },
     { name: 'QUORUM_FAILED', error: new QuorumError(2, []), expected: FATAL_NEUTRAL },
+    // Every endpoint that could be asked said it lacks the block: asked again now, they would say the same.
+    { name: 'BLOCK_UNAVAILABLE', error: new BlockUnavailableError(7n), expected: FATAL_NEUTRAL },
     { name: 'a bare base-class error by code', error: new ResilientRpcError('NETWORK', 'x'), expected: RETRY_FAILURE },
   ] as Array<{ name: string; error: unknown; expected: ErrorClass }>)('$name → $expected', ({ error, expected }) => {
     expect(classifyError(error)).toEqual(expected)
@@ -157,5 +159,40 @@ describe('log queries the node refuses as too big', () => {
 
   it('a real rate limit with the same code still cools the endpoint down', () => {
     expect(classifyError(new RpcResponseError({ code: -32005, message: 'daily request count exceeded, request rate limited' }))).toEqual({ retryable: true, verdict: 'rate-limited' })
+  })
+})
+
+describe('a node without the block asked about', () => {
+  // Each client's words (see MISSING_BLOCK in src/errors/providerMessages.ts), whatever the code: some
+  // send them as invalid params, which would otherwise never be retried.
+  it.each([
+    { client: 'geth, state read past its head', code: -32000, message: 'header not found' },
+    { client: 'geth, by hash (EIP-1898)', code: -32000, message: 'header for hash not found' },
+    { client: 'geth, eth_getLogs by hash', code: -32000, message: 'unknown block' },
+    { client: 'geth, Erigon, Nethermind, Besu: eth_getLogs past the head', code: -32602, message: 'block range extends beyond current head block' },
+    { client: 'reth: eth_getLogs past the head', code: -32602, message: 'block range extends beyond current head block: requested 21000005, head 21000000' },
+    { client: 'geth: eth_feeHistory past the head', code: -32000, message: 'request beyond head block: requested 21000005, head 21000000' },
+    { client: 'reth', code: -32001, message: 'block not found: 0x1406f45' },
+    { client: 'Besu', code: -32000, message: 'Block not found' },
+    { client: 'Nethermind', code: -32001, message: '21000005 could not be found' },
+    { client: 'anvil', code: -32602, message: 'BlockOutOfRangeError: block height is 20 but requested was 25' },
+    { client: 'a provider', code: -32000, message: 'block 50162452 is beyond the latest block 50162448 of this node, retry later' },
+    { client: 'Cosmos EVM', code: -32000, message: 'cannot query with height in the future; please provide a valid height' },
+  ])('$client: "$message" ($code) is retried elsewhere, not held against the endpoint', ({ code, message }) => {
+    const error = new RpcResponseError({ code, message })
+    expect(classifyError(error, { method: 'eth_call' })).toEqual(RETRY_NEUTRAL)
+    expect(lacksBlock(error)).toBe(true)
+  })
+
+  it('its null for a block lookup (LAGGING) is one too; other refusals and missing state are not', () => {
+    expect(lacksBlock(new EndpointLaggingError(0n, 'Endpoint answered null for block 7'))).toBe(true)
+    expect(lacksBlock(rpc(-32000, 'missing trie node 1a2b (path )'))).toBe(false)
+    // reth also says this for an index past the end of a block it has: missing data, retried, but no proof it lacks the block.
+    expect(lacksBlock(rpc(-32001, 'unknown block or tx index'))).toBe(false)
+    expect(classifyError(rpc(-32001, 'unknown block or tx index'))).toEqual(RETRY_NEUTRAL)
+    expect(lacksBlock(rpc(-32602, 'invalid block range params'))).toBe(false)
+    expect(lacksBlock(rpc(3, 'execution reverted'))).toBe(false)
+    expect(lacksBlock(new NetworkError())).toBe(false)
+    expect(lacksBlock(new Error('header not found'))).toBe(false)
   })
 })

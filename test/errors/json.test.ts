@@ -5,6 +5,7 @@ import { ChainMismatchError, EndpointLaggingError, HttpError, InvalidResponseErr
 import { InvalidOptionError } from '../../src/errors/invalidOption.js'
 import {
   AbortedError,
+  BlockUnavailableError,
   CircuitOpenError,
   NoHealthyEndpointError,
   NotReadyError,
@@ -64,6 +65,10 @@ const EVERY_CODE: Record<ErrorCode, () => ResilientRpcError> = {
   RETRY_BUDGET_EXHAUSTED: () => new RetryBudgetExhaustedError({ cause: timeoutAttempt.error, attempts: [timeoutAttempt] }),
   QUEUE_FULL: () => new QueueFullError(10, [{ endpoint: 'A', reason: 'at its concurrency limit (4 in flight)' }]),
   QUORUM_FAILED: () => new QuorumError(2, [{ result: '0x1', endpoints: ['A'] }, { result: '0x2', endpoints: ['B'] }], { attempts: [timeoutAttempt] }),
+  BLOCK_UNAVAILABLE: () => {
+    const lacks = new RpcResponseError({ code: -32000, message: 'header not found' }, { endpoint: 'A' })
+    return new BlockUnavailableError(21_000_005n, { cause: lacks, attempts: [{ endpoint: 'A', error: lacks, duration: 4 }], excluded: [{ endpoint: 'B', reason: 'lagging: at block 20999990, request needs 21000005' }] })
+  },
 }
 
 const roundTrip = (value: unknown) => JSON.parse(JSON.stringify(value)) as Record<string, unknown>

@@ -23,6 +23,9 @@ describe('isRangeRefusal', () => {
     [-32005, 'rate limit exceeded'],
     [-32005, 'Daily request count exceeded, request rate limited'],
     [-32000, 'header not found'],
+    // A node behind the range's end, not a range too big for it: shrinking would not help.
+    [-32602, 'block range extends beyond current head block'],
+    [-32602, 'block range extends beyond current head block: requested 200, head 150'],
     [3, 'execution reverted'],
   ])('%i %s → not a range problem', (code, message) => {
     expect(isRangeRefusal(rpc(code, message))).toBe(false)

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { isResilientRpcError, type EndpointConfig, type PoolOptions } from '../../src/index.js'
+import { classifyError, isResilientRpcError, type EndpointConfig, type PoolOptions } from '../../src/index.js'
 import { useFakePool } from '../support/fakePool.js'
 import { start } from '../support/async.js'
 
@@ -153,5 +153,100 @@ describe('retry budget', () => {
       expect(fake.calls).toHaveLength(4)
       expect(p.stats().retryBudget).toBeUndefined()
     })
+  })
+})
+
+describe('a read pinned to a block an endpoint lacks', () => {
+  // Endpoints behind the block a read is pinned to say so ("header not found", a refused log range,
+  // `null` for a block lookup): the read is asked elsewhere, the endpoint is not asked again by it,
+  // and nothing of it counts against the endpoint.
+  const { fake, makePool } = useFakePool({ endpoints: ['http://a', 'http://b', 'http://c'], random: () => 0, heartbeat: false, hedge: false, dedupe: false })
+  const HEADER_NOT_FOUND = { kind: 'rpcError', code: -32000, message: 'header not found' } as const
+  const BLOCK = { number: '0x10', hash: `0x${'ab'.repeat(32)}` }
+  const asked = () => fake.calls.map((c) => c.host)
+
+  it.each([
+    { node: 'geth, state read', method: 'eth_getBalance', params: ['0x1', '0x10'], lacks: HEADER_NOT_FOUND },
+    { node: 'geth, EIP-1898 block', method: 'eth_call', params: [{ to: '0x1' }, { blockNumber: '0x10' }], lacks: HEADER_NOT_FOUND },
+    { node: 'geth, log range past its head (-32602)', method: 'eth_getLogs', params: [{ fromBlock: '0x1', toBlock: '0x10' }], lacks: { kind: 'rpcError', code: -32602, message: 'block range extends beyond current head block' } },
+    { node: 'anvil (-32602)', method: 'eth_getCode', params: ['0x1', '0x10'], lacks: { kind: 'rpcError', code: -32602, message: 'BlockOutOfRangeError: block height is 15 but requested was 16' } },
+    { node: 'reth', method: 'eth_getStorageAt', params: ['0x1', '0x0', '0x10'], lacks: { kind: 'rpcError', code: -32001, message: 'block not found: 0x10' } },
+    { node: 'a null block', method: 'eth_getBlockByNumber', params: ['0x10', false], lacks: { kind: 'ok', result: null } },
+    { node: 'null receipts', method: 'eth_getBlockReceipts', params: ['0x10'], lacks: { kind: 'ok', result: null } },
+    { node: 'a null count', method: 'eth_getBlockTransactionCountByNumber', params: ['0x10'], lacks: { kind: 'ok', result: null } },
+  ] as const)('$node: $method is asked elsewhere, not held against it', async ({ method, params, lacks }) => {
+    fake.set('a', lacks)
+    fake.set('b', { kind: 'ok', result: BLOCK })
+    const p = makePool({ retryBudget: { ratio: 0, minPerSecond: 0, window: 10_000 } })
+    const events: string[] = []
+    p.on('request:error', (e) => events.push(e.error.code))
+    // Without a retry budget: asking elsewhere for a block is routing, not a retry storm.
+    await expect(p.request(method, [...params])).resolves.toEqual(BLOCK)
+    expect(asked()).toEqual(['a', 'b'])
+    expect(events).toEqual([])
+    expect(p.stats().endpoints[0]).toMatchObject({ failures: 0, consecutiveFailures: 0, breaker: 'closed', status: 'up' })
+  })
+
+  it('the same read never asks it again, whatever the others answer', async () => {
+    fake.set('a', HEADER_NOT_FOUND)
+    fake.set('b', { kind: 'status', status: 502 })
+    fake.set('c', { kind: 'ok', result: null })
+    const p = makePool({ retries: 4 })
+    const { outcome, done } = start(p.request('eth_getBlockByNumber', ['0x10', false]))
+    await vi.advanceTimersByTimeAsync(10_000)
+    await done
+    // b may have the block: it is asked again after back-offs; a and c said they lack it.
+    expect(asked()).toEqual(['a', 'b', 'c', 'b', 'b'])
+    expect(outcome.error).toMatchObject({ code: 'RETRIES_EXHAUSTED' })
+  })
+
+  it('when every endpoint lacks it: BLOCK_UNAVAILABLE at once, each asked once, with what each said', async () => {
+    fake.set('a', HEADER_NOT_FOUND)
+    fake.set('b', { kind: 'rpcError', code: -32001, message: 'block not found: 0x10' })
+    fake.set('c', HEADER_NOT_FOUND)
+    const p = makePool({ retries: 10 })
+    // No timer advanced: nothing waits for an endpoint that said it lacks the block.
+    const error = await p.request('eth_getBalance', ['0x1', '0x10']).catch((e: unknown) => e)
+    expect(asked()).toEqual(['a', 'b', 'c'])
+    expect(isResilientRpcError(error, 'BLOCK_UNAVAILABLE') && error.block).toBe(16n)
+    expect((error as Error).message).toMatchInlineSnapshot(`
+      "No endpoint has block 16: each one asked answered that it lacks it
+      Attempts:
+        1. http://a:80#0 (0 ms): [RPC_ERROR] RPC error -32000: header not found
+        2. http://b:80#1 (0 ms): [RPC_ERROR] RPC error -32001: block not found: 0x10
+        3. http://c:80#2 (0 ms): [RPC_ERROR] RPC error -32000: header not found"
+    `)
+    expect(classifyError(error)).toEqual({ retryable: false, verdict: 'neutral' })
+    for (const e of p.stats().endpoints) expect(e).toMatchObject({ failures: 0, status: 'up' })
+  })
+
+  it('within its retries: the endpoints asked lacking it is BLOCK_UNAVAILABLE too', async () => {
+    for (const h of ['a', 'b', 'c']) fake.set(h, HEADER_NOT_FOUND)
+    const p = makePool({ retries: 1 })
+    await expect(p.request('eth_getBalance', ['0x1', '0x10'])).rejects.toMatchObject({ code: 'BLOCK_UNAVAILABLE', block: 16n })
+    expect(asked()).toEqual(['a', 'b'])
+  })
+
+  it('a block lookup every endpoint answers null resolves null: no such block yet', async () => {
+    for (const h of ['a', 'b', 'c']) fake.set(h, { kind: 'ok', result: null })
+    const p = makePool()
+    await expect(p.request('eth_getBlockByNumber', ['0x99', false])).resolves.toBeNull()
+    expect(asked()).toEqual(['a', 'b', 'c'])
+    // Not pinned, or a method whose null is an answer of its own: asked once, as before.
+    fake.calls.length = 0
+    await expect(p.request('eth_getBlockByNumber', ['latest', false])).resolves.toBeNull()
+    await expect(p.request('eth_getTransactionByBlockNumberAndIndex', ['0x10', '0x5'])).resolves.toBeNull()
+    expect(fake.calls).toHaveLength(2)
+  })
+
+  it('other reads are not affected: "header not found" for a latest read is retried as before, the endpoint not excluded', async () => {
+    fake.set('a', HEADER_NOT_FOUND)
+    fake.set('b', { kind: 'status', status: 502 })
+    const p = makePool({ retries: 2 }, ['http://a', 'http://b'])
+    const { outcome, done } = start(p.request('eth_getBalance', ['0x1', 'latest']))
+    await vi.advanceTimersByTimeAsync(10_000)
+    await done
+    expect(asked()).toEqual(['a', 'b', 'a'])
+    expect(outcome.error).toMatchObject({ code: 'RETRIES_EXHAUSTED' })
   })
 })

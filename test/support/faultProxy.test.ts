@@ -3,6 +3,7 @@ import { startAnvil } from './anvil.js'
 import type { Anvil } from './anvil.js'
 import { createFaultProxy } from './faultProxy.js'
 import type { FaultProxy } from './faultProxy.js'
+import { DEV_ACCOUNT } from './devAccounts.js'
 
 type Reply = { status: number; headers: Headers; text: string }
 type RpcAnswer = { jsonrpc: string; id: unknown; result?: unknown; error?: { code: number; message: string } }
@@ -25,6 +26,9 @@ async function result<T = string>(url: string, method: string, params: unknown[]
   if (body.error) throw new Error(body.error.message)
   return body.result as T
 }
+
+const hex = (n: bigint) => `0x${n.toString(16)}`
+const OTHER = `0x${'22'.repeat(20)}`
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -168,6 +172,66 @@ describe('createFaultProxy', () => {
     expect(Number(batch[1]?.result)).toBe(frozen)
     proxy.setMode({ kind: 'pass' })
     expect(Number(await result(proxy.url, 'eth_blockNumber'))).toBe(frozen + 3)
+  })
+
+  it('stale answers reads of blocks past its head as geth does: "header not found", null, a refused log range', async () => {
+    proxy.setMode({ kind: 'stale' })
+    const frozen = BigInt(await result(proxy.url, 'eth_blockNumber'))
+    const tx = await anvil.transact({ from: DEV_ACCOUNT, to: OTHER, value: '0x1' })
+    await anvil.mine(2)
+    const mined = BigInt(tx.blockNumber)
+    expect(mined).toBe(frozen + 1n)
+    const [at, past] = [hex(frozen), hex(mined)]
+    const reply = async (method: string, params: unknown[]) => JSON.parse((await post(proxy.url, call(method, params))).text) as RpcAnswer
+    const HEADER_NOT_FOUND = { code: -32000, message: 'header not found' }
+
+    // State reads pinned past the head are refused, as numbers and as EIP-1898 objects; at the head they pass.
+    const reads: Array<[string, (block: unknown) => unknown[]]> = [
+      ['eth_getBalance', (b) => [DEV_ACCOUNT, b]],
+      ['eth_getCode', (b) => [DEV_ACCOUNT, b]],
+      ['eth_getStorageAt', (b) => [DEV_ACCOUNT, '0x0', b]],
+      ['eth_getTransactionCount', (b) => [DEV_ACCOUNT, b]],
+      ['eth_call', (b) => [{ to: OTHER, data: '0x' }, b]],
+      ['eth_estimateGas', (b) => [{ from: DEV_ACCOUNT, to: OTHER }, b]],
+      ['eth_createAccessList', (b) => [{ from: DEV_ACCOUNT, to: OTHER }, b]],
+      ['eth_getProof', (b) => [DEV_ACCOUNT, [], b]],
+    ]
+    for (const [method, params] of reads) {
+      expect((await reply(method, params(past))).error, method).toEqual(HEADER_NOT_FOUND)
+      expect((await reply(method, params({ blockNumber: past }))).error, `${method} (EIP-1898)`).toEqual(HEADER_NOT_FOUND)
+      expect((await reply(method, params(at))).error, `${method} at the head`).toBeUndefined()
+    }
+    expect((await reply('eth_getBalance', [DEV_ACCOUNT, { blockHash: tx.blockHash }])).error).toEqual({ code: -32000, message: 'header for hash not found' })
+    // Before the freeze the dev account had one transaction fewer: the frozen node answers for its own head.
+    const nonceNow = BigInt(await anvil.rpc<string>('eth_getTransactionCount', [DEV_ACCOUNT, 'latest']))
+    expect(BigInt(await result(proxy.url, 'eth_getTransactionCount', [DEV_ACCOUNT, 'latest']))).toBe(nonceNow - 1n)
+
+    // Block lookups by number answer null past the head.
+    expect((await reply('eth_getBlockByNumber', [past, false])).result).toBeNull()
+    expect((await reply('eth_getBlockReceipts', [past])).result).toBeNull()
+    expect((await reply('eth_getBlockTransactionCountByNumber', [past])).result).toBeNull()
+    expect(((await reply('eth_getBlockByNumber', [at, false])).result as { number: string }).number).toBe(at)
+
+    // What was mined after the freeze is unknown to it.
+    expect((await reply('eth_getTransactionReceipt', [tx.transactionHash])).result).toBeNull()
+    expect((await reply('eth_getTransactionByHash', [tx.transactionHash])).result).toBeNull()
+    expect((await reply('eth_getBlockByHash', [tx.blockHash, false])).result).toBeNull()
+    expect((await reply('eth_getLogs', [{ blockHash: tx.blockHash }])).error).toEqual({ code: -32000, message: 'unknown block' })
+
+    // Log ranges: geth refuses one reaching past its head (-32602), and one starting past it.
+    expect((await reply('eth_getLogs', [{ fromBlock: at, toBlock: past }])).error).toEqual({ code: -32602, message: 'block range extends beyond current head block' })
+    expect((await reply('eth_getLogs', [{ fromBlock: past, toBlock: 'latest' }])).error).toEqual({ code: -32602, message: 'invalid block range params' })
+    expect((await reply('eth_getLogs', [{ fromBlock: '0x0', toBlock: at }])).result).toEqual([])
+
+    // Batches mix local answers and forwarded ones, in request order.
+    const r = await post(proxy.url, [call('eth_getBlockByNumber', [past, false], 'p'), call('eth_getBalance', [DEV_ACCOUNT, past], 'b'), call('eth_chainId', [], 'c')])
+    const batch = JSON.parse(r.text) as RpcAnswer[]
+    expect(batch.map((a) => [a.id, 'error' in a ? a.error : a.result])).toEqual([['p', null], ['b', HEADER_NOT_FOUND], ['c', '0x7a69']])
+
+    // Back to pass: the real node answers.
+    proxy.setMode({ kind: 'pass' })
+    expect((await reply('eth_getTransactionReceipt', [tx.transactionHash])).result).not.toBeNull()
+    expect((await reply('eth_getBalance', [DEV_ACCOUNT, past])).error).toBeUndefined()
   })
 
   it('wrongChain lies about eth_chainId only', async () => {

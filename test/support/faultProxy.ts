@@ -1,6 +1,7 @@
 import { createServer } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { staleAnswer } from './staleNode.js'
 
 export type FaultMode =
   | { kind: 'pass' }
@@ -13,7 +14,10 @@ export type FaultMode =
   | { kind: 'garbage' } // 200 with an HTML body
   | { kind: 'rpcError'; code?: number; message?: string } // per id; default -32000 'proxy injected error'
   | { kind: 'flap'; upMs: number; downMs: number; down?: FaultMode } // wall clock from setMode; down defaults to reset
-  | { kind: 'stale' } // head frozen at setMode: eth_blockNumber and block tags answer that height
+  // Head frozen at setMode, answering as geth does at that height (see staleNode.ts): eth_blockNumber
+  // and block tags answer it; reads pinned to a later block are refused ("header not found") or `null`,
+  // log ranges past it refused; what was mined after it is unknown (`null`)
+  | { kind: 'stale' }
   | { kind: 'wrongChain'; chainId?: number } // eth_chainId only; default 999
   // Hex-quantity results of `methods` (default eth_blockNumber) = real value + ahead (default 1000);
   // other methods pass. Two liars with different `ahead`s tell different lies.
@@ -58,19 +62,10 @@ type Plan =
   | { local: true; entry: RpcEntry; error: { code: number; message: string } }
   | { local: false; entry: RpcEntry; post?: (result: unknown) => unknown }
 
-const BLOCK_TAGS = new Set(['latest', 'pending', 'safe', 'finalized'])
 const toHex = (n: number | bigint) => `0x${n.toString(16)}`
 
 function isEntry(x: unknown): x is RpcEntry {
   return typeof x === 'object' && x !== null && !Array.isArray(x)
-}
-
-/** Rewrites block tags anywhere in params, so eth_getLogs filters and eth_call block args are frozen too. */
-function freezeTags(value: unknown, height: string): unknown {
-  if (typeof value === 'string') return BLOCK_TAGS.has(value) ? height : value
-  if (Array.isArray(value)) return value.map((v) => freezeTags(v, height))
-  if (!isEntry(value)) return value
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, freezeTags(v, height)]))
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -142,6 +137,14 @@ export async function createFaultProxy(target: string, opts: FaultProxyOptions =
     return BigInt(parsed.result)
   }
 
+  /** The number of the block with `hash` on the target's chain: a stale node knows none mined after its head. */
+  const lookupBlock = async (hash: string): Promise<bigint | undefined> => {
+    const req = { jsonrpc: '2.0', id: 'fault-proxy-lookup', method: 'eth_getBlockByHash', params: [hash, false] }
+    const up = await forward(JSON.stringify(req), AbortSignal.timeout(5_000))
+    const number = (JSON.parse(up.body) as { result?: { number?: string } | null }).result?.number
+    return typeof number === 'string' ? BigInt(number) : undefined
+  }
+
   const setMode = (mode: FaultMode) => {
     current = mode
     setAt = Date.now()
@@ -168,9 +171,10 @@ export async function createFaultProxy(target: string, opts: FaultProxyOptions =
   const planFor = async (mode: FaultMode, head: Promise<bigint> | undefined, entry: RpcEntry): Promise<Plan> => {
     if (mode.kind === 'stale') {
       if (!head) throw new Error('faultProxy: stale mode without a frozen head')
-      const height = toHex(await head)
-      if (entry.method === 'eth_blockNumber') return { local: true, entry, result: height }
-      return { local: false, entry: { ...entry, params: freezeTags(entry.params, height) } }
+      const answer = await staleAnswer(String(entry.method), entry.params, await head, lookupBlock)
+      if (answer.kind === 'result') return { local: true, entry, result: answer.result }
+      if (answer.kind === 'error') return { local: true, entry, error: answer.error }
+      return { local: false, entry: { ...entry, params: answer.params }, post: answer.post }
     }
     if (mode.kind === 'wrongChain' && entry.method === 'eth_chainId') {
       return { local: true, entry, result: toHex(mode.chainId ?? 999) }
