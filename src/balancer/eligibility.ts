@@ -4,7 +4,7 @@ import type { EndpointStatus, EndpointView } from '../types/endpoint.js'
 /** The fields of an endpoint's view that decide whether it may take a request. */
 export type Eligible = Pick<
   EndpointView,
-  'health' | 'healthReason' | 'restriction' | 'restrictedUntil' | 'restrictionReason' | 'head' | 'missingFrom' | 'breaker' | 'trialInFlight' | 'inFlight' | 'maxConcurrency' | 'nextTokenAt'
+  'health' | 'healthReason' | 'restriction' | 'restrictedUntil' | 'restrictionReason' | 'head' | 'breaker' | 'trialInFlight' | 'inFlight' | 'maxConcurrency' | 'nextTokenAt'
 >
 
 /** What, besides the endpoint itself, decides whether it may take a request. */
@@ -79,7 +79,6 @@ export function exclusionReason(e: Eligible, now: number, ctx: EligibilityContex
     return undefined
   }
   if (target?.kind === 'number' || target?.kind === 'atLeast') {
-    if (e.missingFrom !== undefined && target.block >= e.missingFrom) return `said it does not have block ${e.missingFrom} yet (at block ${head ?? 'unknown'})`
     // A pinned read needs only that the endpoint has reached the block. A block above the reference
     // head is newer than any head the heartbeats have seen yet: any endpoint keeping up may have it.
     if (head === undefined || head >= target.block) return undefined
@@ -99,4 +98,9 @@ export function limitReason(e: Eligible, now: number): string | undefined {
   if (e.maxConcurrency !== undefined && e.inFlight >= e.maxConcurrency) return `at its concurrency limit (${e.maxConcurrency} in flight)`
   if (e.nextTokenAt > now) return `at its rate limit (next token in ${Math.ceil(e.nextTokenAt - now)} ms)`
   return undefined
+}
+
+/** Whether the endpoint said it lacks a block at or below the one `target` reads (see `EndpointView.missingFrom`). */
+export function saidItLacks(e: Pick<EndpointView, 'missingFrom'>, target: BlockTarget | undefined): boolean {
+  return e.missingFrom !== undefined && (target?.kind === 'number' || target?.kind === 'atLeast') && target.block >= e.missingFrom
 }

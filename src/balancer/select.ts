@@ -1,11 +1,11 @@
 import type { EndpointExclusion } from '../errors/base.js'
 import type { EndpointView, Strategy } from '../types/endpoint.js'
-import { exclusionReason, limitReason, type EligibilityContext } from './eligibility.js'
+import { exclusionReason, limitReason, saidItLacks, type EligibilityContext } from './eligibility.js'
 import { pickLeastConnections } from './leastConnections.js'
 import { pickWeighted } from './weighted.js'
 
 /** The fields of an endpoint's view that selection reads. */
-export type Selectable = Pick<EndpointView, 'id' | 'tier' | 'weight' | 'effectiveWeight' | 'latencyEwma' | 'consecutiveFailures' | 'lostRace'> & Parameters<typeof exclusionReason>[0]
+export type Selectable = Pick<EndpointView, 'id' | 'tier' | 'weight' | 'effectiveWeight' | 'latencyEwma' | 'consecutiveFailures' | 'lostRace' | 'missingFrom'> & Parameters<typeof exclusionReason>[0]
 
 export type SelectContext = EligibilityContext & {
   strategy: Strategy
@@ -95,8 +95,9 @@ function groupOf(endpoints: readonly Selectable[], i: number, ctx: SelectContext
   if (limitReason(e, ctx.now) !== undefined) return NO_GROUP
   if (i === last) return 4
   const backup = e.tier === 'backup' ? 1 : 0
-  // One that just lost a hedged race ranks with the tried ones: only after every endpoint not known to be slow.
-  return ctx.tried.includes(i) || e.lostRace ? 2 + backup : backup
+  // One that just lost a hedged race ranks with the tried ones: only after every endpoint not known to
+  // be slow; so does one that said it lacks the block the request reads (asked only if nobody else can).
+  return ctx.tried.includes(i) || e.lostRace || saidItLacks(e, ctx.target) ? 2 + backup : backup
 }
 
 /** Nobody can take the request: why each endpoint is out, and when a cool-down ends or a token is due first. */

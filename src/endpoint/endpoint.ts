@@ -187,7 +187,7 @@ export class Endpoint {
 
   /**
    * The endpoint said it does not have `block` ("header not found", `null`). Above its known head that
-   * means not synced yet: it is not asked for that block again until its head reaches it. At or below
+   * means not synced yet: it is asked for that block last until its head reaches it. At or below
    * its head it is other data it lacks (pruned state, say), which says nothing about its head.
    */
   lacks(block: bigint): void {

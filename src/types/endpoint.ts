@@ -57,8 +57,8 @@ export type EndpointView = {
   /** When its known head last moved: a heartbeat read it, or an answer showed a higher block (clock ms). */
   readonly headAt: number
   /**
-   * A block above its known head that it said it does not have ("header not found", `null`): it is
-   * not asked for that block or a later one until its head reaches it.
+   * A block above its known head that it said it does not have ("header not found", `null`): for
+   * that block or a later one it is asked only after every other endpoint, until its head reaches it.
    */
   readonly missingFrom: bigint | undefined
   /** When a heartbeat last read its chain id (clock ms). */

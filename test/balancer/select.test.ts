@@ -431,3 +431,17 @@ describe('an endpoint that lost a hedged race', () => {
     expect(picks).toEqual(['B', 'B', 'B', 'B'])
   })
 })
+
+describe('an endpoint that said it lacks a block', () => {
+  it('is asked for that block or a later one only after the others, and still when nobody else can', () => {
+    const behind = endpoint('A', { head: 10n, missingFrom: 11n })
+    const busy = endpoint('B', { inFlight: 5 })
+    const at = (block: bigint) => ctx({ target: { kind: 'number', block } })
+    expect(pickId([behind, busy], at(12n))).toBe('B')
+    expect(pickId([behind, busy], ctx({ target: { kind: 'atLeast', block: 11n, pinnable: true } }))).toBe('B')
+    // A block it has, or a read of no block, takes it as usual (the least loaded).
+    expect(pickId([behind, busy], at(9n))).toBe('A')
+    expect(pickId([behind, busy], ctx())).toBe('A')
+    expect(pickId([behind], at(12n))).toBe('A')
+  })
+})
