@@ -141,8 +141,13 @@ export class Endpoint {
     this.#breaker.recordSuccess()
   }
 
-  /** Records what a failed attempt says about this endpoint, per `classifyError`'s verdict. */
-  recordError(verdict: EndpointVerdict, error: ResilientRpcError, now: number, sentAt = now): void {
+  /**
+   * Records what a failed attempt says about this endpoint, per `classifyError`'s verdict.
+   * `generation`: the endpoint's generation when the attempt was sent. A failure of an older one is
+   * about a connection that has gone since (an attempt a hung endpoint held past its recovery): it is
+   * counted, but not held against the endpoint — its breaker and weight judge the connection it has now.
+   */
+  recordError(verdict: EndpointVerdict, error: ResilientRpcError, now: number, sentAt = now, generation = this.#state.generation): void {
     if (verdict === 'neutral') return
     const s = this.#state
     s.failures++
@@ -150,6 +155,7 @@ export class Endpoint {
     s.samples.push(undefined)
     switch (verdict) {
       case 'failure':
+        if (generation !== s.generation) return
         s.consecutiveFailures++
         s.effectiveWeight = Math.max(Math.min(1, s.weight), s.effectiveWeight - s.weight / 2)
         this.#breaker.recordFailure(error)
