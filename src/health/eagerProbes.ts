@@ -26,8 +26,10 @@ export type EagerHost<E> = {
 export class EagerProbes<E> {
   readonly #host: EagerHost<E>
   readonly #timers = new Map<E, TimerHandle>()
-  /** When each endpoint's latest probe (eager or the heartbeat's own) started. */
+  /** When each endpoint's latest probe (eager or the heartbeat's own) started: eager ones keep their distance from it. */
   readonly #startedAt = new Map<E, number>()
+  /** When each endpoint's latest eager probe started. */
+  readonly #eagerAt = new Map<E, number>()
   readonly #inFlight = new Map<E, number>()
   #stopped = false
 
@@ -52,9 +54,12 @@ export class EagerProbes<E> {
     }
   }
 
-  /** Whether a probe of `endpoint` started less than `EAGER_PROBE_INTERVAL` ago: another one now would learn nothing new. */
+  /**
+   * Whether an eager probe of `endpoint` started less than `EAGER_PROBE_INTERVAL` ago: the heartbeat's
+   * own ping would learn nothing new. (Only an eager one: a heartbeat interval under 250 ms is kept.)
+   */
   recent(endpoint: E, now: number): boolean {
-    return now < this.#spaced(endpoint)
+    return now < (this.#eagerAt.get(endpoint) ?? -Infinity) + EAGER_PROBE_INTERVAL
   }
 
   /** Probes of `endpoint` started and not finished. */
@@ -62,9 +67,11 @@ export class EagerProbes<E> {
     return this.#inFlight.get(endpoint) ?? 0
   }
 
-  /** Runs one probe of `endpoint`: its start spaces the next eager one, and it counts in flight until it ends. */
-  async run(endpoint: E, probe: () => Promise<void>): Promise<void> {
-    this.#startedAt.set(endpoint, this.#host.clock.now())
+  /** Runs one probe of `endpoint` (`eager`: one of ours): its start spaces the next eager one, and it counts in flight until it ends. */
+  async run(endpoint: E, probe: () => Promise<void>, eager = false): Promise<void> {
+    const now = this.#host.clock.now()
+    this.#startedAt.set(endpoint, now)
+    if (eager) this.#eagerAt.set(endpoint, now)
     this.#inFlight.set(endpoint, this.inFlight(endpoint) + 1)
     try {
       await probe()

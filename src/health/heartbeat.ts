@@ -160,7 +160,7 @@ export class HealthMonitor {
       // behind the limit would only take each other's tokens. The next tick looks again.
       const now = this.#host.clock.now()
       if (endpoint.heartbeatTokenAt(now) > now) return
-      await this.#eager.run(endpoint, () => this.#ping(endpoint))
+      await this.#eager.run(endpoint, () => this.#ping(endpoint), true)
     } catch (error) {
       this.#bug(endpoint, error)
     }

@@ -151,6 +151,14 @@ describe('recovery on demand', () => {
     expect(request.outcome.value).toBe('0x0')
   })
 
+  it('a heartbeat interval under 250 ms is kept: only an eager probe stands in for a ping', async () => {
+    makePool({ heartbeat: { interval: 50, timeout: 40 } })
+    await vi.advanceTimersByTimeAsync(50)
+    const t0 = Date.now()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(sentTo('a', t0).filter((s) => s.method === 'eth_blockNumber')).toHaveLength(20)
+  })
+
   it('destroy() mid-wait leaves no probe timer and aborts the probes in flight', async () => {
     const p = makePool()
     await allDown(p)
