@@ -115,17 +115,21 @@ describe('recovery on demand', () => {
     B.setMode({ kind: 'reset' })
     const run = stream(p)
     await waitFor(() => statuses(p).every((s) => s === 'down'), 'both endpoints to be down')
-    // 1. Requests wait: B is asked every 250 ms (each probe refused at once), never more often.
+    // 1. Requests wait: B is asked every 250 ms (each probe refused at once), never more often; at
+    // its interval it would be asked at most 3 times in 2 s. Bounds are over the time actually
+    // measured: a loaded machine stretches the sleeps.
     B.resetCounts()
+    let since = Date.now()
     await sleep(2_000)
     const eager = B.count()
-    expect(eager).toBeGreaterThanOrEqual(6)
-    expect(eager).toBeLessThanOrEqual(2_000 / 250 + 1)
+    expect(eager).toBeGreaterThanOrEqual(5)
+    expect(eager).toBeLessThanOrEqual(Math.floor((Date.now() - since) / 250) + 1)
     // 2. A is back and serves everything: nobody waits, B gets one probe per interval over five,
     // with a request going to A every 100 ms all along.
     A.setMode({ kind: 'pass' })
     expect((await run.stop()).filter((r) => !r.ok)).toEqual([])
     B.resetCounts()
+    since = Date.now()
     const served: Array<Promise<unknown>> = []
     for (let i = 0; i < 50; i++) {
       served.push(p.request('eth_getBalance', [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest']))
@@ -133,7 +137,7 @@ describe('recovery on demand', () => {
     }
     await Promise.all(served)
     const idle = B.count()
-    expect(idle).toBeLessThanOrEqual(5 + 1)
-    console.info(`dead endpoint: ${eager} probes in 2 s while requests waited, ${idle} in 5 heartbeat intervals (${interval} ms) when none did`)
+    expect(idle).toBeLessThanOrEqual(Math.floor((Date.now() - since) / interval) + 1)
+    console.info(`dead endpoint: ${eager} probes in 2 s while requests waited, ${idle} in ${Date.now() - since} ms (heartbeat interval ${interval} ms) when none did`)
   }, 60_000)
 })
