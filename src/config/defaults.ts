@@ -30,6 +30,14 @@ export const DEFAULT_BREAKER: Required<BreakerOptions> = {
 
 export const DEFAULT_HEARTBEAT: Required<HeartbeatOptions> = { interval: 2_000, timeout: 1_500, failuresToDown: 2, jitter: 0.2, unref: true, chainCheckInterval: 60_000 }
 
+/**
+ * While requests wait for an endpoint, each endpoint that could come back (down, connecting, a half-open
+ * breaker) is probed this often, and a WebSocket endpoint between connections tries its next one this
+ * often, instead of at the heartbeat interval and the reconnect back-off (ms). A quarter of a second keeps
+ * recovery well under a second at four cheap calls a second per endpoint, and only while someone waits.
+ */
+export const EAGER_PROBE_INTERVAL = 250
+
 export const DEFAULT_HEDGE: Required<HedgeOptions> = { delay: 'adaptive', minDelay: 50, initialDelay: 500, budget: 0.1 }
 
 export const DEFAULT_RETRY_BUDGET: Required<RetryBudgetOptions> = { ratio: 0.2, minPerSecond: 5, window: 10_000 }

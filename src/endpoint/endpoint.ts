@@ -7,6 +7,7 @@ import { isResilientRpcError } from '../errors/guard.js'
 import { createBreaker, type Breaker, type BreakerWindow } from '../policy/breaker.js'
 import { RateLimiter, type RateBudget } from '../policy/rateLimit.js'
 import type { Transport } from '../transport/transport.js'
+import type { WsTransport } from '../transport/wsOptions.js'
 import type { BreakerState, EndpointHealth, EndpointStatus, EndpointView } from '../types/endpoint.js'
 import { scrubError } from '../util/secrets.js'
 import { SampleWindow } from './sampleWindow.js'
@@ -42,6 +43,7 @@ export class Endpoint {
   /** The endpoint's request budget: configured `rateLimit`, lowered by 429s. */
   readonly #limiter: RateLimiter
   readonly #options: ResolvedPoolOptions
+  readonly #ws: WsTransport | undefined
 
   constructor(config: ResolvedEndpoint, index: number, options: ResolvedPoolOptions, hooks: EndpointHooks, breakerWindow?: BreakerWindow) {
     this.#options = options
@@ -88,6 +90,7 @@ export class Endpoint {
     this.#limiter = new RateLimiter(config.rateLimit, options.clock.now())
     const { transport, ws, scrub } = createEndpointTransport(config, options)
     this.transport = transport
+    this.#ws = ws
     if (ws) {
       // A dropped socket is news now, not at the next failed heartbeat: the endpoint is down until a
       // new connection has passed its handshake and a heartbeat has verified it again.
@@ -142,8 +145,13 @@ export class Endpoint {
     this.#breaker.recordSuccess()
   }
 
-  /** Records what a failed attempt says about this endpoint, per `classifyError`'s verdict. */
-  recordError(verdict: EndpointVerdict, error: ResilientRpcError, now: number, sentAt = now): void {
+  /**
+   * Records what a failed attempt says about this endpoint, per `classifyError`'s verdict.
+   * `generation`: the endpoint's generation when the attempt was sent. A failure of an older one is
+   * about a connection that has gone since (an attempt a hung endpoint held past its recovery): it is
+   * counted, but not held against the endpoint — its breaker and weight judge the connection it has now.
+   */
+  recordError(verdict: EndpointVerdict, error: ResilientRpcError, now: number, sentAt = now, generation = this.#state.generation): void {
     if (verdict === 'neutral') return
     const s = this.#state
     s.failures++
@@ -151,6 +159,7 @@ export class Endpoint {
     s.samples.push(undefined)
     switch (verdict) {
       case 'failure':
+        if (generation !== s.generation) return
         s.consecutiveFailures++
         s.effectiveWeight = Math.max(Math.min(1, s.weight), s.effectiveWeight - s.weight / 2)
         this.#breaker.recordFailure(error)
@@ -245,6 +254,15 @@ export class Endpoint {
 
   heartbeatTokenAt(now: number): number {
     return this.#limiter.reservedAt(now)
+  }
+
+  /**
+   * Requests are waiting for this endpoint: a WebSocket endpoint between connections tries its next
+   * one now (at most one attempt per 250 ms). Returns whether a ping can reach the endpoint now —
+   * `false` for a WebSocket without a connection, which a ping would only wait for.
+   */
+  hurry(): boolean {
+    return this.#ws === undefined ? true : this.#ws.hurry()
   }
 
   /** A heartbeat read the endpoint's chain id. */

@@ -6,11 +6,13 @@ import { isResilientRpcError } from '../errors/guard.js'
 import { TimeoutError } from '../errors/request.js'
 import { withTimeout } from '../policy/timeout.js'
 import type { EndpointHealth, EndpointView } from '../types/endpoint.js'
+import { createAbortController } from '../util/abort.js'
 import { unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
 import { isQuantity } from '../util/hex.js'
 import { sleep } from '../util/sleep.js'
 import { BlockTime } from './blockTime.js'
 import { CHAIN_ID_GRACE, chainInDoubt, decideChainId } from './chainConsensus.js'
+import { EagerProbes } from './eagerProbes.js'
 import { nextReferenceHead, type ReferenceHead } from './referenceHead.js'
 
 /** What the heartbeat reads of an endpoint and tells it: the endpoint's own named methods, nothing more. */
@@ -28,6 +30,8 @@ export type MonitoredEndpoint = {
   restrict(verdict: 'rate-limited' | 'unauthorized', error: ResilientRpcError, now: number): void
   setHealth(health: EndpointHealth, reason: ResilientRpcError | undefined): void
   waitingFor(reason: string): void
+  /** Requests wait for this endpoint: a WebSocket tries to connect now. Returns whether a ping can reach it now. */
+  hurry(): boolean
   forgetReorgWitness(): void
   noteError(error: ResilientRpcError): void
 }
@@ -42,6 +46,8 @@ export type HealthHost = {
   readonly random: () => number
   /** Endpoint state changed: recompute statuses, emit events, wake waiting requests. */
   changed(): void
+  /** Whether a request is waiting for an endpoint now (see `HealthMonitor.demand`). */
+  waiting(): boolean
   /**
    * The reference head went down: every live endpoint agreed on a lower head (`reorg`), or a head only
    * one endpoint had vouched for gave way to one two endpoints agree on.
@@ -72,13 +78,23 @@ export class HealthMonitor {
   readonly #host: HealthHost
   readonly #timers = new Map<MonitoredEndpoint, TimerHandle>()
   readonly #chainReports = new Map<number, bigint>()
-  // Aborts every ping in flight on stop(): nothing of the monitor outlives it.
-  readonly #stop = new AbortController()
+  // Aborts every ping in flight on stop(): nothing of the monitor outlives it. A light controller
+  // (src/util/abort.ts): every ping in flight listens to it, several per endpoint while requests wait,
+  // and an EventTarget warns of a leak past ten listeners.
+  readonly #stop = createAbortController()
+  readonly #eager: EagerProbes<MonitoredEndpoint>
 
   constructor(host: HealthHost) {
     this.#host = host
     this.chainId = host.chainId
     this.#configured = host.chainId !== undefined
+    this.#eager = new EagerProbes({
+      clock: host.clock,
+      unref: host.heartbeat.unref,
+      waiting: () => host.waiting(),
+      probeAt: (e, now) => this.#probeAt(e, now),
+      probe: (e) => void this.#eagerProbe(e),
+    })
   }
 
   get referenceHead(): bigint | undefined {
@@ -117,8 +133,17 @@ export class HealthMonitor {
     for (const e of this.#host.endpoints) this.#schedule(e, this.#host.random() * Math.min(50, this.#host.heartbeat.interval))
   }
 
+  /**
+   * A request is waiting for an endpoint: until none does, every endpoint that could come back is
+   * probed every 250 ms (`EAGER_PROBE_INTERVAL`) rather than every `interval`.
+   */
+  demand(): void {
+    this.#eager.demand(this.#host.endpoints)
+  }
+
   stop(): void {
     this.#stop.abort()
+    this.#eager.stop()
     for (const timer of this.#timers.values()) this.#host.clock.clearTimeout(timer)
     this.#timers.clear()
     if (this.#grace !== undefined) this.#host.clock.clearTimeout(this.#grace)
@@ -142,16 +167,54 @@ export class HealthMonitor {
 
   async #tick(endpoint: MonitoredEndpoint): Promise<void> {
     try {
-      endpoint.refresh(this.#host.clock.now())
-      // A rate-limited or refused endpoint is left alone until its restriction ends: pinging it is hammering it.
-      if (endpoint.view.restriction === undefined) await this.#ping(endpoint)
+      const now = this.#host.clock.now()
+      endpoint.refresh(now)
+      // A rate-limited or refused endpoint is left alone until its restriction ends: pinging it is
+      // hammering it. An eager probe that has just gone out makes this ping redundant.
+      if (endpoint.view.restriction === undefined && !this.#eager.recent(endpoint, now)) await this.#eager.run(endpoint, () => this.#ping(endpoint))
     } catch (error) {
-      // Only a bug gets here (#ping handles endpoint failures); the loop must survive it.
-      endpoint.noteError(isResilientRpcError(error) ? error : new NetworkError({ cause: error, endpoint: endpoint.id, details: 'heartbeat failed unexpectedly' }))
+      this.#bug(endpoint, error)
     }
     if (this.#stop.signal.aborted) return
     this.#changed()
     this.#schedule(endpoint, this.#nextDelay())
+  }
+
+  /** One probe while requests wait; the heartbeat's own loop goes on beside it. */
+  async #eagerProbe(endpoint: MonitoredEndpoint): Promise<void> {
+    try {
+      // A WebSocket without a connection tries one now; a probe already waiting for it gets it first,
+      // so the connection is not met by a burst of pings that all waited for it.
+      if (!endpoint.hurry() && this.#eager.inFlight(endpoint) > 0) return
+      // A probe is a request to the provider too: with no rate-limit token for it now, probes queued
+      // behind the limit would only take each other's tokens. The next tick looks again.
+      const now = this.#host.clock.now()
+      if (endpoint.heartbeatTokenAt(now) > now) return
+      await this.#eager.run(endpoint, () => this.#ping(endpoint), true)
+    } catch (error) {
+      this.#bug(endpoint, error)
+    }
+    if (this.#stop.signal.aborted) return
+    // As after every ping: statuses recomputed, and the waiting requests woken if it is back.
+    this.#changed()
+  }
+
+  // Only a bug gets here (#ping handles endpoint failures); the loops must survive it.
+  #bug(endpoint: MonitoredEndpoint, error: unknown): void {
+    endpoint.noteError(isResilientRpcError(error) ? error : new NetworkError({ cause: error, endpoint: endpoint.id, details: 'heartbeat failed unexpectedly' }))
+  }
+
+  /**
+   * When a probe may bring `endpoint` back for waiting requests, if one can: down or not yet verified
+   * (unless only the pool's chain-id decision holds it), or up with a half-open breaker whose trial the
+   * probe is. Never before a cool-down ends (a 429's Retry-After, a 401): probing it then is hammering it.
+   */
+  #probeAt(endpoint: MonitoredEndpoint, now: number): number | undefined {
+    const v = endpoint.view
+    if (v.health === 'quarantined' || (v.health === 'up' && v.breaker !== 'half-open')) return undefined
+    // Its chain id is in and only the pool's decision holds it (a second opinion): no probe hastens that.
+    if (v.health === 'connecting' && v.chainId !== undefined && this.chainId === undefined) return undefined
+    return v.restriction === undefined ? now : Math.max(now, v.restrictedUntil)
   }
 
   async #ping(endpoint: MonitoredEndpoint): Promise<void> {

@@ -38,6 +38,7 @@ export class Attempts {
     // Reserved by the dispatcher. A half-open breaker lets one request through; its outcome decides whether it closes.
     const { trial } = call
     const start = clock.now()
+    const { generation } = endpoint.view
     const running = { endpoint, start }
     call.running.push(running)
     // `retry`: how many of this request's attempts had failed before this one started.
@@ -81,7 +82,7 @@ export class Attempts {
       call.attempts.push({ endpoint: endpoint.id, error, duration: now - start })
       // Losing a hedged race is no failure, but it is news of slowness.
       if (error.details === HEDGE_LOST) endpoint.recordLostRace(now - start)
-      endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now, start)
+      endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now, start, generation)
       // It said so itself: this call does not ask it again (see Retries for when nobody has the block).
       if (asked !== undefined && lacksBlock(error)) {
         (call.lacking ??= new Set()).add(endpoint.index)

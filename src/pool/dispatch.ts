@@ -4,7 +4,7 @@ import type { EndpointExclusion } from '../errors/base.js'
 import { QueueFullError } from '../errors/request.js'
 import type { Endpoint } from '../endpoint/endpoint.js'
 import { LimitQueue } from '../policy/bulkhead.js'
-import { timerDelay } from '../util/clock.js'
+import { timerDelay, type Clock } from '../util/clock.js'
 import type { Call } from './call.js'
 import { eligibilityOf, judgeAhead, referenceHead, type PoolCore } from './core.js'
 
@@ -18,8 +18,12 @@ export class Dispatcher {
   readonly #core: PoolCore
   readonly #queue: LimitQueue
   readonly #waiters = new Set<() => void>()
+  /** Calls in a retry's back-off: woken only when no endpoint could take a request any more. */
+  readonly #backingOff = new Set<() => void>()
   readonly #currentWeights: number[]
   #cursor = 0
+  /** Requests waiting for an endpoint now, in either way. */
+  #waiting = 0
   /** `headBounds` of the reference head it was worked out for: recomputed only when that moves. */
   #bounds: { referenceHead: bigint | undefined; bounds: readonly [bigint, bigint] | undefined } = { referenceHead: undefined, bounds: undefined }
 
@@ -70,11 +74,54 @@ export class Dispatcher {
         const at = selection.kind === 'none' ? selection.retryAt : undefined
         const waiting = this.#queue.wait(ticket, at, signal)
         if (barging) this.#queue.wakeHead()
-        await waiting
+        await this.#demanding(waiting)
         continue
       }
       if (selection.kind === 'picked') continue
-      await this.#waitForChange(signal, selection.retryAt === undefined ? undefined : selection.retryAt - now)
+      await this.#demanding(this.#waitForChange(signal, selection.retryAt === undefined ? undefined : selection.retryAt - now))
+    }
+  }
+
+  /** Whether a request is waiting for an endpoint now: the heartbeat probes eagerly while one is. */
+  get waiting(): boolean {
+    return this.#waiting > 0
+  }
+
+  /**
+   * A retry's back-off: `ms` on the timer wheel, which protects the endpoints the call has tried. It
+   * ends early once no endpoint could take the call (an outage, breakers open, cool-downs): the call
+   * then waits in `acquire` for one to come back, which makes the heartbeat probe eagerly, and takes
+   * the first that does — proved by a probe or released by its own cool-down, so the back-off
+   * would only delay it. Rejects with `signal.reason`.
+   */
+  async backOff(call: Call, ms: number, signal: AbortSignal): Promise<void> {
+    const { timers } = this.#core
+    const until = timers.now() + ms
+    for (;;) {
+      signal.throwIfAborted()
+      const left = until - timers.now()
+      if (left <= 0 || !this.#hasEligible(this.eligibility(call))) return
+      // Woken early when no endpoint is left (a breaker opens a few microtasks after the failure
+      // that began this back-off); only then, or a back-off storm would wake on every attempt's end.
+      await this.#waitForChange(signal, left, timers, this.#backingOff)
+    }
+  }
+
+  #hasEligible(ctx: EligibilityContext): boolean {
+    const now = this.#core.clock.now()
+    for (const v of this.#core.views) if (exclusionReason(v, now, ctx) === undefined) return true
+    return false
+  }
+
+  // Each wait (each wake that finds nothing included) tells the heartbeat, so an endpoint that becomes
+  // worth probing while requests already wait is probed at once.
+  async #demanding(wait: Promise<void>): Promise<void> {
+    this.#waiting++
+    this.#core.health?.demand()
+    try {
+      await wait
+    } finally {
+      this.#waiting--
     }
   }
 
@@ -152,6 +199,9 @@ export class Dispatcher {
   /** An endpoint may have become available: wake the requests waiting for one, and the head of the queue. */
   notify(): void {
     this.#queue.wakeHead()
+    // A latest read's eligibility stands for every call's here: a pinned read that a lagging endpoint
+    // could still serve is woken for nothing, and sleeps on.
+    if (this.#backingOff.size > 0 && !this.#hasEligible(this.eligibility(undefined))) for (const wake of [...this.#backingOff]) wake()
     if (this.#waiters.size === 0) return
     for (const wake of [...this.#waiters]) wake()
   }
@@ -161,22 +211,21 @@ export class Dispatcher {
     return this.#waitForChange(signal, undefined)
   }
 
-  #waitForChange(signal: AbortSignal, ms: number | undefined): Promise<void> {
-    const { clock } = this.#core
+  #waitForChange(signal: AbortSignal, ms: number | undefined, clock: Clock = this.#core.clock, waiters = this.#waiters): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = () => {
-        this.#waiters.delete(done)
+        waiters.delete(done)
         signal.removeEventListener('abort', onAbort)
         if (timer !== undefined) clock.clearTimeout(timer)
         resolve()
       }
       const onAbort = () => {
-        this.#waiters.delete(done)
+        waiters.delete(done)
         if (timer !== undefined) clock.clearTimeout(timer)
         reject(signal.reason)
       }
       const timer = ms === undefined ? undefined : clock.setTimeout(done, timerDelay(ms))
-      this.#waiters.add(done)
+      waiters.add(done)
       signal.addEventListener('abort', onAbort, { once: true })
     })
   }

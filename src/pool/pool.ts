@@ -141,6 +141,7 @@ class PoolImpl extends EventSource<PoolEvents> implements Pool {
           clock: options.clock,
           random: options.random,
           changed: () => this.#statuses.sync(),
+          waiting: () => this.#dispatcher.waiting,
           lowered: ({ from, to, reorg }) => {
             this.#requester.lowered(to)
             if (reorg) events.emit('chain:reorg', { from, to })

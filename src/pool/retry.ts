@@ -2,7 +2,6 @@ import type { EndpointExclusion, ResilientRpcError } from '../errors/base.js'
 import { classifyError, lacksBlock } from '../errors/classify.js'
 import { BlockUnavailableError, RetryBudgetExhaustedError } from '../errors/request.js'
 import { backoffDelay } from '../policy/backoff.js'
-import { sleep } from '../util/sleep.js'
 import type { Attempts } from './attempt.js'
 import type { Call } from './call.js'
 import type { PoolCore } from './core.js'
@@ -33,7 +32,7 @@ export class Retries {
   }
 
   async run(call: Call, signal: AbortSignal): Promise<unknown> {
-    const { clock, timers, retryBudget, options, events } = this.#core
+    const { clock, retryBudget, options, events } = this.#core
     retryBudget?.recordFirst(clock.now())
     for (let attempt = 1; ; attempt++) {
       try {
@@ -48,10 +47,11 @@ export class Retries {
         if (attempt > call.retries || signal.aborted || !classifyError(error, { method: call.method }).retryable) throw error
         // Asking elsewhere for a block is routing, not a storm: each endpoint is asked once per call for it.
         if (!elsewhere && retryBudget?.trySpend(clock.now()) === false) throw new RetryBudgetExhaustedError({ cause: error, attempts: [...call.attempts] })
-        // Failing over to an endpoint this call has not tried needs no back-off; coming back to one does.
+        // Failing over to an endpoint this call has not tried needs no back-off; coming back to one does
+        // (cut short once none could take the call: it then waits for one to come back).
         const delay = this.#dispatcher.hasUntried(call) ? 0 : backoffDelay(call.backoffs++, options.backoff, options.random)
         events.emit('request:retry', { method: call.method, attempt, endpoint: call.attempts.at(-1)?.endpoint ?? '', error: error as ResilientRpcError, delay })
-        await sleep(delay, { signal, clock: timers })
+        if (delay > 0) await this.#dispatcher.backOff(call, delay, signal)
       }
     }
   }

@@ -151,6 +151,10 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       if (state === 'failed') state = 'idle'
       await whenOpen(signal)
     },
+    hurry() {
+      loop.hurry()
+      return current?.ready === true
+    },
     close() {
       if (state === 'destroyed') return Promise.resolve()
       state = 'idle'

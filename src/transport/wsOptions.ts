@@ -39,7 +39,7 @@ export type WsTransportEvents = {
   closed: [e: { endpoint: string; generation: number; reason: ResilientRpcError; wasOpen: boolean; code?: number }]
   /**
    * Reconnect attempt number `attempt` (1, 2, … since the last stable connection) starts in `delay` ms:
-   * the wait the back-off has just begun, exact, jitter included.
+   * the wait the back-off has just begun, exact, jitter included, unless `hurry()` cuts it short.
    */
   'reconnect:attempt': [e: { endpoint: string; attempt: number; delay: number }]
   /** The give-up policy stopped reconnecting; requests now fail at once until `connect()`. */
@@ -107,6 +107,12 @@ export interface WsTransport extends Transport, Listenable<WsTransportEvents, Ws
   subscribe(params: readonly unknown[], onMessage: (result: unknown) => void, options?: WsSubscribeOptions): Promise<WsSubscription>
   /** Starts connecting if idle, failed or closed; resolves at the next `open`. @throws `signal.reason`, `POOL_DESTROYED`, `NETWORK` (gave up or closed) */
   connect(options?: { signal?: AbortSignal }): Promise<void>
+  /**
+   * The caller needs this endpoint now (a pool whose requests wait for it): a reconnect back-off in
+   * progress ends at once, or 250 ms after the previous attempt began if that is later (at most one
+   * attempt per 250 ms however often it is called). Returns whether a connection is open now.
+   */
+  hurry(): boolean
   /** Closes the socket and stops reconnecting; waiting and in-flight requests fail with `NETWORK`. Subscriptions stay and come back on the next connection (which any request starts). */
   close(): Promise<void>
   /** Ends everything for good: socket, timers, listeners, subscriptions; pending requests fail with `POOL_DESTROYED`. Idempotent. */

@@ -1,6 +1,8 @@
 import pRetry from 'p-retry'
+import { EAGER_PROBE_INTERVAL } from '../config/defaults.js'
 import type { ResilientRpcError } from '../errors/base.js'
-import { backoffSchedule, scheduledDelay, type BackoffSchedule } from '../util/backoffSchedule.js'
+import { backoffSchedule, scheduledDelay } from '../util/backoffSchedule.js'
+import { timerDelay, unrefTimer, type Clock, type TimerHandle } from '../util/clock.js'
 import type { ResolvedOptions } from './wsOptions.js'
 
 /** The `reconnect` options, resolved. */
@@ -21,15 +23,19 @@ export type ReconnectHost = {
   report(error: unknown): void
 }
 
+/** The back-off wait in progress: when it ends, and how to end it sooner. */
+type Wait = { until: number; timer: TimerHandle; done: () => void }
+
 /**
- * Keeps a WebSocket endpoint connected. p-retry drives each run and does its waiting: every attempt
- * is one connection, which fails when it ends before staying up for `stableAfter` (p-retry then
- * waits out the back-off and tries again) and succeeds once it did (the endpoint is back, the run
- * is over). A run starts when the transport first connects, and again when a stable connection is
- * lost. `stop()` (close, destroy) aborts the run, its wait included.
+ * Keeps a WebSocket endpoint connected. p-retry drives each run: every attempt is one connection,
+ * which fails when it ends before staying up for `stableAfter` (the back-off is waited out and the
+ * next attempt made) and succeeds once it did (the endpoint is back, the run is over). A run starts
+ * when the transport first connects, and again when a stable connection is lost. `stop()` (close,
+ * destroy) aborts the run, its wait included.
  *
- * p-retry waits on the global timers, not the transport's injected clock: this loop is the
- * documented exception to the one clock, and its tests use fake timers.
+ * The back-off waits are ours, on the transport's clock, not p-retry's (its delays are zero): a pool
+ * whose requests wait for this endpoint must be able to cut one short (`hurry()`), and p-retry's own
+ * timer can only be ended by aborting the whole run.
  */
 export class ReconnectLoop {
   /** Reconnect attempts since the last stable connection (the run's, or the last run's if it gave up). */
@@ -37,13 +43,18 @@ export class ReconnectLoop {
   readonly #policy: ReconnectPolicy
   readonly #random: () => number
   readonly #unref: boolean
+  readonly #clock: Clock
   readonly #host: ReconnectHost
   #run: AbortController | undefined
+  #wait: Wait | undefined
+  /** When the latest attempt started (or the stable connection whose loss began the run ended). */
+  #attemptAt = -Infinity
 
-  constructor(policy: ReconnectPolicy, options: { random: () => number; unref: boolean }, host: ReconnectHost) {
+  constructor(policy: ReconnectPolicy, options: { random: () => number; unref: boolean; clock: Clock }, host: ReconnectHost) {
     this.#policy = policy
     this.#random = options.random
     this.#unref = options.unref
+    this.#clock = options.clock
     this.#host = host
   }
 
@@ -59,17 +70,23 @@ export class ReconnectLoop {
     this.#run = run
     this.attempt = 0
     const schedule = backoffSchedule(this.#policy, this.#random)
+    this.#attemptAt = this.#clock.now()
     pRetry(
       (attemptNumber) => {
         if (lost !== undefined && attemptNumber === 1) return Promise.reject(lost)
+        this.#attemptAt = this.#clock.now()
         return this.#host.connect(attemptNumber - 1)
       },
       {
-        ...schedule,
+        minTimeout: 0,
         retries: this.#policy.maxAttempts,
         signal: run.signal,
-        unref: this.#unref,
-        shouldRetry: ({ error, retriesConsumed }) => this.#shouldRetry(run, error as ResilientRpcError, retriesConsumed, schedule),
+        shouldRetry: async ({ error, retriesConsumed }) => {
+          const delay = scheduledDelay(schedule, retriesConsumed)
+          if (!this.#shouldRetry(run, error as ResilientRpcError, retriesConsumed, delay)) return false
+          await this.#waitOut(run, delay)
+          return !run.signal.aborted
+        },
       },
     ).then(
       () => {
@@ -92,9 +109,45 @@ export class ReconnectLoop {
     this.attempt = 0
   }
 
+  /**
+   * Someone needs the endpoint now: a back-off wait in progress ends at once, or `EAGER_PROBE_INTERVAL`
+   * after the previous attempt started if that is later, so a caller hurrying on every probe still
+   * makes at most one attempt per interval. Nothing happens while an attempt is under way.
+   */
+  hurry(): void {
+    const wait = this.#wait
+    if (wait === undefined) return
+    const at = Math.max(this.#clock.now(), this.#attemptAt + EAGER_PROBE_INTERVAL)
+    if (at >= wait.until) return
+    this.#clock.clearTimeout(wait.timer)
+    wait.until = at
+    wait.timer = this.#timer(wait.done, at - this.#clock.now())
+  }
+
+  /** Waits `ms` on the clock; ends early when the run is aborted (and resolves: p-retry then sees the abort). */
+  #waitOut(run: AbortController, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#clock.clearTimeout(wait.timer)
+        run.signal.removeEventListener('abort', done)
+        if (this.#wait === wait) this.#wait = undefined
+        resolve()
+      }
+      const wait: Wait = { until: this.#clock.now() + ms, timer: this.#timer(done, ms), done }
+      this.#wait = wait
+      run.signal.addEventListener('abort', done, { once: true })
+    })
+  }
+
+  #timer(fn: () => void, ms: number): TimerHandle {
+    const timer = this.#clock.setTimeout(fn, timerDelay(ms))
+    if (this.#unref) unrefTimer(timer)
+    return timer
+  }
+
   // p-retry asks this before each wait, once `maxAttempts` has not run out: the answer and the
   // announcement of the wait are one step, so no event announces a wait that is not taken.
-  #shouldRetry(run: AbortController, error: ResilientRpcError, retriesConsumed: number, schedule: BackoffSchedule): boolean {
+  #shouldRetry(run: AbortController, error: ResilientRpcError, retriesConsumed: number, delay: number): boolean {
     if (run.signal.aborted) return false
     const giveUp = this.#policy.giveUp
     if (giveUp) {
@@ -105,7 +158,7 @@ export class ReconnectLoop {
       }
     }
     this.attempt = retriesConsumed + 1
-    this.#host.waiting(this.attempt, scheduledDelay(schedule, retriesConsumed))
+    this.#host.waiting(this.attempt, delay)
     return true
   }
 }

@@ -27,7 +27,10 @@ export type PoolEvents = {
   'chain:reorg': [e: { from: bigint; to: bigint }]
   /** The first attempt of a read was slow: the same request went to `hedge` too; the first answer wins. */
   'request:hedge': [e: { method: string; endpoint: string; hedge: string; delay: number }]
-  /** A WebSocket endpoint will try to reconnect after `delay` ms (exponential back-off with jitter). */
+  /**
+   * A WebSocket endpoint will try to reconnect after `delay` ms (exponential back-off with jitter); while
+   * requests wait for an endpoint, sooner (at most one attempt per 250 ms).
+   */
   'reconnect:attempt': [e: { endpoint: string; attempt: number; delay: number }]
   /** A request attempt failed and another attempt follows after `delay` ms. */
   'request:retry': [e: { method: string; attempt: number; endpoint: string; error: ResilientRpcError; delay: number }]

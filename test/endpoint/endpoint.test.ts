@@ -181,6 +181,21 @@ describe('Endpoint.recordError', () => {
     expect(breakerCalls).toEqual(['open', 'half-open', 'closed'])
   })
 
+  it("'failure' of an attempt sent before the endpoint went down and came back is counted, but not held against it", async () => {
+    const e = make('http://a.example', { breaker: { volumeThreshold: 1 } })
+    const sentIn = e.view.generation
+    e.setHealth('down', network())
+    e.setHealth('up', undefined)
+    e.recordError('failure', new TimeoutError('attempt', 5_000), NOW, NOW - 5_000, sentIn)
+    await settle()
+    expect(e.view).toMatchObject({ failures: 1, consecutiveFailures: 0, effectiveWeight: 1, breaker: 'closed', lastError: { code: 'TIMEOUT' } })
+    expect(breakerCalls).toEqual([])
+    // One sent on the connection it has now is.
+    e.recordError('failure', new TimeoutError('attempt', 5_000), NOW, NOW - 5_000, e.view.generation)
+    await settle()
+    expect(e.view).toMatchObject({ failures: 2, consecutiveFailures: 1, breaker: 'open' })
+  })
+
   it("'neutral' changes nothing: not the record, not the breaker, no hook", async () => {
     const e = make('http://a.example', { breaker: { volumeThreshold: 1 } })
     e.recordSuccess(20)

@@ -41,16 +41,19 @@ describe('WsConnection: connect deadline', () => {
     await tick()
     expect(h.last().terminated).toBe(true)
     expect(h.events.find((e) => e.name === 'closed')!.payload).toMatchObject({ reason: { code: 'TIMEOUT', timeout: 3_000 } })
-    // The next connection's deadline is its own; the first one, fired again, ends nothing.
-    await advance(100)
+    // The reconnect wait is on the same clock; the next connection's deadline is its own, and the
+    // first one, fired again, ends nothing.
+    expect(timers.map((t) => t.ms)).toEqual([3_000, 100])
+    timers[1]!.fn()
+    await tick()
     expect(h.sockets).toHaveLength(2)
-    expect(timers.map((t) => [t.ms, t.cleared])).toEqual([[3_000, true], [3_000, false]])
+    expect(timers.map((t) => [t.ms, t.cleared])).toEqual([[3_000, true], [100, true], [3_000, false]])
     timers[0]!.fn()
     await tick()
     expect(h.sockets[1]!.terminated).toBe(false)
     h.last().open()
     await tick()
-    expect(timers[1]!.cleared).toBe(true)
+    expect(timers[2]!.cleared).toBe(true)
     expect(h.t.stats().state).toBe('open')
   })
 
@@ -132,7 +135,9 @@ describe('WsConnection: generations', () => {
     const probe = timers.find((t) => t.ms === 1_000)!
     old.drop()
     await tick()
-    await advance(100)
+    // The reconnect wait, on the same clock.
+    timers.find((t) => t.ms === 100)!.fn()
+    await tick()
     await openLast(h)
     const count = timers.length
     probe.fn()

@@ -5,8 +5,8 @@ import type { ReconnectPolicy } from '../../src/transport/wsReconnect.js'
 import { start } from '../support/async.js'
 import { advance, live, openLast, tick, useFakeWsTransports, type Harness } from './fixtures/fakeWebSocket.js'
 
-// The reconnect loop (src/transport/wsReconnect.ts). p-retry waits on the global timers, so the loop
-// runs here on fake timers and fake sockets, and every wait is checked to the millisecond against
+// The reconnect loop (src/transport/wsReconnect.ts). Its waits are on the transport's clock, here the
+// default one on fake timers, with fake sockets; every wait is checked to the millisecond against
 // what its `reconnect:attempt` event said.
 
 const POLICY: ReconnectPolicy = { initial: 250, max: 30_000, factor: 2, jitter: 0.5, stableAfter: 10_000, maxAttempts: Infinity, giveUp: undefined }
@@ -162,6 +162,58 @@ describe('ReconnectLoop', () => {
     expect(h.names()).toEqual(['connecting', 'closed', 'error', 'reconnect:attempt'])
     await advance(100)
     await openLast(h)
+  })
+
+  it('hurry() ends a back-off wait at once, but never less than 250 ms after the previous attempt began', async () => {
+    const h = make({ reconnect: { initial: 4_000, max: 30_000 } })
+    void h.t.connect().catch(() => {})
+    expect(await failAndAnnounce(h)).toBe(4_000)
+    // 1. 100 ms after the failed attempt began: the next one comes 150 ms later, not at once.
+    await advance(100)
+    expect(h.t.hurry()).toBe(false)
+    await expectWaitOf(h, 150)
+    // 2. Later than that into a wait: at once. The schedule goes on (8 s next), and hurrying during an
+    // attempt changes nothing.
+    expect(h.t.hurry()).toBe(false)
+    expect(h.sockets).toHaveLength(2)
+    expect(await failAndAnnounce(h)).toBe(8_000)
+    await advance(1_000)
+    h.t.hurry()
+    await tick()
+    expect(h.sockets).toHaveLength(3)
+    // 3. However often it is called, each attempt refused at once: one attempt per 250 ms.
+    const refusedAt: number[] = []
+    const begin = Date.now()
+    for (let i = 0; i < 60; i++) {
+      if (h.last().readyState !== 3) {
+        refusedAt.push(Date.now() - begin)
+        h.last().fail()
+      }
+      h.t.hurry()
+      await advance(10)
+    }
+    expect(refusedAt).toEqual([0, 250, 500])
+    expect(h.delays()).toEqual([4_000, 8_000, 16_000, 30_000, 30_000])
+    // 4. Open, it says so.
+    h.t.hurry()
+    await advance(150)
+    await openLast(h)
+    expect(h.t.hurry()).toBe(true)
+  })
+
+  it('hurry() with no wait in progress (idle, connecting, open, closed) starts nothing', async () => {
+    const h = make()
+    expect(h.t.hurry()).toBe(false)
+    expect(h.sockets).toHaveLength(0)
+    void h.t.connect().catch(() => {})
+    h.t.hurry()
+    expect(h.sockets).toHaveLength(1)
+    await openLast(h)
+    await h.t.close()
+    h.t.hurry()
+    await advance(1_000)
+    expect(h.sockets).toHaveLength(1)
+    expect(vi.getTimerCount()).toBe(0)
   })
 
   it('close() during a wait ends the loop, wait included; the next request starts a new run at once', async () => {
