@@ -220,7 +220,7 @@ describe('fuzzed WebSocket frames through the pool', () => {
     )
     await new Promise((resolve) => setImmediate(resolve))
     expect(unhandled).toEqual([])
-  }, 60_000)
+  }, 180_000)
 })
 
 describe('fuzzed WebSocket frames against the transport alone', () => {
@@ -306,7 +306,7 @@ describe('fuzzed WebSocket frames against the transport alone', () => {
     )
     await new Promise((resolve) => setImmediate(resolve))
     expect(unhandled).toEqual([])
-  }, 60_000)
+  }, 180_000)
 })
 
 describe('oversized messages over WebSocket', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Pool } from '../../src/index.js'
-import { waitFor } from '../support/async.js'
+import { waitFor, watchStalls } from '../support/async.js'
 import { freezeHead } from '../support/freezeHead.js'
 import { getBalance } from '../support/getBalance.js'
 import { useProxiedAnvil } from '../support/proxiedAnvil.js'
@@ -19,6 +19,7 @@ describe('lag on a fast chain', () => {
   it('with steady traffic, a node that stops syncing is lagging within two block times (+250 ms) of falling maxLag blocks behind, every time', async () => {
     // Default options: maxLag 5, heartbeats every 2 s.
     const p = await node.pool({}, { ready: 3 })
+    const stalls = watchStalls()
     let running = true
     // A page's steady traffic: its head and a balance, every 50 ms.
     const traffic = (async () => {
@@ -37,10 +38,13 @@ describe('lag on a fast chain', () => {
         node.http[C]!.setMode({ kind: 'pass' })
         await waitFor(() => status(p, C) === 'up', 'C to catch up', 10_000)
       }
-      // More than maxLag (5) blocks behind after 6 blocks; two block times and 250 ms more at most.
-      const bound = 6 * BLOCK_MS + 2 * BLOCK_MS + 250
+      // More than maxLag (5) blocks behind after 6 blocks; two block times and 250 ms more at most —
+      // plus the worst event-loop stall measured meanwhile: anvil mines on its own clock, and on a
+      // loaded machine the answers that carry the heads are read that much later.
+      const bound = 6 * BLOCK_MS + 2 * BLOCK_MS + 250 + stalls.max()
       expect(took.filter((ms) => ms > bound)).toEqual([])
     } finally {
+      stalls.stop()
       running = false
       await traffic
     }
