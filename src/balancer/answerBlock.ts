@@ -11,16 +11,16 @@ const numberField =
     return isQuantity(value) ? BigInt(value) : undefined
   }
 
+const block = numberField('number')
+const mined = numberField('blockNumber')
+
 const highestLog: Reader = (result) => {
   if (!Array.isArray(result)) return undefined
   let highest: bigint | undefined
   // Logs come in chain order: the last one with a number is the highest (`pending` logs have none).
-  for (let i = result.length - 1; i >= 0 && highest === undefined; i--) highest = numberField('blockNumber')(result[i])
+  for (let i = result.length - 1; i >= 0 && highest === undefined; i--) highest = mined(result[i])
   return highest
 }
-
-const block = numberField('number')
-const mined = numberField('blockNumber')
 
 // Only answers that name a block the endpoint itself holds: a block it served, a receipt or a mined
 // transaction it found, a log it returned. `eth_blockNumber` is its head.

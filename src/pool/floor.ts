@@ -1,6 +1,6 @@
-import { blockParamIndex } from '../balancer/blockTarget.js'
+import { blockParamIndex, pinBlock } from '../balancer/blockTarget.js'
 import type { Endpoint } from '../endpoint/endpoint.js'
-import { isQuantity, toQuantity } from '../util/hex.js'
+import { isQuantity } from '../util/hex.js'
 import type { Call, FloorRule } from './call.js'
 import type { PoolCore } from './core.js'
 
@@ -85,18 +85,12 @@ function rule(kind: FloorRule['kind'], floor: bigint): FloorRule {
 export function pinnedParams(call: Call, rule: FloorRule, endpoint: Endpoint): readonly unknown[] | undefined {
   const { head } = endpoint.view
   if (rule.kind !== 'pin' || (head !== undefined && head >= rule.floor)) return undefined
-  const block = toQuantity(rule.floor)
   if (call.method === 'eth_getLogs') {
-    const filter = call.params[0] as Record<string, unknown>
-    const { fromBlock } = filter
-    const moving = fromBlock === undefined || fromBlock === 'latest'
+    const { fromBlock } = call.params[0] as { fromBlock?: unknown }
     // A range that starts above the floor reads blocks newer than it anyway: nothing to pin.
-    if (!moving && isQuantity(fromBlock) && BigInt(fromBlock) > rule.floor) return undefined
-    return [{ ...filter, ...(moving ? { fromBlock: block } : {}), toBlock: block }, ...call.params.slice(1)]
+    if (isQuantity(fromBlock) && BigInt(fromBlock) > rule.floor) return undefined
   }
-  const params = [...call.params]
-  params[blockParamIndex(call.method)!] = block
-  return params
+  return pinBlock(call.method, call.params, rule.floor)
 }
 
 /** An `eth_getLogs` filter whose range ends at the head (`toBlock` omitted or `latest`), not by hash. */
