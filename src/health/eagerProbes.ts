@@ -105,8 +105,10 @@ export class EagerProbes<E> {
     const now = this.#host.clock.now()
     const at = this.#host.probeAt(endpoint, now)
     if (at === undefined) return
-    // A probe of the endpoint's own failed with a 429 since this was armed: not before its cool-down ends.
-    if (at > now) return this.#arm(endpoint, at - now)
+    // Not before a cool-down that began since this was armed (a probe's 429), nor within 250 ms of the
+    // heartbeat's own ping, which a timer firing late on a loaded machine may have let go first.
+    const next = Math.max(at, this.#spaced(endpoint))
+    if (next > now) return this.#arm(endpoint, next - now)
     this.#host.probe(endpoint)
     this.#arm(endpoint, EAGER_PROBE_INTERVAL)
   }
