@@ -14,7 +14,8 @@ export async function isReplaced(pool: Pool, tx: { hash: string; from: string; n
   if ((await count('latest')) <= BigInt(nonce)) return false
   // The nonce is used: by ours (the receipt watcher will see it) or by another transaction.
   if ((await pool.request<unknown>('eth_getTransactionReceipt', [hash], { signal })) !== null) return false
-  const head = pool.referenceHead() ?? BigInt(await pool.request<string>('eth_blockNumber', [], { signal }))
+  // Depth from the true head (a reference head may be a heartbeat old), as confirmation-depth reads count it.
+  const head = await pool.freshHead({ signal })
   const at = head - BigInt(confirmations) + 1n
   return at >= 0n && (await count(toQuantity(at))) > BigInt(nonce)
 }

@@ -7,10 +7,14 @@ import { isReplaced, RefusalClock } from '../../src/tx/replacedOrDropped.js'
 
 const TX = { hash: `0x${'ef'.repeat(32)}`, from: '0x000000000000000000000000000000000000f00d', nonce: 7, confirmations: 2 }
 
-function stubPool(chain: { head: number; referenceHead?: boolean; receipt?: unknown; countAt: (block: number) => number }) {
+function stubPool(chain: { head: number; referenceHead?: number; receipt?: unknown; countAt: (block: number) => number }) {
   const asked: string[] = []
   const pool = {
-    referenceHead: () => (chain.referenceHead ? BigInt(chain.head) : undefined),
+    referenceHead: () => (chain.referenceHead === undefined ? undefined : BigInt(chain.referenceHead)),
+    freshHead: async () => {
+      asked.push('freshHead')
+      return BigInt(chain.head)
+    },
     request: async (method: string, params: unknown[]) => {
       asked.push(`${method}${method === 'eth_getTransactionCount' ? `@${String(params[1])}` : ''}`)
       if (method === 'eth_getTransactionCount') {
@@ -18,7 +22,6 @@ function stubPool(chain: { head: number; referenceHead?: boolean; receipt?: unkn
         return `0x${chain.countAt(tag === 'latest' ? chain.head : Number(tag)).toString(16)}`
       }
       if (method === 'eth_getTransactionReceipt') return chain.receipt ?? null
-      if (method === 'eth_blockNumber') return `0x${chain.head.toString(16)}`
       throw new Error(`unexpected ${method}`)
     },
   } as unknown as Pool
@@ -43,25 +46,25 @@ describe('isReplaced', () => {
       name: 'nonce used by another, confirmations deep: yes (count asked at head - confirmations + 1)',
       chain: { head: 102, countAt: (n: number) => (n >= 101 ? 8 : 7) },
       replaced: true,
-      asked: ['eth_getTransactionCount@latest', 'eth_getTransactionReceipt', 'eth_blockNumber', 'eth_getTransactionCount@0x65'],
+      asked: ['eth_getTransactionCount@latest', 'eth_getTransactionReceipt', 'freshHead', 'eth_getTransactionCount@0x65'],
     },
     {
       name: 'nonce used by another, not deep enough yet: no',
       chain: { head: 102, countAt: (n: number) => (n >= 102 ? 8 : 7) },
       replaced: false,
-      asked: ['eth_getTransactionCount@latest', 'eth_getTransactionReceipt', 'eth_blockNumber', 'eth_getTransactionCount@0x65'],
+      asked: ['eth_getTransactionCount@latest', 'eth_getTransactionReceipt', 'freshHead', 'eth_getTransactionCount@0x65'],
     },
     {
-      name: 'the pool knows the reference head: no eth_blockNumber',
-      chain: { head: 102, referenceHead: true, countAt: () => 8 },
+      name: 'the reference head lags the chain: the depth counts from the fresh head, not from it',
+      chain: { head: 102, referenceHead: 98, countAt: (n: number) => (n >= 101 ? 8 : 7) },
       replaced: true,
-      asked: ['eth_getTransactionCount@latest', 'eth_getTransactionReceipt', 'eth_getTransactionCount@0x65'],
+      asked: ['eth_getTransactionCount@latest', 'eth_getTransactionReceipt', 'freshHead', 'eth_getTransactionCount@0x65'],
     },
     {
       name: 'a chain shorter than the depth: no',
       chain: { head: 0, countAt: () => 8 },
       replaced: false,
-      asked: ['eth_getTransactionCount@latest', 'eth_getTransactionReceipt', 'eth_blockNumber'],
+      asked: ['eth_getTransactionCount@latest', 'eth_getTransactionReceipt', 'freshHead'],
     },
   ])('$name', async ({ chain, replaced, asked }) => {
     const stub = stubPool(chain)
@@ -70,7 +73,7 @@ describe('isReplaced', () => {
   })
 
   it('rejects when the pool cannot tell', async () => {
-    const pool = { referenceHead: () => undefined, request: () => Promise.reject(new Error('every endpoint down')) } as unknown as Pool
+    const pool = { freshHead: () => Promise.reject(new Error('every endpoint down')), request: () => Promise.reject(new Error('every endpoint down')) } as unknown as Pool
     await expect(isReplaced(pool, TX, new AbortController().signal)).rejects.toThrow('every endpoint down')
   })
 })
