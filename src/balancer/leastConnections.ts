@@ -10,6 +10,8 @@ export type LeastConnectionsCandidate = {
   consecutiveFailures: number
   /** Lost its last hedged race: ranked like a failing endpoint (a hint, not a failure). */
   lostRace?: boolean
+  /** When its head was last seen (clock ms): the tie-break of requests whose answer shows it. */
+  headAt?: number
 }
 
 export type LeastConnectionsPick = {
@@ -29,9 +31,16 @@ export function latencyBucket(latency: number | undefined): number {
  * Picks the endpoint with the fewest in-flight requests relative to its weight. Ties go to one whose
  * last attempt did not fail, then to the lower smoothed latency, then round-robin from `cursor`.
  * `include` limits the pick to some candidates without copying them (selection's preference groups).
+ * `byHeadAge`: the answer shows the endpoint's head (`eth_blockNumber`), and the tie goes to the one
+ * whose head was seen longest ago instead of the fastest (see `SelectContext.showsHead`).
  * Pure: state in, choice out. Returns `undefined` when no candidate is included.
  */
-export function pickLeastConnections(candidates: readonly LeastConnectionsCandidate[], cursor = 0, include?: (index: number) => boolean): LeastConnectionsPick | undefined {
+export function pickLeastConnections(
+  candidates: readonly LeastConnectionsCandidate[],
+  cursor = 0,
+  include?: (index: number) => boolean,
+  byHeadAge = false,
+): LeastConnectionsPick | undefined {
   const n = candidates.length
   let best = -1
   let bestLoad = Infinity
@@ -47,8 +56,8 @@ export function pickLeastConnections(candidates: readonly LeastConnectionsCandid
     // An endpoint that fails fast (connection refused) has no latency to lose: it must not win on being quick.
     const failing = c.consecutiveFailures > 0 || c.lostRace === true ? 1 : 0
     if (load === bestLoad && failing > bestFailing) continue
-    // A logarithm per candidate only where it can decide.
-    const latency = latencyBucket(c.latencyEwma)
+    // A logarithm per candidate only where it can decide. Either way lower ranks first.
+    const latency = byHeadAge ? (c.headAt ?? 0) : latencyBucket(c.latencyEwma)
     if (load < bestLoad || failing < bestFailing || latency < bestLatency) {
       best = i
       bestLoad = load

@@ -5,7 +5,7 @@ import { pickLeastConnections } from './leastConnections.js'
 import { pickWeighted } from './weighted.js'
 
 /** The fields of an endpoint's view that selection reads. */
-export type Selectable = Pick<EndpointView, 'id' | 'tier' | 'weight' | 'effectiveWeight' | 'latencyEwma' | 'consecutiveFailures' | 'lostRace' | 'missingFrom'> & Parameters<typeof exclusionReason>[0]
+export type Selectable = Pick<EndpointView, 'id' | 'tier' | 'weight' | 'effectiveWeight' | 'latencyEwma' | 'consecutiveFailures' | 'lostRace' | 'missingFrom' | 'headAt'> & Parameters<typeof exclusionReason>[0]
 
 export type SelectContext = EligibilityContext & {
   strategy: Strategy
@@ -19,6 +19,13 @@ export type SelectContext = EligibilityContext & {
   avoid?: ReadonlySet<number>
   /** Endpoints (indexes) that told this request they lack the block it is pinned to. */
   lacking?: ReadonlySet<number>
+  /**
+   * The answer shows the endpoint's head (`eth_blockNumber`): among equally loaded endpoints, the one
+   * whose head was seen longest ago answers, not the fastest. Traffic alone then keeps every endpoint's
+   * head fresh, and with it the reference head that two endpoints must vouch for: a node that stopped
+   * syncing is seen lagging within a block time or two on a fast chain, not at the next heartbeat.
+   */
+  showsHead?: boolean
   now: number
 }
 
@@ -83,7 +90,7 @@ export function selectEndpoint(endpoints: readonly Selectable[], ctx: SelectCont
   }
   // 2. Least connections within the group, ties round-robin from the cursor (an endpoint index, so
   //    round-robin survives endpoints entering and leaving the group).
-  const pick = pickLeastConnections(endpoints, ctx.cursor >= 0 && ctx.cursor < n ? ctx.cursor : 0, inBest)!
+  const pick = pickLeastConnections(endpoints, ctx.cursor >= 0 && ctx.cursor < n ? ctx.cursor : 0, inBest, ctx.showsHead)!
   return { kind: 'picked', index: pick.index, cursor: pick.cursor, currentWeights: NO_WEIGHTS }
 }
 

@@ -184,10 +184,14 @@ export class Endpoint {
   /**
    * An answer showed the endpoint has block `block` (its `eth_blockNumber`, a block, receipt or log it
    * returned, a read pinned to that block): its known head rises to it. Returns whether it rose.
+   * One at its known head says that head is still current (`headAt`); an older block says nothing.
    */
   sawHead(block: bigint, now: number): boolean {
     const s = this.#state
-    if (s.head !== undefined && block <= s.head) return false
+    if (s.head !== undefined && block <= s.head) {
+      if (block === s.head) s.headAt = now
+      return false
+    }
     s.head = block
     s.headAt = now
     if (s.missingFrom !== undefined && block >= s.missingFrom) s.missingFrom = undefined

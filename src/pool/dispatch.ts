@@ -248,6 +248,7 @@ export class Dispatcher {
       cursor: this.#cursor,
       currentWeights: this.#currentWeights,
       tried: call.tried,
+      showsHead: call.method === 'eth_blockNumber',
       now,
     }
   }

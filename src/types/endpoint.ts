@@ -54,7 +54,10 @@ export type EndpointView = {
   readonly chainId: bigint | undefined
   /** Highest head block the endpoint is known to have, if any. */
   readonly head: bigint | undefined
-  /** When its known head last moved: a heartbeat read it, or an answer showed a higher block (clock ms). */
+  /**
+   * When its head was last seen (clock ms): a heartbeat read it, or an answer showed that block or a
+   * higher one. A frozen node's stays current while it answers; a node nobody asks falls behind.
+   */
   readonly headAt: number
   /**
    * A block above its known head that it said it does not have ("header not found", `null`): for

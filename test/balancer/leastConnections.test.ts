@@ -98,5 +98,26 @@ describe('pickLeastConnections', () => {
     expect(pickLeastConnections(cs, 0, (i) => i === 1)).toEqual({ index: 1, cursor: 2 })
     expect(pickLeastConnections(cs, 0, () => false)).toBeUndefined()
   })
-})
+  it('byHeadAge: among equally loaded endpoints the one whose head was seen longest ago wins, not the fastest; load and failures still come first', () => {
+    // A is fastest and was heard from last; C was heard from longest ago.
+    const cs = [candidate({ latencyEwma: 1, headAt: 900 }), candidate({ latencyEwma: 40, headAt: 700 }), candidate({ latencyEwma: 9, headAt: 500 })]
+    expect(pickLeastConnections(cs, 0)!.index).toBe(0)
+    expect(pickLeastConnections(cs, 0, undefined, true)!.index).toBe(2)
+    // Busier, or failing: not picked for being heard from long ago.
+    expect(pickLeastConnections([cs[0]!, cs[1]!, { ...cs[2]!, inFlight: 1 }], 0, undefined, true)!.index).toBe(1)
+    expect(pickLeastConnections([cs[0]!, cs[1]!, { ...cs[2]!, consecutiveFailures: 1 }], 0, undefined, true)!.index).toBe(1)
+  })
 
+  it('byHeadAge: sequential picks whose answers refresh the head take turns, a block time apart or less', () => {
+    const cs = [candidate({ latencyEwma: 1, headAt: 0 }), candidate({ latencyEwma: 30, headAt: 0 }), candidate({ latencyEwma: 5, headAt: 0 })]
+    const picks: string[] = []
+    let cursor = 0
+    for (let now = 1; now <= 6; now++) {
+      const pick = pickLeastConnections(cs, cursor, undefined, true)!
+      picks.push(NAMES[pick.index]!)
+      cs[pick.index] = { ...cs[pick.index]!, headAt: now }
+      cursor = pick.cursor
+    }
+    expect(picks.join('')).toBe('ABCABC')
+  })
+})

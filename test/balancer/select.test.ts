@@ -296,6 +296,12 @@ describe('selectEndpoint', () => {
       expect(pickId([endpoint('A', { latencyEwma: 300 }), endpoint('B', { latencyEwma: 30 })], ctx())).toBe('B')
       expect(pickId([endpoint('A', { inFlight: 1 }), endpoint('B', { inFlight: 2, weight: 4 })], ctx())).toBe('B')
     })
+
+    it('a request whose answer shows the head (showsHead) goes to the endpoint heard from longest ago, not the fastest', () => {
+      const es = [endpoint('A', { latencyEwma: 30, headAt: NOW - 2_000 }), endpoint('B', { latencyEwma: 3, headAt: NOW - 50 })]
+      expect(pickId(es, ctx())).toBe('B')
+      expect(pickId(es, ctx({ showsHead: true }))).toBe('A')
+    })
   })
 
   describe('weighted-round-robin', () => {

@@ -358,12 +358,13 @@ describe('Endpoint: reserving attempts and heads seen in answers', () => {
     expect(e.view).toMatchObject({ inFlight: 0, trialInFlight: false })
   })
 
-  it('sawHead only ever raises the head it knows, says whether it rose and when', () => {
+  it('sawHead only ever raises the head it knows, says whether it rose, and when the head was last seen', () => {
     const e = make()
     expect(e.sawHead(10n, 100)).toBe(true)
     expect(e.sawHead(7n, 200)).toBe(false)
-    expect(e.sawHead(10n, 250)).toBe(false)
     expect(e.view).toMatchObject({ head: 10n, headAt: 100 })
+    expect(e.sawHead(10n, 250)).toBe(false)
+    expect(e.view).toMatchObject({ head: 10n, headAt: 250 })
     expect(e.sawHead(12n, 300)).toBe(true)
     expect(e.view).toMatchObject({ head: 12n, headAt: 300 })
   })

@@ -18,6 +18,7 @@ export function endpointView(id: string, over: Partial<Selectable> = {}): ViewFi
     restrictedUntil: 0,
     restrictionReason: undefined,
     head: undefined,
+    headAt: 0,
     missingFrom: undefined,
     breaker: 'closed',
     trialInFlight: false,
