@@ -1,26 +1,22 @@
 import { describe, expect, it, vi } from 'vitest'
-import type { PoolEvents } from '../../src/index.js'
-import type { FetchCall } from '../support/fakeFetch.js'
-import { useFakePool } from '../support/fakePool.js'
+import type { Pool, PoolEvents } from '../../src/index.js'
+import { hex, useThreeNodes } from '../support/threeNodes.js'
 import { start } from '../support/async.js'
 
 // Fresh heads and the read floor (src/pool/floor.ts, src/pool/attempt.ts): heads learned from answers,
 // no latest read below what the pool has already seen. Scripted nodes, fake timers; heartbeats once a
 // minute, so anything learned between them comes from answers.
 
-/** Three scripted nodes: each at its own head; `eth_call` answers the block it read (state = block). */
-const heads: Record<string, number> = { a: 10, b: 10, c: 10 }
-const { fake, makePool } = useFakePool({
-  endpoints: ['a', 'b', 'c'].map((h) => ({ url: `http://${h}`, name: h })),
-  chainId: 1,
-  random: () => 0,
-  hedge: false,
-  dedupe: false,
-  cache: false,
-  heartbeat: { interval: 60_000 },
+/** Three scripted nodes, each at its own head; `eth_call` answers the block it read (state = block). */
+const { fake, heads, readyPool } = useThreeNodes({ interval: 60_000 }, (_host, call, head) => {
+  if (call.method === 'eth_blockNumber') return { kind: 'ok', result: hex(head) }
+  const index = call.method === 'eth_getStorageAt' ? 2 : 1
+  const tag = call.params[index]
+  const block = tag === undefined || tag === 'latest' || tag === 'pending' ? head : Number(tag)
+  // As geth does for a block it does not have yet.
+  if (block > head) return { kind: 'rpcError', code: -32000, message: 'header not found' }
+  return { kind: 'ok', result: hex(block) }
 })
-
-const hex = (n: number) => `0x${n.toString(16)}`
 
 /** Awaits a request, moving fake time on while it waits (a retry may back off). */
 async function settle<T>(promise: Promise<T>): Promise<T> {
@@ -31,33 +27,8 @@ async function settle<T>(promise: Promise<T>): Promise<T> {
   return outcome.value as T
 }
 
-function node(host: string) {
-  return (call: FetchCall) => {
-    const head = heads[host]!
-    if (call.method === 'eth_chainId') return { kind: 'ok' as const, result: '0x1' }
-    if (call.method === 'eth_blockNumber') return { kind: 'ok' as const, result: hex(head) }
-    const index = call.method === 'eth_getStorageAt' ? 2 : 1
-    const tag = call.params[index]
-    const block = tag === undefined || tag === 'latest' || tag === 'pending' ? head : Number(tag)
-    // As geth does for a block it does not have yet.
-    if (block > head) return { kind: 'rpcError' as const, code: -32000, message: 'header not found' }
-    return { kind: 'ok' as const, result: hex(block) }
-  }
-}
-
-async function readyPool() {
-  for (const h of ['a', 'b', 'c']) heads[h] = 10
-  for (const h of ['a', 'b', 'c']) fake.set(h, node(h))
-  const pool = makePool()
-  const ready = pool.ready({ minHealthy: 3 })
-  await vi.advanceTimersByTimeAsync(100)
-  await ready
-  fake.calls.length = 0
-  return pool
-}
-
 /** Sends `eth_blockNumber` until every host in `hosts` has answered one. */
-async function askHeads(pool: Awaited<ReturnType<typeof readyPool>>, hosts: string[]) {
+async function askHeads(pool: Pool, hosts: string[]) {
   for (let i = 0; i < 20 && !hosts.every((h) => fake.callsTo(h).some((c) => c.method === 'eth_blockNumber')); i++) await pool.request('eth_blockNumber')
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { isResilientRpcError } from '../../src/index.js'
-import type { Behaviour, FetchCall } from '../support/fakeFetch.js'
-import { useFakePool } from '../support/fakePool.js'
+import type { Behaviour } from '../support/fakeFetch.js'
+import { hex, useThreeNodes, type Host } from '../support/threeNodes.js'
 import { start } from '../support/async.js'
 
 // pool.freshHead() (src/pool/freshHead.ts): the confirmed head while it is fresh, else one shared
@@ -9,42 +9,17 @@ import { start } from '../support/async.js'
 // once), so between them the chain moves without the pool hearing of it, as when nothing but the
 // test's own transactions happen.
 
-const heads: Record<string, number> = { a: 10, b: 10, c: 10 }
 /** Per host: what eth_blockNumber does instead of answering its head at once. */
-const blockNumber: Record<string, Behaviour | undefined> = {}
-const { fake, makePool } = useFakePool({
-  endpoints: ['a', 'b', 'c'].map((h) => ({ url: `http://${h}`, name: h })),
-  chainId: 1,
-  random: () => 0,
-  hedge: false,
-  dedupe: false,
-  cache: false,
-  heartbeat: { interval: 60_000, timeout: 1_000 },
+const blockNumber: Partial<Record<Host, Behaviour>> = {}
+const { fake, makePool, heads, script, readyPool: ready } = useThreeNodes({ interval: 60_000, timeout: 1_000 }, (host, call, head) => {
+  if (call.method === 'eth_blockNumber') return blockNumber[host] ?? { kind: 'ok', result: hex(head) }
+  return { kind: 'rpcError', code: -32601, message: 'method not found' }
 })
-
-const hex = (n: number) => `0x${n.toString(16)}`
-
-function node(host: string) {
-  return (call: FetchCall): Behaviour => {
-    if (call.method === 'eth_chainId') return { kind: 'ok', result: '0x1' }
-    if (call.method === 'eth_blockNumber') return blockNumber[host] ?? { kind: 'ok', result: hex(heads[host]!) }
-    return { kind: 'rpcError', code: -32601, message: 'method not found' }
-  }
-}
 
 /** A pool whose endpoints all answered their first heartbeat at head 10 (then none for a minute). */
 async function readyPool(options: Parameters<typeof makePool>[0] = {}) {
-  for (const h of ['a', 'b', 'c']) {
-    heads[h] = 10
-    blockNumber[h] = undefined
-    fake.set(h, node(h))
-  }
-  const pool = makePool(options)
-  const ready = pool.ready({ minHealthy: 3 })
-  await vi.advanceTimersByTimeAsync(100)
-  await ready
-  fake.calls.length = 0
-  return pool
+  for (const h of ['a', 'b', 'c'] as const) blockNumber[h] = undefined
+  return ready(options)
 }
 
 const asked = () => fake.calls.filter((c) => c.method === 'eth_blockNumber').map((c) => c.host)
@@ -170,8 +145,7 @@ describe('pool.freshHead(): what the round confirms', () => {
   })
 
   it('no endpoint can take it now: the ordinary request path waits for one and answers', async () => {
-    for (const h of ['a', 'b', 'c']) fake.set(h, node(h))
-    heads.a = heads.b = heads.c = 10
+    script()
     const pool = makePool()
     // Before the first heartbeat, every endpoint is still connecting.
     const { outcome, done } = start(pool.freshHead({ timeout: 5_000 }))
