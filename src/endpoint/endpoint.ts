@@ -64,6 +64,7 @@ export class Endpoint {
       status: health,
       chainId: undefined,
       head: undefined,
+      answeredAt: 0,
       headAt: 0,
       missingFrom: undefined,
       chainCheckedAt: 0,
@@ -134,8 +135,9 @@ export class Endpoint {
     if (trial) this.#state.trialInFlight = false
   }
 
-  recordSuccess(latency: number): void {
+  recordSuccess(latency: number, now: number): void {
     const s = this.#state
+    s.answeredAt = now
     s.successes++
     s.consecutiveFailures = 0
     s.lostRace = false
@@ -285,6 +287,7 @@ export class Endpoint {
     this.#observeLatency(latency)
     s.lostRace = false
     s.pingFailures = 0
+    s.answeredAt = now
     s.lowerStreak = below ? s.lowerStreak + 1 : 0
     s.fellBack = below && (s.fellBack || (s.head !== undefined && head < s.head))
     s.head = head

@@ -128,6 +128,16 @@ export class HealthMonitor {
     return this.#reference.head !== before
   }
 
+  /**
+   * An attempt on `endpoint` timed out and it has answered nothing since the attempt went out: as
+   * telling as a failed ping, so it counts as one. A hung endpoint is down once `failuresToDown` are
+   * in, not after as many heartbeats. A half-open breaker's trial is judged by the breaker alone.
+   */
+  unresponsive(endpoint: MonitoredEndpoint, error: ResilientRpcError): void {
+    if (this.#stop.signal.aborted || endpoint.view.breaker === 'half-open') return
+    this.#failed(endpoint, error)
+  }
+
   start(): void {
     // The first round goes out at once (spread over a few ms), so a pool is usable as soon as possible.
     for (const e of this.#host.endpoints) this.#schedule(e, this.#host.random() * Math.min(50, this.#host.heartbeat.interval))
@@ -252,11 +262,17 @@ export class HealthMonitor {
       const error = isResilientRpcError(thrown) ? thrown : new NetworkError({ cause: thrown, endpoint: endpoint.id })
       const { verdict } = classifyError(error)
       if (verdict === 'rate-limited' || verdict === 'unauthorized') return endpoint.restrict(verdict, error, clock.now())
-      const failures = endpoint.recordPingFailure(error)
-      if ((v.health === 'up' || v.health === 'connecting') && failures >= heartbeat.failuresToDown) {
-        endpoint.setHealth('down', error)
-        this.#updateReferenceHead()
-      }
+      this.#failed(endpoint, error)
+    }
+  }
+
+  /** A ping failed, or an attempt said as much (`unresponsive`): `failuresToDown` in a row take the endpoint down. */
+  #failed(endpoint: MonitoredEndpoint, error: ResilientRpcError): void {
+    const failures = endpoint.recordPingFailure(error)
+    const { health } = endpoint.view
+    if ((health === 'up' || health === 'connecting') && failures >= this.#host.heartbeat.failuresToDown) {
+      endpoint.setHealth('down', error)
+      this.#updateReferenceHead()
     }
   }
 

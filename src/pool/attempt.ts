@@ -59,7 +59,7 @@ export class Attempts {
         onTimeout: () => new TimeoutError('attempt', call.attemptTimeout, { endpoint: endpoint.id }),
       })
       const now = clock.now()
-      endpoint.recordSuccess(now - start)
+      endpoint.recordSuccess(now - start, now)
       // A `null` (no such block, receipt, transaction) from an endpoint behind the head may only mean it
       // has not seen it yet: ask one that has. From an endpoint at the head, `null` is the answer.
       if (result === null) {
@@ -80,9 +80,16 @@ export class Attempts {
       const error = attemptError(thrown, endpoint)
       const now = clock.now()
       call.attempts.push({ endpoint: endpoint.id, error, duration: now - start })
+      call.failedOn = { endpoint, generation }
       // Losing a hedged race is no failure, but it is news of slowness.
       if (error.details === HEDGE_LOST) endpoint.recordLostRace(now - start)
       endpoint.recordError(classifyError(error, { method: call.method }).verdict, error, now, start, generation)
+      // Timed out, and the endpoint has answered nothing since this attempt went out (on the connection
+      // it still has): what a failed ping says, after longer. A hung endpoint is then down within
+      // seconds of swallowing requests, not heartbeats later, and retries wait for a live one.
+      if (error instanceof TimeoutError && error.scope === 'attempt' && endpoint.view.answeredAt < start && endpoint.view.generation === generation) {
+        this.#core.health?.unresponsive(endpoint, error)
+      }
       // It said so itself: this call does not ask it again (see Retries for when nobody has the block).
       if (asked !== undefined && lacksBlock(error)) {
         (call.lacking ??= new Set()).add(endpoint.index)

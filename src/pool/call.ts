@@ -59,6 +59,8 @@ export type Call = {
   floor: FloorRule | undefined
   /** Endpoints (indexes) that answered they lack the block the call is pinned to: not picked again. */
   lacking?: Set<number>
+  /** The endpoint of the last failed attempt, and its generation when that attempt went out (see `Retries`). */
+  failedOn?: { endpoint: Endpoint; generation: number }
 }
 
 /**

@@ -173,6 +173,11 @@ export class Dispatcher {
     return false
   }
 
+  /** Whether any endpoint could take `call` now (limits aside). */
+  hasTaker(call: Call): boolean {
+    return this.#hasEligible(this.eligibility(call))
+  }
+
   /** Whether an endpoint that has not told `call` it lacks its block could take it now (limits aside). */
   hasOther(call: Call): boolean {
     const now = this.#core.clock.now()

@@ -45,8 +45,7 @@ export class Retries {
         const elsewhere = call.lacking !== undefined && !signal.aborted && lacksBlock(error)
         if (elsewhere && (attempt > call.retries || !this.#dispatcher.hasOther(call)) && call.attempts.every((a) => lacksBlock(a.error))) return this.#missingEverywhere(call)
         if (attempt > call.retries || signal.aborted || !classifyError(error, { method: call.method }).retryable) throw error
-        // Asking elsewhere for a block is routing, not a storm: each endpoint is asked once per call for it.
-        if (!elsewhere && retryBudget?.trySpend(clock.now()) === false) throw new RetryBudgetExhaustedError({ cause: error, attempts: [...call.attempts] })
+        if (this.#charged(call, elsewhere) && retryBudget?.trySpend(clock.now()) === false) throw new RetryBudgetExhaustedError({ cause: error, attempts: [...call.attempts] })
         // Failing over to an endpoint this call has not tried needs no back-off; coming back to one does
         // (cut short once none could take the call: it then waits for one to come back).
         const delay = this.#dispatcher.hasUntried(call) ? 0 : backoffDelay(call.backoffs++, options.backoff, options.random)
@@ -54,6 +53,24 @@ export class Retries {
         if (delay > 0) await this.#dispatcher.backOff(call, delay, signal)
       }
     }
+  }
+
+  /**
+   * Whether a retry counts against the budget, which bounds the extra load retries put on endpoints.
+   * Not charged: asking elsewhere for a block (routing: each endpoint is asked once per call for it);
+   * a retry away from an endpoint out of rotation since the failed attempt went out (down, breaker
+   * open, or down and back since: a new generation), which takes that attempt's place rather than
+   * adding to the fleet's load; a retry that no endpoint can take now (an outage), which waits for one
+   * like a new request. So what an outage caught in flight is served when an endpoint comes back, and
+   * a fleet that is up but failing still sees only the budget's retries.
+   */
+  #charged(call: Call, elsewhere: boolean): boolean {
+    if (elsewhere) return false
+    if (call.failedOn !== undefined) {
+      const { health, breaker, generation } = call.failedOn.endpoint.view
+      if (health !== 'up' || breaker === 'open' || generation !== call.failedOn.generation) return false
+    }
+    return this.#dispatcher.hasTaker(call)
   }
 
   /**

@@ -54,6 +54,8 @@ export type EndpointView = {
   readonly chainId: bigint | undefined
   /** Highest head block the endpoint is known to have, if any. */
   readonly head: bigint | undefined
+  /** When it last answered a request or a ping (clock ms); 0 before it ever did. */
+  readonly answeredAt: number
   /**
    * When its head was last seen (clock ms): a heartbeat read it, or an answer showed that block or a
    * higher one. A frozen node's stays current while it answers; a node nobody asks falls behind.

@@ -100,7 +100,7 @@ describe('Endpoint.recordSuccess', () => {
   ])('latency EWMA: $name', ({ samples, expected }) => {
     const e = make()
     const seen = samples.map((s) => {
-      e.recordSuccess(s)
+      e.recordSuccess(s, 0)
       return e.view.latencyEwma
     })
     expect(seen.length).toBe(expected.length)
@@ -111,7 +111,7 @@ describe('Endpoint.recordSuccess', () => {
     const e = make()
     for (let i = 0; i < 3; i++) e.recordError('failure', network(), NOW)
     expect(e.view.consecutiveFailures).toBe(3)
-    e.recordSuccess(10)
+    e.recordSuccess(10, 0)
     expect(e.view).toMatchObject({ successes: 1, failures: 3, consecutiveFailures: 0 })
   })
 
@@ -124,7 +124,7 @@ describe('Endpoint.recordSuccess', () => {
     const e = make({ url: 'http://a.example', weight })
     for (let i = 0; i < failures; i++) e.recordError('failure', network(), NOW)
     const seen = expected.map(() => {
-      e.recordSuccess(10)
+      e.recordSuccess(10, 0)
       return e.view.effectiveWeight
     })
     for (const [i, v] of expected.entries()) expect(seen[i]).toBeCloseTo(v, 9)
@@ -133,7 +133,7 @@ describe('Endpoint.recordSuccess', () => {
 
   it('at full weight stays at full weight', () => {
     const e = make({ url: 'http://a.example', weight: 5 })
-    e.recordSuccess(10)
+    e.recordSuccess(10, 0)
     expect(e.view.effectiveWeight).toBe(5)
   })
 })
@@ -175,7 +175,7 @@ describe('Endpoint.recordError', () => {
     expect(e.view.breaker).toBe('open')
     await vi.advanceTimersByTimeAsync(1_000)
     expect(e.view.breaker).toBe('half-open')
-    e.recordSuccess(5)
+    e.recordSuccess(5, 0)
     await settle()
     expect(e.view.breaker).toBe('closed')
     expect(breakerCalls).toEqual(['open', 'half-open', 'closed'])
@@ -198,7 +198,7 @@ describe('Endpoint.recordError', () => {
 
   it("'neutral' changes nothing: not the record, not the breaker, no hook", async () => {
     const e = make('http://a.example', { breaker: { volumeThreshold: 1 } })
-    e.recordSuccess(20)
+    e.recordSuccess(20, 0)
     const before = structuredClone(e.view)
     for (let i = 0; i < 5; i++) {
       e.recordError('neutral', new RpcResponseError({ code: 3, message: 'execution reverted' }), NOW)

@@ -145,6 +145,24 @@ describe('retry budget', () => {
       expect(p.stats().retryBudget).toMatchObject({ spent: 1, allowed: 1 })
     })
 
+    it('a retry that no endpoint can take now is not charged: it waits for one like a new request, and is served', async () => {
+      for (const h of ['a', 'b']) fake.set(h, { kind: 'status', status: 429 })
+      // No share of first attempts, a reserve of one retry over the window.
+      const p = makePool(['http://a', 'http://b'], { retryBudget: { ratio: 0, minPerSecond: 0.1, window: 10_000 } })
+      const { outcome, done } = start(p.request('eth_blockNumber'))
+      await vi.advanceTimersByTimeAsync(0)
+      // a said 429 (cooling down 1 s): failing over to b spent the one retry. b said 429 too: the next
+      // retry has no endpoint to go to, so it waits for a cool-down to end, charged nothing.
+      expect(fake.calls.map((c) => c.host)).toEqual(['a', 'b'])
+      expect(p.stats().retryBudget).toMatchObject({ spent: 1, allowed: 1 })
+      expect(outcome.settled).toBe(false)
+      fake.set('a', { kind: 'ok', result: '0x10' })
+      await vi.advanceTimersByTimeAsync(1_000)
+      await done
+      expect(outcome.value).toBe('0x10')
+      expect(p.stats().retryBudget).toMatchObject({ spent: 1, allowed: 1 })
+    })
+
     it('retryBudget: false turns it off', async () => {
       for (const h of ['a', 'b']) fake.set(h, { kind: 'status', status: 500 })
       const p = makePool(['http://a', 'http://b'], { retryBudget: false, retries: 3, backoff: { initial: 0, max: 0 } })
