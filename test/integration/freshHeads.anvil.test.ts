@@ -93,6 +93,7 @@ describe('the read floor against anvil', () => {
         }),
       )
     }
+    console.info(`one endpoint frozen: ${stale.length} stale of 300 latest reads (${node.http[C]!.count()} reached the frozen node)`)
     expect(stale).toEqual([])
     // Nothing added a block parameter where there was none, and the estimate was not asked of the frozen node.
     expect(node.http[C]!.methodCounts()['eth_estimateGas'] ?? 0).toBe(0)
