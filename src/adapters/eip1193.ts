@@ -6,8 +6,9 @@ import { checkPool } from './poolArgument.js'
 import type { Pool, RequestOptions } from '../pool/pool.js'
 import { ProviderRpcError, toProviderRpcError } from './providerRpcError.js'
 import { toQuantity } from '../util/hex.js'
+import { createEip1193Subscriptions, type Eip1193Message } from './eip1193Subscriptions.js'
 
-/** The events of an EIP-1193 provider. This one emits only `connect` and `disconnect`. */
+/** The events of an EIP-1193 provider. This one emits `connect`, `disconnect` and subscriptions' `message`s. */
 export type Eip1193Events = {
   /** An endpoint of the pool came up after none was. */
   connect: [info: { chainId: string }]
@@ -17,8 +18,8 @@ export type Eip1193Events = {
   chainChanged: [chainId: string]
   /** Never emitted: a pool holds no accounts. */
   accountsChanged: [accounts: string[]]
-  /** Never emitted: subscriptions (`eth_subscribe`) are not provided over HTTP endpoints. */
-  message: [message: { type: string; data: unknown }]
+  /** A notification of a subscription made with `eth_subscribe` (`newHeads`, `logs`). */
+  message: [message: Eip1193Message]
 }
 
 export type Eip1193RequestArguments = {
@@ -60,7 +61,9 @@ type ProviderEvents = Eip1193Events & { error: [error: unknown] }
  * `eth_newFilter`, `eth_newBlockFilter`, `eth_getFilterChanges`, `eth_getFilterLogs` and
  * `eth_uninstallFilter` are answered from state kept in this provider (reads behind them go through the
  * pool), so a filter survives any failover; `eth_newPendingTransactionFilter` is refused with 4200.
- * The pool stays the caller's: nothing here needs destroying.
+ * `eth_subscribe` (`newHeads`, `logs`) rides `pool.subscribe` — pushed over a WebSocket endpoint when
+ * one is up, polled otherwise, each item once across failovers — and notifications arrive as
+ * `message` events. The pool stays the caller's: nothing here needs destroying.
  *
  * The pool already retries and fails over, so give viem `retryCount: 0`, or a deadline that passed
  * (-32603) is retried three more times.
@@ -105,6 +108,7 @@ export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOption
     }
   }
   const watching = () => emitter.listenerCount('connect') + emitter.listenerCount('disconnect') > 0
+  const subscriptions = createEip1193Subscriptions(pool, (message) => emit('message', message))
 
   const provider: Eip1193Provider = {
     async request(args, requestOptions) {
@@ -115,6 +119,7 @@ export function createEip1193Provider(pool: Pool, options: Eip1193ProviderOption
       if (!Array.isArray(params)) throw new ProviderRpcError(-32602, 'Invalid params: expected an array (by-name params are not supported)')
       const opts: RequestOptions = { signal: requestOptions?.signal, timeout }
       try {
+        if (subscriptions.handles(args.method)) return subscriptions.request(args.method, params)
         return await (filters.handles(args.method) ? filters.request(args.method, params, opts) : pool.request(args.method, params, opts))
       } catch (error) {
         throw toProviderRpcError(error)

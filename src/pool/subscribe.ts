@@ -37,6 +37,8 @@ export class Subscriptions {
     knownKeys('', options, kind === 'logs' ? LOGS_OPTIONS : HEADS_OPTIONS)
     const signal = optionalSignal('signal', options.signal)
     if (kind === 'logs' && (typeof filter !== 'object' || filter === null)) throw new InvalidOptionError('filter', 'expected a log filter object')
+    // A misspelt key would widen the filter to every log; a block range has no place in a subscription.
+    if (kind === 'logs') knownKeys('filter', filter as object, LOG_FILTER_KEYS)
     const id = this.#nextId++
     const end = createSubscription(this.#host(id), id, kind, filter as LogFilter | undefined, listener as (item: never) => void, options)
     const unsubscribe = () => {
@@ -95,4 +97,5 @@ function pushEndpoint(e: Endpoint): PushEndpoint | undefined {
 }
 
 const HEADS_OPTIONS = optionNames<HeadsSubscribeOptions>({ signal: true, maxBackfill: true, pollInterval: true, onGap: true, onError: true, onReorg: true })
+const LOG_FILTER_KEYS = optionNames<LogFilter>({ address: true, topics: true })
 const LOGS_OPTIONS = optionNames<LogsSubscribeOptions>({ signal: true, maxBackfill: true, pollInterval: true, onGap: true, onError: true, onRemoved: true })

@@ -219,3 +219,52 @@ describe('connect and disconnect events', () => {
     expect(reported).toEqual([new Error('listener bug')])
   })
 })
+
+describe('subscriptions (eth_subscribe)', () => {
+  /** A node whose head is `head.n`: blocks by number with hashes made from their numbers. */
+  const head = { n: 0x10 }
+  const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}`
+  const block = (n: number) => ({ number: `0x${n.toString(16)}`, hash: hash(n), parentHash: hash(n - 1), timestamp: '0x0' })
+  const node = () =>
+    fake.set('a', (call) => {
+      if (call.method === 'eth_blockNumber') return { kind: 'ok', result: `0x${head.n.toString(16)}` }
+      if (call.method === 'eth_getBlockByNumber') {
+        const tag = call.params[0] as string
+        const n = tag === 'latest' ? head.n : Number(tag)
+        return { kind: 'ok', result: n > head.n ? null : block(n) }
+      }
+      if (call.method === 'eth_getBlockByHash') return { kind: 'ok', result: block(Number(BigInt(call.params[0] as string))) }
+      if (call.method === 'eth_getLogs') return { kind: 'ok', result: [] }
+      return { kind: 'ok', result: '0x1' }
+    })
+
+  it('newHeads: an id, then the head and each new one once as `message` events, until eth_unsubscribe', async () => {
+    head.n = 0x10
+    node()
+    const { provider } = setup({ endpoints: ['http://a'] })
+    const messages: unknown[] = []
+    provider.on('message', (m) => messages.push(m))
+    const id = await provider.request({ method: 'eth_subscribe', params: ['newHeads'] })
+    expect(id).toBe('0x1')
+    await vi.advanceTimersByTimeAsync(1_100)
+    head.n = 0x12
+    await vi.advanceTimersByTimeAsync(1_100)
+    // The pool's subscription starts from the head it finds (a node's would wait for the next one).
+    expect(messages).toEqual([0x10, 0x11, 0x12].map((n) => ({ type: 'eth_subscription', data: { subscription: '0x1', result: expect.objectContaining(block(n)) } })))
+    await expect(provider.request({ method: 'eth_unsubscribe', params: [id] })).resolves.toBe(true)
+    await expect(provider.request({ method: 'eth_unsubscribe', params: [id] })).resolves.toBe(false)
+    head.n = 0x13
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(messages).toHaveLength(3)
+    // A second subscription gets its own id.
+    await expect(provider.request({ method: 'eth_subscribe', params: ['newHeads'] })).resolves.toBe('0x2')
+  })
+
+  it('refuses what the pool cannot subscribe to with -32602, and an invalid log filter too', async () => {
+    node()
+    const { provider } = setup({ endpoints: ['http://a'] })
+    expect(await rejection(provider.request({ method: 'eth_subscribe', params: ['newPendingTransactions'] }))).toMatchObject({ code: -32602 })
+    expect(await rejection(provider.request({ method: 'eth_subscribe', params: ['logs', 'everything'] }))).toMatchObject({ code: -32602 })
+    expect(await rejection(provider.request({ method: 'eth_subscribe', params: ['logs', { adress: COUNTER }] }))).toMatchObject({ code: -32602 })
+  })
+})

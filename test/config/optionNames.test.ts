@@ -29,6 +29,7 @@ describe('options checked by name, everywhere', () => {
     ['ready', () => makePool().ready({ minHealty: 2 } as never), 'minHealty', 'minHealthy'],
     ['subscribe newHeads', () => makePool().subscribe('newHeads', () => {}, { onReorgs: () => {} } as never), 'onReorgs', 'onReorg'],
     ['subscribe logs', () => makePool().subscribe('logs', {}, () => {}, { onRemove: () => {} } as never), 'onRemove', 'onRemoved'],
+    ['subscribe logs filter', () => makePool().subscribe('logs', { adress: '0x0000000000000000000000000000000000000001' } as never, () => {}), 'filter.adress', 'address'],
     ['watchEvents', () => watchEvents(makePool(), { adress: ADDRESS } as never, () => {}), 'adress', 'address'],
     ['watchEvents retryBackoff', () => watchEvents(makePool(), { address: ADDRESS, retryBackoff: { intial: 5 } } as never, () => {}), 'retryBackoff.intial', 'initial'],
     ['waitForTransaction', () => waitForTransaction(makePool(), HASH, { confirmation: 2 } as never), 'confirmation', 'confirmations'],
