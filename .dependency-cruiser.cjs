@@ -12,7 +12,7 @@ const LAYERS = [
   ['contract', 'tx', 'events', 'filters'], // features built on the pool
   ['adapters', 'metrics'], // ethers, EIP-1193, Prometheus
   ['index.ts'], // the public surface
-  ['cli'], // the command line, on the public surface
+  ['cli', 'viem'], // the command line and resilient-rpc/viem, on the public surface
 ]
 
 const folder = (name) => (name.endsWith('.ts') ? `^src/${name.replace('.', '\\.')}$` : `^src/${name}/`)
@@ -58,6 +58,20 @@ module.exports = {
       to: { path: 'node_modules/(@opentelemetry/api|prom-client)/' },
     },
     {
+      name: 'viem-only-in-its-entry',
+      severity: 'error',
+      comment: 'viem is an optional peer: only resilient-rpc/viem (src/viem) imports it, so nothing of viem loads for others.',
+      from: { path: '^src/(?!viem/)' },
+      to: { path: 'node_modules/viem/' },
+    },
+    {
+      name: 'viem-entry-through-the-package',
+      severity: 'error',
+      comment: "resilient-rpc/viem reaches the core by the package's own name (one copy of the errors and brands at runtime), never by a path into src/.",
+      from: { path: '^src/viem/' },
+      to: { path: '^src/(?!viem/)', pathNot: '^src/index\\.ts$' },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       from: { path: '^src/' },
@@ -67,7 +81,7 @@ module.exports = {
   options: {
     doNotFollow: { path: 'node_modules' },
     // Our files, and the optional peers so that `no-optional-peers` sees an import of them.
-    includeOnly: ['^src/', 'node_modules/(@opentelemetry/api|prom-client)/'],
+    includeOnly: ['^src/', 'node_modules/(@opentelemetry/api|prom-client|viem)/'],
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js'] },

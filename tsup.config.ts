@@ -25,6 +25,9 @@ export default defineConfig([
   // p-retry and p-timeout are ESM-only. The CJS build bundles them (with p-retry's is-network-error)
   // so `require('resilient-rpc')` works on every Node 20, not only where require(esm) exists (20.19+).
   { ...shared, format: ['cjs'], dts: true, external: [/^node:/], noExternal: ['p-retry', 'p-timeout', 'is-network-error'] },
+  // `resilient-rpc/viem` (ESM and CJS, for Node and browsers alike): viem is an optional peer, and the
+  // core is imported by the package's own name, never bundled, so both entries share one copy of it.
+  { ...shared, entry: { viem: 'src/viem/index.ts' }, format: ['esm', 'cjs'], dts: true, sourcemap: true, external: ['resilient-rpc', 'viem', /^node:/] },
   // The `resilient-rpc` bin (package.json "bin"): Node-only ESM; the entry's shebang makes it executable.
   // No source map: it reports failures as messages, nobody steps through it, and the map would weigh
   // more than the bin.

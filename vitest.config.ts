@@ -1,6 +1,10 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  // `resilient-rpc/viem` imports the core by the package's name: in tests that is src/, the copy the
+  // tests themselves import (one set of error classes), never a build.
+  resolve: { alias: [{ find: /^resilient-rpc$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
   test: {
     include: ['test/**/*.test.ts'],
     // Integration tests start their own anvil; keep parallelism modest on 2-core machines.

@@ -26,8 +26,8 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 // What may ship. Anything else fails the check, so a new kind of file is a decision, not an accident.
 const ALLOWED = [
   /^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$/,
-  /^dist\/(index\.(js|cjs|d\.ts|d\.cts)|browser\.js|cli\.js)$/,
-  /^dist\/(index\.(js|cjs)|browser\.js)\.map$/,
+  /^dist\/((index|viem)\.(js|cjs|d\.ts|d\.cts)|browser\.js|cli\.js)$/,
+  /^dist\/((index|viem)\.(js|cjs)|browser\.js)\.map$/,
   /^docs\/(?!api\/)[\w/-]+\.md$/,
 ]
 const FORBIDDEN = [
@@ -171,8 +171,8 @@ try {
   if (report.unpackedSize > BUDGET.unpacked) fail(`the package unpacks to ${kib(report.unpackedSize)}, over its ${kib(BUDGET.unpacked)} budget`)
 
   // 5 and 6, side by side: @arethetypeswrong, and a consumer's compile without the peers, then with them.
-  const tsconfig = (files) => JSON.stringify({
-    compilerOptions: { strict: true, skipLibCheck: false, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022'], types: ['node'], noEmit: true },
+  const tsconfig = (files, lib = ['es2022']) => JSON.stringify({
+    compilerOptions: { strict: true, skipLibCheck: false, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib, types: ['node'], noEmit: true },
     files,
   })
   writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
@@ -198,6 +198,28 @@ void [pool, failed]
   const withPeers = project('peers', [...deps, '@opentelemetry/api', 'prom-client'])
   writeFileSync(join(withPeers, 'package.json'), JSON.stringify({ name: 'consumer-with-peers', private: true, type: 'module' }))
   writeFileSync(join(withPeers, 'tsconfig.json'), tsconfig(['peers.ts']))
+  // resilient-rpc/viem: a viem client on the transport, with the core's errors (one copy, the root's).
+  // viem's own types need the DOM library (WebCrypto, WebAuthn), as in any project that uses viem.
+  const withViem = project('viem', [...deps, 'viem'])
+  writeFileSync(join(withViem, 'package.json'), JSON.stringify({ name: 'consumer-with-viem', private: true, type: 'module' }))
+  writeFileSync(join(withViem, 'tsconfig.json'), tsconfig(['viem.ts', 'viem-cjs.cts'], ['es2022', 'dom']))
+  writeFileSync(join(withViem, 'viem.ts'), `import { createPublicClient } from 'viem'
+import { mainnet } from 'viem/chains'
+import { createPool, isResilientRpcError } from 'resilient-rpc'
+import { resilientTransport, ResilientRpcRequestError, type ResilientTransport } from 'resilient-rpc/viem'
+
+const transport: ResilientTransport = resilientTransport(createPool({ endpoints: ['http://127.0.0.1:8545'] }), { timeout: 5_000 })
+const client = createPublicClient({ chain: mainnet, transport })
+const head: Promise<bigint> = client.getBlockNumber()
+const pooled = (error: unknown): boolean => error instanceof ResilientRpcRequestError && isResilientRpcError(error.cause)
+void [head, pooled, client.transport.pool]
+`)
+  writeFileSync(join(withViem, 'viem-cjs.cts'), `import viem = require('resilient-rpc/viem')
+import rpc = require('resilient-rpc')
+
+const transport: viem.ResilientTransport = viem.resilientTransport(rpc.createPool({ endpoints: ['http://127.0.0.1:8545'] }))
+void transport
+`)
   writeFileSync(join(withPeers, 'peers.ts'), `import { trace } from '@opentelemetry/api'
 import * as client from 'prom-client'
 import { createPool, createPrometheusMetrics } from 'resilient-rpc'
@@ -210,14 +232,16 @@ void scrapes
 `)
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
   const attw = join(ROOT, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js')
-  const [types, consumer, peers] = await Promise.all([
+  const [types, consumer, peers, viem] = await Promise.all([
     runAsync(process.execPath, [attw, tarball, '--no-emoji'], { cwd: work }),
     runAsync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: bare }),
     runAsync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: withPeers }),
+    runAsync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: withViem }),
   ])
   if (types.code !== 0) fail(`@arethetypeswrong found problems:\n${types.output}`)
   if (consumer.code !== 0) fail(`the types do not compile without the optional peers (skipLibCheck: false):\n${consumer.output}`)
   if (peers.code !== 0) fail(`the types do not accept a real tracer, prom-client module or registry:\n${peers.output}`)
+  if (viem.code !== 0) fail(`resilient-rpc/viem's types do not compile in a viem project (ESM and CJS):\n${viem.output}`)
 
   if (problems.length === 0 && process.argv.includes('--write')) writeRecord(report)
 } finally {

@@ -28,8 +28,18 @@ async function main() {
     if (result !== '0x2a') throw new Error(`${kind}: unexpected result ${result}`)
     if (!mod.isResilientRpcError(new mod.TimeoutError('request', 1), 'TIMEOUT')) throw new Error(`${kind}: error guard broken`)
   }
+  // resilient-rpc/viem, both ways, by the package's own name as a user's code names it: a viem client
+  // on a pool of the root entry (the very module the subpath imports, so one copy of the core).
+  const { createPublicClient } = require('viem')
+  const viaImport = await import('resilient-rpc/viem')
+  for (const [kind, entry, core] of [['require', require('resilient-rpc/viem'), cjs], ['import', viaImport, esm]]) {
+    const pool = core.createPool({ endpoints: [url] })
+    const head = await createPublicClient({ transport: entry.resilientTransport(pool) }).getBlockNumber()
+    await pool.destroy()
+    if (head !== 42n) throw new Error(`viem ${kind}: unexpected head ${head}`)
+  }
   server.close()
-  console.log(`smoke ok on Node ${process.version}: require, import and the browser entry`)
+  console.log(`smoke ok on Node ${process.version}: require, import, the browser entry and resilient-rpc/viem`)
 }
 
 main().catch((error) => {
