@@ -1,5 +1,5 @@
 import { isResilientRpcError } from './guard.js'
-import { isMissingBlockMessage, isMissingDataMessage, isResultLimitMessage, isRateLimitMessage, isRevertMessage, isTransientMessage } from './providerMessages.js'
+import { isMissingBlockMessage, isMissingDataMessage, isResultLimitMessage, isRateLimitMessage, isRevertMessage, isTransientMessage, retryAfterHint } from './providerMessages.js'
 import type { RpcResponseError } from './endpoint.js'
 import type { TimeoutError } from './request.js'
 
@@ -113,6 +113,17 @@ function classifyRpcError({ rpcCode, rpcMessage }: { rpcCode: number; rpcMessage
   if (rpcCode === -32603 || isTransientMessage(rpcMessage)) return { retryable: true, verdict: 'failure' }
   // Anything else (nonce too low, insufficient funds, already known, …) is a deterministic answer.
   return { retryable: false, verdict: 'neutral' }
+}
+
+/**
+ * How long the endpoint asked to be left alone (ms), if it said: a 429's `Retry-After` header or the
+ * back-off field in its body, or the back-off field in the `data` of a JSON-RPC error (Infura's
+ * `backoff_seconds`). `undefined` when it did not say.
+ */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (isResilientRpcError(error, 'RATE_LIMITED')) return error.retryAfter
+  if (isResilientRpcError(error, 'RPC_ERROR')) return retryAfterHint(error.data)
+  return undefined
 }
 
 /**

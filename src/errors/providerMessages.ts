@@ -9,6 +9,8 @@ const REVERT = /revert|vm exception|invalid opcode|out of gas|gas required excee
 // Rate limits and quotas in words (the status code is not always 429: many send HTTP 200 with a
 // JSON-RPC error).
 const RATE_LIMIT = /rate.?limit|too many requests|request limit|exceeded .*(quota|capacity|limit)|capacity exceeded|throttl/i
+// Cloudflare's rate-limit page, sent as a plain-text body (llamarpc: "error code: 1015", even with status 200).
+const RATE_LIMIT_PAGE = /error code: 1015|too many requests|rate.?limit/i
 // Words only a quota or rate limit uses: a message with them is never about the size of the request
 // ("Daily request count exceeded, request rate limited").
 const QUOTA = /rate.?limit|too many requests|throttl|quota|credits/i
@@ -52,6 +54,11 @@ export function isRevertMessage(message: string): boolean {
 /** A message about a rate limit or quota. */
 export function isRateLimitMessage(message: string): boolean {
   return RATE_LIMIT.test(message)
+}
+
+/** A plain-text (non-JSON) body that is a rate-limit page. */
+export function isRateLimitPage(text: string): boolean {
+  return RATE_LIMIT_PAGE.test(text)
 }
 
 /** A message that a query matched too many results or spans too many blocks, whatever the method (the classifier's reading). */
@@ -101,6 +108,17 @@ export function isNonceTooLowMessage(message: string): boolean {
 /** A message with quota words: whatever else it says, asking for less would not help. */
 export function isQuotaMessage(message: string): boolean {
   return QUOTA.test(message)
+}
+
+/**
+ * How long an error's `data` asks the caller to wait before the next request (ms), if it says: Infura's
+ * `backoff_seconds` (next to `current_rps` and `allowed_rps`, or under `rate`). `undefined` otherwise.
+ */
+export function retryAfterHint(data: unknown): number | undefined {
+  if (typeof data !== 'object' || data === null) return undefined
+  const { backoff_seconds: seconds, rate } = data as { backoff_seconds?: unknown; rate?: unknown }
+  if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000)
+  return rate === undefined ? undefined : retryAfterHint(rate)
 }
 
 /**
