@@ -24,6 +24,9 @@ describe('classifyError', () => {
     { name: 'NETWORK', error: new NetworkError(), expected: RETRY_FAILURE },
     { name: 'HTTP_ERROR 502', error: new HttpError(502), expected: RETRY_FAILURE },
     { name: 'HTTP_ERROR 500', error: new HttpError(500), expected: RETRY_FAILURE },
+    // A body too large for this endpoint (another may take it), a plan used up: not the endpoint's fault.
+    { name: 'HTTP_ERROR 413', error: new HttpError(413), expected: RETRY_NEUTRAL },
+    { name: 'HTTP_ERROR 402', error: new HttpError(402), expected: RATE_LIMITED },
     { name: 'UNAUTHORIZED 401', error: new UnauthorizedError(401), expected: { retryable: true, verdict: 'unauthorized' } },
     { name: 'UNAUTHORIZED 403', error: new UnauthorizedError(403), expected: { retryable: true, verdict: 'unauthorized' } },
     { name: 'RATE_LIMITED', error: new RateLimitedError(1000), expected: RATE_LIMITED },
