@@ -1,8 +1,7 @@
 import { endpointStatus, headDistance } from '../balancer/eligibility.js'
 import type { ResolvedEndpoint, ResolvedPoolOptions } from '../config/poolOptions.js'
 import type { ResilientRpcError } from '../errors/base.js'
-import type { EndpointVerdict } from '../errors/classify.js'
-import type { RateLimitedError } from '../errors/endpoint.js'
+import { retryAfterOf, type EndpointVerdict } from '../errors/classify.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { createBreaker, type Breaker, type BreakerWindow } from '../policy/breaker.js'
 import { RateLimiter, type RateBudget } from '../policy/rateLimit.js'
@@ -223,7 +222,7 @@ export class Endpoint {
     }
     const { maxRetryAfter, rateLimitCooldown, unauthorizedCooldown } = this.#options
     const kind = verdict === 'rate-limited' ? 'cooldown' : 'unauthorized'
-    const until = verdict === 'rate-limited' ? now + Math.min(maxRetryAfter, (error as RateLimitedError).retryAfter ?? rateLimitCooldown) : now + unauthorizedCooldown
+    const until = verdict === 'rate-limited' ? now + Math.min(maxRetryAfter, retryAfterOf(error) ?? rateLimitCooldown) : now + unauthorizedCooldown
     // A longer restriction already running is kept, whatever its kind: the endpoint asked for it.
     if (s.restriction !== undefined && now < s.restrictedUntil && until <= s.restrictedUntil) return
     s.restriction = kind

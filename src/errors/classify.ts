@@ -1,6 +1,6 @@
 import { isResilientRpcError } from './guard.js'
-import { isMissingBlockMessage, isMissingDataMessage, isResultLimitMessage, isRateLimitMessage, isRevertMessage, isTransientMessage } from './providerMessages.js'
-import type { RpcResponseError } from './endpoint.js'
+import { isMissingBlockMessage, retryAfterHint } from './providerMessages.js'
+import { situationOf, type Situation } from './situation.js'
 import type { TimeoutError } from './request.js'
 
 /**
@@ -28,19 +28,39 @@ export type ClassifyContext = {
 // bytes can only be mined once, so re-sending them is safe.
 const UNSAFE_TO_RETRY = new Set(['eth_sendTransaction', 'personal_sendTransaction', 'eth_signTransaction'])
 
-// JSON-RPC codes that are the caller's fault or deterministic node answers: never retried.
-const FATAL_RPC_CODES = new Set([
-  -32700, // parse error
-  -32600, // invalid request
-  -32601, // method not found
-  -32602, // invalid params
-  3, // execution reverted (geth)
-  4001, // user rejected (EIP-1193)
-  4100, // unauthorized (EIP-1193)
-  4200, // unsupported method (EIP-1193)
-])
+// Frozen: every caller gets the same object.
+const RETRY_FAILURE: ErrorClass = Object.freeze({ retryable: true, verdict: 'failure' })
+const RETRY_NEUTRAL: ErrorClass = Object.freeze({ retryable: true, verdict: 'neutral' })
+const FATAL_NEUTRAL: ErrorClass = Object.freeze({ retryable: false, verdict: 'neutral' })
+const RATE_LIMITED: ErrorClass = Object.freeze({ retryable: true, verdict: 'rate-limited' })
 
-const RATE_LIMIT_RPC_CODES = new Set([429, -32005, -32029])
+// What each situation an endpoint reports (src/errors/situation.ts) says about the request and the endpoint.
+const BY_SITUATION: Record<Situation, ErrorClass> = {
+  'rate-limit': RATE_LIMITED,
+  // The endpoint is alive but will not serve for now: cooled down, not held against its breaker.
+  'quota-exhausted': RATE_LIMITED,
+  // Asked again elsewhere, a log query too big gets the same refusal: the caller must ask for less.
+  'range-too-large': FATAL_NEUTRAL,
+  'result-too-large': FATAL_NEUTRAL,
+  // Limits on bodies and batches differ between endpoints, and the request itself is fine.
+  'payload-too-large': RETRY_NEUTRAL,
+  'batch-too-large': RETRY_NEUTRAL,
+  // A node behind, or without state another keeps: another endpoint may have it.
+  'missing-block': RETRY_NEUTRAL,
+  'missing-data': RETRY_NEUTRAL,
+  'method-unsupported': FATAL_NEUTRAL,
+  revert: FATAL_NEUTRAL,
+  'invalid-params': FATAL_NEUTRAL,
+  // A transaction pool's answers: the transaction sender reads them (src/tx/sendRawTransaction.ts).
+  'already-known': FATAL_NEUTRAL,
+  'nonce-too-low': FATAL_NEUTRAL,
+  underpriced: FATAL_NEUTRAL,
+  'replacement-underpriced': FATAL_NEUTRAL,
+  'insufficient-funds': FATAL_NEUTRAL,
+  'txpool-full': FATAL_NEUTRAL,
+  transient: RETRY_FAILURE,
+  unauthorized: Object.freeze({ retryable: true, verdict: 'unauthorized' }),
+}
 
 /**
  * The single place that decides whether an error is worth retrying and what it says about the endpoint.
@@ -62,14 +82,21 @@ function classifyBase(error: unknown): ErrorClass {
       return { retryable: (error as TimeoutError).scope === 'attempt', verdict: 'failure' }
     case 'NETWORK':
     case 'INVALID_RESPONSE':
-    case 'HTTP_ERROR':
-      return { retryable: true, verdict: 'failure' }
+      return RETRY_FAILURE
+    case 'HTTP_ERROR': {
+      // A body too large, a quota used up: no fault of the endpoint's; any other status is.
+      const situation = situationOf(error)
+      return situation === 'payload-too-large' || situation === 'quota-exhausted' ? BY_SITUATION[situation] : RETRY_FAILURE
+    }
     case 'UNAUTHORIZED':
       return { retryable: true, verdict: 'unauthorized' }
     case 'RATE_LIMITED':
       return { retryable: true, verdict: 'rate-limited' }
-    case 'RPC_ERROR':
-      return classifyRpcError(error as RpcResponseError)
+    case 'RPC_ERROR': {
+      // An answer none of the situations describes (nonce too high, a custom code) is deterministic.
+      const situation = situationOf(error)
+      return situation === undefined ? FATAL_NEUTRAL : BY_SITUATION[situation]
+    }
     case 'CIRCUIT_OPEN':
     case 'NO_ENDPOINT':
     case 'RETRIES_EXHAUSTED':
@@ -97,22 +124,15 @@ function classifyBase(error: unknown): ErrorClass {
   }
 }
 
-function classifyRpcError({ rpcCode, rpcMessage }: { rpcCode: number; rpcMessage: string }): ErrorClass {
-  // Order matters: a revert reported with a generic server code (-32603, -32000) is still a revert.
-  if (isRevertMessage(rpcMessage)) return { retryable: false, verdict: 'neutral' }
-  // A node without the block asked about is behind, not refusing the request: another endpoint may
-  // have it. Before the invalid-params code (geth refuses a log range past its head with -32602) and
-  // the range words ("block range extends beyond current head block").
-  if (isMissingBlockMessage(rpcMessage)) return { retryable: true, verdict: 'neutral' }
-  // Log queries too big for the node (Infura sends these with -32005, the rate-limit code): asking
-  // again elsewhere returns the same refusal; the caller must ask for less.
-  if (isResultLimitMessage(rpcMessage)) return { retryable: false, verdict: 'neutral' }
-  if (RATE_LIMIT_RPC_CODES.has(rpcCode) || isRateLimitMessage(rpcMessage)) return { retryable: true, verdict: 'rate-limited' }
-  if (FATAL_RPC_CODES.has(rpcCode)) return { retryable: false, verdict: 'neutral' }
-  if (isMissingDataMessage(rpcMessage)) return { retryable: true, verdict: 'neutral' }
-  if (rpcCode === -32603 || isTransientMessage(rpcMessage)) return { retryable: true, verdict: 'failure' }
-  // Anything else (nonce too low, insufficient funds, already known, …) is a deterministic answer.
-  return { retryable: false, verdict: 'neutral' }
+/**
+ * How long the endpoint asked to be left alone (ms), if it said: a 429's `Retry-After` header or the
+ * back-off field in its body, or the back-off field in the `data` of a JSON-RPC error (Infura's
+ * `backoff_seconds`). `undefined` when it did not say.
+ */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (isResilientRpcError(error, 'RATE_LIMITED')) return error.retryAfter
+  if (isResilientRpcError(error, 'RPC_ERROR')) return retryAfterHint(error.data)
+  return undefined
 }
 
 /**

@@ -77,6 +77,16 @@ export class InvalidResponseError extends ResilientRpcError {
   }
 }
 
+/** A JSON-RPC error object as a node sends it. */
+export type JsonRpcErrorObject = { code: number; message: string; data?: unknown }
+
+/** Is `value` a well-formed JSON-RPC error object? */
+export function isJsonRpcErrorObject(value: unknown): value is JsonRpcErrorObject {
+  if (typeof value !== 'object' || value === null) return false
+  const { code, message } = value as Record<string, unknown>
+  return typeof code === 'number' && Number.isInteger(code) && typeof message === 'string'
+}
+
 /** The node answered with a JSON-RPC error object. Keeps its `code`, `message` and `data`. */
 export class RpcResponseError extends ResilientRpcError {
   override name = 'RpcResponseError'

@@ -1,6 +1,6 @@
 import { ResilientRpcError } from '../errors/base.js'
 import { toRealSignal } from '../util/abort.js'
-import { networkError, parseAnswer, statusError, tooLarge, type HttpAnswer, type HttpPoster, type HttpPosterOptions } from './httpPoster.js'
+import { networkError, parseAnswer, rateLimited, statusError, tooLarge, type HttpAnswer, type HttpPoster, type HttpPosterOptions } from './httpPoster.js'
 
 /** POSTs JSON-RPC bodies with `fetch`: the transport of browsers, and of Node when a `fetch` is injected. */
 export function createFetchPoster(doFetch: typeof fetch, options: HttpPosterOptions): HttpPoster {
@@ -13,7 +13,7 @@ export function createFetchPoster(doFetch: typeof fetch, options: HttpPosterOpti
       const real = toRealSignal(signal)
       try {
         response = await doFetch(url, { method: 'POST', headers, body, signal: real.signal })
-        const refused = statusError(response.status, () => response.headers.get('retry-after'), options)
+        const refused = statusError(response.status, options)
         if (refused) {
           void response.body?.cancel().catch(() => {})
           throw refused
@@ -37,6 +37,8 @@ export function createFetchPoster(doFetch: typeof fetch, options: HttpPosterOpti
       } finally {
         real.release()
       }
+      // A 429's body is read too: it may say how long to back off, or that the quota is gone.
+      if (response.status === 429) throw rateLimited(response.headers.get('retry-after'), text, options)
       const answer = parseAnswer(response.status, text, options)
       return read ? read(answer) : (answer as T)
     },

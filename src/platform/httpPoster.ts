@@ -1,5 +1,6 @@
-import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, UnauthorizedError } from '../errors/endpoint.js'
+import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError, isJsonRpcErrorObject } from '../errors/endpoint.js'
 import type { ResilientRpcErrorOptions } from '../errors/base.js'
+import { isRateLimitPage, retryAfterHint } from '../errors/providerMessages.js'
 import { parseRetryAfter } from './retryAfter.js'
 
 /** What an HTTP POST of a JSON-RPC body came back with, once the body is read and parsed. */
@@ -12,7 +13,8 @@ export type HttpAnswer = { status: number; ok: boolean; parsed: unknown }
 export type HttpPoster = {
   /**
    * POSTs `body` and parses the answer. Throws for what no JSON-RPC answer can be: network failures,
-   * 401/403, 429, a body over the size bound or not JSON. A non-2xx JSON body is returned for the
+   * 401/403, 429 (its body read for what it says: a back-off, a quota), a rate-limit page, a body over
+   * the size bound or not JSON. A non-2xx JSON body is returned for the
    * caller to read (nodes send reverts with 400/500 too). An abort rejects with `signal.reason`.
    * With `read`, settles with what it makes of the answer (or its throw) instead: one promise on the
    * request path instead of two.
@@ -38,11 +40,27 @@ export type HttpPosterOptions = {
   idleSocketTimeout: number
 }
 
-/** Statuses that mean "not this endpoint, not now", decided without trusting the body. `undefined` for the others. */
-export function statusError(status: number, retryAfter: () => string | null | undefined, options: HttpPosterOptions): Error | undefined {
+/** Statuses that mean "not this endpoint, not now", decided before the body is read. `undefined` for the others. */
+export function statusError(status: number, options: HttpPosterOptions): Error | undefined {
   if (status === 401 || status === 403) return new UnauthorizedError(status, options.errorOptions)
-  if (status === 429) return new RateLimitedError(parseRetryAfter(retryAfter(), options.now()), options.errorOptions)
   return undefined
+}
+
+/**
+ * A 429, rate limited whatever its body says. The body may say more: Infura puts how long to back off
+ * in its JSON-RPC error's `data` (`backoff_seconds`), used when no `Retry-After` header says it, and a
+ * quota used up is told apart from a rate by the words of that error (kept as the `cause`).
+ */
+export function rateLimited(retryAfter: string | null | undefined, text: string, options: HttpPosterOptions): RateLimitedError {
+  let error: unknown
+  try {
+    error = (JSON.parse(text) as { error?: unknown } | null)?.error
+  } catch {
+    // A page, not JSON (Cloudflare's "error code: 1015"): the status says it all.
+  }
+  const said = isJsonRpcErrorObject(error) ? error : undefined
+  const wait = parseRetryAfter(retryAfter, options.now()) ?? retryAfterHint(said?.data)
+  return new RateLimitedError(wait, { ...options.errorOptions, ...(said ? { cause: new RpcResponseError(said, options.errorOptions) } : {}) })
 }
 
 export function tooLarge(bytes: number | undefined, options: HttpPosterOptions): InvalidResponseError {
@@ -50,14 +68,19 @@ export function tooLarge(bytes: number | undefined, options: HttpPosterOptions):
   return new InvalidResponseError(`body is too large (${size} the ${options.maxResponseBytes}-byte limit)`, options.errorOptions)
 }
 
-/** Parses a complete body; a non-JSON body is an `HttpError` for a non-2xx status, else `INVALID_RESPONSE`. */
+/**
+ * Parses a complete body; a non-JSON body is an `HttpError` for a non-2xx status, a rate limit for a
+ * rate-limit page (Cloudflare answers "error code: 1015" with status 200), else `INVALID_RESPONSE`.
+ */
 export function parseAnswer(status: number, text: string, options: HttpPosterOptions): HttpAnswer {
   const ok = status >= 200 && status < 300
   try {
     return { status, ok, parsed: JSON.parse(text) }
   } catch (cause) {
     if (!ok) throw new HttpError(status, options.errorOptions)
-    throw new InvalidResponseError('body is not JSON', { ...options.errorOptions, cause, details: `body starts with ${JSON.stringify(text.slice(0, 40))}` })
+    const details = `body starts with ${JSON.stringify(text.slice(0, 40))}`
+    if (isRateLimitPage(text)) throw new RateLimitedError(undefined, { ...options.errorOptions, details })
+    throw new InvalidResponseError('body is not JSON', { ...options.errorOptions, cause, details })
   }
 }
 

@@ -6,7 +6,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import type { Readable } from 'node:stream'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
-import { networkError, parseAnswer, statusError, tooLarge, type HttpAnswer, type HttpPoster, type HttpPosterOptions } from './httpPoster.js'
+import { networkError, parseAnswer, rateLimited, statusError, tooLarge, type HttpAnswer, type HttpPoster, type HttpPosterOptions } from './httpPoster.js'
 
 /** POSTs JSON-RPC bodies over `node:http`/`node:https`, reusing connections. */
 export function createNodePoster(options: HttpPosterOptions): HttpPoster {
@@ -65,8 +65,8 @@ export function createNodePoster(options: HttpPosterOptions): HttpPoster {
         req.on('error', (error) => fail(signal.aborted ? signal.reason : networkError(error, options)))
         req.on('response', (res: IncomingMessage) => {
           const status = res.statusCode ?? 0
-          // Only an error status can be a refusal: no header getter is made for the others.
-          const refused = status >= 400 ? statusError(status, () => header(res, 'retry-after'), options) : undefined
+          // Only an error status can be a refusal decided before the body (401/403; a 429's body is read).
+          const refused = status >= 400 ? statusError(status, options) : undefined
           if (refused) {
             // Drained, not destroyed: the connection stays usable.
             res.resume()
@@ -91,6 +91,7 @@ export function createNodePoster(options: HttpPosterOptions): HttpPoster {
             const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, bytes).toString('utf8')
             let value: T
             try {
+              if (status === 429) throw rateLimited(header(res, 'retry-after'), text, options)
               const answer = parseAnswer(status, text, options)
               value = read ? read(answer) : (answer as T)
             } catch (error) {

@@ -1,6 +1,6 @@
-import { HttpError, RpcResponseError } from '../errors/endpoint.js'
+import { HttpError, RpcResponseError, isJsonRpcErrorObject } from '../errors/endpoint.js'
 import { createDefaultPoster } from '../platform/node.js'
-import { encodeRequest, isJsonRpcErrorObject, unwrapResponse } from './jsonrpc.js'
+import { encodeRequest, unwrapResponse } from './jsonrpc.js'
 import { createBatcher } from './batch.js'
 import type { Transport } from './transport.js'
 import type { BatchOptions } from '../config/policyOptions.js'

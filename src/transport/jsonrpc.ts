@@ -1,22 +1,13 @@
-import { InvalidResponseError, RpcResponseError } from '../errors/endpoint.js'
+import { InvalidResponseError, RpcResponseError, isJsonRpcErrorObject } from '../errors/endpoint.js'
 import type { ResilientRpcErrorOptions } from '../errors/base.js'
 
 export type JsonRpcRequest = { jsonrpc: '2.0'; id: number; method: string; params: readonly unknown[] }
-
-export type JsonRpcErrorObject = { code: number; message: string; data?: unknown }
 
 /** One JSON-RPC request object, serialised; `paramsJson` saves serialising params twice. */
 export function encodeRequest(id: number, method: string, params: readonly unknown[], paramsJson?: string): string {
   return paramsJson === undefined
     ? JSON.stringify({ jsonrpc: '2.0', id, method, params } satisfies JsonRpcRequest)
     : `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${paramsJson}}`
-}
-
-/** Is `value` a well-formed JSON-RPC error object? */
-export function isJsonRpcErrorObject(value: unknown): value is JsonRpcErrorObject {
-  if (typeof value !== 'object' || value === null) return false
-  const { code, message } = value as Record<string, unknown>
-  return typeof code === 'number' && Number.isInteger(code) && typeof message === 'string'
 }
 
 /**

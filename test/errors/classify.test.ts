@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classifyError, lacksBlock, type ErrorClass } from '../../src/errors/classify.js'
+import { classifyError, lacksBlock, retryAfterOf, type ErrorClass } from '../../src/errors/classify.js'
 import { AbortedError, BlockUnavailableError, CircuitOpenError, NoHealthyEndpointError, PoolDestroyedError, QueueFullError, QuorumError, RetryBudgetExhaustedError, RetriesExhaustedError, TimeoutError } from '../../src/errors/request.js'
 import { EndpointLaggingError, HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError } from '../../src/errors/endpoint.js'
 import { InvalidOptionError } from '../../src/errors/invalidOption.js'
@@ -24,6 +24,9 @@ describe('classifyError', () => {
     { name: 'NETWORK', error: new NetworkError(), expected: RETRY_FAILURE },
     { name: 'HTTP_ERROR 502', error: new HttpError(502), expected: RETRY_FAILURE },
     { name: 'HTTP_ERROR 500', error: new HttpError(500), expected: RETRY_FAILURE },
+    // A body too large for this endpoint (another may take it), a plan used up: not the endpoint's fault.
+    { name: 'HTTP_ERROR 413', error: new HttpError(413), expected: RETRY_NEUTRAL },
+    { name: 'HTTP_ERROR 402', error: new HttpError(402), expected: RATE_LIMITED },
     { name: 'UNAUTHORIZED 401', error: new UnauthorizedError(401), expected: { retryable: true, verdict: 'unauthorized' } },
     { name: 'UNAUTHORIZED 403', error: new UnauthorizedError(403), expected: { retryable: true, verdict: 'unauthorized' } },
     { name: 'RATE_LIMITED', error: new RateLimitedError(1000), expected: RATE_LIMITED },
@@ -194,5 +197,19 @@ describe('a node without the block asked about', () => {
     expect(lacksBlock(rpc(3, 'execution reverted'))).toBe(false)
     expect(lacksBlock(new NetworkError())).toBe(false)
     expect(lacksBlock(new Error('header not found'))).toBe(false)
+  })
+})
+
+describe('retryAfterOf', () => {
+  it.each([
+    { name: 'a 429 with Retry-After', error: new RateLimitedError(7_000), expected: 7_000 },
+    { name: 'a 429 without', error: new RateLimitedError(undefined), expected: undefined },
+    { name: "Infura's backoff_seconds in a JSON-RPC error's data", error: rpc(-32005, 'project ID request rate exceeded', { backoff_seconds: 30.0 }), expected: 30_000 },
+    { name: 'backoff_seconds under rate', error: rpc(-32005, 'project ID request rate exceeded', { rate: { allowed_rps: 50, backoff_seconds: 30, current_rps: 80.9 } }), expected: 30_000 },
+    { name: 'a JSON-RPC error without one', error: rpc(-32005, 'limit exceeded', { see: 'https://infura.io' }), expected: undefined },
+    { name: 'a negative back-off', error: rpc(-32005, 'limit exceeded', { backoff_seconds: -1 }), expected: undefined },
+    { name: 'another error', error: new NetworkError(), expected: undefined },
+  ] as Array<{ name: string; error: unknown; expected: number | undefined }>)('$name → $expected', ({ error, expected }) => {
+    expect(retryAfterOf(error)).toBe(expected)
   })
 })

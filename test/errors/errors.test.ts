@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AbortedError, CircuitOpenError, NoHealthyEndpointError, PoolDestroyedError, RetriesExhaustedError, TimeoutError } from '../../src/errors/request.js'
-import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError } from '../../src/errors/endpoint.js'
+import { HttpError, InvalidResponseError, NetworkError, RateLimitedError, RpcResponseError, UnauthorizedError, isJsonRpcErrorObject } from '../../src/errors/endpoint.js'
 import { InvalidOptionError } from '../../src/errors/invalidOption.js'
 import { isResilientRpcError } from '../../src/errors/guard.js'
 import { ResilientRpcError, type Attempt, type ErrorCode } from '../../src/errors/base.js'
@@ -260,5 +260,28 @@ describe('messages', () => {
 
   it('InvalidOptionError', () => {
     expect(new InvalidOptionError('endpoints[0].headers.Authorization', 'expected "<scheme> <credentials>", e.g. "Bearer <token>"').message).toMatchInlineSnapshot(`"Invalid option \`endpoints[0].headers.Authorization\`: expected "<scheme> <credentials>", e.g. "Bearer <token>""`)
+  })
+})
+
+describe('isJsonRpcErrorObject', () => {
+  it.each([
+    { name: 'code and message', value: { code: -32000, message: 'execution reverted' }, expected: true },
+    { name: 'with data', value: { code: 3, message: 'execution reverted', data: '0x08c379a0' }, expected: true },
+    { name: 'positive code, empty message', value: { code: 4001, message: '' }, expected: true },
+    { name: 'extra fields', value: { code: 1, message: 'x', extra: true }, expected: true },
+    { name: 'null', value: null, expected: false },
+    { name: 'undefined', value: undefined, expected: false },
+    { name: 'a string', value: 'execution reverted', expected: false },
+    { name: 'a number', value: -32000, expected: false },
+    { name: 'empty object', value: {}, expected: false },
+    { name: 'no message', value: { code: -32000 }, expected: false },
+    { name: 'no code', value: { message: 'oops' }, expected: false },
+    { name: 'string code', value: { code: '-32000', message: 'oops' }, expected: false },
+    { name: 'fractional code', value: { code: 1.5, message: 'oops' }, expected: false },
+    { name: 'NaN code', value: { code: Number.NaN, message: 'oops' }, expected: false },
+    { name: 'non-string message', value: { code: -32000, message: { text: 'oops' } }, expected: false },
+    { name: 'an array', value: [-32000, 'oops'], expected: false },
+  ])('$name → $expected', ({ value, expected }) => {
+    expect(isJsonRpcErrorObject(value)).toBe(expected)
   })
 })

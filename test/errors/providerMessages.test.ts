@@ -15,6 +15,11 @@ describe('isRangeRefusal', () => {
     [-32047, 'range of blocks too large'],
     [-32000, 'too many logs'],
     [-32005, 'limit exceeded'],
+    [-32000, 'maximum [from, to] blocks distance: 10000'],
+    [35, 'ranges over 10000 blocks are not supported on freetier'],
+    [-32602, 'range 1000000 exceeds limit of 10000'],
+    [-32008, 'Response is too big'],
+    [-32005, 'query timeout exceeded'],
   ])('%i %s → shrink', (code, message) => {
     expect(isRangeRefusal(rpc(code, message))).toBe(true)
   })
@@ -27,8 +32,15 @@ describe('isRangeRefusal', () => {
     [-32602, 'block range extends beyond current head block'],
     [-32602, 'block range extends beyond current head block: requested 200, head 150'],
     [3, 'execution reverted'],
+    [-32005, 'Monthly capacity limit exceeded. Visit https://dashboard.alchemyapi.io/settings/billing to upgrade your scaling policy for continued service.'],
   ])('%i %s → not a range problem', (code, message) => {
     expect(isRangeRefusal(rpc(code, message))).toBe(false)
+  })
+
+  it('reads the reason a provider puts in data under a message that says nothing (Tenderly)', () => {
+    const data = { error_id: '4ed94073-0317-4648-a167-107fba5f44b3', payload: 'range 9009594 is bigger than range limit 2000' }
+    expect(isRangeRefusal(new RpcResponseError({ code: -32602, message: 'invalid params', data }))).toBe(true)
+    expect(isRangeRefusal(new RpcResponseError({ code: -32602, message: 'invalid params' }))).toBe(false)
   })
 
   it('HTTP 413 is one; other transport failures are not', () => {

@@ -75,6 +75,18 @@ describe('retries', () => {
     expect(events).toEqual(['http://a:80#0 up->cooldown', 'http://a:80#0 cooldown->up'])
   })
 
+  it('cools an endpoint down for the back-off its JSON-RPC rate-limit error names in data (HTTP 200)', async () => {
+    fake.set('a', { kind: 'rpcError', code: -32005, message: 'project ID request rate exceeded', data: { backoff_seconds: 5 } })
+    fake.set('b', { kind: 'ok' })
+    const p = makePool({}, ['http://a', 'http://b'])
+    await p.request('eth_blockNumber')
+    expect(p.stats().endpoints[0]).toMatchObject({ status: 'cooldown' })
+    await vi.advanceTimersByTimeAsync(4_999)
+    expect(p.stats().endpoints[0]).toMatchObject({ status: 'cooldown' })
+    await vi.advanceTimersByTimeAsync(1)
+    expect(p.stats().endpoints[0]).toMatchObject({ status: 'up' })
+  })
+
   it('takes an endpoint answering 401 out of rotation without hammering it', async () => {
     fake.set('a', { kind: 'status', status: 401 })
     fake.set('b', { kind: 'ok' })

@@ -10,7 +10,16 @@ export type Behaviour =
   | { kind: 'rpcError'; code: number; message: string; data?: unknown }
   | { kind: 'body'; body: string }
 
-export type FetchCall = { host: string; method: string; params: unknown[]; signal: AbortSignal; headers: Record<string, string> }
+/** One request as the fake saw it; `id` is the JSON-RPC id, for answers that must echo it (a batch's calls have theirs in `batch`). */
+export type FetchCall = {
+  host: string
+  method: string
+  params: unknown[]
+  id: unknown
+  signal: AbortSignal
+  headers: Record<string, string>
+  batch?: { id: number; method: string; params: unknown[] }[]
+}
 
 export type FakeFetch = {
   fetch: typeof fetch
@@ -26,9 +35,11 @@ export function createFakeFetch(initial: Record<string, Behaviour> = {}): FakeFe
   const calls: FetchCall[] = []
   const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(String(input))
-    const body = JSON.parse(String(init?.body)) as { id: number; method: string; params: unknown[] }
+    const parsed = JSON.parse(String(init?.body)) as { id: number; method: string; params: unknown[] } | { id: number; method: string; params: unknown[] }[]
+    const batch = Array.isArray(parsed) ? parsed : undefined
+    const body = batch ? batch[0]! : (parsed as { id: number; method: string; params: unknown[] })
     const signal = init!.signal!
-    const call: FetchCall = { host: url.host, method: body.method, params: body.params, signal, headers: init!.headers as Record<string, string> }
+    const call: FetchCall = { host: url.host, method: body.method, params: body.params, id: body.id, signal, headers: init!.headers as Record<string, string>, ...(batch ? { batch } : {}) }
     calls.push(call)
     signal.throwIfAborted()
     const b = behaviours.get(url.host) ?? { kind: 'network' }

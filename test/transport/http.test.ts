@@ -172,6 +172,32 @@ describe.each([
       expect(error).toHaveProperty('retryAfter', expected)
     })
 
+    // Infura's documented 429: how long to back off is in the JSON-RPC error's data, not in a header.
+    const infura = (id: unknown) => ({
+      jsonrpc: '2.0',
+      id,
+      error: { code: -32005, message: 'project ID request rate exceeded', data: { current_rps: 13.333, allowed_rps: 10.0, backoff_seconds: 30.0 } },
+    })
+
+    it('429 with a back-off in the JSON-RPC error’s data → RATE_LIMITED, retryAfter from it, the error as cause', async () => {
+      handler = (_req, res, body) => json(res, 429, infura(body.id))
+      const error = await failure(transport().request('eth_blockNumber', [], { signal: live() }))
+      expectCode(error, 'RATE_LIMITED')
+      expect(error).toMatchObject({ retryAfter: 30_000, cause: { code: 'RPC_ERROR', rpcCode: -32005, rpcMessage: 'project ID request rate exceeded' } })
+    })
+
+    it('429 with both a Retry-After header and a back-off in data → the header wins', async () => {
+      handler = (_req, res, body) => json(res, 429, infura(body.id), { 'retry-after': '2' })
+      expect(await failure(transport().request('eth_blockNumber', [], { signal: live() }))).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 2_000 })
+    })
+
+    it('200 with Cloudflare’s rate-limit page as text → RATE_LIMITED', async () => {
+      handler = (_req, res) => text(res, 200, 'error code: 1015')
+      const error = await failure(transport().request('eth_blockNumber', [], { signal: live() }))
+      expectCode(error, 'RATE_LIMITED')
+      expect(error).toMatchObject({ retryAfter: undefined, details: 'body starts with "error code: 1015"' })
+    })
+
     it.each([500, 502, 503])('%i with a text body → HTTP_ERROR with the status', async (status) => {
       handler = (_req, res) => text(res, status, '<html>Bad Gateway</html>')
       const error = await failure(transport().request('eth_blockNumber', [], { signal: live() }))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { isResilientRpcError } from '../../src/errors/guard.js'
 import { RpcResponseError } from '../../src/errors/endpoint.js'
-import { isJsonRpcErrorObject, unwrapResponse } from '../../src/transport/jsonrpc.js'
+import { unwrapResponse } from '../../src/transport/jsonrpc.js'
 
 /** Runs `fn` and returns what it threw; fails the test if it returned. */
 function thrown(fn: () => unknown): unknown {
@@ -12,29 +12,6 @@ function thrown(fn: () => unknown): unknown {
   }
   throw new Error('expected a throw')
 }
-
-describe('isJsonRpcErrorObject', () => {
-  it.each([
-    { name: 'code and message', value: { code: -32000, message: 'execution reverted' }, expected: true },
-    { name: 'with data', value: { code: 3, message: 'execution reverted', data: '0x08c379a0' }, expected: true },
-    { name: 'positive code, empty message', value: { code: 4001, message: '' }, expected: true },
-    { name: 'extra fields', value: { code: 1, message: 'x', extra: true }, expected: true },
-    { name: 'null', value: null, expected: false },
-    { name: 'undefined', value: undefined, expected: false },
-    { name: 'a string', value: 'execution reverted', expected: false },
-    { name: 'a number', value: -32000, expected: false },
-    { name: 'empty object', value: {}, expected: false },
-    { name: 'no message', value: { code: -32000 }, expected: false },
-    { name: 'no code', value: { message: 'oops' }, expected: false },
-    { name: 'string code', value: { code: '-32000', message: 'oops' }, expected: false },
-    { name: 'fractional code', value: { code: 1.5, message: 'oops' }, expected: false },
-    { name: 'NaN code', value: { code: Number.NaN, message: 'oops' }, expected: false },
-    { name: 'non-string message', value: { code: -32000, message: { text: 'oops' } }, expected: false },
-    { name: 'an array', value: [-32000, 'oops'], expected: false },
-  ])('$name → $expected', ({ value, expected }) => {
-    expect(isJsonRpcErrorObject(value)).toBe(expected)
-  })
-})
 
 describe('unwrapResponse', () => {
   it.each([
