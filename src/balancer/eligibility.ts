@@ -70,8 +70,10 @@ export function exclusionReason(e: Eligible, now: number, ctx: EligibilityContex
   const bounds = head === undefined ? undefined : (ctx.headBounds ?? headBounds(referenceHead, maxLag))
   const lagging = bounds !== undefined && head! < bounds[0]
   const ahead = judgeAhead && bounds !== undefined && head! > bounds[1]
-  // A read held to the floor reads the latest state: a head only one endpoint claims does not serve it.
-  if (target?.kind === 'atLeast' && ahead) return `${headDistance(head, referenceHead)} blocks ahead of the reference head (unconfirmed)`
+  // A read held to the floor reads the latest state: a head only one endpoint claims does not serve it
+  // at `latest`. Pinned to the floor's block it may (the pool pins it there), after every other endpoint:
+  // when the others are behind the floor, the endpoint that showed that block is the one that has it.
+  if (target?.kind === 'atLeast' && ahead && !target.pinnable) return `${headDistance(head, referenceHead)} blocks ahead of the reference head (unconfirmed)`
   if (target?.kind === 'atLeast' && !target.pinnable) {
     if (head === undefined || head < target.block) {
       return `${head === undefined ? 'head unknown' : `at block ${head}`}, request needs block ${target.block} or newer (the pool's read floor)`
@@ -98,6 +100,13 @@ export function limitReason(e: Eligible, now: number): string | undefined {
   if (e.maxConcurrency !== undefined && e.inFlight >= e.maxConcurrency) return `at its concurrency limit (${e.maxConcurrency} in flight)`
   if (e.nextTokenAt > now) return `at its rate limit (next token in ${Math.ceil(e.nextTokenAt - now)} ms)`
   return undefined
+}
+
+/** Whether an endpoint's head is so far above the reference head that a majority outvotes it (`ahead`). */
+export function isAhead(e: Pick<EndpointView, 'head'>, ctx: EligibilityContext): boolean {
+  if (ctx.judgeAhead === false || e.head === undefined) return false
+  const bounds = ctx.headBounds ?? headBounds(ctx.referenceHead, ctx.maxLag ?? 5n)
+  return bounds !== undefined && e.head > bounds[1]
 }
 
 /** Whether the endpoint said it lacks a block at or below the one `target` reads (see `EndpointView.missingFrom`). */

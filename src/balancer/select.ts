@@ -1,6 +1,6 @@
 import type { EndpointExclusion } from '../errors/base.js'
 import type { EndpointView, Strategy } from '../types/endpoint.js'
-import { exclusionReason, limitReason, saidItLacks, type EligibilityContext } from './eligibility.js'
+import { exclusionReason, isAhead, limitReason, saidItLacks, type EligibilityContext } from './eligibility.js'
 import { pickLeastConnections } from './leastConnections.js'
 import { pickWeighted } from './weighted.js'
 
@@ -103,8 +103,10 @@ function groupOf(endpoints: readonly Selectable[], i: number, ctx: SelectContext
   if (i === last) return 4
   const backup = e.tier === 'backup' ? 1 : 0
   // One that just lost a hedged race ranks with the tried ones: only after every endpoint not known to
-  // be slow; so does one that said it lacks the block the request reads (asked only if nobody else can).
-  return ctx.tried.includes(i) || e.lostRace || saidItLacks(e, ctx.target) ? 2 + backup : backup
+  // be slow; so does one that said it lacks the block the request reads, and one ahead of the others
+  // for a read held to the floor (asked only if nobody else can).
+  const lastResort = ctx.tried.includes(i) || e.lostRace || saidItLacks(e, ctx.target) || (ctx.target?.kind === 'atLeast' && isAhead(e, ctx))
+  return lastResort ? 2 + backup : backup
 }
 
 /** Nobody can take the request: why each endpoint is out, and when a cool-down ends or a token is due first. */

@@ -9,7 +9,7 @@ import { HEDGE_LOST } from '../policy/hedge.js'
 import { withTimeout } from '../policy/timeout.js'
 import { answerBlock } from '../balancer/answerBlock.js'
 import type { Call } from './call.js'
-import { referenceHead, type PoolCore } from './core.js'
+import { distrusted, referenceHead, type PoolCore } from './core.js'
 import type { Dispatcher } from './dispatch.js'
 import { pinnedParams, type ReadFloor } from './floor.js'
 import type { Statuses } from './statuses.js'
@@ -45,7 +45,7 @@ export class Attempts {
     const span = call.span?.attempt(endpoint.id, call.attempts.length, hedge)
     let failed = false
     // Held to the pool's read floor: asked at the floor's block where the endpoint may be behind it.
-    const pinned = call.floor === undefined ? undefined : pinnedParams(call, call.floor, endpoint)
+    const pinned = call.floor === undefined ? undefined : pinnedParams(call, call.floor, endpoint, distrusted(this.#core, endpoint.view.head))
     // The block the endpoint is asked about, if the request names one: it may answer that it lacks it.
     const asked = pinned !== undefined ? call.floor!.floor : call.target.kind === 'number' ? call.target.block : undefined
     try {

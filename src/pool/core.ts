@@ -63,6 +63,12 @@ export function judgeAhead(core: PoolCore): boolean {
   return live >= 3
 }
 
+/** Whether `head` is so far above the reference head that the pool would call its endpoint `ahead`: one endpoint's word a majority outvotes. */
+export function distrusted(core: PoolCore, head: bigint | undefined): boolean {
+  const reference = referenceHead(core)
+  return head !== undefined && reference !== undefined && head > reference + core.options.maxLag && judgeAhead(core)
+}
+
 /** What decides an endpoint's eligibility besides the endpoint: the request's block, the reference head, the pool's settings. */
 export function eligibilityOf(core: PoolCore, target: BlockTarget | undefined): EligibilityContext {
   return { target, referenceHead: referenceHead(core), maxLag: core.options.maxLag, requestTrials: !core.health, judgeAhead: judgeAhead(core) }

@@ -80,11 +80,13 @@ function rule(kind: FloorRule['kind'], floor: bigint): FloorRule {
 
 /**
  * The params of `call` for `endpoint` under `rule`: its own when the endpoint is known to have the
- * floor's block (its `latest` is at least as new), else pinned to the floor. `undefined`: unchanged.
+ * floor's block (its `latest` is at least as new) and its head is trusted, else pinned to the floor —
+ * an endpoint `ahead` of the others (`distrusted`) serves the floor's block, never its own `latest`.
+ * `undefined`: unchanged.
  */
-export function pinnedParams(call: Call, rule: FloorRule, endpoint: Endpoint): readonly unknown[] | undefined {
+export function pinnedParams(call: Call, rule: FloorRule, endpoint: Endpoint, distrusted = false): readonly unknown[] | undefined {
   const { head } = endpoint.view
-  if (rule.kind !== 'pin' || (head !== undefined && head >= rule.floor)) return undefined
+  if (rule.kind !== 'pin' || (head !== undefined && head >= rule.floor && !distrusted)) return undefined
   if (call.method === 'eth_getLogs') {
     const { fromBlock } = call.params[0] as { fromBlock?: unknown }
     // A range that starts above the floor reads blocks newer than it anyway: nothing to pin.

@@ -9,18 +9,12 @@ import { waitAtMost } from '../policy/timeout.js'
 import { isQuantity, toQuantity } from '../util/hex.js'
 import { AnswerCache } from './cache.js'
 import { newCall, type Call, type RequestOptions } from './call.js'
-import { judgeAhead, notServing, referenceHead, type PoolCore } from './core.js'
+import { distrusted, notServing, referenceHead, type PoolCore } from './core.js'
 import { finalError } from './finalError.js'
 import { Flights } from './flights.js'
 import type { ReadFloor } from './floor.js'
 import type { QuorumReads } from './quorumRequest.js'
 import type { Retries } from './retry.js'
-
-/** Whether `head` is so far above the reference head that the pool would call its endpoint `ahead`. */
-function distrusted(core: PoolCore, head: bigint): boolean {
-  const reference = referenceHead(core)
-  return reference !== undefined && head > reference + core.options.maxLag && judgeAhead(core)
-}
 
 /**
  * A request around its retry loop: validation and one deadline, the answer cache and the chain-id

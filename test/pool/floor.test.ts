@@ -96,6 +96,21 @@ describe('the read floor', () => {
     for (let i = 0; i < 6; i++) expect(Number(await settle(pool.request<string>('eth_call', [{ to: '0x01' }, 'latest'])))).toBe(10)
   })
 
+  it('the only endpoint with the floor serves it pinned, even once the others outvote its newer head', async () => {
+    const pool = await readyPool()
+    heads.a = 15 // b and c stop syncing at 10; a's 15 is within maxLag: the pool returns it
+    await askHeads(pool, ['a'])
+    expect(await pool.request('eth_blockNumber')).toBe(hex(15))
+    heads.a = 17 // now 7 ahead of the reference head (10): b and c outvote a's head
+    fake.calls.length = 0
+    await askHeads(pool, ['a'])
+    expect(pool.stats().endpoints.find((e) => e.endpoint === 'a')?.status).toBe('ahead')
+    fake.calls.length = 0
+    // a has block 15 (it showed it): asked there, after b and c said they lack it, not at its own latest.
+    for (let i = 0; i < 3; i++) expect(Number(await settle(pool.request<string>('eth_call', [{ to: '0x01' }, 'latest'])))).toBe(15)
+    expect(fake.callsTo('a').filter((c) => c.method === 'eth_call').map((c) => c.params[1])).toEqual([hex(15), hex(15), hex(15)])
+  })
+
   it('eth_blockNumber through the pool never goes below the floor', async () => {
     const pool = await readyPool()
     heads.a = 14
