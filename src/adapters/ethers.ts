@@ -15,6 +15,7 @@ import { isResilientRpcError } from '../errors/guard.js'
 import { createFilterEmulator, type FilterEmulator, type FilterOptions } from '../filters/filters.js'
 import { bigInteger, boolean, duration, integer, knownKeys, optionNames, optionsObject } from '../config/validate.js'
 import { checkPool } from './poolArgument.js'
+import { PoolBlockSubscriber, PoolEventSubscriber } from './ethersSubscribers.js'
 import type { Pool } from '../pool/pool.js'
 
 export type EthersProviderOptions = {
@@ -23,7 +24,10 @@ export type EthersProviderOptions = {
    * @default the pool's (`pool.stats().chainId`), else one `eth_chainId` at first use
    */
   chainId?: number | bigint
-  /** How often ethers polls for new blocks, which drives events and `waitForTransaction` (ms). @default 4_000 */
+  /**
+   * How often blocks and events are polled when no WebSocket endpoint is up (the pool's subscriptions
+   * push them when one is), which drives events and `waitForTransaction` (ms). @default 4_000
+   */
   pollingInterval?: number
   /** Deadline of each request, across all its attempts (ms). @default the pool's `defaultTimeout` */
   timeout?: number
@@ -48,11 +52,13 @@ export type EthersProviderOptions = {
  * `UNSUPPORTED_OPERATION` (pool destroyed) or `SERVER_ERROR` (anything else), each with `cause` and
  * `error` set to the pool's `ResilientRpcError` and `info.code` to its code.
  *
- * Filter methods never reach a node: the adapter emulates them over block-pinned `eth_getLogs` reads, so
- * `contract.on` keeps delivering every event once across failovers.
+ * `block` events and event subscriptions (`contract.on`, `provider.on(filter)`) ride `pool.subscribe`:
+ * pushed over a WebSocket endpoint when one is up, polled by the pool every `pollingInterval` otherwise,
+ * each block and log once across failovers. Filter methods never reach a node: the adapter emulates
+ * them over block-pinned `eth_getLogs` reads.
  *
  * `provider.destroy()` stops ethers' polling and cancels this provider's requests; the pool stays the
- * caller's. Once the pool is destroyed, the provider destroys itself on its next request, so its pollers stop.
+ * caller's. Once the pool is destroyed, so is the provider.
  * @throws `INVALID_OPTION` for a bad `pool` or option
  * @example
  * const provider = createEthersProvider(pool)
@@ -84,11 +90,16 @@ type Resolved = {
 type EthersPassedOn = NonNullable<EthersProviderOptions['ethers']>
 
 const destroyedError = (method: string) => makeError('provider destroyed; cancelled request', 'UNSUPPORTED_OPERATION', { operation: method })
+const poolDestroyedError = (method: string) => makeError('pool destroyed; cancelled request', 'UNSUPPORTED_OPERATION', { operation: method, info: { code: 'POOL_DESTROYED' } })
 
 class PoolProvider extends JsonRpcApiProvider {
   readonly #pool: Pool
   readonly #filters: FilterEmulator
   readonly #timeout: number | undefined
+  /** The caller asked ethers to poll (`ethers.polling`): its own pollers, not the pool's subscriptions. */
+  readonly #polling: boolean
+  /** Destroys this provider with the pool: its subscribers then stop with the pool's subscriptions. */
+  readonly #onPoolDestroyed = () => this.destroy()
   /** One controller per request in flight, so `destroy()` cancels them without a long-lived signal. */
   readonly #active = new Set<AbortController>()
 
@@ -101,10 +112,14 @@ class PoolProvider extends JsonRpcApiProvider {
     this.#pool = pool
     this.#filters = options.filters
     this.#timeout = options.timeout
+    this.#polling = options.ethers.polling === true
+    pool.signal.addEventListener('abort', this.#onPoolDestroyed, { once: true })
   }
 
   // As ethers' JsonRpcProvider does: start on first use, so creating a provider sends nothing.
   override async send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
+    // Destroyed with its pool: say so, as a request to the destroyed pool would have.
+    if (this.destroyed && this.#pool.signal.aborted) throw poolDestroyedError(method)
     this._start()
     return super.send(method, params)
   }
@@ -136,14 +151,19 @@ class PoolProvider extends JsonRpcApiProvider {
 
   // ethers' pollers re-arm themselves when a request in flight at destroy() settles (`once('block')`),
   // which would start a new block poller on a destroyed provider: from then on, subscribers are inert.
+  // Blocks and events come from the pool's subscriptions — pushed over a WebSocket endpoint when one
+  // is up, polled by the pool every `pollingInterval` otherwise — not from ethers polling eth_blockNumber.
   override _getSubscriber(sub: Subscription): Subscriber {
     if (this.destroyed) return new UnmanagedSubscriber(sub.type)
+    if (!this.#polling && sub.type === 'block') return new PoolBlockSubscriber(this.#pool, this, this.pollingInterval)
+    if (!this.#polling && sub.type === 'event') return new PoolEventSubscriber(this.#pool, this, sub.filter, this.pollingInterval)
     return super._getSubscriber(sub)
   }
 
   override destroy(): void {
     if (this.destroyed) return
     super.destroy()
+    this.#pool.signal.removeEventListener('abort', this.#onPoolDestroyed)
     for (const controller of this.#active) controller.abort()
     this.#active.clear()
     this.#filters.clear()
@@ -163,8 +183,7 @@ function toEthersError(error: unknown, method: string): Error {
       e = makeError(error.shortMessage, 'CANCELLED', { info })
       break
     case 'POOL_DESTROYED':
-      e = makeError('pool destroyed; cancelled request', 'UNSUPPORTED_OPERATION', { operation: method, info })
-      break
+      return Object.assign(poolDestroyedError(method), { cause: error, error })
     case 'INVALID_OPTION':
       e = makeError(error.shortMessage, 'INVALID_ARGUMENT', { argument: (error as InvalidOptionError).option, value: undefined, info })
       break

@@ -104,7 +104,7 @@ describe('ethers provider over the pool', () => {
     expect(node.calls('eth_sendRawTransaction')).toBe(1)
   })
 
-  it('contract.on delivers every event exactly once across a failover of the endpoint serving it', async () => {
+  it('contract.on delivers every event exactly once across a failover of the endpoint serving it, from the pool\'s log subscription', async () => {
     // Round-robin, and only a slow heartbeat verdict takes the failed endpoint out (its stale head does
     // not): it certainly gets requests meanwhile, which fail over.
     const p = await node.pool({ strategy: 'weighted-round-robin', heartbeat: { interval: 100, timeout: 1_000 }, maxLag: 1_000 }, { ready: 3 })
@@ -115,87 +115,68 @@ describe('ethers provider over the pool', () => {
     provider.on('debug', (e: EthersDebug) => {
       if (e.action === 'sendRpcPayload') sent.push(...payloadMethods(e.payload))
     })
-    const polls = () => sent.filter((m) => m === 'eth_getFilterChanges').length
+    const synced: string[] = []
+    p.on('request:done', (e) => synced.push(e.method))
     const contract = new Contract(counter, counterAbi, provider)
     const delivered: string[] = []
     await contract.on('ValueChanged', (...args: unknown[]) => {
       const { log } = args.at(-1) as ContractEventPayload
       delivered.push(`${log.transactionHash}:${log.index}`)
     })
-    await waitFor(() => polls() > 0, 'the filter to be installed and polled')
-    // ethers polls a filter once per new block it sees: an empty block makes it poll again.
-    const nextPoll = async () => {
-      for (let tries = 0; tries < 5; tries++) {
-        const before = polls()
-        await node.anvil.mine(1)
-        if (await waitFor(() => polls() > before, 'a poll', 2_000).then(() => true, () => false)) return
-      }
-      throw new Error('ethers stopped polling the filter')
-    }
-    const deliveredAll = async (n: number) => {
-      for (let i = 0; i < 20 && delivered.length < n; i++) await nextPoll()
-    }
+    // The subscription starts at the head it first reads (its eth_blockNumber through the pool).
+    await waitFor(() => synced.includes('eth_blockNumber'), 'the log subscription to read the head')
 
     const emitted: string[] = []
     for (let i = 0; i < 4; i++) emitted.push(await emitSet(100n + BigInt(i)))
-    await deliveredAll(4)
-    expect(delivered).toHaveLength(4)
+    await waitFor(() => delivered.length >= 4, 'the first four events')
 
-    // Fail the endpoint that served most of the filter's reads so far, mid-stream.
+    // Fail the endpoint that served most of the subscription's reads so far, mid-stream.
     const busiest = node.http.reduce((a, b) => ((a.methodCounts()['eth_getLogs'] ?? 0) >= (b.methodCounts()['eth_getLogs'] ?? 0) ? a : b))
     expect(busiest.methodCounts()['eth_getLogs']).toBeGreaterThan(0)
     busiest.setMode({ kind: 'hang' })
     const logsBefore = node.http.map((x) => x.methodCounts()['eth_getLogs'] ?? 0)
     for (let i = 4; i < 8; i++) emitted.push(await emitSet(100n + BigInt(i)))
-    await deliveredAll(8)
+    await waitFor(() => delivered.length >= 8, 'all eight events', 15_000)
 
-    // Three more polls find nothing new: nothing is delivered twice.
-    for (let i = 0; i < 3; i++) await nextPoll()
+    // Three more blocks bring nothing new: nothing is delivered twice.
+    await node.anvil.mine(3)
+    const readsAfter = node.calls('eth_getLogs')
+    await waitFor(() => node.calls('eth_getLogs') > readsAfter, 'the subscription to read the new blocks')
+    await new Promise((r) => setTimeout(r, 200)) // four more polling intervals
     expect(delivered).toHaveLength(8)
     expect(new Set(delivered).size).toBe(8)
     expect(new Set(delivered.map((d) => d.split(':')[0]))).toEqual(new Set(emitted))
-    // Requests did meet the failed endpoint and moved on; the others served the filter's reads.
+    // Requests did meet the failed endpoint and moved on; the others served the subscription's reads.
     expect(failedOver).toContain('ABC'[node.http.indexOf(busiest)])
     expect(node.http.some((x, i) => x !== busiest && (x.methodCounts()['eth_getLogs'] ?? 0) > logsBefore[i]!)).toBe(true)
-    // Filters never reach a node.
+    // Neither filters nor ethers' own polling: the pool's subscription did it all.
     expect(node.calls('eth_newFilter') + node.calls('eth_getFilterChanges')).toBe(0)
+    expect(sent.filter((m) => m === 'eth_getFilterChanges' || m === 'eth_blockNumber' || m === 'eth_getLogs')).toEqual([])
   })
 
-  it('destroy() while a filter poll is in flight stops ethers polling; the pool keeps working', async () => {
+  it('destroy() while the subscriptions read stops them; the pool keeps working', async () => {
     const p = await node.pool({}, { ready: 3 })
     const recorded = recordingPool(p)
     const provider = createEthersProvider(recorded.pool, { pollingInterval: 10 })
-    let pollsSent = 0
-    await provider.on('debug', (e: EthersDebug) => {
-      if (e.action === 'sendRpcPayload') pollsSent += payloadMethods(e.payload).filter((m) => m === 'eth_getFilterChanges').length
-    })
     await new Contract(counter, counterAbi, provider).on('ValueChanged', () => {})
     await provider.on('block', () => {})
-    await waitFor(() => pollsSent > 0, 'a filter poll')
-    // Slow endpoints keep the next poll in flight while destroy() runs.
+    await waitFor(() => recorded.methods.includes('eth_blockNumber'), 'a subscription read')
+    // Slow endpoints keep the next read in flight while destroy() runs.
     for (const x of node.http) x.setMode({ kind: 'delay', ms: 100 })
-    // ethers polls a filter on a new block only when its previous poll is done: a block mined while
-    // one is in flight brings none. Mine until a poll goes out.
-    const before = pollsSent
-    for (let blocks = 0; pollsSent === before; blocks++) {
-      if (blocks === 20) throw new Error('no filter poll after 20 new blocks')
-      await node.anvil.mine(1)
-      for (const until = Date.now() + 600; pollsSent === before && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10))
-    }
+    await node.anvil.mine(1)
     provider.destroy()
     for (const x of node.http) x.setMode({ kind: 'pass' })
-    // What was in flight settles; then nothing new starts, over many polling intervals.
-    const settled = recorded.methods.length
+    // What was in flight settles; then nothing of the subscriptions starts, over many polling intervals.
+    const reads = () => recorded.methods.filter((m) => m === 'eth_getLogs' || m === 'eth_getBlockByNumber' || m === 'eth_getBlockByHash').length
     await new Promise((r) => setTimeout(r, 300))
-    const quiet = recorded.methods.length
+    const quiet = reads()
     await new Promise((r) => setTimeout(r, 300))
-    expect(recorded.methods.length).toBe(quiet)
-    expect(quiet - settled).toBeLessThanOrEqual(3)
+    expect(reads()).toBe(quiet)
     await expect(p.request('eth_blockNumber')).resolves.toMatch(/^0x/)
     await expect(provider.getBlockNumber()).rejects.toMatchObject({ code: 'UNSUPPORTED_OPERATION' })
   })
 
-  it('leaves nothing running after destroy(): a child destroying mid-poll exits on its own', async () => {
+  it('leaves nothing running after destroy(): a child destroying mid-read exits on its own', async () => {
     for (const x of node.http) x.setMode({ kind: 'delay', ms: 50 })
     const result = await runInChild('test/adapters/fixtures/destroyWhileWatching.ts', { env: { ENDPOINTS: node.http.map((x) => x.url).join(','), COUNTER: counter }, timeout: 10_000 })
     expect(result.stderr).toBe('')
