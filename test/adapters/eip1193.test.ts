@@ -8,6 +8,7 @@ import { counterAbi } from '../fixtures/contracts/counter.js'
 import { start } from '../support/async.js'
 import { fakeEndpointStats, fakePoolStats } from '../support/fakeStats.js'
 import { useFakePool } from '../support/fakePool.js'
+import { chainNode, scriptedBlock } from '../support/scriptedChain.js'
 
 // The EIP-1193 provider over a real pool of scripted endpoints: what reaches the pool, and how every
 // failure is reported to viem and wallet libraries.
@@ -221,22 +222,8 @@ describe('connect and disconnect events', () => {
 })
 
 describe('subscriptions (eth_subscribe)', () => {
-  /** A node whose head is `head.n`: blocks by number with hashes made from their numbers. */
   const head = { n: 0x10 }
-  const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}`
-  const block = (n: number) => ({ number: `0x${n.toString(16)}`, hash: hash(n), parentHash: hash(n - 1), timestamp: '0x0' })
-  const node = () =>
-    fake.set('a', (call) => {
-      if (call.method === 'eth_blockNumber') return { kind: 'ok', result: `0x${head.n.toString(16)}` }
-      if (call.method === 'eth_getBlockByNumber') {
-        const tag = call.params[0] as string
-        const n = tag === 'latest' ? head.n : Number(tag)
-        return { kind: 'ok', result: n > head.n ? null : block(n) }
-      }
-      if (call.method === 'eth_getBlockByHash') return { kind: 'ok', result: block(Number(BigInt(call.params[0] as string))) }
-      if (call.method === 'eth_getLogs') return { kind: 'ok', result: [] }
-      return { kind: 'ok', result: '0x1' }
-    })
+  const node = () => fake.set('a', chainNode(head))
 
   it('newHeads: an id, then the head and each new one once as `message` events, until eth_unsubscribe', async () => {
     head.n = 0x10
@@ -250,7 +237,7 @@ describe('subscriptions (eth_subscribe)', () => {
     head.n = 0x12
     await vi.advanceTimersByTimeAsync(1_100)
     // The pool's subscription starts from the head it finds (a node's would wait for the next one).
-    expect(messages).toEqual([0x10, 0x11, 0x12].map((n) => ({ type: 'eth_subscription', data: { subscription: '0x1', result: expect.objectContaining(block(n)) } })))
+    expect(messages).toEqual([0x10, 0x11, 0x12].map((n) => ({ type: 'eth_subscription', data: { subscription: '0x1', result: expect.objectContaining(scriptedBlock(n)) } })))
     await expect(provider.request({ method: 'eth_unsubscribe', params: [id] })).resolves.toBe(true)
     await expect(provider.request({ method: 'eth_unsubscribe', params: [id] })).resolves.toBe(false)
     head.n = 0x13

@@ -5,6 +5,7 @@ import { resilientTransport, ResilientRpcRequestError } from '../../src/viem/ind
 import { counterAbi } from '../fixtures/contracts/counter.js'
 import { start } from '../support/async.js'
 import { useFakePool } from '../support/fakePool.js'
+import { chainNode } from '../support/scriptedChain.js'
 
 // resilient-rpc/viem over a pool of scripted endpoints: what viem sends reaches the pool once, and
 // what the pool throws reaches viem as viem's own errors, the pool's underneath.
@@ -76,21 +77,9 @@ describe('resilientTransport', () => {
   })
 })
 
-describe('subscriptions through the transport (watch* with poll: false)', () => {
+describe('subscriptions through the transport (watch* actions)', () => {
   const head = { n: 0x10 }
-  const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}`
-  const block = (n: number) => ({ number: `0x${n.toString(16)}`, hash: hash(n), parentHash: hash(n - 1), timestamp: '0x0' })
-  const node = () =>
-    fake.set('a', (call) => {
-      if (call.method === 'eth_blockNumber') return { kind: 'ok', result: `0x${head.n.toString(16)}` }
-      if (call.method === 'eth_getBlockByNumber') {
-        const tag = call.params[0] as string
-        const n = tag === 'latest' ? head.n : Number(tag)
-        return { kind: 'ok', result: n > head.n ? null : block(n) }
-      }
-      if (call.method === 'eth_getBlockByHash') return { kind: 'ok', result: block(Number(BigInt(call.params[0] as string))) }
-      return { kind: 'ok', result: '0x1' }
-    })
+  const node = () => fake.set('a', chainNode(head))
 
   it('watchBlockNumber (push by default) hears each head from pool.subscribe, not from viem polling', async () => {
     head.n = 0x10
