@@ -109,6 +109,14 @@ export function isAhead(e: Pick<EndpointView, 'head'>, ctx: EligibilityContext):
   return bounds !== undefined && e.head > bounds[1]
 }
 
+/** Whether the endpoint said, not long ago, that it does not serve `method` (see `EndpointView.unsupported`). */
+export function saidNoMethod(e: Pick<EndpointView, 'unsupported'>, method: string | undefined, now: number): boolean {
+  // Empty as a rule: one size check per endpoint and pick.
+  if (e.unsupported.size === 0 || method === undefined) return false
+  const until = e.unsupported.get(method)
+  return until !== undefined && now < until
+}
+
 /** Whether the endpoint said it lacks a block at or below the one `target` reads (see `EndpointView.missingFrom`). */
 export function saidItLacks(e: Pick<EndpointView, 'missingFrom'>, target: BlockTarget | undefined): boolean {
   return e.missingFrom !== undefined && (target?.kind === 'number' || target?.kind === 'atLeast') && target.block >= e.missingFrom

@@ -1,11 +1,11 @@
 import type { EndpointExclusion } from '../errors/base.js'
 import type { EndpointView, Strategy } from '../types/endpoint.js'
-import { exclusionReason, isAhead, limitReason, saidItLacks, type EligibilityContext } from './eligibility.js'
+import { exclusionReason, isAhead, limitReason, saidItLacks, saidNoMethod, type EligibilityContext } from './eligibility.js'
 import { pickLeastConnections } from './leastConnections.js'
 import { pickWeighted } from './weighted.js'
 
 /** The fields of an endpoint's view that selection reads. */
-export type Selectable = Pick<EndpointView, 'id' | 'tier' | 'weight' | 'effectiveWeight' | 'latencyEwma' | 'consecutiveFailures' | 'lostRace' | 'missingFrom' | 'headAt'> & Parameters<typeof exclusionReason>[0]
+export type Selectable = Pick<EndpointView, 'id' | 'tier' | 'weight' | 'effectiveWeight' | 'latencyEwma' | 'consecutiveFailures' | 'lostRace' | 'missingFrom' | 'headAt' | 'unsupported'> & Parameters<typeof exclusionReason>[0]
 
 export type SelectContext = EligibilityContext & {
   strategy: Strategy
@@ -26,6 +26,8 @@ export type SelectContext = EligibilityContext & {
    * syncing is seen lagging within a block time or two on a fast chain, not at the next heartbeat.
    */
   showsHead?: boolean
+  /** The request's method: an endpoint that said it does not serve it is asked only after the others. */
+  method?: string
   now: number
 }
 
@@ -103,9 +105,10 @@ function groupOf(endpoints: readonly Selectable[], i: number, ctx: SelectContext
   if (i === last) return 4
   const backup = e.tier === 'backup' ? 1 : 0
   // One that just lost a hedged race ranks with the tried ones: only after every endpoint not known to
-  // be slow; so does one that said it lacks the block the request reads, and one ahead of the others
-  // for a read held to the floor (asked only if nobody else can).
-  const lastResort = ctx.tried.includes(i) || e.lostRace || saidItLacks(e, ctx.target) || (ctx.target?.kind === 'atLeast' && isAhead(e, ctx))
+  // be slow; so does one that said it lacks the block the request reads or the method, and one ahead
+  // of the others for a read held to the floor (asked only if nobody else can).
+  const lastResort =
+    ctx.tried.includes(i) || e.lostRace || saidItLacks(e, ctx.target) || saidNoMethod(e, ctx.method, ctx.now) || (ctx.target?.kind === 'atLeast' && isAhead(e, ctx))
   return lastResort ? 2 + backup : backup
 }
 

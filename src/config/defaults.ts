@@ -38,6 +38,13 @@ export const DEFAULT_HEARTBEAT: Required<HeartbeatOptions> = { interval: 2_000, 
  */
 export const EAGER_PROBE_INTERVAL = 250
 
+/**
+ * How long an endpoint that answered "method not found" (or "not supported", "not enabled") is asked
+ * for that method only after every other endpoint (ms): long enough that a plan without the method
+ * costs one wasted attempt per endpoint every few minutes, short enough to notice it enabled.
+ */
+export const METHOD_UNSUPPORTED_FOR = 5 * 60_000
+
 export const DEFAULT_HEDGE: Required<HedgeOptions> = { delay: 'adaptive', minDelay: 50, initialDelay: 500, budget: 0.1 }
 
 export const DEFAULT_RETRY_BUDGET: Required<RetryBudgetOptions> = { ratio: 0.2, minPerSecond: 5, window: 10_000 }

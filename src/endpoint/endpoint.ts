@@ -21,7 +21,7 @@ export type EndpointHooks = {
   onReconnect?(endpoint: Endpoint, attempt: number, delay: number): void
 }
 
-type State = { -readonly [K in keyof EndpointView]: EndpointView[K] } & { samples: SampleWindow }
+type State = { -readonly [K in keyof EndpointView]: EndpointView[K] } & { samples: SampleWindow; unsupported: Map<string, number> }
 
 // Weight of the newest sample in the latency average: ~5 samples dominate, so a recovering endpoint
 // is believed quickly, one outlier is not.
@@ -66,6 +66,7 @@ export class Endpoint {
       answeredAt: 0,
       headAt: 0,
       missingFrom: undefined,
+      unsupported: new Map(),
       chainCheckedAt: 0,
       lowerStreak: 0,
       fellBack: false,
@@ -204,6 +205,11 @@ export class Endpoint {
    * means not synced yet: it is asked for that block last until its head reaches it. At or below
    * its head it is other data it lacks (pruned state, say), which says nothing about its head.
    */
+  /** The endpoint said it does not serve `method`: asked for it only after the others until `until`. */
+  lacksMethod(method: string, until: number): void {
+    this.#state.unsupported.set(method, until)
+  }
+
   lacks(block: bigint): void {
     const s = this.#state
     if (s.head !== undefined && block <= s.head) return

@@ -1,6 +1,8 @@
 import type { ResilientRpcError } from '../errors/base.js'
 import { nullWhenMissing } from '../balancer/blockTarget.js'
 import { classifyError, lacksBlock } from '../errors/classify.js'
+import { situationOf } from '../errors/situation.js'
+import { METHOD_UNSUPPORTED_FOR } from '../config/defaults.js'
 import { EndpointLaggingError, NetworkError } from '../errors/endpoint.js'
 import { isResilientRpcError } from '../errors/guard.js'
 import { TimeoutError } from '../errors/request.js'
@@ -90,6 +92,8 @@ export class Attempts {
       if (error instanceof TimeoutError && error.scope === 'attempt' && endpoint.view.answeredAt < start && endpoint.view.generation === generation) {
         this.#core.health?.unresponsive(endpoint, error)
       }
+      // It does not serve the method: asked for it only after the others for a while (see Retries).
+      if (situationOf(error) === 'method-unsupported') endpoint.lacksMethod(call.method, now + METHOD_UNSUPPORTED_FOR)
       // It said so itself: this call does not ask it again (see Retries for when nobody has the block).
       if (asked !== undefined && lacksBlock(error)) {
         (call.lacking ??= new Set()).add(endpoint.index)

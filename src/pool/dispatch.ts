@@ -1,4 +1,4 @@
-import { exclusionReason, headBounds, limitReason, type EligibilityContext } from '../balancer/eligibility.js'
+import { exclusionReason, headBounds, limitReason, saidNoMethod, type EligibilityContext } from '../balancer/eligibility.js'
 import { selectEndpoint, type SelectContext, type Selection } from '../balancer/select.js'
 import type { EndpointExclusion } from '../errors/base.js'
 import { QueueFullError } from '../errors/request.js'
@@ -178,6 +178,20 @@ export class Dispatcher {
     return this.#hasEligible(this.eligibility(call))
   }
 
+  /**
+   * Whether an endpoint `call` has not tried, and that has not said it does not serve the call's method,
+   * could take it now (limits aside): after a "method not found", whether asking another is worth it.
+   */
+  hasServer(call: Call): boolean {
+    const now = this.#core.clock.now()
+    const ctx = this.eligibility(call)
+    const views = this.#core.views
+    for (let i = 0; i < views.length; i++) {
+      if (!call.tried.includes(i) && !saidNoMethod(views[i]!, call.method, now) && exclusionReason(views[i]!, now, ctx) === undefined) return true
+    }
+    return false
+  }
+
   /** Whether an endpoint that has not told `call` it lacks its block could take it now (limits aside). */
   hasOther(call: Call): boolean {
     const now = this.#core.clock.now()
@@ -254,6 +268,7 @@ export class Dispatcher {
       currentWeights: this.#currentWeights,
       tried: call.tried,
       showsHead: call.method === 'eth_blockNumber',
+      method: call.method,
       now,
     }
   }

@@ -1,5 +1,6 @@
 import type { EndpointExclusion, ResilientRpcError } from '../errors/base.js'
 import { classifyError, lacksBlock } from '../errors/classify.js'
+import { situationOf } from '../errors/situation.js'
 import { BlockUnavailableError, RetryBudgetExhaustedError } from '../errors/request.js'
 import { backoffDelay } from '../policy/backoff.js'
 import type { Attempts } from './attempt.js'
@@ -44,8 +45,11 @@ export class Retries {
         // picked, see Dispatcher), until none is left that could be.
         const elsewhere = call.lacking !== undefined && !signal.aborted && lacksBlock(error)
         if (elsewhere && (attempt > call.retries || !this.#dispatcher.hasOther(call)) && call.attempts.every((a) => lacksBlock(a.error))) return this.#missingEverywhere(call)
-        if (attempt > call.retries || signal.aborted || !classifyError(error, { method: call.method }).retryable) throw error
-        if (this.#charged(call, elsewhere) && retryBudget?.trySpend(clock.now()) === false) throw new RetryBudgetExhaustedError({ cause: error, attempts: [...call.attempts] })
+        // An endpoint that does not serve the method: another one that may is asked, at once and
+        // uncharged (routing, once per endpoint); when none is left, the caller gets the node's answer.
+        const otherServer = !signal.aborted && situationOf(error) === 'method-unsupported' && this.#dispatcher.hasServer(call)
+        if (!otherServer && (attempt > call.retries || signal.aborted || !classifyError(error, { method: call.method }).retryable)) throw error
+        if (this.#charged(call, elsewhere || otherServer) && retryBudget?.trySpend(clock.now()) === false) throw new RetryBudgetExhaustedError({ cause: error, attempts: [...call.attempts] })
         // Failing over to an endpoint this call has not tried needs no back-off; coming back to one does
         // (cut short once none could take the call: it then waits for one to come back).
         const delay = this.#dispatcher.hasUntried(call) ? 0 : backoffDelay(call.backoffs++, options.backoff, options.random)
@@ -57,15 +61,15 @@ export class Retries {
 
   /**
    * Whether a retry counts against the budget, which bounds the extra load retries put on endpoints.
-   * Not charged: asking elsewhere for a block (routing: each endpoint is asked once per call for it);
+   * Not charged: asking elsewhere for a block or a method (routing: each endpoint is asked once per call for it);
    * a retry away from an endpoint out of rotation since the failed attempt went out (down, breaker
    * open, or down and back since: a new generation), which takes that attempt's place rather than
    * adding to the fleet's load; a retry that no endpoint can take now (an outage), which waits for one
    * like a new request. So what an outage caught in flight is served when an endpoint comes back, and
    * a fleet that is up but failing still sees only the budget's retries.
    */
-  #charged(call: Call, elsewhere: boolean): boolean {
-    if (elsewhere) return false
+  #charged(call: Call, routing: boolean): boolean {
+    if (routing) return false
     if (call.failedOn !== undefined) {
       const { health, breaker, generation } = call.failedOn.endpoint.view
       if (health !== 'up' || breaker === 'open' || generation !== call.failedOn.generation) return false

@@ -42,6 +42,8 @@ export type EndpointStats = Readonly<{
   served: number
   failures: number
   lastError: Readonly<{ code: ErrorCode; message: string }> | undefined
+  /** Methods the endpoint said it does not serve, asked of it only after the others for a while (sorted). */
+  unsupportedMethods: readonly string[]
 }>
 
 /** A frozen snapshot of the pool. */
@@ -63,12 +65,12 @@ export function poolStats(core: PoolCore, dispatcher: Dispatcher): PoolStats {
   return Object.freeze({
     chainId: core.health?.chainId ?? core.options.chainId,
     referenceHead: reference,
-    endpoints: Object.freeze(core.endpoints.map((e) => snapshotEndpoint(e.view, reasons[e.index]?.reason, reference, e.rateBudget(now)))),
+    endpoints: Object.freeze(core.endpoints.map((e) => snapshotEndpoint(e.view, reasons[e.index]?.reason, reference, now, e.rateBudget(now)))),
     retryBudget: core.retryBudget?.stats(now),
   })
 }
 
-function snapshotEndpoint(r: EndpointView, statusReason: string | undefined, referenceHead: bigint | undefined, rateLimit?: RateBudget): EndpointStats {
+function snapshotEndpoint(r: EndpointView, statusReason: string | undefined, referenceHead: bigint | undefined, now: number, rateLimit?: RateBudget): EndpointStats {
   return Object.freeze({
     endpoint: r.id,
     tier: r.tier,
@@ -91,5 +93,6 @@ function snapshotEndpoint(r: EndpointView, statusReason: string | undefined, ref
     served: r.successes,
     failures: r.failures,
     lastError: r.lastError ? Object.freeze({ code: r.lastError.code, message: r.lastError.shortMessage }) : undefined,
+    unsupportedMethods: Object.freeze([...r.unsupported].filter(([, until]) => now < until).map(([method]) => method).sort()),
   })
 }

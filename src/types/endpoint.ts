@@ -66,6 +66,11 @@ export type EndpointView = {
    * that block or a later one it is asked only after every other endpoint, until its head reaches it.
    */
   readonly missingFrom: bigint | undefined
+  /**
+   * Methods the endpoint said it does not serve ("method not found", "not supported"), each until when
+   * (clock ms): it is asked for them only after every other endpoint until then. Empty as a rule.
+   */
+  readonly unsupported: ReadonlyMap<string, number>
   /** When a heartbeat last read its chain id (clock ms). */
   readonly chainCheckedAt: number
   /** Heartbeats in a row that reported a head below the reference head (reorg detection). */

@@ -163,9 +163,9 @@ describe('classification of the error the transport raises', () => {
 })
 
 // What the pool does with each situation today, where that is what the issue asks for. The others
-// (a method one endpoint lacks, a quota used up, a batch too large, broadcast answers) have only their
-// classification asserted above: the pool behaviour they need is later work.
-type PoolBehaviour = 'cooldown' | 'failover' | 'asks-b' | 'refused-once' | 'range-refusal' | 'out-of-rotation'
+// (a quota used up, a batch too large, broadcast answers) have only their classification asserted
+// above: the pool behaviour they need is later work.
+type PoolBehaviour = 'cooldown' | 'failover' | 'asks-b' | 'refused-once' | 'range-refusal' | 'out-of-rotation' | 'method-elsewhere'
 const POOL: Partial<Record<Situation, PoolBehaviour>> = {
   'rate-limit': 'cooldown',
   transient: 'failover',
@@ -179,6 +179,7 @@ const POOL: Partial<Record<Situation, PoolBehaviour>> = {
   'range-too-large': 'range-refusal',
   'result-too-large': 'range-refusal',
   unauthorized: 'out-of-rotation',
+  'method-unsupported': 'method-elsewhere',
 }
 // A sequencer-wide rate limit: every endpoint forwards to the same sequencer, so the issue asks to back
 // off without failing over; today the pool fails over like for any rate limit.
@@ -248,6 +249,13 @@ describe('through a pool of two endpoints, `a` giving the answer', () => {
         expect(outcome).toEqual({ value: goodResult(method) })
         expect(a().status).toBe('unauthorized')
         expect(b().status).toBe('up')
+        return
+      case 'method-elsewhere':
+        // b serves it; a, which said it does not, is asked for that method only after b from now on.
+        expect(outcome).toEqual({ value: goodResult(method) })
+        expect(a()).toMatchObject({ failures: 0, status: 'up', unsupportedMethods: [method] })
+        await p.request(method, params)
+        expect(fake.callsTo('a')).toHaveLength(1)
         return
     }
   })

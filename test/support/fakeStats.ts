@@ -27,6 +27,7 @@ export function fakeEndpointStats(endpoint: string, over: Partial<EndpointStats>
     served: 10,
     failures: 0,
     lastError: undefined,
+    unsupportedMethods: [],
     ...over,
   }
 }

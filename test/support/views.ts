@@ -20,6 +20,7 @@ export function endpointView(id: string, over: Partial<Selectable> = {}): ViewFi
     head: undefined,
     headAt: 0,
     missingFrom: undefined,
+    unsupported: new Map(),
     breaker: 'closed',
     trialInFlight: false,
     inFlight: 0,
