@@ -4,13 +4,15 @@ import type { EndpointStatus, EndpointView } from '../types/endpoint.js'
 /** The fields of an endpoint's view that decide whether it may take a request. */
 export type Eligible = Pick<
   EndpointView,
-  'health' | 'healthReason' | 'restriction' | 'restrictedUntil' | 'restrictionReason' | 'head' | 'breaker' | 'trialInFlight' | 'inFlight' | 'maxConcurrency' | 'nextTokenAt'
+  'health' | 'healthReason' | 'restriction' | 'restrictedUntil' | 'restrictionReason' | 'head' | 'breaker' | 'trialInFlight' | 'inFlight' | 'maxConcurrency' | 'nextTokenAt' | 'methods'
 >
 
 /** What, besides the endpoint itself, decides whether it may take a request. */
 export type EligibilityContext = {
   /** Which block the request reads: decides whether lagging endpoints may serve it. @default latest */
   target?: BlockTarget
+  /** The request's method: an endpoint whose `methods` option leaves it out cannot take it. @default any */
+  method?: string
   /** The pool's reference head; `undefined` while unknown (then nobody counts as lagging). */
   referenceHead?: bigint | undefined
   /** Blocks an endpoint may be behind (or ahead of) the reference head and still serve latest reads. @default 5n */
@@ -56,6 +58,7 @@ export function endpointStatus(e: Eligible, now: number, referenceHead: bigint |
 export function exclusionReason(e: Eligible, now: number, ctx: EligibilityContext = {}): string | undefined {
   const { target, referenceHead, maxLag = 5n, requestTrials = true, judgeAhead = true } = ctx
   if (e.health !== 'up') return e.healthReason ? `${e.health}: ${e.healthReason}` : e.health
+  if (e.methods !== undefined && ctx.method !== undefined && e.methods.names.has(ctx.method) !== e.methods.serves) return `not asked for ${ctx.method} (its \`methods\` option)`
   if (e.restriction !== undefined && now < e.restrictedUntil) {
     return `${e.restrictionReason ?? e.restriction} (for ${Math.ceil(e.restrictedUntil - now)} ms more)`
   }

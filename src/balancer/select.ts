@@ -26,8 +26,6 @@ export type SelectContext = EligibilityContext & {
    * syncing is seen lagging within a block time or two on a fast chain, not at the next heartbeat.
    */
   showsHead?: boolean
-  /** The request's method: an endpoint that said it does not serve it is asked only after the others. */
-  method?: string
   now: number
 }
 

@@ -37,7 +37,8 @@ export const POOL_OPTIONS = optionNames<PoolOptions>({
   maxSockets: true,
 })
 
-export const ENDPOINT_OPTIONS = optionNames<Exclude<EndpointConfig, string>>({ url: true, name: true, weight: true, tier: true, headers: true, maxConcurrency: true, rateLimit: true })
+export const ENDPOINT_OPTIONS = optionNames<Exclude<EndpointConfig, string>>({ url: true, name: true, weight: true, tier: true, headers: true, maxConcurrency: true, rateLimit: true, methods: true })
+export const METHOD_FILTER_OPTIONS = optionNames<{ include: unknown; exclude: unknown }>({ include: true, exclude: true })
 export const RATE_LIMIT_OPTIONS = optionNames<RateLimitOptions>({ perSecond: true, burst: true })
 export const BACKOFF_OPTIONS = optionNames<BackoffOptions>({ initial: true, max: true, factor: true, jitter: true })
 export const BREAKER_OPTIONS = optionNames<BreakerOptions>({ errorThresholdPercentage: true, volumeThreshold: true, rollingWindow: true, resetTimeout: true })

@@ -31,7 +31,17 @@ export type EndpointConfig =
        * unlimited until a 429 teaches it a limit. @default undefined (unlimited)
        */
       rateLimit?: RateLimitOptions
+      /**
+       * The methods this endpoint is asked for: only those in `include`, or all but those in
+       * `exclude` (one of the two) — a plan without `debug_*`, a node that is not an archive for
+       * `eth_getProof`. Heartbeats are not filtered. Without it, a method the endpoint answers
+       * "method not found" to is learned for a while. @default every method
+       */
+      methods?: MethodFilter
     }
+
+/** Which methods an endpoint serves: only `include`, or all but `exclude`. */
+export type MethodFilter = { include: readonly string[]; exclude?: undefined } | { exclude: readonly string[]; include?: undefined }
 
 export type PoolOptions = {
   /** The endpoints to balance over (at least one). */
@@ -143,6 +153,8 @@ export type ResolvedEndpoint = {
   headers: Record<string, string>
   maxConcurrency: number | undefined
   rateLimit: Required<RateLimitOptions> | undefined
+  /** `methods`, as sets: `serves` true for the ones listed in `include`, false for those in `exclude`. */
+  methods: { readonly names: ReadonlySet<string>; readonly serves: boolean } | undefined
 }
 
 export type ResolvedPoolOptions = {

@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../errors/invalidOption.js'
 import type { Tier } from '../types/endpoint.js'
 import { showJson } from '../util/show.js'
-import { ENDPOINT_OPTIONS, RATE_LIMIT_OPTIONS } from './optionNames.js'
+import { ENDPOINT_OPTIONS, METHOD_FILTER_OPTIONS, RATE_LIMIT_OPTIONS } from './optionNames.js'
 import { integerOrInfinity, knownKeys, oneOf, positive } from './validate.js'
 import type { RateLimitOptions } from './policyOptions.js'
 import type { EndpointConfig, ResolvedEndpoint } from './poolOptions.js'
@@ -46,7 +46,20 @@ export function resolveEndpoint(config: EndpointConfig, index: number): Resolved
     headers,
     maxConcurrency: maxConcurrency === Infinity ? undefined : maxConcurrency,
     rateLimit: resolveRateLimit(`${path}.rateLimit`, entry.rateLimit),
+    methods: resolveMethods(`${path}.methods`, entry.methods),
   }
+}
+
+function resolveMethods(path: string, filter: unknown): ResolvedEndpoint['methods'] {
+  if (filter === undefined) return undefined
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) throw new InvalidOptionError(path, 'expected { include: [...] } or { exclude: [...] }')
+  knownKeys(path, filter, METHOD_FILTER_OPTIONS)
+  const { include, exclude } = filter as { include?: unknown; exclude?: unknown }
+  if ((include === undefined) === (exclude === undefined)) throw new InvalidOptionError(path, 'expected exactly one of `include` and `exclude`')
+  const key = include !== undefined ? 'include' : 'exclude'
+  const list = include ?? exclude
+  if (!Array.isArray(list) || list.some((m) => typeof m !== 'string' || m === '')) throw new InvalidOptionError(`${path}.${key}`, 'expected an array of method names')
+  return { names: new Set(list as string[]), serves: key === 'include' }
 }
 
 function resolveRateLimit(path: string, limit: RateLimitOptions | undefined): Required<RateLimitOptions> | undefined {

@@ -80,6 +80,7 @@ export class Endpoint {
       consecutiveFailures: 0,
       lostRace: false,
       maxConcurrency: config.maxConcurrency,
+      methods: config.methods,
       nextTokenAt: 0,
       requests: 0,
       successes: 0,

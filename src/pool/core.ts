@@ -70,6 +70,6 @@ export function distrusted(core: PoolCore, head: bigint | undefined): boolean {
 }
 
 /** What decides an endpoint's eligibility besides the endpoint: the request's block, the reference head, the pool's settings. */
-export function eligibilityOf(core: PoolCore, target: BlockTarget | undefined): EligibilityContext {
-  return { target, referenceHead: referenceHead(core), maxLag: core.options.maxLag, requestTrials: !core.health, judgeAhead: judgeAhead(core) }
+export function eligibilityOf(core: PoolCore, target: BlockTarget | undefined, method?: string): EligibilityContext {
+  return { target, method, referenceHead: referenceHead(core), maxLag: core.options.maxLag, requestTrials: !core.health, judgeAhead: judgeAhead(core) }
 }

@@ -173,6 +173,16 @@ export class Dispatcher {
     return false
   }
 
+  /**
+   * When no endpoint's `methods` option lets it take the call's method, why each is out (for
+   * NO_ENDPOINT at once); `undefined` as a rule. Allocates only for a pool that uses the option.
+   */
+  noneConfiguredFor(call: Call): EndpointExclusion[] | undefined {
+    const views = this.#core.views
+    for (const v of views) if (v.methods === undefined || v.methods.names.has(call.method) === v.methods.serves) return undefined
+    return views.map((v) => ({ endpoint: v.id, reason: `not asked for ${call.method} (its \`methods\` option)` }))
+  }
+
   /** Whether any endpoint could take `call` now (limits aside). */
   hasTaker(call: Call): boolean {
     return this.#hasEligible(this.eligibility(call))
@@ -212,7 +222,7 @@ export class Dispatcher {
 
   /** What decides eligibility besides the endpoint: the call's block, the reference head, the pool's settings. */
   eligibility(call: Call | undefined): EligibilityContext {
-    return eligibilityOf(this.#core, call?.target)
+    return eligibilityOf(this.#core, call?.target, call?.method)
   }
 
   /** An endpoint may have become available: wake the requests waiting for one, and the head of the queue. */

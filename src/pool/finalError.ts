@@ -36,7 +36,7 @@ export function finalError(thrown: unknown, call: Call, callerSignal: AbortSigna
 
 /** Endpoints `call` never tried that are out now (down, quarantined, cooling down, open breaker, lagging…), with why. */
 function untriedExclusions(core: PoolCore, call: Call, now: number): EndpointExclusion[] {
-  const ctx = eligibilityOf(core, call.target)
+  const ctx = eligibilityOf(core, call.target, call.method)
   const excluded: EndpointExclusion[] = []
   for (const [i, view] of core.views.entries()) {
     if (call.tried.includes(i)) continue

@@ -1,7 +1,7 @@
 import type { EndpointExclusion, ResilientRpcError } from '../errors/base.js'
 import { classifyError, lacksBlock } from '../errors/classify.js'
 import { situationOf } from '../errors/situation.js'
-import { BlockUnavailableError, RetryBudgetExhaustedError } from '../errors/request.js'
+import { BlockUnavailableError, NoHealthyEndpointError, RetryBudgetExhaustedError } from '../errors/request.js'
 import { backoffDelay } from '../policy/backoff.js'
 import type { Attempts } from './attempt.js'
 import type { Call } from './call.js'
@@ -35,6 +35,9 @@ export class Retries {
   async run(call: Call, signal: AbortSignal): Promise<unknown> {
     const { clock, retryBudget, options, events } = this.#core
     retryBudget?.recordFirst(clock.now())
+    // No endpoint's `methods` option takes the method: nothing will change that, so no wait for it.
+    const refused = this.#dispatcher.noneConfiguredFor(call)
+    if (refused !== undefined) throw new NoHealthyEndpointError(refused)
     for (let attempt = 1; ; attempt++) {
       try {
         signal.throwIfAborted()

@@ -100,6 +100,8 @@ export type EndpointView = {
   readonly lostRace: boolean
   /** Bulkhead: attempts the endpoint may have in flight at once; `undefined` for no limit. */
   readonly maxConcurrency: number | undefined
+  /** Its `methods` option: which methods it is asked for (`undefined`: every one). */
+  readonly methods: { readonly names: ReadonlySet<string>; readonly serves: boolean } | undefined
   /** Rate limit: clock time at which the endpoint has a token for a request (0: it has one). */
   readonly nextTokenAt: number
   /** Attempts sent, and how they ended. */

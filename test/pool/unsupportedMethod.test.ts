@@ -43,3 +43,41 @@ describe('an endpoint without a method', () => {
     expect(asked()).toHaveLength(3)
   })
 })
+
+describe('the `methods` endpoint option', () => {
+  it('exclude: the endpoint is never asked for those methods; include: only for those', async () => {
+    fake.set('a', { kind: 'ok', result: '0x1' })
+    fake.set('b', { kind: 'ok', result: '0x1' })
+    const p = makePool({}, [
+      { url: 'http://a', methods: { exclude: [METHOD] } },
+      { url: 'http://b', methods: { include: [METHOD, 'eth_call'] } },
+    ])
+    for (let i = 0; i < 4; i++) await p.request(METHOD, ['0x01'])
+    for (let i = 0; i < 4; i++) await p.request('eth_getBalance', ['0x1', '0x1'])
+    expect(fake.calls.filter((c) => c.method === METHOD).map((c) => c.host)).toEqual(['b', 'b', 'b', 'b'])
+    expect(fake.calls.filter((c) => c.method === 'eth_getBalance').map((c) => c.host)).toEqual(['a', 'a', 'a', 'a'])
+  })
+
+  it('a method no endpoint is configured for fails NO_ENDPOINT at once, saying why', async () => {
+    const p = makePool({}, [{ url: 'http://a', methods: { include: ['eth_call'] } }])
+    const error = await p.request(METHOD, ['0x01']).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'NO_ENDPOINT', excluded: [{ endpoint: 'http://a:80#0', reason: `not asked for ${METHOD} (its \`methods\` option)` }] })
+    expect(fake.calls).toEqual([])
+  })
+
+  it('is checked: exactly one of include and exclude, an array of names, no unknown key', () => {
+    const refused = (methods: unknown) => {
+      try {
+        makePool({}, [{ url: 'http://a', methods } as never])
+      } catch (error) {
+        return (error as Error).message
+      }
+      return 'accepted'
+    }
+    expect(refused({})).toBe('Invalid option `endpoints[0].methods`: expected exactly one of `include` and `exclude`')
+    expect(refused({ include: ['eth_call'], exclude: [METHOD] })).toBe('Invalid option `endpoints[0].methods`: expected exactly one of `include` and `exclude`')
+    expect(refused({ include: 'eth_call' })).toBe('Invalid option `endpoints[0].methods.include`: expected an array of method names')
+    expect(refused({ includ: ['eth_call'] })).toBe('Invalid option `endpoints[0].methods.includ`: unknown option; did you mean `include`?')
+    expect(refused({ exclude: [] })).toBe('accepted')
+  })
+})

@@ -29,6 +29,7 @@ export function endpointView(id: string, over: Partial<Selectable> = {}): ViewFi
     consecutiveFailures: 0,
     lostRace: false,
     maxConcurrency: undefined,
+    methods: undefined,
     nextTokenAt: 0,
     ...over,
   }
