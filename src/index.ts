@@ -3,7 +3,7 @@ export { createPool } from './pool/pool.js'
 export type { Pool, RequestOptions, ReadyOptions, FreshHeadOptions } from './pool/pool.js'
 export type { BroadcastResult } from './pool/broadcast.js'
 export type { PoolStats, EndpointStats } from './pool/stats.js'
-export type { PoolOptions, EndpointConfig, PoolWebSocketOptions } from './config/poolOptions.js'
+export type { PoolOptions, EndpointConfig, MethodFilter, PoolWebSocketOptions } from './config/poolOptions.js'
 export type { PoolEvents } from './types/events.js'
 export type {
   BlockHeader,
