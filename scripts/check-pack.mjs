@@ -37,8 +37,11 @@ const FORBIDDEN = [
 ]
 // Files the package is useless without: the entry points of package.json, and the docs the help and types name.
 const REQUIRED = ['package.json', 'README.md', 'LICENSE', 'docs/cli.md', ...new Set(entryPoints(pkg).map((p) => posix.normalize(p)))]
-// Growth past these is a decision too: raise them in the same commit, saying why.
-const BUDGET = { packed: 1.25 * 2 ** 20, unpacked: 4.5 * 2 ** 20 }
+// Growth past these is a decision too: raise them in the same commit, saying why. Raised from
+// 1.25 / 4.5 MiB for the resilient-rpc/viem entry, the provider-answer classification, the push
+// adapters and their docs: each line of source ships about four times, in the three source maps'
+// sourcesContent (ESM, CJS, browser) and the bundles.
+const BUDGET = { packed: 1.4 * 2 ** 20, unpacked: 5 * 2 ** 20 }
 // Path-like mentions of repository folders in comments and help text; each must be a file in the package.
 const REPO_PATH = /\b(?:docs|src|test|tests|scripts|examples|bench|demo|dist)\/[\w./-]*[\w/]/g
 
