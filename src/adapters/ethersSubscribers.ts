@@ -76,17 +76,27 @@ export class PoolEventSubscriber implements Subscriber {
   start(): void {
     if (this.#stop) return
     let network: Network | undefined
-    // Logs are wrapped for the provider's network, known before the first one arrives (a static one at once).
-    const networkKnown = this.#provider.getNetwork().then((n) => (network = n))
+    let stopped = false
+    // Logs are wrapped for the provider's network, known before the first one arrives (a static one at
+    // once). Without it (the provider destroyed first) there is nobody to emit to: never a stray rejection.
+    const networkKnown = this.#provider.getNetwork().then(
+      (n) => (network = n),
+      () => undefined,
+    )
     const emit = (log: RpcLog) => {
-      const send = () => void this.#provider.emit(this.#filter, this.#provider._wrapLog(log as never, network!) as Log)
+      // A log that waited for the network is not emitted once the subscriber has stopped.
+      const send = () => void (!stopped && network && this.#provider.emit(this.#filter, this.#provider._wrapLog(log as never, network) as Log))
       if (network) send()
-      else void networkKnown.then(send, () => {})
+      else void networkKnown.then(send)
     }
-    this.#stop = this.#pool.subscribe('logs', toLogFilter(this.#filter), emit, {
+    const end = this.#pool.subscribe('logs', toLogFilter(this.#filter), emit, {
       pollInterval: this.#pollInterval,
       onRemoved: (log) => emit({ ...log, removed: true }),
     })
+    this.#stop = () => {
+      stopped = true
+      end()
+    }
   }
 
   stop(): void {
